@@ -1,0 +1,133 @@
+# lorascope — build, test, bench, install.
+#
+#   make            build ./lorascope
+#   make run        install missing Debian packages if needed, build, start the lessons
+#   make test       install missing packages if needed, build and run every test
+#   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
+#   make bench      speed figures (lorascope bench)
+#   make deps       install the Debian packages lorascope needs
+#   make install PREFIX=/usr/local DESTDIR=   /  make uninstall  /  make clean
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR      = $(PREFIX)/bin
+SHAREDIR    = $(PREFIX)/share/lorascope
+MANDIR      = $(PREFIX)/share/man/man1
+
+# pkg-config modules and the Debian packages that provide them (and the tools
+# the test suite drives: tmux for end-to-end tests).
+PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson
+DEB_PKGS   := build-essential pkg-config libncurses-dev libopenblas-dev liblapacke-dev \
+              libcmocka-dev libpng-dev libcmark-dev libcjson-dev tmux
+
+comma    := ,
+CC       ?= cc
+SANITIZE ?=
+BUILD    := build$(if $(SANITIZE),-san)
+# make V=1 shows the full commands.
+Q        := $(if $(V),,@)
+
+# Evaluated lazily so that a sub-make run after `make deps` sees the new packages.
+PC_CFLAGS = $(shell pkg-config --cflags $(PC_MODULES) 2>/dev/null)
+PC_LIBS   = $(shell pkg-config --libs $(PC_MODULES) 2>/dev/null)
+
+WARN     := -std=c11 -Wall -Wextra -Wshadow -Werror
+OPT      := $(if $(SANITIZE),-O1 -g -fno-omit-frame-pointer -fsanitize=address$(comma)undefined -fno-sanitize-recover=all,-O2 -g)
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DLS_VERSION='"$(VERSION)"' -DLS_DATADIR='"$(SHAREDIR)"' -MMD -MP
+CFLAGS   += $(WARN) $(OPT)
+LDFLAGS  += $(if $(SANITIZE),-fsanitize=address$(comma)undefined)
+LDLIBS   += -lm
+
+# Every layer but src/ui and src/app builds into a curses-free library.
+LIB_DIRS := src/base src/core src/nn src/lesson src/demo
+LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+APP_SRC  := $(wildcard src/app/*.c src/ui/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/liblorascope.a
+BIN      := $(if $(SANITIZE),$(BUILD)/lorascope,lorascope)
+
+.PHONY: all run test test-now check test-sanitize bench deps ensure-deps check-layers \
+        install uninstall clean
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+$(BIN): $(APP_OBJ) $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
+
+# --- set-up ---------------------------------------------------------------
+
+deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "lorascope: installing Debian packages: $(DEB_PKGS)"; \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $(DEB_PKGS); \
+	else \
+	  echo "lorascope: apt-get not found. Please install these (Debian names): $(DEB_PKGS)" >&2; \
+	  exit 1; \
+	fi
+
+# Installs packages only when something is missing, so repeated runs stay quick.
+ensure-deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! command -v $(CC) >/dev/null 2>&1 \
+	    || ! pkg-config --exists $(PC_MODULES) || ! command -v tmux >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory deps; \
+	fi
+
+run: ensure-deps
+	@$(MAKE) --no-print-directory all
+	./lorascope
+
+test: ensure-deps
+	@$(MAKE) --no-print-directory test-now
+
+check: test
+
+test-now: $(BIN) $(TEST_BIN)
+	@sh tests/run.sh $(BUILD) $(BIN)
+
+test-sanitize:
+	@$(MAKE) --no-print-directory test SANITIZE=1
+
+check-layers:
+	@sh tests/check_layers.sh
+
+bench: $(BIN)
+	./$(BIN) bench
+
+# --- install --------------------------------------------------------------
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/lorascope
+	cp -R lessons data $(DESTDIR)$(SHAREDIR)/
+	install -m 644 lorascope.1 $(DESTDIR)$(MANDIR)/lorascope.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lorascope $(DESTDIR)$(MANDIR)/lorascope.1
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san lorascope
+
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_BIN:=.d)

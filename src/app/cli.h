@@ -1,0 +1,51 @@
+/* cli.h — the command-line layer: subcommands as data, shared helpers.
+ *
+ * Each subcommand lives in its own cmd_*.c file and exports one Command.
+ * main.c lists them in a table; `lorascope help NAME` prints .help.
+ * Exit statuses: 0 success, 1 bad input or failure, 2 usage error. */
+#ifndef LS_CLI_H
+#define LS_CLI_H
+
+#include <stdbool.h>
+
+#include "../base/status.h"
+
+enum { EXIT_USAGE = 2 };
+
+typedef struct Command {
+    const char *name;     /* "rank" */
+    const char *summary;  /* one line for `lorascope --help` */
+    const char *help;     /* full usage text for `lorascope help rank`; NULL: run
+                           * handles --help itself */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} Command;
+
+/* Print "lorascope: <message>" to stderr. Returns 1 (an input failure). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a Status as "lorascope: <message>"; returns 1. */
+int cli_status(const Status *st);
+/* A usage error: message, then "Try 'lorascope help NAME'."; returns 2. */
+int cli_usage(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Strict number parsing for option values: the whole string must be a
+ * finite number in [lo, hi]. */
+bool cli_parse_int(const char *s, long lo, long hi, long *out);
+bool cli_parse_float(const char *s, double lo, double hi, double *out);
+
+/* Print a cJSON object to stdout followed by a newline, then free it.
+ * Returns 0, or 1 if printing failed. */
+struct cJSON;
+int cli_print_json(struct cJSON *obj);
+
+/* The subcommands (one per cmd_*.c file). */
+extern const Command cmd_rank;
+extern const Command cmd_svd;
+extern const Command cmd_help;
+extern const Command cmd_bench;
+/* --- more subcommands are declared below as they land --- */
+
+/* The table main.c dispatches through, NULL-terminated. */
+extern const Command *const cli_commands[];
+const Command *cli_find(const char *name);
+
+#endif

@@ -1,0 +1,174 @@
+/* linalg.c — wrappers over OpenBLAS (cblas) and LAPACKE (see linalg.h). */
+#include "linalg.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+
+void linalg_set_threads(int n)
+{
+    if (n < 1) n = 1;
+    openblas_set_num_threads(n);
+}
+
+int linalg_get_threads(void) { return openblas_get_num_threads(); }
+
+void linalg_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                  const float *A, int lda, const float *B, int ldb, float beta,
+                  float *C, int ldc)
+{
+    if (M == 0 || N == 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
+                beta, C, ldc);
+}
+
+int linalg_gemm(Mat *c, const Mat *a, bool trans_a, const Mat *b, bool trans_b,
+                float alpha, float beta, Status *st)
+{
+    int M = trans_a ? a->cols : a->rows;
+    int K = trans_a ? a->rows : a->cols;
+    int Kb = trans_b ? b->cols : b->rows;
+    int N = trans_b ? b->rows : b->cols;
+    if (K != Kb || c->rows != M || c->cols != N)
+        return status_fail(st, LS_ERR_ARG,
+                           "matrix product shapes do not agree: (%d x %d)(%d x %d) into %d x %d",
+                           M, K, Kb, N, c->rows, c->cols);
+    if (K == 0) {
+        /* BLAS leaves C alone when K == 0 only if beta == 1; be explicit. */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) MAT_AT(c, i, j) *= beta;
+        return LS_OK;
+    }
+    linalg_sgemm(trans_a, trans_b, M, N, K, alpha, a->data, a->stride, b->data, b->stride,
+                 beta, c->data, c->stride);
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * SVD */
+
+static const char *last_routine = "none";
+static bool skip_gesdd_once = false;
+
+const char *svd_last_routine(void) { return last_routine; }
+void svd_force_fallback_once(void) { skip_gesdd_once = true; }
+
+void svd_free(Svd *svd)
+{
+    if (!svd) return;
+    mat_free(&svd->U);
+    mat_free(&svd->Vt);
+    free(svd->s);
+    *svd = (Svd){0};
+}
+
+/* LAPACK overwrites its input, so both entry points work on a packed copy. */
+static float *packed_copy(const Mat *a)
+{
+    size_t n = (size_t)a->rows * (size_t)a->cols;
+    float *w = malloc(n ? n * sizeof(float) : 1);
+    if (!w) return NULL;
+    for (int i = 0; i < a->rows; i++)
+        memcpy(w + (size_t)i * (size_t)a->cols, &MAT_AT(a, i, 0), (size_t)a->cols * sizeof(float));
+    return w;
+}
+
+/* Run sgesdd, or sgesvd when sgesdd fails (info > 0) or is skipped. */
+static int run_svd(char job, float *work, int m, int n, float *s, float *u, int ldu,
+                   float *vt, int ldvt, Status *st)
+{
+    int info = 1;
+    if (!skip_gesdd_once) {
+        /* sgesdd destroys its input even when it fails: keep a copy for the
+         * fallback. */
+        float *backup = malloc((size_t)m * (size_t)n * sizeof(float));
+        if (!backup) return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD");
+        memcpy(backup, work, (size_t)m * (size_t)n * sizeof(float));
+        info = LAPACKE_sgesdd(LAPACK_ROW_MAJOR, job, m, n, work, n, s, u, ldu, vt, ldvt);
+        if (info == 0) {
+            last_routine = "sgesdd";
+            free(backup);
+            return LS_OK;
+        }
+        memcpy(work, backup, (size_t)m * (size_t)n * sizeof(float));
+        free(backup);
+        if (info < 0)
+            return status_fail(st, LS_ERR_ARG, "sgesdd rejected argument %d", -info);
+    }
+    skip_gesdd_once = false;
+    int k = m < n ? m : n;
+    float *superb = malloc((size_t)(k > 1 ? k : 2) * sizeof(float));
+    if (!superb) return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD");
+    char jobu = job == 'N' ? 'N' : 'S';
+    info = LAPACKE_sgesvd(LAPACK_ROW_MAJOR, jobu, jobu, m, n, work, n, s, u, ldu, vt, ldvt,
+                          superb);
+    free(superb);
+    if (info != 0)
+        return status_fail(st, LS_ERR_LINALG,
+                           "the SVD did not converge (sgesdd and sgesvd both failed, info %d)",
+                           info);
+    last_routine = "sgesvd";
+    return LS_OK;
+}
+
+int svd_compute(Svd *out, const Mat *a, Status *st)
+{
+    *out = (Svd){0};
+    int m = a->rows, n = a->cols, k = m < n ? m : n;
+    if (k == 0) return status_fail(st, LS_ERR_ARG, "cannot decompose an empty matrix");
+    out->m = m;
+    out->n = n;
+    out->k = k;
+    int rc;
+    if ((rc = mat_init(&out->U, m, k, st)) || (rc = mat_init(&out->Vt, k, n, st))) {
+        svd_free(out);
+        return rc;
+    }
+    out->s = malloc((size_t)k * sizeof(float));
+    float *work = packed_copy(a);
+    if (!out->s || !work) {
+        free(work);
+        svd_free(out);
+        return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD of a %d x %d matrix", m, n);
+    }
+    rc = run_svd('S', work, m, n, out->s, out->U.data, k, out->Vt.data, n, st);
+    free(work);
+    if (rc) svd_free(out);
+    return rc;
+}
+
+int svd_values(float *s, const Mat *a, Status *st)
+{
+    int m = a->rows, n = a->cols;
+    if (m == 0 || n == 0) return status_fail(st, LS_ERR_ARG, "cannot decompose an empty matrix");
+    float *work = packed_copy(a);
+    if (!work) return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD");
+    /* No vectors are computed, but LAPACKE still checks the leading
+     * dimensions in row-major order, so pass shapes it accepts. */
+    float dummy[1];
+    int k = m < n ? m : n;
+    int rc = run_svd('N', work, m, n, s, dummy, k, dummy, n, st);
+    free(work);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Rank */
+
+float rank_default_tolerance(const float *s, int k, int m, int n)
+{
+    if (k <= 0) return 0.0f;
+    int big = m > n ? m : n;
+    return s[0] * (float)big * FLT_EPSILON;
+}
+
+int rank_from_values(const float *s, int k, float tol)
+{
+    int r = 0;
+    for (int i = 0; i < k; i++)
+        if (s[i] > tol) r++;
+    return r;
+}
