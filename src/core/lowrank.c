@@ -8,6 +8,10 @@ int lowrank_init(LowRank *lr, const Mat *a, Status *st)
     *lr = (LowRank){0};
     int rc = svd_compute(&lr->svd, a, st);
     if (rc) return rc;
+    if ((rc = mat_clone(&lr->a, a, st))) {
+        lowrank_free(lr);
+        return rc;
+    }
     const Svd *s = &lr->svd;
     if ((rc = mat_clone(&lr->us, &s->U, st))) {
         lowrank_free(lr);
@@ -26,6 +30,7 @@ void lowrank_free(LowRank *lr)
     if (!lr) return;
     svd_free(&lr->svd);
     mat_free(&lr->us);
+    mat_free(&lr->a);
     *lr = (LowRank){0};
 }
 
@@ -37,10 +42,18 @@ int lowrank_rebuild(Mat *out, const LowRank *lr, int k, Status *st)
     if (out->rows != s->m || out->cols != s->n)
         return status_fail(st, LS_ERR_ARG, "output is %d x %d, expected %d x %d", out->rows,
                            out->cols, s->m, s->n);
-    /* A_k = (U diag(s))[:, :k] · Vt[:k, :] */
-    Mat us_k = mat_view(&lr->us, 0, 0, s->m, k);
-    Mat vt_k = mat_view(&s->Vt, 0, 0, k, s->n);
-    return linalg_gemm(out, &us_k, false, &vt_k, false, 1.0f, 0.0f, st);
+    if (2 * k <= s->k) {
+        /* A_k = (U diag(s))[:, :k] · Vt[:k, :] */
+        Mat us_k = mat_view(&lr->us, 0, 0, s->m, k);
+        Mat vt_k = mat_view(&s->Vt, 0, 0, k, s->n);
+        return linalg_gemm(out, &us_k, false, &vt_k, false, 1.0f, 0.0f, st);
+    }
+    /* A_k = A − (U diag(s))[:, k:] · Vt[k:, :]: fewer terms past half. */
+    int drop = s->k - k;
+    mat_copy(out, &lr->a);
+    Mat us_d = mat_view(&lr->us, 0, k, s->m, drop);
+    Mat vt_d = mat_view(&s->Vt, k, 0, drop, s->n);
+    return linalg_gemm(out, &us_d, false, &vt_d, false, -1.0f, 1.0f, st);
 }
 
 void lowrank_rebuild_ref(Mat *out, const Svd *svd, int k)

@@ -11,12 +11,13 @@
 #include "linalg.h"
 
 typedef struct LowRank {
+    Mat a;     /* (m, n) a copy of A, for rebuilding from the top */
     Svd svd;   /* A = U diag(s) Vt */
     Mat us;    /* (m, k) U with column i scaled by s_i, precomputed once */
     double total_energy; /* Σ s_i² = ‖A‖_F² */
 } LowRank;
 
-/* Decompose a (not kept) and prepare for fast rebuilds. */
+/* Decompose a (copied) and prepare for fast rebuilds. */
 int lowrank_init(LowRank *lr, const Mat *a, Status *st);
 void lowrank_free(LowRank *lr);
 
