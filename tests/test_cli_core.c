@@ -212,6 +212,27 @@ static void test_svd_sweep(void **state)
     cli_result_free(&r);
 }
 
+/* The bench runs and reports its figures; speed targets are judged by
+ * `make bench`, not here. */
+static void test_bench_svd_reports(void **state)
+{
+    (void)state;
+    CliResult r = cli_run("bench svd --quick --json", NULL);
+    assert_int_equal(r.status, 0);
+    cJSON *o = cJSON_Parse(r.out);
+    assert_non_null(o);
+    assert_int_equal(cJSON_GetObjectItem(o, "threads")->valueint, 1);
+    cJSON *svd = cJSON_GetObjectItem(o, "svd");
+    assert_non_null(svd);
+    assert_true(cJSON_GetObjectItem(svd, "svd_ms")->valuedouble > 0);
+    double worst = cJSON_GetObjectItem(svd, "rebuild_worst_ms")->valuedouble;
+    double median = cJSON_GetObjectItem(svd, "rebuild_median_ms")->valuedouble;
+    assert_true(worst > 0 && median > 0 && median <= worst);
+    assert_true(cJSON_GetObjectItem(svd, "ranks_timed")->valueint > 10);
+    cJSON_Delete(o);
+    cli_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_rank_steps),
         cmocka_unit_test(test_svd_json_and_out),
         cmocka_unit_test(test_svd_sweep),
+        cmocka_unit_test(test_bench_svd_reports),
     };
     return cmocka_run_group_tests_name("cli_core", tests, NULL, NULL);
 }

@@ -39,6 +39,13 @@ const char *paths_root(void)
                 strcpy(root, exe);
                 return root;
             }
+            /* Installed as PREFIX/bin/lorascope: data in PREFIX/share. */
+            char shared[4096 + 32];
+            snprintf(shared, sizeof shared, "%s/../share/lorascope", exe);
+            if (strlen(shared) < sizeof root && has_data(shared)) {
+                strcpy(root, shared);
+                return root;
+            }
         }
     }
     if (has_data(".")) {

@@ -2,8 +2,9 @@
  *
  * The root is the folder holding lessons/ and data/: the source checkout when
  * run as ./lorascope, or $(PREFIX)/share/lorascope once installed. It is the
- * first of: $LORASCOPE_ROOT, the folder of the running executable, the
- * current directory, the install folder. Paths in lessons such as
+ * first that holds a data/ folder of: $LORASCOPE_ROOT, the folder of the
+ * running executable, ../share/lorascope beside it (an installed copy, where
+ * ever PREFIX was), the current directory, the compiled-in install folder. Paths in lessons such as
  * "data/images/lighthouse.pgm" are relative to the root. */
 #ifndef LS_PATHS_H
 #define LS_PATHS_H
