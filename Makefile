@@ -24,7 +24,8 @@ DEB_PKGS   := build-essential pkg-config libncurses-dev libopenblas-dev liblapac
 comma    := ,
 CC       ?= cc
 SANITIZE ?=
-BUILD    := build$(if $(SANITIZE),-san)
+FUZZ     ?=
+BUILD    := build$(if $(SANITIZE),-san)$(if $(FUZZ),-fuzz)
 # make V=1 shows the full commands.
 Q        := $(if $(V),,@)
 
@@ -32,11 +33,12 @@ Q        := $(if $(V),,@)
 PC_CFLAGS = $(shell pkg-config --cflags $(PC_MODULES) 2>/dev/null)
 PC_LIBS   = $(shell pkg-config --libs $(PC_MODULES) 2>/dev/null)
 
-WARN     := -std=c11 -Wall -Wextra -Wshadow -Werror
-OPT      := $(if $(SANITIZE),-O1 -g -fno-omit-frame-pointer -fsanitize=address$(comma)undefined -fno-sanitize-recover=all,-O2 -g)
+WARN     := -std=c11 -Wall -Wextra -Wshadow $(if $(FUZZ),,-Werror)
+SAN_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address$(comma)undefined -fno-sanitize-recover=all
+OPT      := $(if $(SANITIZE),$(SAN_OPT),$(if $(FUZZ),$(SAN_OPT) -fsanitize=fuzzer-no-link,-O2 -g))
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DLS_VERSION='"$(VERSION)"' -DLS_DATADIR='"$(SHAREDIR)"' -MMD -MP
 CFLAGS   += $(WARN) $(OPT)
-LDFLAGS  += $(if $(SANITIZE),-fsanitize=address$(comma)undefined)
+LDFLAGS  += $(if $(SANITIZE)$(FUZZ),-fsanitize=address$(comma)undefined)
 LDLIBS   += -lm
 
 # Every layer but src/ui and src/app builds into a curses-free library.
@@ -44,14 +46,18 @@ LIB_DIRS := src/base src/core src/nn src/lesson src/demo
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 APP_SRC  := $(wildcard src/app/*.c src/ui/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Each fuzz harness is also built as a replay test over its saved inputs.
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 LIB      := $(BUILD)/liblorascope.a
 BIN      := $(if $(SANITIZE),$(BUILD)/lorascope,lorascope)
 
 .PHONY: all run test test-now check test-sanitize bench deps ensure-deps check-layers \
-        install uninstall clean
+        fuzz fuzz-now valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -73,6 +79,18 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -DFUZZ_NAME='"$*"' $(LDFLAGS) -o $@ \
+	    tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) $(PC_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ \
+	    tests/fuzz/fuzz_$*.c $(LIB) $(PC_LIBS) $(LDLIBS)
 
 # --- set-up ---------------------------------------------------------------
 
@@ -103,8 +121,24 @@ test: ensure-deps
 
 check: test
 
-test-now: $(BIN) $(TEST_BIN)
+test-now: $(BIN) $(TEST_BIN) $(REPLAY_BIN)
 	@sh tests/run.sh $(BUILD) $(BIN)
+
+# libFuzzer (clang) on every parser for FUZZ_SECONDS each; crashes and hangs
+# land in tests/fuzz/regressions/NAME/, which `make test` replays.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v clang >/dev/null 2>&1 || $(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-dev"
+	@$(MAKE) --no-print-directory fuzz-now CC=clang FUZZ=1
+
+fuzz-now: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+# The unit tests under valgrind memcheck: 0 errors, 0 bytes definitely lost.
+valgrind: ensure-deps
+	@command -v valgrind >/dev/null 2>&1 || $(MAKE) --no-print-directory deps DEB_PKGS=valgrind
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) $(REPLAY_BIN)
+	@sh tests/valgrind.sh $(BUILD)
 
 test-sanitize:
 	@$(MAKE) --no-print-directory test SANITIZE=1
@@ -128,6 +162,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf build build-san lorascope
+	rm -rf build build-san build-fuzz lorascope
 
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_BIN:=.d)

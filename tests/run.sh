@@ -13,7 +13,7 @@ failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for t in "$build"/tests/test_*; do
+for t in "$build"/tests/test_* "$build"/fuzz/replay_*; do
     case "$t" in *.o|*.d) continue ;; esac
     [ -x "$t" ] || continue
     "$t" >"$log" 2>&1
