@@ -12,7 +12,6 @@
 #include "io.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <png.h>
@@ -33,9 +32,16 @@ static const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
+static int fail_too_big(Status *st, const char *name)
+{
+    return status_fail(st, LS_ERR_RANGE,
+                       "%s: file is larger than %zu MiB, the limit for a matrix or image", name,
+                       IO_MAX_FILE_BYTES >> 20);
+}
+
 /* Slurp path ("-" = stdin) into a malloc'd buffer, refusing more than
- * IO_MAX_FILE_BYTES. A NUL is appended (not counted in *len) so text parsers
- * may peek one past the end. */
+ * IO_MAX_FILE_BYTES. A NUL is appended (not counted in *len) as a safety net;
+ * the parsers themselves never read past len. */
 static int read_whole(unsigned char **data, size_t *len, const char *path, Status *st)
 {
     *data = NULL;
@@ -44,6 +50,14 @@ static int read_whole(unsigned char **data, size_t *len, const char *path, Statu
     bool use_stdin = strcmp(path, "-") == 0;
     FILE *f = use_stdin ? stdin : fopen(path, "rb");
     if (!f) return status_fail(st, LS_ERR_IO, "%s: %s", path, strerror(errno));
+    /* A regular file says its size up front: refuse a huge one before
+     * reading it. Pipes and stdin are caught by the counting below. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uintmax_t)sb.st_size > IO_MAX_FILE_BYTES) {
+        if (!use_stdin) fclose(f);
+        return fail_too_big(st, name);
+    }
 
     size_t cap = 0, n = 0;
     unsigned char *buf = NULL;
@@ -55,9 +69,7 @@ static int read_whole(unsigned char **data, size_t *len, const char *path, Statu
             size_t want = cap ? cap * 2 : 64 * 1024;
             if (want > IO_MAX_FILE_BYTES + 2) want = IO_MAX_FILE_BYTES + 2;
             if (want <= cap) {
-                rc = status_fail(st, LS_ERR_RANGE,
-                                 "%s: file is larger than %zu MiB, the limit for a matrix or image",
-                                 name, IO_MAX_FILE_BYTES >> 20);
+                rc = fail_too_big(st, name);
                 break;
             }
             unsigned char *bigger = realloc(buf, want);
@@ -71,9 +83,7 @@ static int read_whole(unsigned char **data, size_t *len, const char *path, Statu
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (n > IO_MAX_FILE_BYTES) {
-            rc = status_fail(st, LS_ERR_RANGE,
-                             "%s: file is larger than %zu MiB, the limit for a matrix or image",
-                             name, IO_MAX_FILE_BYTES >> 20);
+            rc = fail_too_big(st, name);
             break;
         }
         if (got == 0) {
@@ -90,11 +100,7 @@ static int read_whole(unsigned char **data, size_t *len, const char *path, Statu
         free(buf);
         return rc;
     }
-    if (!buf) { /* empty file: still hand back a valid, NUL-terminated buffer */
-        buf = malloc(1);
-        if (!buf) return status_fail(st, LS_ERR_NOMEM, "%s: out of memory", name);
-    }
-    buf[n] = '\0';
+    buf[n] = '\0'; /* the first pass through the loop always allocated buf */
     *data = buf;
     *len = n;
     return LS_OK;
@@ -113,7 +119,8 @@ static void quote_token(char *out, size_t size, const char *tok, size_t n)
         out[k++] = (c >= 32 && c < 127) ? (char)c : '?';
     }
     if (n > keep)
-        for (int i = 0; i < 3 && k + 1 < size; i++) out[k++] = '.';
+        for (int i = 0; i < 3 && k + 1 < size; i++)
+            out[k++] = '.';
     out[k] = '\0';
 }
 
@@ -143,11 +150,12 @@ static int parse_value(float *out, const char *tok, size_t n, const char *name, 
             if (*p == '.') *p = dp[0];
     char *end = NULL;
     double d = strtod(buf, &end);
-    if (end == buf || *end != '\0')
+    if (end == buf || end != buf + n) /* all of it, even past an embedded NUL */
         return status_fail(st, LS_ERR_PARSE, "%s:%ld: '%s' is not a number", name, line, shown);
     if (isnan(d))
-        return status_fail(st, LS_ERR_RANGE, "%s:%ld: '%s' is NaN; matrices must hold finite numbers",
-                           name, line, shown);
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s:%ld: '%s' is NaN; matrices must hold finite numbers", name, line,
+                           shown);
     if (isinf(d) || isinf((float)d))
         return status_fail(st, LS_ERR_RANGE,
                            "%s:%ld: '%s' is infinite or too large for a float (max %.3g); "
@@ -190,15 +198,16 @@ static int parse_line(FloatVec *fv, int *count, const char *p, size_t n, const c
             i++;
         } else if (c == ',') {
             if (values == 0 || commas > 0)
-                return status_fail(st, LS_ERR_PARSE, "%s:%ld: empty value in column %d", name,
-                                   line, values + 1);
+                return status_fail(st, LS_ERR_PARSE, "%s:%ld: empty value in column %d", name, line,
+                                   values + 1);
             commas++;
             i++;
         } else if (c == '#') {
             break; /* comment to the end of the line */
         } else {
             size_t start = i;
-            while (i < n && p[i] != ',' && !is_blank(p[i])) i++;
+            while (i < n && p[i] != ',' && !is_blank(p[i]))
+                i++;
             if (values == MAT_MAX_DIM)
                 return status_fail(st, LS_ERR_RANGE,
                                    "%s:%ld: row has more than %d values (the limit is %d columns)",
@@ -234,7 +243,6 @@ int io_read_matrix_mem(Mat *out, const char *text, size_t len, const char *name,
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - text) : len;
         int count;
-        size_t before = fv.n;
         if ((rc = parse_line(&fv, &count, text + pos, end - pos, name, line, st))) break;
         pos = end + 1;
         if (count == 0) continue;
@@ -242,12 +250,12 @@ int io_read_matrix_mem(Mat *out, const char *text, size_t len, const char *name,
             cols = count;
             first_line = line;
         } else if (count != cols) {
-            rc = status_fail(st, LS_ERR_PARSE, "%s:%ld: row has %d values, expected %d (as on line %ld)",
-                             name, line, count, cols, first_line);
+            rc = status_fail(st, LS_ERR_PARSE,
+                             "%s:%ld: row has %d value%s, expected %d (as on line %ld)", name, line,
+                             count, count == 1 ? "" : "s", cols, first_line);
             break;
         }
         if (rows == MAT_MAX_DIM) {
-            fv.n = before;
             rc = status_fail(st, LS_ERR_RANGE, "%s:%ld: more than %d rows (the limit is %d rows)",
                              name, line, MAT_MAX_DIM, MAT_MAX_DIM);
             break;
@@ -264,8 +272,8 @@ int io_read_matrix_mem(Mat *out, const char *text, size_t len, const char *name,
      * a copy would briefly need twice 64 MiB. mat_free releases it with free(),
      * the same allocator mat_init uses. */
     float *exact = realloc(fv.v, fv.n * sizeof *exact);
-    *out = (Mat){.rows = rows, .cols = cols, .stride = cols, .data = exact ? exact : fv.v,
-                 .owner = true};
+    *out = (Mat){
+        .rows = rows, .cols = cols, .stride = cols, .data = exact ? exact : fv.v, .owner = true};
     return LS_OK;
 }
 
@@ -304,7 +312,8 @@ static void pgm_skip(PgmCursor *c)
     while (c->pos < c->len) {
         unsigned char ch = c->p[c->pos];
         if (ch == '#') {
-            while (c->pos < c->len && c->p[c->pos] != '\n') c->pos++;
+            while (c->pos < c->len && c->p[c->pos] != '\n')
+                c->pos++;
         } else if (pgm_space(ch)) {
             if (ch == '\n') c->line++;
             c->pos++;
@@ -332,7 +341,8 @@ static int pgm_number(PgmCursor *c, uint32_t *val, const unsigned char **tok, si
     }
     bool ended = c->pos == c->len || pgm_space(c->p[c->pos]) || c->p[c->pos] == '#';
     if (c->pos == start || !ended) {
-        while (c->pos < c->len && !pgm_space(c->p[c->pos])) c->pos++;
+        while (c->pos < c->len && !pgm_space(c->p[c->pos]))
+            c->pos++;
         *tok = c->p + start;
         *tok_len = c->pos - start;
         return PGM_NUM_BAD;
@@ -365,7 +375,8 @@ int io_read_pgm_mem(Mat *out, const unsigned char *buf, size_t len, const char *
     *out = (Mat){0};
     if (!name) name = "image";
     if (!buf || len < 2 || buf[0] != 'P' || (buf[1] != '2' && buf[1] != '5'))
-        return status_fail(st, LS_ERR_PARSE, "%s: not a PGM image (expected \"P2\" or \"P5\")", name);
+        return status_fail(st, LS_ERR_PARSE, "%s: not a PGM image (expected \"P2\" or \"P5\")",
+                           name);
     bool binary = buf[1] == '5';
     PgmCursor c = {.p = buf, .len = len, .pos = 2, .line = 1};
     if (c.pos < len && !pgm_space(buf[c.pos]) && buf[c.pos] != '#')
@@ -377,34 +388,45 @@ int io_read_pgm_mem(Mat *out, const unsigned char *buf, size_t len, const char *
     if ((rc = pgm_header_field(&c, &h, "height", name, st))) return rc;
     if ((rc = pgm_header_field(&c, &maxval, "maxval", name, st))) return rc;
     if (w == 0 || h == 0)
-        return status_fail(st, LS_ERR_PARSE, "%s: image has zero %s", name, w == 0 ? "width" : "height");
+        return status_fail(st, LS_ERR_PARSE, "%s: image has zero %s", name,
+                           w == 0 ? "width" : "height");
     if (maxval == 0 || maxval > 65535)
-        return status_fail(st, LS_ERR_PARSE, "%s: PGM maxval %u is invalid (must be 1..65535)", name,
-                           (unsigned)maxval);
+        return status_fail(st, LS_ERR_PARSE, "%s: PGM maxval %u is invalid (must be 1..65535)",
+                           name, (unsigned)maxval);
     if (w > MAT_MAX_DIM || h > MAT_MAX_DIM)
-        return status_fail(st, LS_ERR_RANGE, "%s: image is %u x %u pixels; the limit is %d in each direction",
-                           name, (unsigned)w, (unsigned)h, MAT_MAX_DIM);
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s: image is %u x %u pixels; the limit is %d in each direction", name,
+                           (unsigned)w, (unsigned)h, MAT_MAX_DIM);
+
+    const float scale = 1.0f / (float)maxval;
+    size_t npix = (size_t)w * h;
+    /* Check that the raster can be there before allocating for it, so a
+     * 20-byte file claiming 4096 x 4096 pixels costs nothing. */
+    if (binary) {
+        /* Exactly one whitespace byte separates maxval from the raster; the
+         * raster's first byte may itself look like whitespace, so no skipping. */
+        if (c.pos >= len)
+            return status_fail(st, LS_ERR_PARSE, "%s: truncated PGM header (no pixel data)", name);
+        if (!pgm_space(buf[c.pos]))
+            return status_fail(st, LS_ERR_PARSE,
+                               "%s: PGM maxval must be followed by a single whitespace byte", name);
+        c.pos++;
+        size_t need = npix * (maxval > 255 ? 2 : 1), have = len - c.pos;
+        if (have < need)
+            return status_fail(st, LS_ERR_PARSE,
+                               "%s: truncated pixel data: %zu of %zu bytes present", name, have,
+                               need);
+    } else if (npix > (len - c.pos + 1) / 2) {
+        /* each ASCII value takes at least a digit and a separator */
+        return status_fail(st, LS_ERR_PARSE,
+                           "%s: truncated pixel data: room for at most %zu of %zu values", name,
+                           (len - c.pos + 1) / 2, npix);
+    }
 
     Mat m;
     if ((rc = mat_init(&m, (int)h, (int)w, st))) return rc;
-    const float scale = 1.0f / (float)maxval;
-    size_t npix = (size_t)w * h;
-
     if (binary) {
-        /* Exactly one whitespace byte separates maxval from the raster; it
-         * may itself be a byte of value '\n', so no skipping here. */
-        if (c.pos >= len || !pgm_space(buf[c.pos])) {
-            mat_free(&m);
-            return status_fail(st, LS_ERR_PARSE, "%s: truncated PGM header (no pixel data)", name);
-        }
-        c.pos++;
         size_t bps = maxval > 255 ? 2 : 1;
-        size_t need = npix * bps, have = len - c.pos;
-        if (have < need) {
-            mat_free(&m);
-            return status_fail(st, LS_ERR_PARSE,
-                               "%s: truncated pixel data: %zu of %zu bytes present", name, have, need);
-        }
         const unsigned char *px = buf + c.pos;
         for (size_t k = 0; k < npix; k++) {
             uint32_t v = bps == 2 ? ((uint32_t)px[2 * k] << 8) | px[2 * k + 1] : px[k];
@@ -432,13 +454,13 @@ int io_read_pgm_mem(Mat *out, const unsigned char *buf, size_t len, const char *
                 char shown[64];
                 quote_token(shown, sizeof shown, (const char *)tok, tok_len);
                 mat_free(&m);
-                return status_fail(st, LS_ERR_PARSE, "%s:%ld: pixel value '%s' is not a number", name,
-                                   c.line, shown);
+                return status_fail(st, LS_ERR_PARSE, "%s:%ld: pixel value '%s' is not a number",
+                                   name, c.line, shown);
             }
             if (v > maxval) {
                 mat_free(&m);
-                return status_fail(st, LS_ERR_PARSE, "%s:%ld: pixel value %u is above maxval %u", name,
-                                   c.line, (unsigned)v, (unsigned)maxval);
+                return status_fail(st, LS_ERR_PARSE, "%s:%ld: pixel value %u is above maxval %u",
+                                   name, c.line, (unsigned)v, (unsigned)maxval);
             }
             m.data[k] = (float)v * scale;
         }
@@ -462,12 +484,11 @@ int io_read_pgm_mem(Mat *out, const unsigned char *buf, size_t len, const char *
 typedef struct PngIo {
     const unsigned char *buf; /* reading: the whole file */
     size_t len, pos;
-    unsigned char *out;       /* writing: a growing buffer */
+    unsigned char *out; /* writing: a growing buffer */
     size_t out_len, out_cap;
-    unsigned char *pix;       /* reading: width * height gray bytes */
-    png_bytep *rows;          /* row pointers into pix (or one row when writing) */
-    int rc;                   /* a status already set before a deliberate longjmp */
-    char msg[200];            /* libpng's last error message */
+    unsigned char *pix; /* reading: width * height gray bytes */
+    png_bytep *rows;    /* row pointers into pix (or one row when writing) */
+    char msg[200];      /* libpng's last error message */
 } PngIo;
 
 static void png_on_error(png_structp png, png_const_charp msg)
@@ -498,7 +519,6 @@ static int png_decode(PngIo *io, png_structp png, png_infop info, png_uint_32 *w
                       const char *name, Status *st)
 {
     if (setjmp(png_jmpbuf(png))) {
-        if (io->rc) return io->rc;
         return status_fail(st, LS_ERR_PARSE, "%s: corrupt PNG: %s", name, io->msg);
     }
     png_set_read_fn(png, io, png_read_mem);
@@ -508,8 +528,9 @@ static int png_decode(PngIo *io, png_structp png, png_infop info, png_uint_32 *w
     *h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), ctype = png_get_color_type(png, info);
     if (*w > MAT_MAX_DIM || *h > MAT_MAX_DIM)
-        return status_fail(st, LS_ERR_RANGE, "%s: image is %lu x %lu pixels; the limit is %d in each direction",
-                           name, (unsigned long)*w, (unsigned long)*h, MAT_MAX_DIM);
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s: image is %lu x %lu pixels; the limit is %d in each direction", name,
+                           (unsigned long)*w, (unsigned long)*h, MAT_MAX_DIM);
 
     /* Ask libpng for one 8-bit gray byte per pixel, whatever the file holds. */
     if (depth == 16) {
@@ -529,15 +550,17 @@ static int png_decode(PngIo *io, png_structp png, png_infop info, png_uint_32 *w
 
     if (png_get_channels(png, info) != 1 || png_get_bit_depth(png, info) != 8 ||
         png_get_rowbytes(png, info) != *w)
-        return status_fail(st, LS_ERR_PARSE, "%s: unsupported PNG layout (colour type %d, depth %d)",
-                           name, ctype, depth);
+        return status_fail(st, LS_ERR_PARSE,
+                           "%s: unsupported PNG layout (colour type %d, depth %d)", name, ctype,
+                           depth);
 
     io->pix = malloc((size_t)*w * *h);
     io->rows = malloc((size_t)*h * sizeof *io->rows);
     if (!io->pix || !io->rows)
         return status_fail(st, LS_ERR_NOMEM, "%s: out of memory for a %lu x %lu image", name,
                            (unsigned long)*w, (unsigned long)*h);
-    for (png_uint_32 i = 0; i < *h; i++) io->rows[i] = io->pix + (size_t)i * *w;
+    for (png_uint_32 i = 0; i < *h; i++)
+        io->rows[i] = io->pix + (size_t)i * *w;
     png_read_image(png, io->rows);
     png_read_end(png, NULL); /* reads on to IEND, so a file cut short is caught */
     return LS_OK;
@@ -552,7 +575,8 @@ int io_read_png_mem(Mat *out, const unsigned char *buf, size_t len, const char *
         return status_fail(st, LS_ERR_PARSE, "%s: not a PNG image (bad signature)", name);
 
     PngIo io = {.buf = buf, .len = len};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, png_on_error, png_on_warning);
+    png_structp png =
+        png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
@@ -563,7 +587,8 @@ int io_read_png_mem(Mat *out, const unsigned char *buf, size_t len, const char *
     png_destroy_read_struct(&png, &info, NULL);
     Mat m = {0};
     if (rc == LS_OK && (rc = mat_init(&m, (int)h, (int)w, st)) == LS_OK)
-        for (size_t k = 0; k < (size_t)w * h; k++) m.data[k] = (float)io.pix[k] * (1.0f / 255.0f);
+        for (size_t k = 0; k < (size_t)w * h; k++)
+            m.data[k] = (float)io.pix[k] * (1.0f / 255.0f);
     free(io.rows);
     free(io.pix);
     if (rc) return rc;
@@ -595,9 +620,10 @@ static int read_image_buf(Mat *out, const unsigned char *b, size_t n, const char
     if (looks_pgm(b, n)) return io_read_pgm_mem(out, b, n, name, st);
     if (looks_png(b, n)) return io_read_png_mem(out, b, n, name, st);
     if (looks_netpbm_other(b, n))
-        return status_fail(st, LS_ERR_PARSE,
-                           "%s: netpbm type P%c is not supported; convert it to a grayscale PGM or a PNG",
-                           name, b[1]);
+        return status_fail(
+            st, LS_ERR_PARSE,
+            "%s: netpbm type P%c is not supported; convert it to a grayscale PGM or a PNG", name,
+            b[1]);
     return status_fail(st, LS_ERR_PARSE, "%s: not a PGM (P2/P5) or PNG image", name);
 }
 
@@ -655,7 +681,8 @@ static int encode_pgm(unsigned char **data, size_t *len, const Mat *img)
     memcpy(b, head, (size_t)hn);
     unsigned char *px = b + hn;
     for (int i = 0; i < img->rows; i++)
-        for (int j = 0; j < img->cols; j++) *px++ = to_byte(MAT_AT(img, i, j));
+        for (int j = 0; j < img->cols; j++)
+            *px++ = to_byte(MAT_AT(img, i, j));
     *data = b;
     *len = n;
     return LS_OK;
@@ -698,7 +725,8 @@ static int png_encode(PngIo *io, png_structp png, png_infop info, const Mat *img
     if (!io->rows || !io->rows[0]) png_error(png, "out of memory");
     png_bytep row = io->rows[0];
     for (int i = 0; i < img->rows; i++) {
-        for (int j = 0; j < img->cols; j++) row[j] = to_byte(MAT_AT(img, i, j));
+        for (int j = 0; j < img->cols; j++)
+            row[j] = to_byte(MAT_AT(img, i, j));
         png_write_row(png, row);
     }
     png_write_end(png, info);
@@ -709,7 +737,8 @@ static int png_encode(PngIo *io, png_structp png, png_infop info, const Mat *img
 static int encode_png(unsigned char **data, size_t *len, const Mat *img, char *msg, size_t msg_size)
 {
     PngIo io = {0};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, png_on_error, png_on_warning);
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_write_struct(&png, NULL);
@@ -761,8 +790,9 @@ int io_write_image(const char *path, const Mat *img, Status *st)
     if (!img || !img->data || img->rows <= 0 || img->cols <= 0)
         return status_fail(st, LS_ERR_ARG, "%s: nothing to write (empty image)", path);
     if (img->rows > MAT_MAX_DIM || img->cols > MAT_MAX_DIM)
-        return status_fail(st, LS_ERR_RANGE, "%s: image is %d x %d pixels; the limit is %d in each direction",
-                           path, img->cols, img->rows, MAT_MAX_DIM);
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s: image is %d x %d pixels; the limit is %d in each direction", path,
+                           img->cols, img->rows, MAT_MAX_DIM);
 
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -796,7 +826,8 @@ int io_write_image(const char *path, const Mat *img, Status *st)
     memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = status_fail(st, LS_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        rc = status_fail(st, LS_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                         strerror(errno));
         free(tmp);
         free(data);
         return rc;
