@@ -42,7 +42,7 @@ LDFLAGS  += $(if $(SANITIZE)$(FUZZ),-fsanitize=address$(comma)undefined)
 LDLIBS   += -lm
 
 # Every layer but src/ui and src/app builds into a curses-free library.
-LIB_DIRS := src/base src/core src/nn src/lesson src/demo
+LIB_DIRS := src/base src/core src/nn src/lesson src/demo src/view
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 APP_SRC  := $(wildcard src/app/*.c src/ui/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)

@@ -43,6 +43,11 @@ extern const Command cmd_svd;
 extern const Command cmd_help;
 extern const Command cmd_bench;
 /* --- more subcommands are declared below as they land --- */
+extern const Command cmd_float; extern const Command cmd_quant;
+extern const Command cmd_pretrain;
+extern const Command cmd_eval;
+extern const Command cmd_sample;
+extern const Command cmd_lint;
 
 /* The table main.c dispatches through, NULL-terminated. */
 extern const Command *const cli_commands[];

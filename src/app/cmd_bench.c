@@ -12,6 +12,8 @@
 
 static const BenchEntry *const benches[] = {
     &bench_svd,
+    &bench_quant,
+    &bench_train,
     /* --- more benches listed here --- */
     NULL,
 };

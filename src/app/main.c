@@ -10,6 +10,11 @@ const Command *const cli_commands[] = {
     &cmd_rank,
     &cmd_svd,
     &cmd_bench,
+    &cmd_lint,
+    &cmd_pretrain,
+    &cmd_eval,
+    &cmd_sample,
+    &cmd_float, &cmd_quant,
     /* --- more subcommands are listed here as they land --- */
     &cmd_help,
     NULL,

@@ -45,32 +45,32 @@ enum {
 };
 
 typedef struct Span {
-    char *text;   /* UTF-8; soft line breaks become spaces, hard ones '\n' */
-    int style;    /* SPAN_* flags */
-    char *url;    /* for SPAN_LINK, else NULL */
+    char *text; /* UTF-8; soft line breaks become spaces, hard ones '\n' */
+    int style;  /* SPAN_* flags */
+    char *url;  /* for SPAN_LINK, else NULL */
 } Span;
 
 typedef enum {
-    BLOCK_HEADING,    /* level 1..6 */
+    BLOCK_HEADING, /* level 1..6 */
     BLOCK_PARAGRAPH,
-    BLOCK_LIST_ITEM,  /* one item; indent = nesting depth (0 = top) */
-    BLOCK_CODE,       /* a plain code block: text in code, language in info */
-    BLOCK_RULE,       /* thematic break */
-    BLOCK_DEMO,       /* ```demo NAME */
-    BLOCK_QUESTION,   /* ```question */
+    BLOCK_LIST_ITEM, /* one item; indent = nesting depth (0 = top) */
+    BLOCK_CODE,      /* a plain code block: text in code, language in info */
+    BLOCK_RULE,      /* thematic break */
+    BLOCK_DEMO,      /* ```demo NAME */
+    BLOCK_QUESTION,  /* ```question */
 } BlockKind;
 
 typedef struct Param {
     char *key, *value;
-    int line;         /* 1-based source line of "key = value" */
+    int line; /* 1-based source line of "key = value" */
 } Param;
 
 typedef enum { QUESTION_CHOICE, QUESTION_NUMBER } QuestionKind;
 
 typedef struct Question {
     QuestionKind kind;
-    char *prompt;     /* "ask = ..."; never NULL ("" when missing) */
-    char **choices;   /* QUESTION_CHOICE: n_choices options, '*' marker removed */
+    char *prompt;   /* "ask = ..."; never NULL ("" when missing) */
+    char **choices; /* QUESTION_CHOICE: n_choices options, '*' marker removed */
     int n_choices;
     int correct;      /* 0-based index of the right choice (the file counts from 1) */
     double answer;    /* QUESTION_NUMBER: the value ... */
@@ -83,47 +83,47 @@ typedef struct Question {
 
 typedef struct Block {
     BlockKind kind;
-    int line;         /* 1-based first source line */
-    int level;        /* heading level; 0 otherwise */
-    int indent;       /* list nesting depth (paragraphs and code inside a list
-                       * item get the item's depth + 1) */
-    int quote;        /* block-quote depth (0 = not quoted) */
-    bool ordered;     /* list item of an ordered list ... */
-    int number;       /* ... with this number */
-    Span *spans;      /* heading / paragraph / list item text */
+    int line;     /* 1-based first source line */
+    int level;    /* heading level; 0 otherwise */
+    int indent;   /* list nesting depth (paragraphs and code inside a list
+                   * item get the item's depth + 1) */
+    int quote;    /* block-quote depth (0 = not quoted) */
+    bool ordered; /* list item of an ordered list ... */
+    int number;   /* ... with this number */
+    Span *spans;  /* heading / paragraph / list item text */
     int n_spans;
-    char *code;       /* BLOCK_CODE body; for DEMO and QUESTION the raw body */
-    char *info;       /* BLOCK_CODE language, BLOCK_DEMO name ("" if none) */
-    Param *params;    /* BLOCK_DEMO parameters, in file order */
+    char *code;    /* BLOCK_CODE body; for DEMO and QUESTION the raw body */
+    char *info;    /* BLOCK_CODE language, BLOCK_DEMO name ("" if none) */
+    Param *params; /* BLOCK_DEMO parameters, in file order */
     int n_params;
     Question question; /* BLOCK_QUESTION */
-    bool valid;       /* DEMO / QUESTION: false when a diagnostic concerns it
-                       * (show a placeholder instead of running it) */
+    bool valid;        /* true, except for a DEMO or QUESTION that a diagnostic
+                        * concerns: show a placeholder instead of running it */
 } Block;
 
 typedef struct Page {
-    char *title;      /* the "## " heading text ("" for text before the first) */
-    int line;         /* 1-based line of the "## " heading (1 for an intro) */
+    char *title; /* the "## " heading text ("" for text before the first) */
+    int line;    /* 1-based line of the "## " heading (1 for an intro) */
     Block *blocks;
     int n_blocks;
 } Page;
 
 /* A problem found while parsing or linting. */
 typedef struct Diagnostic {
-    int line;         /* 1-based; 0 when it concerns the whole file */
+    int line; /* 1-based; 0 when it concerns the whole file */
     char *message;
 } Diagnostic;
 
 typedef struct Lesson {
-    char *path;       /* as given */
-    char *id;         /* file name without directory and ".md" ("02-svd") */
-    int order;        /* numeric file-name prefix; large when absent */
-    char *title;      /* first "# " heading, else the id */
+    char *path;  /* as given */
+    char *id;    /* file name without directory and ".md" ("02-svd") */
+    int order;   /* numeric file-name prefix; large when absent */
+    char *title; /* first "# " heading, else the id */
     Page *pages;
-    int n_pages;      /* >= 1 */
+    int n_pages;       /* >= 1 */
     Diagnostic *diags; /* every problem; a lesson with diags still opens */
     int n_diags;
-    int n_questions;  /* question blocks in the whole lesson */
+    int n_questions; /* question blocks in the whole lesson */
 } Lesson;
 
 /* All lessons of a folder, sorted by (order, id). */
@@ -194,5 +194,16 @@ int lesson_add_diag(Lesson *l, int line, const char *fmt, ...)
 
 /* Sort diagnostics by line (stable), for printing. */
 void lesson_sort_diags(Lesson *l);
+
+/* --- checks beyond one file (src/lesson/lint.c) ----------------------- */
+
+/* A file given to `lorascope lint` by name whose name is not a lesson file
+ * name gets a diagnostic (it would not appear in the lesson list). */
+int lesson_check_file_name(Lesson *l, Status *st);
+
+/* Two lessons of one folder with the same number: the later one gets a
+ * diagnostic (their order would depend on their names). lessons_load_dir
+ * calls it. */
+int lessons_check_set(LessonList *list, Status *st);
 
 #endif

@@ -1,0 +1,179 @@
+/* bench_train.c — speed of one full training step of the tiny GPT on the
+ * reference config (L4 H4 D128 T64, batch 32): forward, backward, gradient
+ * clipping and AdamW, next to a 1024^3 sgemm measured in the same run.
+ *
+ * FLOPs counted (matrix products only; LayerNorm, GELU, softmax and AdamW
+ * are not counted), per step of N = B*T tokens:
+ *   linear layers and the tied head:  6 * N * (L * 12 C^2 + V C)
+ *     (2 for the forward product, 2 + 2 for the input and weight gradients)
+ *   attention, causal part only:      6 * B * L * 2 * C * T (T + 1) / 2
+ *     (q k^T and A v forward; each has two products in the backward)
+ * The sgemm calls in the attention compute the full T x T blocks; the extra
+ * half they spend on masked entries is not counted, so the figure is the
+ * useful work per second. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../base/json_out.h"
+#include "../base/rng.h"
+#include "../core/linalg.h"
+#include "../nn/train.h"
+#include "bench.h"
+#include "cli.h"
+
+/* PyTorch 1.13 on this kind of machine, same config, 1 thread (DESIGN.md). */
+#define PYTORCH_MS_1THREAD 130.0
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* GFLOP/s of a 1024^3 sgemm (median of reps). */
+static double sgemm_gflops(int reps)
+{
+    enum { N = 1024 };
+    float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N),
+          *c = calloc((size_t)N * N, sizeof(float));
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        return 0.0;
+    }
+    Rng r;
+    rng_seed(&r, 7);
+    for (int i = 0; i < N * N; i++) {
+        a[i] = rng_uniform(&r) - 0.5f;
+        b[i] = rng_uniform(&r) - 0.5f;
+    }
+    linalg_sgemm(false, false, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N); /* warm-up */
+    double t[16];
+    for (int i = 0; i < reps; i++) {
+        double t0 = bench_now();
+        linalg_sgemm(false, false, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+        t[i] = bench_now() - t0;
+    }
+    double s = median(t, reps);
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * N * N * (double)N / s * 1e-9;
+}
+
+static double train_step_flops(const GptConfig *c, int B, int T)
+{
+    double N = (double)B * T, C = c->n_embd, L = c->n_layer, V = c->vocab_size;
+    double linear = 6.0 * N * (L * 12.0 * C * C + V * C);
+    double attention = 6.0 * B * L * 2.0 * C * (double)T * (T + 1) / 2.0;
+    return linear + attention;
+}
+
+static int run(const BenchOptions *o, cJSON *out)
+{
+    enum { B = 32 };
+    GptConfig cfg = gpt_config_make(4, 4, 128, 64);
+    int T = cfg.n_positions;
+    Status st;
+    status_clear(&st);
+    /* Random bytes: the speed of a step does not depend on the text. */
+    TextData data = {.n = 1 << 16};
+    data.bytes = malloc(data.n);
+    if (!data.bytes) return cli_error("out of memory");
+    Rng r;
+    rng_seed(&r, 3);
+    for (size_t i = 0; i < data.n; i++) data.bytes[i] = (unsigned char)rng_below(&r, 256);
+    Gpt m;
+    Trainer tr = {0};
+    int steps = o->quick ? 3 : 30;
+    TrainConfig tc = train_config_defaults(&cfg, 1000);
+    tc.batch = B;
+    if (gpt_init(&m, &cfg, &st)) {
+        free(data.bytes);
+        return cli_status(&st);
+    }
+    gpt_init_weights(&m, 1);
+    if (trainer_init(&tr, &m, &data, &tc, &st)) {
+        gpt_free(&m);
+        free(data.bytes);
+        return cli_status(&st);
+    }
+    int rc = 0;
+    double *t_step = calloc((size_t)steps, sizeof(double));
+    double *t_fwd = calloc((size_t)steps, sizeof(double));
+    double *t_bwd = calloc((size_t)steps, sizeof(double));
+    for (int i = 0; i < 3 && !rc; i++) rc = trainer_step(&tr, NULL, &st); /* warm-up */
+    for (int i = 0; i < steps && !rc; i++) {
+        double t0 = bench_now();
+        rc = trainer_step(&tr, NULL, &st);
+        t_step[i] = bench_now() - t0;
+    }
+    /* Breakdown: forward and backward of the same batch shape, timed alone. */
+    for (int i = 0; i < steps && !rc; i++) {
+        gpt_zero_grad(&m);
+        double t0 = bench_now();
+        rc = gpt_forward(&m, tr.inputs, tr.targets, B, T, true, &st);
+        double t1 = bench_now();
+        if (!rc) rc = gpt_backward(&m, &st);
+        t_fwd[i] = t1 - t0;
+        t_bwd[i] = bench_now() - t1;
+    }
+    if (rc) {
+        rc = cli_status(&st);
+    } else {
+        double ms = 1e3 * median(t_step, steps);
+        double fwd = 1e3 * median(t_fwd, steps), bwd = 1e3 * median(t_bwd, steps);
+        double flops = train_step_flops(&cfg, B, T);
+        double gflops = flops / (ms * 1e-3) * 1e-9;
+        double tok_s = (double)B * T / (ms * 1e-3);
+        double peak = sgemm_gflops(o->quick ? 3 : 9);
+        if (!o->json) {
+            printf("config:           L%d H%d D%d T%d, batch %d (%zu parameters)\n", cfg.n_layer, cfg.n_head,
+                   cfg.n_embd, T, B, m.num_params);
+            printf("training step:    %.1f ms (median of %d): forward %.1f, backward %.1f, rest %.1f\n", ms,
+                   steps, fwd, bwd, ms - fwd - bwd);
+            printf("throughput:       %.0f tokens/s\n", tok_s);
+            printf("matmul work:      %.2f GFLOP/step -> %.1f GFLOP/s = %.0f %% of sgemm 1024^3 (%.1f GFLOP/s)\n",
+                   flops * 1e-9, gflops, 100.0 * gflops / peak, peak);
+            if (o->threads == 1)
+                printf("vs PyTorch 1.13:  ~%.0f ms/step on 1 thread (DESIGN.md): %.2fx\n", PYTORCH_MS_1THREAD,
+                       PYTORCH_MS_1THREAD / ms);
+        }
+        json_add_double(out, "ms_per_step", ms);
+        json_add_double(out, "ms_forward", fwd);
+        json_add_double(out, "ms_backward", bwd);
+        json_add_double(out, "tokens_per_s", tok_s);
+        json_add_double(out, "gflop_per_step", flops * 1e-9);
+        json_add_double(out, "gflops", gflops);
+        json_add_double(out, "sgemm_gflops", peak);
+        json_add_double(out, "fraction_of_sgemm", gflops / peak);
+        cJSON_AddNumberToObject(out, "threads", o->threads);
+        cJSON_AddNumberToObject(out, "steps_timed", steps);
+        cJSON_AddNumberToObject(out, "batch", B);
+        cJSON_AddNumberToObject(out, "n_layer", cfg.n_layer);
+        cJSON_AddNumberToObject(out, "n_head", cfg.n_head);
+        cJSON_AddNumberToObject(out, "n_embd", cfg.n_embd);
+        cJSON_AddNumberToObject(out, "n_positions", T);
+    }
+    free(t_step);
+    free(t_fwd);
+    free(t_bwd);
+    trainer_free(&tr);
+    gpt_free(&m);
+    free(data.bytes);
+    return rc;
+}
+
+const BenchEntry bench_train = {
+    .name = "train",
+    .summary = "one GPT training step, L4 H4 D128 T64 batch 32 (target: >= 60% of sgemm, < PyTorch)",
+    .run = run,
+};

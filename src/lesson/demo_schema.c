@@ -1,0 +1,680 @@
+/* demo_schema.c — the table of demo kinds and their parameters (see
+ * demo_schema.h), and the one routine that turns a demo block's
+ * "key = value" lines into typed values.
+ *
+ * Lint and the interface both go through demo_args_resolve, so a lesson that
+ * lints clean is exactly a lesson whose demos the interface can start. The
+ * table is the single place a demo's parameters are described: FORMAT.md
+ * copies its help lines, and a test checks that every default in it parses. */
+#include "demo_schema.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/paths.h"
+
+/* ---------------------------------------------------------------------------
+ * The table
+ *
+ * Ranges are generous limits that keep a demo responsive and a typo visible
+ * (rank = 80000 is surely a slip); a demo clamps to the actual data size at
+ * run time (an svd rank above min(m, n) shows the full image). */
+
+/* The table reads best laid out by hand. */
+/* clang-format off */
+#define INT_P(nm, lo, hi, d, h) \
+    { .name = nm, .type = DEMO_PARAM_INT, .min = lo, .max = hi, .def = d, .help = h }
+#define REAL_P(nm, lo, hi, d, h) \
+    { .name = nm, .type = DEMO_PARAM_REAL, .min = lo, .max = hi, .def = d, .help = h }
+#define BOOL_P(nm, d, h) { .name = nm, .type = DEMO_PARAM_BOOL, .def = d, .help = h }
+
+static const char *const matrix_exts[] = {".csv", ".txt", ".tsv", NULL};
+static const char *const image_exts[] = {".pgm", ".png", NULL};
+static const char *const matrix_or_rows[] = {"matrix", "rows", NULL};
+static const char *const matrix_show[] = {"rank", "steps", "singular", NULL};
+
+/* The two ways to give a small matrix, shared by the rank demos. */
+#define MATRIX_FILE_P                                                          \
+    { .name = "matrix", .type = DEMO_PARAM_PATH, .exts = matrix_exts,          \
+      .help = "a matrix file (CSV or spaces, one row per line) under the "     \
+              "lorascope folder, e.g. data/matrices/rank2.csv" }
+#define MATRIX_ROWS_P(d)                                                       \
+    { .name = "rows", .type = DEMO_PARAM_ROWS, .def = d,                       \
+      .help = "the matrix written inline, rows separated by ';': "             \
+              "1 2 3; 1 5 6; 3 4 7" }
+
+static const DemoParamSpec matrix_params[] = {
+    MATRIX_FILE_P,
+    MATRIX_ROWS_P(NULL),
+    { .name = "show", .type = DEMO_PARAM_ENUM, .choices = matrix_show, .def = "rank",
+      .help = "what appears beside the grid: rank (live rank and pivots), steps "
+              "(row echelon form), singular (singular values as bars)" },
+    BOOL_P("editable", "yes", "the student may change entries (arrow keys, type a number)"),
+};
+
+static const DemoParamSpec rowreduce_params[] = {
+    MATRIX_FILE_P,
+    MATRIX_ROWS_P(NULL),
+    INT_P("step", 0, 10000, "0",
+          "the elimination step shown first (0 = the matrix as given; clamped to the last)"),
+};
+
+/* Without matrix or rows: the rank-2 example of lesson 1. A demo given
+ * `matrix` uses it instead of the default rows (check demo_args_given). */
+static const DemoParamSpec rank_noise_params[] = {
+    MATRIX_FILE_P,
+    MATRIX_ROWS_P("1 2 3; 1 5 6; 3 4 7"),
+    REAL_P("noise", 0, 1, "0",
+           "starting noise: standard deviation of the random number added to every entry"),
+    REAL_P("tolerance", 0, 10, "1e-4",
+           "starting tolerance: singular values at or below it count as zero"),
+    INT_P("seed", 0, 2147483647, "1", "seed of the noise (same seed, same noise)"),
+};
+
+static const DemoParamSpec svd_params[] = {
+    { .name = "image", .type = DEMO_PARAM_PATH, .exts = image_exts, .required = true,
+      .help = "a grayscale PGM or PNG photo under the lorascope folder, "
+              "e.g. data/images/boats.pgm" },
+    INT_P("rank", 1, 4096, "8", "starting rank k of the approximation (clamped to min(m, n))"),
+    BOOL_P("error", "yes", "also show the error image (original minus rank-k)"),
+};
+
+static const DemoParamSpec spectrum_params[] = {
+    INT_P("size", 2, 512, "64", "the matrices are size x size"),
+    INT_P("rank", 1, 512, "4", "rank of the low-rank part of the second matrix"),
+    REAL_P("noise", 0, 10, "0.05",
+           "standard deviation of the noise added to the low-rank matrix "
+           "(its entries have standard deviation about 1)"),
+    INT_P("seed", 0, 2147483647, "1", "seed of both random matrices"),
+};
+
+static const DemoParamSpec lora_cost_params[] = {
+    INT_P("d", 1, 1000000, "4096", "rows of the weight matrix W (its output size)"),
+    INT_P("k", 1, 1000000, "4096", "columns of W (its input size)"),
+    INT_P("rank", 1, 1000000, "8", "rank r of the update B·A (B is d x r, A is r x k)"),
+};
+
+static const DemoRule spectrum_rules[] = {{"rank", "size"}};
+static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
+
+#define PARAMS(a) .params = a, .n_params = (int)(sizeof a / sizeof a[0])
+#define RULES(a) .rules = a, .n_rules = (int)(sizeof a / sizeof a[0])
+
+static const DemoKind kinds[] = {
+    { .name = "matrix",
+      .summary = "an editable matrix with its live rank, echelon form or singular values",
+      PARAMS(matrix_params), .one_of = matrix_or_rows, .need_one = true },
+    { .name = "rowreduce",
+      .summary = "Gaussian elimination one row operation at a time; pivots count the rank",
+      PARAMS(rowreduce_params), .one_of = matrix_or_rows, .need_one = true },
+    { .name = "rank-noise",
+      .summary = "noise and tolerance sliders: exact rank versus numerical rank",
+      PARAMS(rank_noise_params), .one_of = matrix_or_rows },
+    { .name = "svd",
+      .summary = "a photo rebuilt from its top k singular values, with error, spectrum "
+                 "and storage",
+      PARAMS(svd_params) },
+    { .name = "spectrum",
+      .summary = "singular values of a random matrix beside a low-rank-plus-noise one",
+      PARAMS(spectrum_params), RULES(spectrum_rules) },
+    { .name = "lora-cost",
+      .summary = "numbers stored by a rank-r update, r(d + k), against d·k",
+      PARAMS(lora_cost_params), RULES(lora_cost_rules) },
+};
+/* clang-format on */
+
+const DemoKind *demo_kinds(int *n)
+{
+    if (n) *n = (int)(sizeof kinds / sizeof kinds[0]);
+    return kinds;
+}
+
+const DemoKind *demo_kind_find(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].name, name) == 0) return &kinds[i];
+    return NULL;
+}
+
+const DemoParamSpec *demo_param_find(const DemoKind *k, const char *name, int *index)
+{
+    if (!k || !name) return NULL;
+    for (int i = 0; i < k->n_params; i++)
+        if (strcmp(k->params[i].name, name) == 0) {
+            if (index) *index = i;
+            return &k->params[i];
+        }
+    return NULL;
+}
+
+const char *demo_param_type_name(DemoParamType t)
+{
+    static const char *const names[] = {
+        [DEMO_PARAM_INT] = "int",   [DEMO_PARAM_REAL] = "real", [DEMO_PARAM_ENUM] = "enum",
+        [DEMO_PARAM_PATH] = "path", [DEMO_PARAM_BOOL] = "bool", [DEMO_PARAM_ROWS] = "rows",
+    };
+    if ((int)t < 0 || (size_t)t >= sizeof names / sizeof names[0]) return "?";
+    return names[t];
+}
+
+/* ---------------------------------------------------------------------------
+ * Values */
+
+/* Strict integer: optional sign, digits, nothing else. */
+static bool parse_long(const char *s, long *out)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return false;
+    for (; *p; p++)
+        if (!isdigit((unsigned char)*p)) return false;
+    errno = 0;
+    long v = strtol(s, NULL, 10);
+    if (errno) return false;
+    *out = v;
+    return true;
+}
+
+/* Strict decimal real: digits, sign, point and exponent only (so "inf",
+ * "nan" and hex floats, which strtod would take, are refused). */
+static bool parse_real(const char *s, double *out)
+{
+    if (!*s) return false;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p) && !strchr("+-.eE", *p)) return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || (errno == ERANGE && fabs(v) > 1.0)) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const struct {
+        const char *word;
+        bool value;
+    } words[] = {
+        {"yes", true}, {"true", true},   {"on", true},   {"1", true},
+        {"no", false}, {"false", false}, {"off", false}, {"0", false},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasecmp(s, words[i].word) == 0) {
+            *out = words[i].value;
+            return true;
+        }
+    return false;
+}
+
+static bool ends_with_ci(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcasecmp(s + n - m, tail) == 0;
+}
+
+/* s shortened for a message: at most ~48 bytes, cut at a UTF-8 character
+ * boundary, control bytes shown as '?'. Returns out. */
+static const char *clip(char *out, size_t size, const char *s)
+{
+    size_t n = strlen(s), limit = size > 56 ? 48 : size - 8, k = n < limit ? n : limit;
+    while (k > 0 && k < n && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    size_t o = 0;
+    for (size_t i = 0; i < k; i++)
+        out[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    if (k < n) memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+    return out;
+}
+
+/* "a, b, c" from a NULL-terminated word list. */
+static void join_words(char *out, size_t size, const char *const *words)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; words && words[i] && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%s", i ? ", " : "", words[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
+
+int demo_rows_parse(Mat *out, const char *text, Status *st)
+{
+    *out = (Mat){0};
+    double vals[DEMO_ROWS_MAX][DEMO_ROWS_MAX];
+    int rows = 0, cols = -1, n = 0;
+    const char *p = text;
+    for (;;) {
+        /* One row: numbers up to ';' or the end. */
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0' || *p == ';') {
+            if (n > 0) {
+                if (cols >= 0 && n != cols)
+                    return status_fail(st, LS_ERR_PARSE, "row %d has %d number%s but row 1 has %d",
+                                       rows + 1, n, n == 1 ? "" : "s", cols);
+                cols = n;
+                rows++;
+                n = 0;
+            } else if (*p == ';' && rows > 0 && p[1] != '\0') {
+                /* ";;" in the middle: an empty row is almost surely a typo.
+                 * A single trailing ';' is allowed. */
+                const char *q = p + 1;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                if (*q != '\0')
+                    return status_fail(st, LS_ERR_PARSE, "empty row after row %d", rows);
+            }
+            if (*p == '\0') break;
+            p++;
+            continue;
+        }
+        if (rows >= DEMO_ROWS_MAX)
+            return status_fail(st, LS_ERR_RANGE, "more than %d rows", DEMO_ROWS_MAX);
+        if (n >= DEMO_ROWS_MAX)
+            return status_fail(st, LS_ERR_RANGE, "more than %d numbers in row %d", DEMO_ROWS_MAX,
+                               rows + 1);
+        char word[64];
+        size_t w = 0;
+        while (*p && !strchr(" \t,;", *p)) {
+            if (w + 1 < sizeof word) word[w] = *p;
+            w++;
+            p++;
+        }
+        if (w >= sizeof word)
+            return status_fail(st, LS_ERR_PARSE, "number too long in row %d", rows + 1);
+        word[w] = '\0';
+        double v;
+        if (!parse_real(word, &v))
+            return status_fail(st, LS_ERR_PARSE, "'%s' in row %d is not a number", word, rows + 1);
+        vals[rows][n++] = v;
+    }
+    if (rows == 0) return status_fail(st, LS_ERR_PARSE, "no numbers");
+    int rc = mat_init(out, rows, cols, st);
+    if (rc) return rc;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            MAT_AT(out, i, j) = (float)vals[i][j];
+    return LS_OK;
+}
+
+/* One parser per value syntax, indexed by DemoParamType. Each fills v (whose
+ * .text is already the written text) or writes a message and fails. */
+typedef bool (*ValueParser)(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                            size_t msg_size);
+
+static bool value_int(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                      size_t msg_size)
+{
+    if (!parse_long(text, &v->i)) {
+        char c[64];
+        snprintf(msg, msg_size, "'%s' is not a whole number", clip(c, sizeof c, text));
+        return false;
+    }
+    if ((double)v->i < spec->min || (double)v->i > spec->max) {
+        snprintf(msg, msg_size, "%ld is out of range %.15g..%.15g", v->i, spec->min, spec->max);
+        return false;
+    }
+    v->r = (double)v->i;
+    return true;
+}
+
+static bool value_real(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    if (!parse_real(text, &v->r)) {
+        char c[64];
+        snprintf(msg, msg_size, "'%s' is not a number", clip(c, sizeof c, text));
+        return false;
+    }
+    if (v->r < spec->min || v->r > spec->max) {
+        snprintf(msg, msg_size, "%s is out of range %.15g..%.15g", text, spec->min, spec->max);
+        return false;
+    }
+    return true;
+}
+
+static bool value_enum(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    for (int i = 0; spec->choices && spec->choices[i]; i++)
+        if (strcmp(spec->choices[i], text) == 0) {
+            v->i = i;
+            v->text = spec->choices[i];
+            return true;
+        }
+    char words[256];
+    join_words(words, sizeof words, spec->choices);
+    char c[64];
+    snprintf(msg, msg_size, "'%s' is not one of: %s", clip(c, sizeof c, text), words);
+    return false;
+}
+
+/* Only the spelling here; whether the file exists depends on the root and is
+ * checked by demo_args_resolve. */
+static bool value_path(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    (void)v;
+    if (!*text) {
+        snprintf(msg, msg_size, "empty file name");
+        return false;
+    }
+    if (!spec->exts) return true;
+    for (int i = 0; spec->exts[i]; i++)
+        if (ends_with_ci(text, spec->exts[i])) return true;
+    char words[256];
+    join_words(words, sizeof words, spec->exts);
+    char c[64];
+    snprintf(msg, msg_size, "'%s' should end in one of: %s", clip(c, sizeof c, text), words);
+    return false;
+}
+
+static bool value_bool(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    (void)spec;
+    if (parse_bool(text, &v->b)) return true;
+    char c[64];
+    snprintf(msg, msg_size, "'%s' is not yes or no", clip(c, sizeof c, text));
+    return false;
+}
+
+static bool value_rows(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    (void)spec;
+    (void)v;
+    Mat m;
+    Status st;
+    if (demo_rows_parse(&m, text, &st)) {
+        snprintf(msg, msg_size, "%s", st.msg);
+        return false;
+    }
+    mat_free(&m);
+    return true;
+}
+
+static const ValueParser value_parsers[] = {
+    [DEMO_PARAM_INT] = value_int,   [DEMO_PARAM_REAL] = value_real, [DEMO_PARAM_ENUM] = value_enum,
+    [DEMO_PARAM_PATH] = value_path, [DEMO_PARAM_BOOL] = value_bool, [DEMO_PARAM_ROWS] = value_rows,
+};
+
+bool demo_value_parse(const DemoParamSpec *spec, const char *text, DemoValue *out, char *msg,
+                      size_t msg_size)
+{
+    if ((size_t)spec->type >= sizeof value_parsers / sizeof value_parsers[0]) {
+        snprintf(msg, msg_size, "parameter '%s' has an unknown type", spec->name);
+        return false;
+    }
+    DemoValue v = {.set = true, .text = text};
+    if (!value_parsers[spec->type](spec, text, &v, msg, msg_size)) return false;
+    *out = v;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Resolving a block */
+
+/* Edit distance of two short strings, for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAXN = 32 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAXN || m >= MAXN) return MAXN;
+    int prev[MAXN + 1], cur[MAXN + 1];
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    return prev[m];
+}
+
+typedef struct Reporter {
+    DemoProblemFn fn;
+    void *ctx;
+    int count;
+    const char *demo;
+} Reporter;
+
+static void problem(Reporter *r, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(Reporter *r, int line, const char *fmt, ...)
+{
+    char body[600], msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    if (r->demo)
+        snprintf(msg, sizeof msg, "demo %s: %s", r->demo, body);
+    else
+        snprintf(msg, sizeof msg, "%s", body);
+    r->count++;
+    if (r->fn) r->fn(r->ctx, line, msg);
+}
+
+static void unknown_kind(Reporter *r, const Block *b)
+{
+    int n;
+    const DemoKind *all = demo_kinds(&n);
+    const char *best = NULL;
+    int best_d = 3; /* suggest only close names */
+    char known[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(b->info, all[i].name);
+        if (d < best_d) best_d = d, best = all[i].name;
+        int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", all[i].name);
+        if (w > 0 && (size_t)w < sizeof known - used) used += (size_t)w;
+    }
+    char c[64];
+    if (best)
+        problem(r, b->line, "unknown demo '%s' (did you mean '%s'?)", clip(c, sizeof c, b->info),
+                best);
+    else
+        problem(r, b->line, "unknown demo '%s' (known demos: %s)", clip(c, sizeof c, b->info),
+                known);
+}
+
+static void unknown_param(Reporter *r, const DemoKind *k, const Param *p)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    char names[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < k->n_params; i++) {
+        int d = edit_distance(p->key, k->params[i].name);
+        if (d < best_d) best_d = d, best = k->params[i].name;
+        int w =
+            snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", k->params[i].name);
+        if (w > 0 && (size_t)w < sizeof names - used) used += (size_t)w;
+    }
+    if (best)
+        problem(r, p->line, "unknown parameter '%s' (did you mean '%s'?)", p->key, best);
+    else
+        problem(r, p->line, "unknown parameter '%s' (parameters: %s)", p->key, names);
+}
+
+/* Does a path value name a readable regular file under the root? */
+static bool data_file_exists(const char *rel, char *resolved, size_t size)
+{
+    struct stat sb;
+    if (paths_resolve(resolved, size, rel) != 0) return false;
+    return stat(resolved, &sb) == 0 && S_ISREG(sb.st_mode) && access(resolved, R_OK) == 0;
+}
+
+int demo_args_resolve(DemoArgs *out, const Block *b, DemoProblemFn report, void *ctx)
+{
+    *out = (DemoArgs){0};
+    Reporter r = {.fn = report, .ctx = ctx};
+    if (!b || b->kind != BLOCK_DEMO) {
+        problem(&r, b ? b->line : 0, "not a demo block");
+        return r.count;
+    }
+    if (!b->info || !*b->info) {
+        problem(&r, b->line, "demo block without a name: write ```demo NAME");
+        return r.count;
+    }
+    const DemoKind *k = demo_kind_find(b->info);
+    if (!k) {
+        unknown_kind(&r, b);
+        return r.count;
+    }
+    out->kind = k;
+    r.demo = k->name;
+    char msg[400];
+
+    /* Defaults first; they come from the table, which a test keeps valid. */
+    for (int i = 0; i < k->n_params && i < DEMO_MAX_PARAMS; i++) {
+        const DemoParamSpec *s = &k->params[i];
+        if (s->def && demo_value_parse(s, s->def, &out->v[i], msg, sizeof msg))
+            out->v[i].line = b->line;
+    }
+
+    /* Then what the lesson wrote. `written` counts a line even when its value
+     * is bad, so one typo gives one message, not also "missing ...". */
+    bool written[DEMO_MAX_PARAMS] = {false};
+    int written_line[DEMO_MAX_PARAMS] = {0};
+    for (int p = 0; p < b->n_params; p++) {
+        const Param *pa = &b->params[p];
+        int idx;
+        const DemoParamSpec *s = demo_param_find(k, pa->key, &idx);
+        if (!s || idx >= DEMO_MAX_PARAMS) {
+            unknown_param(&r, k, pa);
+            continue;
+        }
+        if (written[idx]) {
+            problem(&r, pa->line, "parameter '%s' given twice (first on line %d)", pa->key,
+                    written_line[idx]);
+            continue;
+        }
+        written[idx] = true;
+        written_line[idx] = pa->line;
+        DemoValue nv;
+        if (!demo_value_parse(s, pa->value, &nv, msg, sizeof msg)) {
+            problem(&r, pa->line, "%s: %s", pa->key, msg);
+            continue;
+        }
+        if (s->type == DEMO_PARAM_PATH) {
+            char resolved[4096];
+            if (!data_file_exists(pa->value, resolved, sizeof resolved)) {
+                char c[64];
+                problem(&r, pa->line, "%s: data file '%s' not found (looked for %s)", pa->key,
+                        clip(c, sizeof c, pa->value), resolved);
+                continue;
+            }
+        }
+        nv.given = true;
+        nv.line = pa->line;
+        out->v[idx] = nv;
+    }
+
+    /* Required parameters, checked after all lines so the line is the block's. */
+    for (int i = 0; i < k->n_params && i < DEMO_MAX_PARAMS; i++)
+        if (k->params[i].required && !written[i])
+            problem(&r, b->line, "missing required parameter '%s': %s", k->params[i].name,
+                    k->params[i].help);
+
+    if (k->one_of) {
+        int count = 0, second_line = 0;
+        char names[128];
+        join_words(names, sizeof names, k->one_of);
+        for (int i = 0; k->one_of[i]; i++) {
+            int idx;
+            if (demo_param_find(k, k->one_of[i], &idx) && idx < DEMO_MAX_PARAMS && written[idx]) {
+                if (++count == 2) second_line = written_line[idx];
+            }
+        }
+        if (count > 1)
+            problem(&r, second_line, "give only one of: %s", names);
+        else if (count == 0 && k->need_one)
+            problem(&r, b->line, "needs one of: %s", names);
+    }
+
+    for (int i = 0; i < k->n_rules; i++) {
+        const DemoValue *s = demo_args_get(out, k->rules[i].small);
+        const DemoValue *l = demo_args_get(out, k->rules[i].large);
+        if (s && l && s->set && l->set && s->r > l->r)
+            problem(&r, s->given ? s->line : l->line, "%s (%.15g) must not exceed %s (%.15g)",
+                    k->rules[i].small, s->r, k->rules[i].large, l->r);
+    }
+    return r.count;
+}
+
+typedef struct FirstProblem {
+    Status *st;
+    bool seen;
+} FirstProblem;
+
+static void keep_first(void *ctx, int line, const char *message)
+{
+    FirstProblem *f = ctx;
+    if (f->seen) return;
+    f->seen = true;
+    status_fail(f->st, LS_ERR_PARSE, "line %d: %s", line, message);
+}
+
+int demo_args_from_block(DemoArgs *out, const Block *b, Status *st)
+{
+    FirstProblem f = {.st = st};
+    status_clear(st);
+    return demo_args_resolve(out, b, keep_first, &f) ? LS_ERR_PARSE : LS_OK;
+}
+
+const DemoValue *demo_args_get(const DemoArgs *a, const char *name)
+{
+    int idx;
+    if (!a || !a->kind || !demo_param_find(a->kind, name, &idx) || idx >= DEMO_MAX_PARAMS)
+        return NULL;
+    return &a->v[idx];
+}
+
+long demo_args_int(const DemoArgs *a, const char *name)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    return v && v->set ? v->i : 0;
+}
+
+double demo_args_real(const DemoArgs *a, const char *name)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    return v && v->set ? v->r : 0.0;
+}
+
+bool demo_args_bool(const DemoArgs *a, const char *name)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    return v && v->set && v->b;
+}
+
+const char *demo_args_text(const DemoArgs *a, const char *name)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    return v && v->set ? v->text : NULL;
+}
+
+bool demo_args_given(const DemoArgs *a, const char *name)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    return v && v->given && v->set;
+}

@@ -1,0 +1,434 @@
+/* progress.c — the progress store (see progress.h).
+ *
+ * The file is JSON read and written with cJSON. Loading validates every
+ * field before anything is kept: a file that fails anywhere is reported and
+ * ignored as a whole, because half-trusting a damaged file gives stranger
+ * results than starting fresh. Saving goes through a temporary file in the
+ * same folder plus rename(), which POSIX makes atomic: readers see the old
+ * file or the new one, never a mix. */
+#include "progress.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { PROGRESS_VERSION = 1, ID_MAX = 255 };
+
+/* ---------------------------------------------------------------------------
+ * The in-memory store */
+
+void progress_init(Progress *p)
+{
+    *p = (Progress){0};
+}
+
+void progress_free(Progress *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n_lessons; i++) {
+        free(p->lessons[i].id);
+        free(p->lessons[i].answers);
+    }
+    free(p->lessons);
+    free(p->current);
+    *p = (Progress){0};
+}
+
+const LessonProgress *progress_find(const Progress *p, const char *id)
+{
+    if (!p || !id) return NULL;
+    for (int i = 0; i < p->n_lessons; i++)
+        if (strcmp(p->lessons[i].id, id) == 0) return &p->lessons[i];
+    return NULL;
+}
+
+/* A lesson id as it may appear in the file: printable, not too long. */
+static bool valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > ID_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] < 0x20 || id[i] == 0x7F) return false;
+    return true;
+}
+
+/* The entry for id in *out, made if missing. */
+static int entry(Progress *p, const char *id, LessonProgress **out, Status *st)
+{
+    *out = NULL;
+    if (!id || !valid_id(id)) return status_fail(st, LS_ERR_ARG, "bad lesson id");
+    for (int i = 0; i < p->n_lessons; i++)
+        if (strcmp(p->lessons[i].id, id) == 0) {
+            *out = &p->lessons[i];
+            return LS_OK;
+        }
+    LessonProgress *grown = realloc(p->lessons, ((size_t)p->n_lessons + 1) * sizeof *grown);
+    if (!grown) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    p->lessons = grown;
+    LessonProgress *e = &p->lessons[p->n_lessons];
+    *e = (LessonProgress){.id = strdup(id)};
+    if (!e->id) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    p->n_lessons++;
+    *out = e;
+    return LS_OK;
+}
+
+int progress_page(const Progress *p, const char *id)
+{
+    const LessonProgress *e = progress_find(p, id);
+    return e ? e->page : 0;
+}
+
+int progress_set_page(Progress *p, const char *id, int page, Status *st)
+{
+    if (page < 0 || page > PROGRESS_MAX_PAGE)
+        return status_fail(st, LS_ERR_RANGE, "page %d out of range", page);
+    LessonProgress *e;
+    int rc = entry(p, id, &e, st);
+    if (rc) return rc;
+    e->page = page;
+    return LS_OK;
+}
+
+const char *progress_current(const Progress *p)
+{
+    return p ? p->current : NULL;
+}
+
+int progress_set_current(Progress *p, const char *id, Status *st)
+{
+    if (!id || !valid_id(id)) return status_fail(st, LS_ERR_ARG, "bad lesson id");
+    char *c = strdup(id);
+    if (!c) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    free(p->current);
+    p->current = c;
+    return LS_OK;
+}
+
+AnswerState progress_answer(const Progress *p, const char *id, int index)
+{
+    const LessonProgress *e = progress_find(p, id);
+    if (!e || index < 0 || index >= e->n_answers) return ANSWER_NONE;
+    return (AnswerState)e->answers[index];
+}
+
+/* Store a state without the "right stays right" rule (used by load). */
+static int set_answer(LessonProgress *e, int index, AnswerState s, Status *st)
+{
+    if (index < 0 || index >= PROGRESS_MAX_QUESTIONS)
+        return status_fail(st, LS_ERR_RANGE, "question %d out of range", index);
+    if (index >= e->n_answers) {
+        unsigned char *a = realloc(e->answers, (size_t)index + 1);
+        if (!a) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+        memset(a + e->n_answers, ANSWER_NONE, (size_t)(index + 1 - e->n_answers));
+        e->answers = a;
+        e->n_answers = index + 1;
+    }
+    e->answers[index] = (unsigned char)s;
+    return LS_OK;
+}
+
+int progress_record_answer(Progress *p, const char *id, int index, bool right, Status *st)
+{
+    if (index < 0 || index >= PROGRESS_MAX_QUESTIONS)
+        return status_fail(st, LS_ERR_RANGE, "question %d out of range", index);
+    LessonProgress *e;
+    int rc = entry(p, id, &e, st);
+    if (rc) return rc;
+    if (!right && index < e->n_answers && e->answers[index] == ANSWER_RIGHT) return LS_OK;
+    return set_answer(e, index, right ? ANSWER_RIGHT : ANSWER_WRONG, st);
+}
+
+void progress_count(const Progress *p, const char *id, int *answered, int *right)
+{
+    int a = 0, r = 0;
+    const LessonProgress *e = progress_find(p, id);
+    for (int i = 0; e && i < e->n_answers; i++) {
+        a += e->answers[i] != ANSWER_NONE;
+        r += e->answers[i] == ANSWER_RIGHT;
+    }
+    if (answered) *answered = a;
+    if (right) *right = r;
+}
+
+/* ---------------------------------------------------------------------------
+ * Where the file lives */
+
+int progress_default_path(char *out, size_t size, Status *st)
+{
+    /* The XDG spec says a relative XDG_STATE_HOME is invalid and to be ignored. */
+    const char *xdg = getenv("XDG_STATE_HOME");
+    int n;
+    if (xdg && xdg[0] == '/') {
+        n = snprintf(out, size, "%s/lorascope/progress.json", xdg);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !*home) {
+            struct passwd *pw = getpwuid(getuid());
+            home = pw ? pw->pw_dir : NULL;
+        }
+        if (!home || !*home)
+            return status_fail(st, LS_ERR_IO,
+                               "cannot tell where to keep progress: set HOME or XDG_STATE_HOME");
+        n = snprintf(out, size, "%s/.local/state/lorascope/progress.json", home);
+    }
+    if (n < 0 || (size_t)n >= size)
+        return status_fail(st, LS_ERR_RANGE, "progress file path is too long");
+    return LS_OK;
+}
+
+/* path, or the default written into buf. */
+static const char *pick_path(const char *path, char *buf, size_t size, Status *st)
+{
+    if (path) return path;
+    return progress_default_path(buf, size, st) ? NULL : buf;
+}
+
+/* mkdir -p for the folder holding `file`. */
+static int make_parent_dirs(const char *file, Status *st)
+{
+    char dir[4096];
+    if (strlen(file) >= sizeof dir) return status_fail(st, LS_ERR_RANGE, "path too long");
+    strcpy(dir, file);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return LS_OK;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char keep = *p;
+        *p = '\0';
+        /* 0700: the XDG spec asks for private state folders. */
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return status_fail(st, LS_ERR_IO, "cannot create folder %s: %s", dir, strerror(errno));
+        struct stat sb;
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return status_fail(st, LS_ERR_IO, "cannot create folder %s: %s", dir,
+                               "a file of that name is in the way");
+        *p = keep;
+        if (keep == '\0') break;
+    }
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Loading */
+
+/* Parse the JSON text into p (which is empty). Returns LS_OK or
+ * LS_ERR_PARSE / LS_ERR_NOMEM with the reason (without the file name). */
+static int from_json(Progress *p, const char *text, size_t len, Status *st)
+{
+    const char *stop = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &stop, false);
+    if (!root) return status_fail(st, LS_ERR_PARSE, "not valid JSON");
+    int rc = LS_OK;
+    /* cJSON stops after the first value; anything but white space after it
+     * means the file is not what we wrote. */
+    while (stop && stop < text + len && isspace((unsigned char)*stop))
+        stop++;
+    if (!stop || stop != text + len) {
+        cJSON_Delete(root);
+        return status_fail(st, LS_ERR_PARSE, "unexpected data after the JSON object");
+    }
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(root, "current");
+    const cJSON *lessons = cJSON_GetObjectItemCaseSensitive(root, "lessons");
+    const cJSON *item;
+    if (!cJSON_IsObject(root)) {
+        rc = status_fail(st, LS_ERR_PARSE, "not a JSON object");
+        goto done;
+    }
+    if (!cJSON_IsNumber(ver) || ver->valuedouble != PROGRESS_VERSION) {
+        rc =
+            status_fail(st, LS_ERR_PARSE, "unknown format version (expected %d)", PROGRESS_VERSION);
+        goto done;
+    }
+    if (cur && !cJSON_IsNull(cur)) {
+        if (!cJSON_IsString(cur) || !valid_id(cur->valuestring)) {
+            rc = status_fail(st, LS_ERR_PARSE, "'current' is not a lesson id");
+            goto done;
+        }
+        if ((rc = progress_set_current(p, cur->valuestring, st))) goto done;
+    }
+    if (lessons && !cJSON_IsObject(lessons)) {
+        rc = status_fail(st, LS_ERR_PARSE, "'lessons' is not an object");
+        goto done;
+    }
+    cJSON_ArrayForEach(item, lessons)
+    {
+        const char *id = item->string;
+        if (!id || !valid_id(id) || !cJSON_IsObject(item)) {
+            rc = status_fail(st, LS_ERR_PARSE, "a lesson entry is not an object with an id");
+            goto done;
+        }
+        LessonProgress *e;
+        if ((rc = entry(p, id, &e, st))) goto done;
+        const cJSON *page = cJSON_GetObjectItemCaseSensitive(item, "page");
+        if (page) {
+            double v = cJSON_IsNumber(page) ? page->valuedouble : -1;
+            if (v < 0 || v > PROGRESS_MAX_PAGE || v != (int)v) {
+                rc = status_fail(st, LS_ERR_PARSE, "lesson %s: bad page", id);
+                goto done;
+            }
+            e->page = (int)v;
+        }
+        const cJSON *answers = cJSON_GetObjectItemCaseSensitive(item, "answers");
+        if (answers && !cJSON_IsObject(answers)) {
+            rc = status_fail(st, LS_ERR_PARSE, "lesson %s: 'answers' is not an object", id);
+            goto done;
+        }
+        const cJSON *a;
+        cJSON_ArrayForEach(a, answers)
+        {
+            const char *k = a->string;
+            char *end = NULL;
+            long q = -1;
+            if (k && isdigit((unsigned char)k[0]) && strlen(k) <= 6) q = strtol(k, &end, 10);
+            if (q < 0 || q >= PROGRESS_MAX_QUESTIONS || !end || *end || !cJSON_IsBool(a)) {
+                rc = status_fail(st, LS_ERR_PARSE,
+                                 "lesson %s: answers must map question numbers to true/false", id);
+                goto done;
+            }
+            if ((rc = set_answer(e, (int)q, cJSON_IsTrue(a) ? ANSWER_RIGHT : ANSWER_WRONG, st)))
+                goto done;
+        }
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int progress_load(Progress *p, const char *path, Status *st)
+{
+    char buf[4096];
+    status_clear(st);
+    progress_free(p);
+    path = pick_path(path, buf, sizeof buf, st);
+    if (!path) return LS_ERR_IO;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return LS_OK; /* first run */
+        return status_fail(st, LS_ERR_IO, "cannot read progress file %s: %s", path,
+                           strerror(errno));
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (unsigned long long)sb.st_size > PROGRESS_MAX_BYTES) {
+        fclose(f);
+        return status_fail(st, LS_ERR_PARSE,
+                           "ignoring progress file %s: not a regular file or too large", path);
+    }
+    size_t size = (size_t)sb.st_size;
+    char *text = malloc(size + 1);
+    if (!text) {
+        fclose(f);
+        return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    }
+    size_t got = fread(text, 1, size, f);
+    bool err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(text);
+        return status_fail(st, LS_ERR_IO, "cannot read progress file %s", path);
+    }
+    text[got] = '\0';
+    Status why;
+    int rc = from_json(p, text, got, &why);
+    free(text);
+    if (rc) {
+        progress_free(p);
+        if (rc == LS_ERR_NOMEM) return status_fail(st, rc, "out of memory");
+        return status_fail(st, rc, "ignoring corrupt progress file %s (%s); starting fresh", path,
+                           why.msg);
+    }
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Saving */
+
+static cJSON *to_json(const Progress *p)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return NULL;
+    cJSON *lessons = NULL;
+    if (!cJSON_AddNumberToObject(root, "version", PROGRESS_VERSION)) goto fail;
+    if (p->current && !cJSON_AddStringToObject(root, "current", p->current)) goto fail;
+    if (!(lessons = cJSON_AddObjectToObject(root, "lessons"))) goto fail;
+    for (int i = 0; i < p->n_lessons; i++) {
+        const LessonProgress *e = &p->lessons[i];
+        cJSON *l = cJSON_AddObjectToObject(lessons, e->id);
+        if (!l || !cJSON_AddNumberToObject(l, "page", e->page)) goto fail;
+        cJSON *answers = cJSON_AddObjectToObject(l, "answers");
+        if (!answers) goto fail;
+        for (int q = 0; q < e->n_answers; q++) {
+            if (e->answers[q] == ANSWER_NONE) continue;
+            char key[16];
+            snprintf(key, sizeof key, "%d", q);
+            if (!cJSON_AddBoolToObject(answers, key, e->answers[q] == ANSWER_RIGHT)) goto fail;
+        }
+    }
+    return root;
+fail:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+int progress_save(const Progress *p, const char *path, Status *st)
+{
+    char buf[4096];
+    status_clear(st);
+    path = pick_path(path, buf, sizeof buf, st);
+    if (!path) return LS_ERR_IO;
+    cJSON *root = to_json(p);
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return status_fail(st, LS_ERR_NOMEM, "out of memory while saving progress");
+
+    int rc = make_parent_dirs(path, st);
+    char tmp[4200];
+    int fd = -1;
+    if (!rc && snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        rc = status_fail(st, LS_ERR_RANGE, "progress file path is too long");
+    if (!rc && (fd = mkstemp(tmp)) < 0)
+        rc = status_fail(st, LS_ERR_IO, "cannot save progress in %s: %s", path, strerror(errno));
+    if (!rc) {
+        size_t len = strlen(text), done = 0;
+        while (done < len) {
+            ssize_t w = write(fd, text + done, len - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            done += (size_t)w;
+        }
+        /* fsync before rename: otherwise a crash can leave the new name
+         * pointing at an empty file on some filesystems. */
+        bool ok = done == len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+        int saved = errno;
+        if (close(fd) != 0 && ok) ok = false, saved = errno;
+        if (!ok || rename(tmp, path) != 0) {
+            if (ok) saved = errno;
+            unlink(tmp);
+            rc =
+                status_fail(st, LS_ERR_IO, "cannot save progress to %s: %s", path, strerror(saved));
+        }
+    }
+    free(text);
+    return rc;
+}
+
+int progress_clear(Progress *p, const char *path, Status *st)
+{
+    char buf[4096];
+    status_clear(st);
+    progress_free(p);
+    path = pick_path(path, buf, sizeof buf, st);
+    if (!path) return LS_ERR_IO;
+    if (unlink(path) != 0 && errno != ENOENT)
+        return status_fail(st, LS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    return LS_OK;
+}

@@ -1,0 +1,94 @@
+/* progress.h — where a student got to: per lesson the page last shown and
+ * which questions were answered, right or wrong. Curses-free.
+ *
+ * Stored as a small JSON file, by default
+ *   $XDG_STATE_HOME/lorascope/progress.json   (XDG_STATE_HOME absolute), else
+ *   $HOME/.local/state/lorascope/progress.json
+ *
+ *   {"version": 1, "current": "02-svd",
+ *    "lessons": {"01-rank": {"page": 3, "answers": {"0": true, "2": false}}}}
+ *
+ * Question numbers are Question.index (0-based, in file order). Saving writes
+ * a temporary file in the same folder and renames it over the old one, so a
+ * crash or a full disk never leaves half a file; missing folders are made.
+ * Nothing here is fatal to the program: a missing file is an empty progress,
+ * a corrupt one is reported (LS_ERR_PARSE) and ignored, an unwritable folder
+ * is reported (LS_ERR_IO) for the interface to show as a warning. */
+#ifndef LS_PROGRESS_H
+#define LS_PROGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../base/status.h"
+
+/* Limits that keep a hand-edited or damaged file from asking for silly
+ * amounts of memory. */
+#define PROGRESS_MAX_BYTES (1u << 20)
+#define PROGRESS_MAX_QUESTIONS 10000
+#define PROGRESS_MAX_PAGE 100000
+
+typedef enum {
+    ANSWER_NONE = 0, /* not answered yet */
+    ANSWER_WRONG,    /* answered, not right (yet) */
+    ANSWER_RIGHT,    /* answered right at least once */
+} AnswerState;
+
+typedef struct LessonProgress {
+    char *id;               /* lesson id, "01-rank" */
+    int page;               /* 0-based page last shown */
+    unsigned char *answers; /* (n_answers) AnswerState per question index */
+    int n_answers;
+} LessonProgress;
+
+typedef struct Progress {
+    char *current; /* id of the lesson open last, or NULL */
+    LessonProgress *lessons;
+    int n_lessons;
+} Progress;
+
+/* An empty progress; progress_free releases and empties again (NULL ok). */
+void progress_init(Progress *p);
+void progress_free(Progress *p);
+
+/* The default file (see above). LS_ERR_IO when neither XDG_STATE_HOME nor a
+ * home folder is known, LS_ERR_RANGE when the path does not fit. */
+int progress_default_path(char *out, size_t size, Status *st);
+
+/* Load `path` (NULL = the default) into p, replacing its contents. A missing
+ * file gives an empty progress and LS_OK. An unreadable or corrupt file gives
+ * an empty progress and LS_ERR_IO / LS_ERR_PARSE with a message to show as a
+ * warning: never fatal, and the next save replaces the bad file. */
+int progress_load(Progress *p, const char *path, Status *st);
+
+/* Write p to `path` (NULL = the default) atomically, making folders as
+ * needed. LS_ERR_IO with a message when the folder is not writable. */
+int progress_save(const Progress *p, const char *path, Status *st);
+
+/* Forget everything (--reset-progress): empty p (may be NULL) and remove the
+ * file at `path` (NULL = the default). A missing file is not an error. */
+int progress_clear(Progress *p, const char *path, Status *st);
+
+/* --- reading and updating (ids are lesson ids) ------------------------ */
+
+/* The page last shown in lesson `id` (0 when unknown). The lesson may have
+ * changed since: clamp to its page count. */
+int progress_page(const Progress *p, const char *id);
+int progress_set_page(Progress *p, const char *id, int page, Status *st);
+
+/* The lesson open last (NULL when none) / remember it. */
+const char *progress_current(const Progress *p);
+int progress_set_current(Progress *p, const char *id, Status *st);
+
+/* State of question `index` of lesson `id`. */
+AnswerState progress_answer(const Progress *p, const char *id, int index);
+/* Record an answer. A right answer is kept: answering wrong later (after
+ * reading the explanation, say) does not take it away. */
+int progress_record_answer(Progress *p, const char *id, int index, bool right, Status *st);
+/* How many questions of lesson `id` were answered, and how many right. */
+void progress_count(const Progress *p, const char *id, int *answered, int *right);
+
+/* The entry for `id`, or NULL. */
+const LessonProgress *progress_find(const Progress *p, const char *id);
+
+#endif

@@ -1,0 +1,628 @@
+/* layers.c — forward and backward passes of the GPT-2 building blocks
+ * (see layers.h for shapes and the gradient conventions).
+ *
+ * Every matrix product is one linalg_sgemm call (row-major). The Conv1D
+ * weight layout (in, out) means:
+ *   forward       out   (N,OC) = inp  (N,IC)  @ W  (IC,OC)      sgemm(N, N)
+ *   input grad    dinp  (N,IC) = dout (N,OC)  @ W^T              sgemm(N, T)
+ *   weight grad   dW   (IC,OC) += inp^T (IC,N) @ dout (N,OC)     sgemm(T, N)
+ */
+#include "layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../core/linalg.h"
+#include "vecmath.h"
+
+/* ---------------------------------------------------------------------------
+ * Embedding */
+
+void encoder_forward(float *out, const int *inp, const float *wte, const float *wpe,
+                     int B, int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            float *o = out + ((size_t)b * T + t) * C;
+            const float *we = wte + (size_t)inp[b * T + t] * C;
+            const float *pe = wpe + (size_t)t * C;
+            for (int i = 0; i < C; i++) o[i] = we[i] + pe[i];
+        }
+    }
+}
+
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *inp,
+                      int B, int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            const float *d = dout + ((size_t)b * T + t) * C;
+            if (dwte) {
+                float *dw = dwte + (size_t)inp[b * T + t] * C;
+                for (int i = 0; i < C; i++) dw[i] += d[i];
+            }
+            if (dwpe) {
+                float *dp = dwpe + (size_t)t * C;
+                for (int i = 0; i < C; i++) dp[i] += d[i];
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * LayerNorm */
+
+/* Sum of x[0..n) with four lanes (then the scalar tail). */
+static inline float vsum(const float *x, int n)
+{
+    f32x4 acc = v4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) acc += v4_load(x + i);
+    float s = v4_hsum(acc);
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, float eps, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        /* Two passes (mean, then variance about the mean): the one-pass
+         * E[x^2] - E[x]^2 formula loses digits when |mean| >> std. */
+        float m = vsum(x, C) / (float)C;
+        f32x4 vm = v4_splat(m), acc = v4_splat(0.0f);
+        int i = 0;
+        for (; i + 4 <= C; i += 4) {
+            f32x4 d = v4_load(x + i) - vm;
+            acc += d * d;
+        }
+        float v = v4_hsum(acc);
+        for (; i < C; i++) v += (x[i] - m) * (x[i] - m);
+        v /= (float)C;
+        float s = 1.0f / sqrtf(v + eps);
+        f32x4 vs = v4_splat(s);
+        for (i = 0; i + 4 <= C; i += 4)
+            v4_store(o + i, (v4_load(x + i) - vm) * vs * v4_load(weight + i) + v4_load(bias + i));
+        for (; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (size_t)n * C;
+        const float *x = inp + (size_t)n * C;
+        float m = mean[n], s = rstd[n];
+        f32x4 vm = v4_splat(m), vs = v4_splat(s);
+        /* With xhat = (x - mean) * rstd and g = w * dout:
+         *   dx = rstd * (g - mean(g) - xhat * mean(g * xhat))
+         *   dweight += xhat * dout,  dbias += dout */
+        f32x4 ag = v4_splat(0.0f), agx = v4_splat(0.0f);
+        int i = 0;
+        for (; i + 4 <= C; i += 4) {
+            f32x4 dd = v4_load(d + i);
+            f32x4 xhat = (v4_load(x + i) - vm) * vs;
+            f32x4 g = v4_load(weight + i) * dd;
+            ag += g;
+            agx += g * xhat;
+            if (dbias) v4_store(dbias + i, v4_load(dbias + i) + dd);
+            if (dweight) v4_store(dweight + i, v4_load(dweight + i) + xhat * dd);
+        }
+        float gsum = v4_hsum(ag), gxsum = v4_hsum(agx);
+        for (; i < C; i++) {
+            float xhat = (x[i] - m) * s;
+            float g = weight[i] * d[i];
+            gsum += g;
+            gxsum += g * xhat;
+            if (dbias) dbias[i] += d[i];
+            if (dweight) dweight[i] += xhat * d[i];
+        }
+        if (!dinp) continue;
+        float *dx = dinp + (size_t)n * C;
+        float gmean = gsum / (float)C, gxmean = gxsum / (float)C;
+        f32x4 vgm = v4_splat(gmean), vgxm = v4_splat(gxmean);
+        for (i = 0; i + 4 <= C; i += 4) {
+            f32x4 xhat = (v4_load(x + i) - vm) * vs;
+            f32x4 g = v4_load(weight + i) * v4_load(d + i);
+            v4_store(dx + i, v4_load(dx + i) + (g - vgm - xhat * vgxm) * vs);
+        }
+        for (; i < C; i++) {
+            float xhat = (x[i] - m) * s;
+            float g = weight[i] * d[i];
+            dx[i] += (g - gmean - xhat * gxmean) * s;
+        }
+    }
+}
+
+void layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp,
+                           const float *weight, const float *bias, float eps, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        double m = 0.0, v = 0.0;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+        v /= C;
+        double s = 1.0 / sqrt(v + eps);
+        for (int i = 0; i < C; i++) out[(size_t)n * C + i] = (float)((x[i] - m) * s * weight[i] + bias[i]);
+        mean[n] = (float)m;
+        rstd[n] = (float)s;
+    }
+}
+
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const float *mean,
+                            const float *rstd, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (size_t)n * C;
+        const float *x = inp + (size_t)n * C;
+        double gmean = 0.0, gxmean = 0.0;
+        for (int i = 0; i < C; i++) {
+            double xhat = (x[i] - mean[n]) * (double)rstd[n];
+            gmean += weight[i] * d[i];
+            gxmean += weight[i] * d[i] * xhat;
+            if (dbias) dbias[i] += d[i];
+            if (dweight) dweight[i] += (float)(xhat * d[i]);
+        }
+        gmean /= C;
+        gxmean /= C;
+        for (int i = 0; dinp && i < C; i++) {
+            double xhat = (x[i] - mean[n]) * (double)rstd[n];
+            dinp[(size_t)n * C + i] += (float)((weight[i] * d[i] - gmean - xhat * gxmean) * rstd[n]);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Linear (Conv1D layout) */
+
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    int N, int IC, int OC)
+{
+    /* Start from the bias and let sgemm accumulate (beta = 1): one pass over
+     * out instead of a product followed by a separate bias pass. */
+    if (bias)
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof(float));
+    linalg_sgemm(false, false, N, OC, IC, 1.0f, inp, IC, weight, OC, bias ? 1.0f : 0.0f, out, OC);
+}
+
+void matmul_forward_residual(float *out, const float *res, const float *inp,
+                             const float *weight, const float *bias, int N, int IC, int OC)
+{
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * OC;
+        const float *r = res + (size_t)n * OC;
+        if (bias)
+            for (int i = 0; i < OC; i++) o[i] = r[i] + bias[i];
+        else if (o != r)
+            memcpy(o, r, (size_t)OC * sizeof(float));
+    }
+    linalg_sgemm(false, false, N, OC, IC, 1.0f, inp, IC, weight, OC, 1.0f, out, OC);
+}
+
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int IC, int OC)
+{
+    if (dinp) linalg_sgemm(false, true, N, IC, OC, 1.0f, dout, OC, weight, OC, 0.0f, dinp, IC);
+    if (dweight) linalg_sgemm(true, false, IC, OC, N, 1.0f, inp, IC, dout, OC, 1.0f, dweight, OC);
+    if (dbias) {
+        /* Column sums, four columns at a time, rows in order. */
+        int o = 0;
+        for (; o + 4 <= OC; o += 4) {
+            f32x4 acc = v4_load(dbias + o);
+            for (int n = 0; n < N; n++) acc += v4_load(dout + (size_t)n * OC + o);
+            v4_store(dbias + o, acc);
+        }
+        for (; o < OC; o++) {
+            float acc = dbias[o];
+            for (int n = 0; n < N; n++) acc += dout[(size_t)n * OC + o];
+            dbias[o] = acc;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Attention */
+
+/* In-place softmax of row[0..n) with vector exp; row[n..S) set to 0. */
+static void softmax_causal_row(float *row, int n, int S)
+{
+    f32x4 vmax = v4_splat(-INFINITY);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vmax = v4_max(vmax, v4_load(row + i));
+    float mx = v4_hmax(vmax);
+    for (; i < n; i++) mx = row[i] > mx ? row[i] : mx;
+    f32x4 vsum = v4_splat(0.0f), vm = v4_splat(mx);
+    i = 0;
+    for (; i + 4 <= n; i += 4) {
+        f32x4 e = v4_exp(v4_load(row + i) - vm);
+        v4_store(row + i, e);
+        vsum += e;
+    }
+    float sum = v4_hsum(vsum);
+    for (; i < n; i++) {
+        row[i] = fast_expf(row[i] - mx);
+        sum += row[i];
+    }
+    float inv = 1.0f / sum;
+    for (i = 0; i < n; i++) row[i] *= inv;
+    for (i = n; i < S; i++) row[i] = 0.0f;
+}
+
+/* The causal mask makes the T x T score matrix lower triangular, so the
+ * products run over row blocks: queries [r0, r1) need keys [0, r1) only,
+ * and keys [c0, c1) get gradients only from queries [c0, T). With
+ * ATT_BLOCKS blocks the products do (ATT_BLOCKS + 1) / (2 ATT_BLOCKS) of
+ * the dense work, at the price of more (small) sgemm calls. */
+enum { ATT_BLOCKS = 2 };
+
+static void att_block(int T, int i, int *r0, int *r1)
+{
+    int bs = (T + ATT_BLOCKS - 1) / ATT_BLOCKS;
+    *r0 = i * bs < T ? i * bs : T;
+    *r1 = (i + 1) * bs < T ? (i + 1) * bs : T;
+}
+
+void attention_forward(float *out, float *att, const float *qkv, const float *pk,
+                       const float *pv, int B, int T, int C, int NH, int P)
+{
+    int hs = C / NH, S = P + T, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs; /* (T,hs), stride 3C */
+            const float *k = q + C;
+            const float *v = q + 2 * C;
+            float *a = att + ((size_t)b * NH + h) * T * S;              /* (T,S) */
+            float *y = out + (size_t)b * T * C + (size_t)h * hs;        /* (T,hs), stride C */
+            /* Scores: the prefix block first, then the causal T x T part. */
+            if (P > 0)
+                linalg_sgemm(false, true, T, P, hs, scale, q, C3, pk + h * hs, C, 0.0f, a, S);
+            for (int i = 0; i < ATT_BLOCKS; i++) {
+                int r0, r1;
+                att_block(T, i, &r0, &r1);
+                if (r1 > r0)
+                    linalg_sgemm(false, true, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3, k, C3, 0.0f,
+                                 a + (size_t)r0 * S + P, S);
+            }
+            /* Query t sees the P prefix keys and the real keys 0..t. */
+            for (int t = 0; t < T; t++) softmax_causal_row(a + (size_t)t * S, P + t + 1, S);
+            for (int i = 0; i < ATT_BLOCKS; i++) {
+                int r0, r1;
+                att_block(T, i, &r0, &r1);
+                if (r1 > r0)
+                    linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, a + (size_t)r0 * S + P, S, v, C3, 0.0f,
+                                 y + (size_t)r0 * C, C);
+            }
+            if (P > 0)
+                linalg_sgemm(false, false, T, hs, P, 1.0f, a, S, pv + h * hs, C, 1.0f, y, C);
+        }
+    }
+}
+
+void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
+                        const float *dout, const float *qkv, const float *att,
+                        const float *pk, const float *pv, int B, int T, int C, int NH, int P)
+{
+    int hs = C / NH, S = P + T, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    float *d = scratch; /* (T,S): dA, then dS in place */
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+            const float *k = q + C;
+            const float *v = q + 2 * C;
+            float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
+            float *dk = dq + C;
+            float *dv = dq + 2 * C;
+            const float *a = att + ((size_t)b * NH + h) * T * S;
+            const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
+            /* y = A [pv; v]:  dA = dy [pv; v]^T,  dv = A_real^T dy,  dpv += A_pre^T dy */
+            if (P > 0)
+                linalg_sgemm(false, true, T, P, hs, 1.0f, dy, C, pv + h * hs, C, 0.0f, d, S);
+            for (int i = 0; i < ATT_BLOCKS; i++) {
+                int r0, r1;
+                att_block(T, i, &r0, &r1);
+                if (r1 <= r0) continue;
+                /* dA rows [r0, r1) over keys [0, r1) */
+                linalg_sgemm(false, true, r1 - r0, r1, hs, 1.0f, dy + (size_t)r0 * C, C, v, C3, 0.0f,
+                             d + (size_t)r0 * S + P, S);
+                /* dv rows [r0, r1) from queries [r0, T) */
+                linalg_sgemm(true, false, r1 - r0, hs, T - r0, 1.0f, a + (size_t)r0 * S + P + r0, S,
+                             dy + (size_t)r0 * C, C, 0.0f, dv + (size_t)r0 * C3, C3);
+            }
+            if (P > 0 && dpv)
+                linalg_sgemm(true, false, P, hs, T, 1.0f, a, S, dy, C, 1.0f, dpv + h * hs, C);
+            /* Softmax backward, row by row: dS = A * (dA - sum(A * dA)), with
+             * the 1/sqrt(hs) of the scores folded in. Masked entries have
+             * A == 0 and become exactly 0. */
+            for (int t = 0; t < T; t++) {
+                const float *ar = a + (size_t)t * S;
+                float *dr = d + (size_t)t * S;
+                int n = P + t + 1;
+                f32x4 vdot = v4_splat(0.0f);
+                int i = 0;
+                for (; i + 4 <= n; i += 4) vdot += v4_load(ar + i) * v4_load(dr + i);
+                float dot = v4_hsum(vdot);
+                for (; i < n; i++) dot += ar[i] * dr[i];
+                for (i = 0; i < n; i++) dr[i] = ar[i] * (dr[i] - dot) * scale;
+                for (; i < S; i++) dr[i] = 0.0f;
+            }
+            /* S = q [pk; k]^T:  dq = dS [pk; k],  dk = dS_real^T q,  dpk += dS_pre^T q */
+            for (int i = 0; i < ATT_BLOCKS; i++) {
+                int r0, r1;
+                att_block(T, i, &r0, &r1);
+                if (r1 <= r0) continue;
+                linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, d + (size_t)r0 * S + P, S, k, C3, 0.0f,
+                             dq + (size_t)r0 * C3, C3);
+                linalg_sgemm(true, false, r1 - r0, hs, T - r0, 1.0f, d + (size_t)r0 * S + P + r0, S,
+                             q + (size_t)r0 * C3, C3, 0.0f, dk + (size_t)r0 * C3, C3);
+            }
+            if (P > 0)
+                linalg_sgemm(false, false, T, hs, P, 1.0f, d, S, pk + h * hs, C, 1.0f, dq, C3);
+            if (P > 0 && dpk)
+                linalg_sgemm(true, false, P, hs, T, 1.0f, d, S, q, C3, 1.0f, dpk + h * hs, C);
+        }
+    }
+}
+
+/* Row j of the P+T keys (off = C) or values (off = 2C) seen by head h of
+ * batch row b, as a pointer to its hs channels. */
+static const float *ref_kv(const float *qkv, const float *prefix, int b, int h, int j,
+                           int T, int C, int NH, int P, int off)
+{
+    int hs = C / NH;
+    if (j < P) return prefix + (size_t)j * C + (size_t)h * hs;
+    return qkv + ((size_t)b * T + (j - P)) * 3 * C + off + (size_t)h * hs;
+}
+
+void attention_forward_ref(float *out, float *att, const float *qkv, const float *pk,
+                           const float *pv, int B, int T, int C, int NH, int P)
+{
+    int hs = C / NH, S = P + T;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *q = qkv + ((size_t)b * T + t) * 3 * C + (size_t)h * hs;
+                float *a = att + (((size_t)b * NH + h) * T + t) * S;
+                int n = P + t + 1;
+                float mx = -INFINITY;
+                for (int j = 0; j < n; j++) {
+                    const float *k = ref_kv(qkv, pk, b, h, j, T, C, NH, P, C);
+                    float s = 0.0f;
+                    for (int i = 0; i < hs; i++) s += q[i] * k[i];
+                    a[j] = s * scale;
+                    if (a[j] > mx) mx = a[j];
+                }
+                float sum = 0.0f;
+                for (int j = 0; j < n; j++) {
+                    a[j] = expf(a[j] - mx);
+                    sum += a[j];
+                }
+                for (int j = 0; j < n; j++) a[j] /= sum;
+                for (int j = n; j < S; j++) a[j] = 0.0f;
+                float *y = out + ((size_t)b * T + t) * C + (size_t)h * hs;
+                for (int i = 0; i < hs; i++) y[i] = 0.0f;
+                for (int j = 0; j < n; j++) {
+                    const float *v = ref_kv(qkv, pv, b, h, j, T, C, NH, P, 2 * C);
+                    for (int i = 0; i < hs; i++) y[i] += a[j] * v[i];
+                }
+            }
+}
+
+void attention_backward_ref(float *dqkv, float *dpk, float *dpv, const float *dout,
+                            const float *qkv, const float *att, const float *pk,
+                            const float *pv, int B, int T, int C, int NH, int P)
+{
+    int hs = C / NH, S = P + T;
+    float scale = 1.0f / sqrtf((float)hs);
+    memset(dqkv, 0, (size_t)B * T * 3 * C * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *q = qkv + ((size_t)b * T + t) * 3 * C + (size_t)h * hs;
+                float *dq = dqkv + ((size_t)b * T + t) * 3 * C + (size_t)h * hs;
+                const float *a = att + (((size_t)b * NH + h) * T + t) * S;
+                const float *dy = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
+                int n = P + t + 1;
+                float da[n];
+                float dot = 0.0f;
+                for (int j = 0; j < n; j++) {
+                    const float *v = ref_kv(qkv, pv, b, h, j, T, C, NH, P, 2 * C);
+                    float s = 0.0f;
+                    for (int i = 0; i < hs; i++) s += dy[i] * v[i];
+                    da[j] = s;
+                    dot += a[j] * s;
+                    /* dv_j += a_j dy */
+                    float *dv = j < P ? (dpv ? dpv + (size_t)j * C + (size_t)h * hs : NULL)
+                                      : dqkv + ((size_t)b * T + (j - P)) * 3 * C + 2 * C
+                                            + (size_t)h * hs;
+                    if (dv)
+                        for (int i = 0; i < hs; i++) dv[i] += a[j] * dy[i];
+                }
+                for (int j = 0; j < n; j++) {
+                    float ds = a[j] * (da[j] - dot) * scale;
+                    const float *k = ref_kv(qkv, pk, b, h, j, T, C, NH, P, C);
+                    for (int i = 0; i < hs; i++) dq[i] += ds * k[i];
+                    float *dk = j < P ? (dpk ? dpk + (size_t)j * C + (size_t)h * hs : NULL)
+                                      : dqkv + ((size_t)b * T + (j - P)) * 3 * C + C
+                                            + (size_t)h * hs;
+                    if (dk)
+                        for (int i = 0; i < hs; i++) dk[i] += ds * q[i];
+                }
+            }
+}
+
+/* ---------------------------------------------------------------------------
+ * GELU (tanh approximation)
+ *
+ * 0.5 (1 + tanh(u)) = sigmoid(2u), so gelu(x) = x / (1 + exp(-2u)): one exp
+ * and one division, no tanh. -2u = x (c1 + c3 x^2) with
+ *   c1 = -2 sqrt(2/pi),  c3 = -2 sqrt(2/pi) 0.044715.
+ * For the derivative, with s = sigmoid(2u):
+ *   gelu'(x) = s + x s (1 - s) 2 u'(x),  u'(x) = sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_A 0.044715f
+#define GELU_C1 (-2.0f * GELU_K)
+#define GELU_C3 (-2.0f * GELU_K * GELU_A)
+
+/* The two formulas, written once for any vector width. */
+#define GELU_OF(x, EXP) ((x) / (1.0f + EXP((x) * (GELU_C1 + GELU_C3 * (x) * (x)))))
+#define GELU_GRAD_OF(VF, x, EXP, g)                                        \
+    do {                                                                   \
+        VF x2_ = (x) * (x);                                                \
+        VF s_ = 1.0f / (1.0f + EXP((x) * (GELU_C1 + GELU_C3 * x2_)));     \
+        VF du_ = (2.0f * GELU_K) * (1.0f + (3.0f * GELU_A) * x2_);         \
+        g = s_ + (x) * s_ * (1.0f - s_) * du_;                             \
+    } while (0)
+
+static inline f32x4 gelu_v4(f32x4 x) { return GELU_OF(x, v4_exp); }
+
+static inline f32x4 gelu_grad_v4(f32x4 x)
+{
+    f32x4 g;
+    GELU_GRAD_OF(f32x4, x, v4_exp, g);
+    return g;
+}
+
+#ifdef LS_X86_AVX2
+/* Eight lanes at a time; returns how many elements it did (a multiple of 8). */
+LS_AVX2 static size_t gelu_forward_avx2(float *out, const float *inp, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        f32x8 x = v8_load(inp + i);
+        v8_store(out + i, GELU_OF(x, v8_exp));
+    }
+    return i;
+}
+
+LS_AVX2 static size_t gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        f32x8 x = v8_load(inp + i), g;
+        GELU_GRAD_OF(f32x8, x, v8_exp, g);
+        v8_store(dinp + i, g * v8_load(dout + i));
+    }
+    return i;
+}
+#endif
+
+void gelu_forward(float *out, const float *inp, size_t n)
+{
+    size_t i = 0;
+#ifdef LS_X86_AVX2
+    if (cpu_has_avx2()) i = gelu_forward_avx2(out, inp, n);
+#endif
+    for (; i + 4 <= n; i += 4) v4_store(out + i, gelu_v4(v4_load(inp + i)));
+    for (; i < n; i++) out[i] = gelu_v4(v4_splat(inp[i]))[0];
+}
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    size_t i = 0;
+#ifdef LS_X86_AVX2
+    if (cpu_has_avx2()) i = gelu_backward_avx2(dinp, inp, dout, n);
+#endif
+    for (; i + 4 <= n; i += 4)
+        v4_store(dinp + i, gelu_grad_v4(v4_load(inp + i)) * v4_load(dout + i));
+    for (; i < n; i++) dinp[i] = gelu_grad_v4(v4_splat(inp[i]))[0] * dout[i];
+}
+
+void gelu_forward_ref(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GELU_K * (x + GELU_A * x * x * x)));
+    }
+}
+
+void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float t = tanhf(GELU_K * (x + GELU_A * x * x * x));
+        float du = GELU_K * (1.0f + 3.0f * GELU_A * x * x);
+        dinp[i] = (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du) * dout[i];
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Softmax cross-entropy */
+
+void crossentropy_forward(float *losses, float *logits, const int *targets, float grad_scale,
+                          int N, int V)
+{
+    for (int n = 0; n < N; n++) {
+        float *x = logits + (size_t)n * V;
+        float xt = x[targets[n]];
+        f32x4 vmax = v4_splat(-INFINITY);
+        int i = 0;
+        for (; i + 4 <= V; i += 4) vmax = v4_max(vmax, v4_load(x + i));
+        float mx = v4_hmax(vmax);
+        for (; i < V; i++) mx = x[i] > mx ? x[i] : mx;
+        f32x4 vsum = v4_splat(0.0f), vm = v4_splat(mx);
+        float sum;
+        if (grad_scale != 0.0f) {
+            /* Keep exp(x - max) in place: the gradient needs it next. */
+            for (i = 0; i + 4 <= V; i += 4) {
+                f32x4 e = v4_exp(v4_load(x + i) - vm);
+                v4_store(x + i, e);
+                vsum += e;
+            }
+            sum = v4_hsum(vsum);
+            for (; i < V; i++) {
+                x[i] = fast_expf(x[i] - mx);
+                sum += x[i];
+            }
+            float g = grad_scale / sum;
+            for (i = 0; i < V; i++) x[i] *= g;
+            x[targets[n]] -= grad_scale;
+        } else {
+            for (i = 0; i + 4 <= V; i += 4) vsum += v4_exp(v4_load(x + i) - vm);
+            sum = v4_hsum(vsum);
+            for (; i < V; i++) sum += fast_expf(x[i] - mx);
+        }
+        losses[n] = mx + logf(sum) - xt;
+    }
+}
+
+void crossentropy_forward_ref(float *losses, float *logits, const int *targets,
+                              float grad_scale, int N, int V)
+{
+    for (int n = 0; n < N; n++) {
+        float *x = logits + (size_t)n * V;
+        float mx = -INFINITY;
+        for (int i = 0; i < V; i++) mx = x[i] > mx ? x[i] : mx;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) sum += exp((double)x[i] - mx);
+        losses[n] = (float)(mx + log(sum) - x[targets[n]]);
+        if (grad_scale != 0.0f) {
+            for (int i = 0; i < V; i++) x[i] = (float)(exp((double)x[i] - mx) / sum) * grad_scale;
+            x[targets[n]] -= grad_scale;
+        }
+    }
+}
+
+void softmax_row(float *probs, const float *x, float temperature, int n)
+{
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        probs[i] = expf((x[i] - mx) / temperature);
+        sum += probs[i];
+    }
+    for (int i = 0; i < n; i++) probs[i] = (float)(probs[i] / sum);
+}

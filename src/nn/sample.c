@@ -1,0 +1,87 @@
+/* sample.c — temperature / top-k sampling (see sample.h). */
+#include "sample.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/rng.h"
+#include "layers.h"
+
+int sample_pick(const float *logits, int n, float temperature, int top_k, float rng_u, float *scratch)
+{
+    if (temperature <= 0.0f || top_k == 1) {
+        int best = 0;
+        for (int i = 1; i < n; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+    /* Top-k: the k-th largest logit is the cut; ties at the cut stay in. */
+    float cut = -INFINITY;
+    if (top_k > 0 && top_k < n) {
+        memcpy(scratch, logits, (size_t)n * sizeof(float));
+        for (int k = 0; k < top_k; k++) {
+            int best = k;
+            for (int i = k + 1; i < n; i++)
+                if (scratch[i] > scratch[best]) best = i;
+            float t = scratch[k];
+            scratch[k] = scratch[best];
+            scratch[best] = t;
+        }
+        cut = scratch[top_k - 1];
+    }
+    for (int i = 0; i < n; i++) scratch[i] = logits[i] >= cut ? logits[i] : -INFINITY;
+    softmax_row(scratch, scratch, temperature, n);
+    float acc = 0.0f;
+    int last = 0;
+    for (int i = 0; i < n; i++) {
+        if (scratch[i] <= 0.0f) continue;
+        last = i;
+        acc += scratch[i];
+        if (rng_u < acc) return i;
+    }
+    return last; /* rounding left acc just below 1 */
+}
+
+int gpt_sample(Gpt *m, const unsigned char *prompt, size_t prompt_len, const SampleConfig *cfg,
+               unsigned char *out, SampleEmit emit, void *emit_ctx, Status *st)
+{
+    int T = m->cfg.n_positions, V = m->cfg.vocab_size;
+    if (cfg->tokens < 0 || !(cfg->temperature >= 0.0f) || cfg->top_k < 0)
+        return status_fail(st, LS_ERR_ARG, "bad sampling settings");
+    int rc = gpt_reserve(m, 1, T, st);
+    if (rc) return rc;
+    int *ctx = malloc((size_t)T * sizeof(int));
+    float *scratch = malloc((size_t)V * sizeof(float));
+    if (!ctx || !scratch) {
+        free(ctx);
+        free(scratch);
+        return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    }
+    /* The context window holds the last T bytes of prompt + output. */
+    int len = 0;
+    if (prompt_len == 0) {
+        ctx[len++] = '\n';
+    } else {
+        size_t from = prompt_len > (size_t)T ? prompt_len - (size_t)T : 0;
+        for (size_t i = from; i < prompt_len; i++) ctx[len++] = prompt[i];
+    }
+    Rng rng;
+    rng_seed(&rng, cfg->seed);
+    for (int i = 0; i < cfg->tokens && !rc; i++) {
+        rc = gpt_forward(m, ctx, NULL, 1, len, false, st);
+        if (rc) break;
+        const float *logits = m->acts.logits + (size_t)(len - 1) * V;
+        int tok = sample_pick(logits, V, cfg->temperature, cfg->top_k, rng_uniform(&rng), scratch);
+        out[i] = (unsigned char)tok;
+        if (emit) emit(emit_ctx, (unsigned char)tok);
+        if (len == T) {
+            memmove(ctx, ctx + 1, (size_t)(T - 1) * sizeof(int));
+            len--;
+        }
+        ctx[len++] = tok;
+    }
+    free(ctx);
+    free(scratch);
+    return rc;
+}

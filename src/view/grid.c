@@ -1,0 +1,324 @@
+/* grid.c — the screen model (see grid.h). */
+#include "grid.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "vmem.h"
+
+static void cell_blank(Cell *c, Role r)
+{
+    c->ch[0] = ' ';
+    c->ch[1] = 0;
+    c->width = 1;
+    c->role = (unsigned char)r;
+    c->attrs = 0;
+    c->fg = c->bg = -1;
+}
+
+void grid_init(Grid *g, int w, int h, bool ascii)
+{
+    memset(g, 0, sizeof *g);
+    g->ascii = ascii;
+    grid_resize(g, w, h);
+}
+
+void grid_free(Grid *g)
+{
+    if (!g) return;
+    free(g->cells);
+    g->cells = NULL;
+    g->w = g->h = 0;
+}
+
+void grid_resize(Grid *g, int w, int h)
+{
+    if (w < 0) w = 0;
+    if (h < 0) h = 0;
+    free(g->cells);
+    g->w = w;
+    g->h = h;
+    g->cells = vmem_array((size_t)w * (size_t)h + 1, sizeof(Cell));
+    grid_unclip(g);
+    grid_clear(g, ROLE_TEXT);
+}
+
+void grid_grow(Grid *g, int h)
+{
+    if (h <= g->h) return;
+    g->cells = vmem_realloc(g->cells, ((size_t)g->w * (size_t)h + 1) * sizeof(Cell));
+    for (size_t i = (size_t)g->w * (size_t)g->h; i < (size_t)g->w * (size_t)h; i++)
+        cell_blank(&g->cells[i], ROLE_TEXT);
+    g->h = h;
+    grid_unclip(g);
+}
+
+void grid_clear(Grid *g, Role r)
+{
+    for (size_t i = 0; i < (size_t)g->w * (size_t)g->h; i++) cell_blank(&g->cells[i], r);
+}
+
+void grid_clip(Grid *g, Rect r)
+{
+    int y0 = r.y < 0 ? 0 : r.y, x0 = r.x < 0 ? 0 : r.x;
+    int y1 = r.y + r.h > g->h ? g->h : r.y + r.h;
+    int x1 = r.x + r.w > g->w ? g->w : r.x + r.w;
+    g->clip = (Rect){y0, x0, y1 > y0 ? y1 - y0 : 0, x1 > x0 ? x1 - x0 : 0};
+}
+
+void grid_unclip(Grid *g)
+{
+    g->clip = (Rect){0, 0, g->h, g->w};
+}
+
+static bool clip_has(const Grid *g, int y, int x)
+{
+    return y >= g->clip.y && y < g->clip.y + g->clip.h && x >= g->clip.x &&
+           x < g->clip.x + g->clip.w;
+}
+
+Cell *grid_at(Grid *g, int y, int x)
+{
+    if (y < 0 || y >= g->h || x < 0 || x >= g->w) return NULL;
+    return &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
+}
+
+const Cell *grid_cat(const Grid *g, int y, int x)
+{
+    if (y < 0 || y >= g->h || x < 0 || x >= g->w) return NULL;
+    return &g->cells[(size_t)y * (size_t)g->w + (size_t)x];
+}
+
+/* Before overwriting (y, x): never leave half of a wide character behind. */
+static void unsplit(Grid *g, int y, int x)
+{
+    Cell *c = grid_at(g, y, x);
+    if (!c) return;
+    if (c->width == 0) { /* right half: blank the left half */
+        Cell *l = grid_at(g, y, x - 1);
+        if (l) {
+            Role r = (Role)l->role;
+            cell_blank(l, r);
+        }
+    } else if (c->width == 2) { /* left half: blank the right half */
+        Cell *rc = grid_at(g, y, x + 1);
+        if (rc) cell_blank(rc, (Role)c->role);
+    }
+}
+
+/* Put one ASCII-or-UTF-8 character of width cw (1 or 2) at (y, x). */
+static void put_char(Grid *g, int y, int x, const char *u, int n, int cw, Role r)
+{
+    unsplit(g, y, x);
+    if (cw == 2) unsplit(g, y, x + 1);
+    Cell *c = grid_at(g, y, x);
+    memcpy(c->ch, u, (size_t)n);
+    c->ch[n] = 0;
+    c->width = (unsigned char)cw;
+    c->role = (unsigned char)r;
+    c->attrs = 0;
+    c->fg = c->bg = -1;
+    if (cw == 2) {
+        Cell *rc = grid_at(g, y, x + 1);
+        rc->ch[0] = 0;
+        rc->width = 0;
+        rc->role = (unsigned char)r;
+        rc->attrs = 0;
+        rc->fg = rc->bg = -1;
+    }
+}
+
+/* Attach a combining mark to the character left of column x. */
+static void attach_mark(Grid *g, int y, int x, const char *u, int n)
+{
+    Cell *c = grid_at(g, y, x - 1);
+    if (c && c->width == 0) c = grid_at(g, y, x - 2);
+    if (!c || c->width == 0) return;
+    size_t len = strlen(c->ch);
+    if (len + (size_t)n < CELL_TEXT_MAX) {
+        memcpy(c->ch + len, u, (size_t)n);
+        c->ch[len + (size_t)n] = 0;
+    }
+}
+
+int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw)
+{
+    if (y < g->clip.y || y >= g->clip.y + g->clip.h) return 0;
+    int limit = g->clip.x + g->clip.w;
+    if (maxw >= 0 && x + maxw < limit) limit = x + maxw;
+    int x0 = x;
+    size_t i = 0;
+    while (i < len && s[i]) {
+        uint32_t cp;
+        int n = utf8_decode(s + i, len - i, &cp);
+        const char *u = s + i;
+        i += (size_t)n;
+        if (cp == '\n' || cp == '\t' || cp == '\r') cp = ' ', u = " ", n = 1;
+        if (g->ascii && cp >= 0x80) {
+            const char *sp = uc_ascii(cp);
+            int sl = (int)strlen(sp);
+            for (int k = 0; k < sl && x < limit; k++, x++)
+                if (clip_has(g, y, x)) put_char(g, y, x, sp + k, 1, 1, r);
+            if (x >= limit && i < len && s[i]) break;
+            continue;
+        }
+        int cw = uc_width(cp);
+        if (cw == 0) {
+            if (cp >= 0x20 && x > x0) attach_mark(g, y, x, u, n);
+            continue;
+        }
+        if (x + cw > limit) {
+            if (cw == 2 && x < limit && clip_has(g, y, x)) put_char(g, y, x, " ", 1, 1, r), x++;
+            break;
+        }
+        if (x >= g->clip.x && clip_has(g, y, x + cw - 1)) put_char(g, y, x, u, n, cw, r);
+        x += cw;
+    }
+    return x - x0;
+}
+
+int grid_put(Grid *g, int y, int x, const char *s, Role r, int maxw)
+{
+    return grid_putn(g, y, x, s, strlen(s), r, maxw);
+}
+
+int grid_printf(Grid *g, int y, int x, Role r, int maxw, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return grid_put(g, y, x, buf, r, maxw);
+}
+
+void grid_fill(Grid *g, Rect r, const char *ch, Role role)
+{
+    if (!ch) ch = " ";
+    for (int y = r.y; y < r.y + r.h; y++)
+        for (int x = r.x; x < r.x + r.w; x++) grid_put(g, y, x, ch, role, 1);
+}
+
+void grid_colour(Grid *g, int y, int x, int fg, int bg)
+{
+    if (!clip_has(g, y, x)) return;
+    Cell *c = grid_at(g, y, x);
+    if (!c) return;
+    c->fg = fg;
+    c->bg = bg;
+}
+
+void grid_attr(Grid *g, int y, int x, unsigned attrs)
+{
+    if (!clip_has(g, y, x)) return;
+    Cell *c = grid_at(g, y, x);
+    if (c) c->attrs = (unsigned char)(c->attrs | attrs);
+}
+
+void grid_recolour(Grid *g, Rect r, Role role)
+{
+    for (int y = r.y; y < r.y + r.h; y++)
+        for (int x = r.x; x < r.x + r.w; x++) {
+            if (!clip_has(g, y, x)) continue;
+            Cell *c = grid_at(g, y, x);
+            if (c) c->role = (unsigned char)role, c->fg = c->bg = -1;
+        }
+}
+
+void grid_hline(Grid *g, int y, int x, int w, Role r)
+{
+    for (int i = 0; i < w; i++) grid_put(g, y, x + i, "─", r, 1);
+}
+
+void grid_box(Grid *g, Rect r, Role role, const char *title, Role title_role)
+{
+    if (r.w < 2 || r.h < 2) return;
+    int x1 = r.x + r.w - 1, y1 = r.y + r.h - 1;
+    const char *h = "─", *v = "│";
+    grid_put(g, r.y, r.x, "┌", role, 1);
+    grid_put(g, r.y, x1, "┐", role, 1);
+    grid_put(g, y1, r.x, "└", role, 1);
+    grid_put(g, y1, x1, "┘", role, 1);
+    for (int x = r.x + 1; x < x1; x++) {
+        grid_put(g, r.y, x, h, role, 1);
+        grid_put(g, y1, x, h, role, 1);
+    }
+    for (int y = r.y + 1; y < y1; y++) {
+        grid_put(g, y, r.x, v, role, 1);
+        grid_put(g, y, x1, v, role, 1);
+    }
+    if (title && title[0] && r.w > 6) {
+        int used = grid_put(g, r.y, r.x + 2, " ", title_role, 1);
+        used += grid_put(g, r.y, r.x + 2 + used, title, title_role, r.w - 6);
+        grid_put(g, r.y, r.x + 2 + used, " ", title_role, 1);
+    }
+}
+
+void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h)
+{
+    int w = dst->w < src->w ? dst->w : src->w;
+    for (int i = 0; i < h; i++) {
+        int ty = dy + i, fy = sy + i;
+        if (ty < 0 || ty >= dst->h) continue;
+        Cell *d = &dst->cells[(size_t)ty * (size_t)dst->w];
+        if (fy < 0 || fy >= src->h) {
+            for (int x = 0; x < w; x++) cell_blank(&d[x], ROLE_TEXT);
+            continue;
+        }
+        memcpy(d, &src->cells[(size_t)fy * (size_t)src->w], (size_t)w * sizeof(Cell));
+        /* A wide character cut by the narrower width becomes a blank. */
+        if (w > 0 && d[w - 1].width == 2) cell_blank(&d[w - 1], (Role)d[w - 1].role);
+    }
+}
+
+char *grid_row_text(const Grid *g, int y)
+{
+    if (y < 0 || y >= g->h) return vmem_strdup("");
+    size_t cap = (size_t)g->w * CELL_TEXT_MAX + 1, n = 0;
+    char *out = vmem_alloc(cap);
+    for (int x = 0; x < g->w; x++) {
+        const Cell *c = grid_cat(g, y, x);
+        size_t l = strlen(c->ch);
+        memcpy(out + n, c->ch, l);
+        n += l;
+    }
+    while (n > 0 && out[n - 1] == ' ') n--;
+    out[n] = 0;
+    return out;
+}
+
+int grid_row_find(const Grid *g, int y, const char *needle, int from)
+{
+    size_t nl = strlen(needle);
+    if (nl == 0 || y < 0 || y >= g->h) return -1;
+    for (int x = from < 0 ? 0 : from; x < g->w; x++) {
+        /* Compare cell texts one after another against the needle. */
+        size_t k = 0;
+        int cx = x;
+        while (k < nl && cx < g->w) {
+            const Cell *c = grid_cat(g, y, cx);
+            if (c->width == 0) {
+                cx++;
+                continue;
+            }
+            size_t l = strlen(c->ch);
+            if (l == 0 || k + l > nl) break;
+            bool same = true;
+            for (size_t j = 0; j < l; j++)
+                if (tolower((unsigned char)c->ch[j]) != tolower((unsigned char)needle[k + j])) {
+                    same = false;
+                    break;
+                }
+            if (!same) break;
+            k += l;
+            cx++;
+        }
+        if (k == nl) return x;
+    }
+    return -1;
+}

@@ -1,0 +1,488 @@
+/* widgets.c — sliders, plots, bars, images, matrices and tables drawn into
+ * a Grid (see widgets.h). */
+#include "widgets.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "vmem.h"
+
+/* ---------------------------------------------------------------------------
+ * Numbers */
+
+void fmt_count(long long v, char *buf, int size)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", v < 0 ? -v : v);
+    int nd = (int)strlen(digits), n = 0;
+    char out[48];
+    if (v < 0) out[n++] = '-';
+    for (int i = 0; i < nd; i++) {
+        out[n++] = digits[i];
+        if ((nd - 1 - i) % 3 == 0 && i != nd - 1) out[n++] = ',';
+    }
+    out[n] = 0;
+    snprintf(buf, (size_t)size, "%s", out);
+}
+
+void fmt_num(double v, int width, char *buf, int size)
+{
+    if (width < 1) width = 1;
+    if (!isfinite(v)) {
+        snprintf(buf, (size_t)size, "%s", isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
+        return;
+    }
+    if (v == 0) v = 0; /* no "-0" */
+    if (fabs(v - nearbyint(v)) < 1e-9 && fabs(v) < 1e9) {
+        snprintf(buf, (size_t)size, "%.0f", v);
+        if ((int)strlen(buf) <= width) return;
+    }
+    for (int prec = width; prec >= 1; prec--) {
+        snprintf(buf, (size_t)size, "%.*g", prec, v);
+        if ((int)strlen(buf) <= width) return;
+    }
+    snprintf(buf, (size_t)size, "%.0e", v);
+}
+
+/* ---------------------------------------------------------------------------
+ * Slider */
+
+void widget_slider(Grid *g, int y, int x, int w, int label_w, const Slider *s, bool focused,
+                   const ViewEnv *env, SliderHit *hit)
+{
+    char val[48];
+    slider_format(s, val, (int)sizeof val);
+    if (label_w <= 0) label_w = utf8_width(s->label) + 1;
+    int val_w = utf8_width(val) + 1;
+    if (val_w < 8) val_w = 8;
+    grid_put(g, y, x, focused ? (env->ascii ? "> " : "▶ ") : "  ", ROLE_FOCUS, 2);
+    grid_put(g, y, x + 2, s->label, focused ? ROLE_FOCUS : ROLE_LABEL, label_w - 1);
+    int tx = x + 2 + label_w;
+    int tw = w - 2 - label_w - val_w - 1;
+    if (tw < 4) tw = 4;
+    int knob = slider_knob_col(s, tw);
+    for (int i = 0; i < tw; i++) {
+        if (i == knob) grid_put(g, y, tx + i, env->ascii ? "O" : "●", ROLE_KNOB, 1);
+        else if (i < knob) grid_put(g, y, tx + i, env->ascii ? "=" : "━", ROLE_FILL, 1);
+        else grid_put(g, y, tx + i, env->ascii ? "-" : "─", ROLE_TRACK, 1);
+    }
+    grid_put(g, y, tx + tw + 1, val, ROLE_VALUE, val_w);
+    if (hit) *hit = (SliderHit){y, tx, tw};
+}
+
+/* ---------------------------------------------------------------------------
+ * Plot: a dot canvas (2 × 4 braille dots per cell, or 1 × 1 in ASCII) */
+
+typedef struct Canvas {
+    int cw, ch;            /* cells */
+    int dx, dy;            /* dots per cell */
+    unsigned char *bits;   /* (ch, cw) braille bits */
+    signed char *owner;    /* (ch, cw) series drawn last, -1 = none */
+} Canvas;
+
+static void canvas_dot(Canvas *c, int px, int py, int series)
+{
+    if (px < 0 || py < 0 || px >= c->cw * c->dx || py >= c->ch * c->dy) return;
+    int cx = px / c->dx, cy = py / c->dy;
+    static const unsigned char bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+    size_t i = (size_t)cy * (size_t)c->cw + (size_t)cx;
+    c->bits[i] |= c->dx == 2 ? bit[py % 4][px % 2] : 1;
+    c->owner[i] = (signed char)series;
+}
+
+static void canvas_line(Canvas *c, int x0, int y0, int x1, int y1, int series)
+{
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0);
+    int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
+    for (int guard = 0; guard < 100000; guard++) {
+        canvas_dot(c, x0, y0, series);
+        if (x0 == x1 && y0 == y1) break;
+        int e2 = 2 * err;
+        if (e2 >= dy) err += dy, x0 += sx;
+        if (e2 <= dx) err += dx, y0 += sy;
+    }
+}
+
+static const char *const ascii_marks[] = {"*", "o", "+", "x"};
+
+void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const PlotOpts *o,
+                 const ViewEnv *env)
+{
+    const int yl_w = 9; /* y tick labels */
+    if (r.w < yl_w + 8 || r.h < 5) return;
+    /* Data range. */
+    int nmax = 1;
+    double lo = INFINITY, hi = -INFINITY, lo_pos = INFINITY;
+    for (int s = 0; s < n_series; s++) {
+        if (series[s].n > nmax) nmax = series[s].n;
+        for (int i = 0; i < series[s].n; i++) {
+            double v = series[s].y[i];
+            if (!isfinite(v)) continue;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+            if (v > 0 && v < lo_pos) lo_pos = v;
+        }
+    }
+    if (o->y_min != 0 || o->y_max != 0) lo = o->y_min, hi = o->y_max, lo_pos = o->y_min;
+    if (!isfinite(lo)) lo = 0, hi = 1;
+    if (o->log_y) {
+        if (!isfinite(lo_pos) || lo_pos <= 0) lo_pos = hi > 0 ? hi * 1e-6 : 1e-6;
+        if (hi <= 0) hi = 1;
+        lo = lo_pos;
+        if (hi / lo < 10) lo = hi / 10;
+        if (hi / lo > 1e12) lo = hi * 1e-12;
+    } else {
+        if (lo > 0) lo = 0;
+        if (hi <= lo) hi = lo + 1;
+    }
+    /* Rows: title/legend, plot, axis, x label. */
+    int top = r.y + 1, ph = r.h - 3 - (o->x_label ? 1 : 0);
+    int left = r.x + yl_w, pw = r.w - yl_w - 1;
+    if (ph < 2) return;
+    Canvas c = {pw, ph, env->ascii ? 1 : 2, env->ascii ? 1 : 4, NULL, NULL};
+    c.bits = vmem_alloc((size_t)pw * (size_t)ph);
+    c.owner = vmem_alloc((size_t)pw * (size_t)ph);
+    memset(c.owner, -1, (size_t)pw * (size_t)ph);
+    int W = pw * c.dx, H = ph * c.dy;
+    double llo = o->log_y ? log10(lo) : lo, lhi = o->log_y ? log10(hi) : hi;
+#define MAPY(v) ((int)lround((H - 1) * (1.0 - ((o->log_y ? log10((v) > lo ? (v) : lo) : (v)) - llo) / (lhi - llo))))
+#define MAPX(i) (nmax > 1 ? (int)lround((double)(i) * (W - 1) / (nmax - 1)) : 0)
+    for (int s = 0; s < n_series; s++) {
+        int px = -1, py = -1;
+        for (int i = 0; i < series[s].n; i++) {
+            double v = series[s].y[i];
+            if (!isfinite(v)) continue;
+            int x = MAPX(i), y = MAPY(v);
+            if (y < 0) y = 0;
+            if (y > H - 1) y = H - 1;
+            if (px >= 0) canvas_line(&c, px, py, x, y, s);
+            else canvas_dot(&c, x, y, s);
+            px = x, py = y;
+        }
+    }
+    /* Cells: dots, then the cut-off and the horizontal line in empty cells. */
+    int cut_col = -1, hl_row = -1;
+    if (o->cutoff_x >= 1 && o->cutoff_x <= nmax) cut_col = MAPX(o->cutoff_x - 1) / c.dx;
+    if (isfinite(o->hline_y) && (!o->log_y || o->hline_y > 0) && o->hline_y >= lo && o->hline_y <= hi)
+        hl_row = MAPY(o->hline_y) / c.dy;
+    for (int cy = 0; cy < ph; cy++)
+        for (int cx = 0; cx < pw; cx++) {
+            size_t i = (size_t)cy * (size_t)pw + (size_t)cx;
+            if (c.bits[i]) {
+                int s = c.owner[i];
+                Role role = series[s].role;
+                if (env->ascii) {
+                    grid_put(g, top + cy, left + cx, ascii_marks[s % 4], role, 1);
+                } else {
+                    char u[4];
+                    int n = utf8_encode(0x2800 + c.bits[i], u);
+                    grid_putn(g, top + cy, left + cx, u, (size_t)n, role, 1);
+                }
+            } else if (cx == cut_col) {
+                grid_put(g, top + cy, left + cx, env->ascii ? "|" : "│", ROLE_CUTOFF, 1);
+            } else if (cy == hl_row) {
+                grid_put(g, top + cy, left + cx, env->ascii ? "-" : "╌", ROLE_WARN, 1);
+            }
+        }
+    /* Axes and ticks. */
+    for (int cy = 0; cy < ph; cy++) grid_put(g, top + cy, left - 1, env->ascii ? "|" : "│", ROLE_AXIS, 1);
+    grid_put(g, top + ph, left - 1, env->ascii ? "+" : "└", ROLE_AXIS, 1);
+    for (int cx = 0; cx < pw; cx++) grid_put(g, top + ph, left + cx, env->ascii ? "-" : "─", ROLE_AXIS, 1);
+    int tick_rows[3] = {0, ph / 2, ph - 1};
+    for (int t = 0; t < 3; t++) {
+        double f = 1.0 - (tick_rows[t] * c.dy + 0.5 * (c.dy - 1)) / (double)(H - 1);
+        double v = o->log_y ? pow(10, llo + f * (lhi - llo)) : llo + f * (lhi - llo);
+        char buf[32];
+        if (o->log_y || fabs(v) >= 1e4 || (fabs(v) < 1e-2 && v != 0)) snprintf(buf, sizeof buf, "%.1e", v);
+        else snprintf(buf, sizeof buf, "%.3g", v);
+        int bw = (int)strlen(buf);
+        grid_put(g, top + tick_rows[t], left - 2 - bw, buf, ROLE_AXIS, yl_w - 2);
+        grid_put(g, top + tick_rows[t], left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
+    }
+    char xb[32];
+    grid_put(g, top + ph + 1, left, "1", ROLE_AXIS, 4);
+    snprintf(xb, sizeof xb, "%d", nmax);
+    grid_put(g, top + ph + 1, left + pw - (int)strlen(xb), xb, ROLE_AXIS, -1);
+    if (nmax > 4) {
+        snprintf(xb, sizeof xb, "%d", (nmax + 1) / 2);
+        grid_put(g, top + ph + 1, left + MAPX((nmax + 1) / 2 - 1) / c.dx - (int)strlen(xb) / 2, xb,
+                 ROLE_AXIS, -1);
+    }
+    if (o->x_label) grid_put(g, top + ph + 2, left, o->x_label, ROLE_DIM, pw);
+    if (cut_col >= 0 && o->cutoff_label) {
+        int lw = utf8_width(o->cutoff_label);
+        int lx = left + cut_col + 1;
+        if (lx + lw > left + pw) lx = left + cut_col - lw;
+        grid_put(g, top, lx, o->cutoff_label, ROLE_CUTOFF, lw);
+    }
+    if (hl_row >= 0 && o->hline_label) {
+        int lw = utf8_width(o->hline_label);
+        grid_put(g, top + hl_row, left + pw - lw, o->hline_label, ROLE_WARN, lw);
+    }
+    /* Title and legend on the first row. */
+    int used = o->title ? grid_put(g, r.y, r.x, o->title, ROLE_LABEL, r.w) : 0;
+    int lw = 0;
+    for (int s = 0; s < n_series; s++) lw += 4 + utf8_width(series[s].name ? series[s].name : "");
+    int lx = r.x + r.w - lw;
+    if (lx < r.x + used + 2) lx = r.x + used + 2;
+    for (int s = 0; s < n_series; s++) {
+        lx += grid_put(g, r.y, lx, env->ascii ? ascii_marks[s % 4] : "■", series[s].role, 1);
+        lx += grid_put(g, r.y, lx, " ", ROLE_TEXT, 1);
+        lx += grid_put(g, r.y, lx, series[s].name ? series[s].name : "", ROLE_LABEL, r.x + r.w - lx);
+        lx += 3;
+    }
+#undef MAPX
+#undef MAPY
+    free(c.bits);
+    free(c.owner);
+}
+
+/* ---------------------------------------------------------------------------
+ * Horizontal bars */
+
+static const char *const eighths[8] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+
+void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log, int decades,
+                  double marker, const char *marker_label, const ViewEnv *env)
+{
+    int lab_w = 0, txt_w = 0;
+    char txt[16][32];
+    if (n > 16) n = 16;
+    for (int i = 0; i < n; i++) {
+        int w = utf8_width(bars[i].label ? bars[i].label : "");
+        if (w > lab_w) lab_w = w;
+        if (bars[i].text) snprintf(txt[i], sizeof txt[i], "%s", bars[i].text);
+        else fmt_num(bars[i].value, 9, txt[i], (int)sizeof txt[i]);
+        w = utf8_width(txt[i]);
+        if (w > txt_w) txt_w = w;
+        if (max <= 0 || bars[i].value > max) max = max > bars[i].value ? max : bars[i].value;
+    }
+    if (max <= 0) max = 1;
+    if (decades < 1) decades = 6;
+    int bw = r.w - lab_w - txt_w - 3;
+    if (bw < 4) bw = 4;
+    int bx = r.x + lab_w + 1;
+    /* Fraction of the bar for value v. */
+#define FRAC(v) (log ? ((v) <= 0 ? 0.0 : fmax(0.0, 1.0 + log10((v) / max) / decades)) : fmax(0.0, (v) / max))
+    int mcol = -1;
+    if (marker > 0) {
+        double f = FRAC(marker);
+        if (f <= 1) mcol = (int)lround(f * (bw - 1));
+    }
+    for (int i = 0; i < n && i < r.h; i++) {
+        int y = r.y + i;
+        grid_put(g, y, r.x, bars[i].label ? bars[i].label : "", ROLE_LABEL, lab_w);
+        double f = FRAC(bars[i].value);
+        if (f > 1) f = 1;
+        int eighth = (int)lround(f * bw * 8);
+        int full = eighth / 8, part = eighth % 8;
+        for (int k = 0; k < bw; k++) {
+            const char *ch = NULL;
+            Role role = bars[i].role;
+            if (k < full) ch = env->ascii ? "#" : "█";
+            else if (k == full && part) ch = env->ascii ? (part >= 4 ? "#" : "") : eighths[part];
+            if (k == mcol && (!ch || !ch[0])) {
+                grid_put(g, y, bx + k, env->ascii ? ":" : "┆", ROLE_CUTOFF, 1);
+                continue;
+            }
+            if (ch && ch[0]) grid_put(g, y, bx + k, ch, role, 1);
+        }
+        grid_put(g, y, bx + bw + 1, txt[i], ROLE_VALUE, txt_w + 1);
+    }
+    if (mcol >= 0 && marker_label && n < r.h) {
+        int lw = utf8_width(marker_label);
+        int lx = bx + mcol - lw / 2;
+        if (lx + lw > r.x + r.w) lx = r.x + r.w - lw;
+        if (lx < bx) lx = bx;
+        grid_put(g, r.y + n, lx, marker_label, ROLE_CUTOFF, lw);
+    }
+#undef FRAC
+}
+
+/* ---------------------------------------------------------------------------
+ * Image */
+
+/* Mean of the source box [y0, y1) × [x0, x1), mapped to 0..1. */
+static float box_mean(const float *px, int stride, double y0, double y1, double x0, double x1,
+                      int rows, int cols, float lo, float hi)
+{
+    int iy0 = (int)y0, iy1 = (int)ceil(y1), ix0 = (int)x0, ix1 = (int)ceil(x1);
+    if (iy1 <= iy0) iy1 = iy0 + 1;
+    if (ix1 <= ix0) ix1 = ix0 + 1;
+    if (iy1 > rows) iy1 = rows;
+    if (ix1 > cols) ix1 = cols;
+    double sum = 0;
+    int cnt = 0;
+    for (int y = iy0; y < iy1; y++)
+        for (int x = ix0; x < ix1; x++) {
+            sum += px[(size_t)y * (size_t)stride + (size_t)x];
+            cnt++;
+        }
+    float v = cnt ? (float)(sum / cnt) : 0.0f;
+    v = (v - lo) / (hi - lo);
+    if (!(v > 0)) v = 0;
+    if (v > 1) v = 1;
+    return v;
+}
+
+static int gray_colour(float v, ColourMode mode)
+{
+    if (mode == CMODE_RGB) {
+        int q = (int)lroundf(v * 63.0f);  /* 64 levels keep the pair count small */
+        int c = q * 255 / 63;
+        return GRID_RGB(c, c, c);
+    }
+    return theme_gray256(v);
+}
+
+Rect widget_image(Grid *g, Rect r, const float *px, int rows, int cols, int stride, float lo,
+                  float hi, const ViewEnv *env)
+{
+    if (r.w < 1 || r.h < 1 || rows < 1 || cols < 1) return (Rect){r.y, r.x, 0, 0};
+    if (hi <= lo) hi = lo + 1;
+    bool halves = !env->ascii && env->colour >= CMODE_256;
+    /* Output pixels per cell: 1 × 2 (half blocks, or two averaged for ramps). */
+    double scale = fmax((double)cols / r.w, (double)rows / (2.0 * r.h));
+    int out_w = (int)lround(cols / scale), out_hp = (int)lround(rows / scale);
+    if (out_w < 1) out_w = 1;
+    if (out_w > r.w) out_w = r.w;
+    if (out_hp < 1) out_hp = 1;
+    if (out_hp > 2 * r.h) out_hp = 2 * r.h;
+    int out_h = (out_hp + 1) / 2;
+    static const char *const shades[5] = {" ", "░", "▒", "▓", "█"};
+    static const char ramp[] = " .:-=+*#%@";
+    for (int cy = 0; cy < out_h; cy++)
+        for (int cx = 0; cx < out_w; cx++) {
+            double x0 = cx * scale, x1 = (cx + 1) * scale;
+            double y0 = 2 * cy * scale, ym = (2 * cy + 1) * scale, y1 = (2 * cy + 2) * scale;
+            float top = box_mean(px, stride, y0, ym, x0, x1, rows, cols, lo, hi);
+            float bot = 2 * cy + 1 < out_hp ? box_mean(px, stride, ym, y1, x0, x1, rows, cols, lo, hi) : top;
+            int y = r.y + cy, x = r.x + cx;
+            if (halves) {
+                grid_put(g, y, x, "▀", ROLE_TEXT, 1);
+                grid_colour(g, y, x, gray_colour(top, env->colour),
+                            2 * cy + 1 < out_hp ? gray_colour(bot, env->colour) : -1);
+            } else if (!env->ascii) {
+                float v = 0.5f * (top + bot);
+                grid_put(g, y, x, shades[(int)lroundf(v * 4)], ROLE_TEXT, 1);
+            } else {
+                float v = 0.5f * (top + bot);
+                char ch[2] = {ramp[(int)lroundf(v * 9)], 0};
+                grid_put(g, y, x, ch, ROLE_TEXT, 1);
+            }
+        }
+    return (Rect){r.y, r.x, out_h, out_w};
+}
+
+/* ---------------------------------------------------------------------------
+ * Matrix */
+
+/* Diverging backgrounds: dark to bright, for negative and positive values. */
+static const short heat_neg[5] = {17, 18, 19, 20, 21};
+static const short heat_pos[5] = {52, 88, 124, 160, 196};
+
+Rect widget_matrix(Grid *g, int y, int x, const double *a, int rows, int cols,
+                   const MatrixViewOpts *o, const ViewEnv *env)
+{
+    int cw = o->cell_w > 0 ? o->cell_w : 7;
+    double scale = o->scale;
+    if (scale <= 0)
+        for (int i = 0; i < rows * cols; i++) scale = fmax(scale, fabs(a[i]));
+    if (scale <= 0) scale = 1;
+    int width = cols * cw + 4;
+    for (int i = 0; i < rows; i++) {
+        const char *lb, *rb;
+        if (env->ascii) lb = "[", rb = "]";
+        else if (rows == 1) lb = "[", rb = "]";
+        else if (i == 0) lb = "⎡", rb = "⎤";
+        else if (i == rows - 1) lb = "⎣", rb = "⎦";
+        else lb = "⎢", rb = "⎥";
+        bool hl = i == o->hl_row1 || i == o->hl_row2;
+        Role br = o->focused ? ROLE_FOCUS : ROLE_FRAME;
+        grid_put(g, y + i, x, lb, br, 1);
+        grid_put(g, y + i, x + width - 1, rb, br, 1);
+        if (hl) grid_put(g, y + i, x + width, env->ascii ? " <" : " ◀", ROLE_CUTOFF, 2);
+        for (int j = 0; j < cols; j++) {
+            double v = a[(size_t)i * (size_t)cols + (size_t)j];
+            bool cur = i == o->cur_i && j == o->cur_j;
+            bool piv = false;
+            for (int p = 0; p < o->n_pivots; p++)
+                if (p == i && o->pivot_cols[p] == j) piv = true;
+            char num[32];
+            if (cur && o->edit) snprintf(num, sizeof num, "%s_", o->edit);
+            else fmt_num(v, cw - 1, num, (int)sizeof num);
+            int cx = x + 2 + j * cw;
+            int nw = utf8_width(num);
+            Role role = piv ? ROLE_GOOD : (hl ? ROLE_STRONG : ROLE_VALUE);
+            if (v == 0 && !piv && !cur) role = ROLE_DIM;
+            /* Right-aligned in its cell, one blank before. */
+            grid_put(g, y + i, cx + cw - 1 - nw, num, role, cw);
+            if (cur) {
+                grid_recolour(g, (Rect){y + i, cx, 1, cw}, o->focused ? ROLE_SELECTED : ROLE_MATCH);
+            } else if (o->heat && env->colour >= CMODE_256 && v != 0) {
+                double t = fabs(v) / scale;
+                int lvl = (int)fmin(4, floor(t * 5));
+                short bg = v < 0 ? heat_neg[lvl] : heat_pos[lvl];
+                for (int k = 0; k < cw; k++) grid_colour(g, y + i, cx + k, piv ? 46 : 231, bg);
+            }
+        }
+    }
+    return (Rect){y, x, rows, width};
+}
+
+bool widget_matrix_hit(Rect at, int rows, int cols, int cell_w, int y, int x, int *i, int *j)
+{
+    int cw = cell_w > 0 ? cell_w : 7;
+    int ii = y - at.y, jj = (x - at.x - 2);
+    if (ii < 0 || ii >= rows || jj < 0) return false;
+    jj /= cw;
+    if (jj >= cols) return false;
+    *i = ii;
+    *j = jj;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Table */
+
+int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int rows, int cols,
+                 int highlight_row, const ViewEnv *env)
+{
+    (void)env;
+    if (cols < 1 || rows < 1) return 0;
+    int *cwid = vmem_array((size_t)cols, sizeof(int));
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            int cwv = utf8_width(cells[r * cols + c] ? cells[r * cols + c] : "");
+            if (cwv > cwid[c]) cwid[c] = cwv;
+        }
+    int total = 0;
+    for (int c = 0; c < cols; c++) total += cwid[c] + 3;
+    if (total > w) total = w;
+    int row_y = y;
+    for (int r = 0; r < rows; r++) {
+        int cx = x;
+        Role role = r == 0 ? ROLE_HEADING : ROLE_TEXT;
+        for (int c = 0; c < cols; c++) {
+            const char *t = cells[r * cols + c] ? cells[r * cols + c] : "";
+            int tw = utf8_width(t);
+            int off = c == 0 ? 0 : cwid[c] - tw;
+            Role cr = role;
+            if (r > 0 && c > 0) cr = ROLE_VALUE;
+            grid_put(g, row_y, cx + off, t, cr, x + w - cx - off);
+            cx += cwid[c] + 3;
+        }
+        if (r == highlight_row) grid_recolour(g, (Rect){row_y, x, 1, total}, ROLE_SELECTED);
+        row_y++;
+        if (r == 0) {
+            grid_hline(g, row_y, x, total, ROLE_RULE);
+            row_y++;
+        }
+    }
+    free(cwid);
+    return row_y - y;
+}

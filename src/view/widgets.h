@@ -1,0 +1,134 @@
+/* widgets.h — drawing demo results into a Grid.
+ *
+ * Widgets only draw numbers a demo already computed (they never call BLAS
+ * or decompose anything): a slider, a line plot with several series, a
+ * legend and a log axis (braille dots, or ASCII markers), horizontal bars,
+ * a grayscale image (half blocks ▀ with 256-colour or direct-colour grays,
+ * shades or an ASCII ramp otherwise), a matrix as a heatmap with numbers
+ * (also the editable grid), and a table. Every widget clips to the
+ * rectangle it is given. */
+#ifndef LS_VIEW_WIDGETS_H
+#define LS_VIEW_WIDGETS_H
+
+#include <stdbool.h>
+
+#include "grid.h"
+#include "slider.h"
+#include "theme.h"
+
+typedef enum ColourMode {
+    CMODE_NONE,   /* NO_COLOR or a monochrome terminal: attributes only */
+    CMODE_BASIC,  /* 8 or 16 colours */
+    CMODE_256,    /* the xterm palette */
+    CMODE_RGB,    /* direct colour (COLORTERM=truecolor and a terminal with RGB) */
+} ColourMode;
+
+/* What the terminal can show; widgets pick characters and colours by it. */
+typedef struct ViewEnv {
+    bool ascii;          /* no UTF-8 locale: ASCII characters only */
+    ColourMode colour;
+} ViewEnv;
+
+/* ---------------------------------------------------------------------------
+ * Slider:  ▶ rank k  ━━━━━━━━━━●──────────────  12 */
+
+/* Where the track landed, for the mouse. */
+typedef struct SliderHit {
+    int y, x, w;   /* track row, first column, width (in grid coordinates) */
+} SliderHit;
+
+/* Draw s in one row of width w. The label column is label_w wide (0 =
+ * fit the label). hit may be NULL. */
+void widget_slider(Grid *g, int y, int x, int w, int label_w, const Slider *s, bool focused,
+                   const ViewEnv *env, SliderHit *hit);
+
+/* ---------------------------------------------------------------------------
+ * Line plot */
+
+typedef struct PlotSeries {
+    const float *y;    /* (n) values */
+    int n;
+    Role role;         /* ROLE_SERIES1.. */
+    const char *name;  /* for the legend */
+} PlotSeries;
+
+typedef struct PlotOpts {
+    const char *title;   /* left of the legend row, may be NULL */
+    bool log_y;          /* logarithmic y axis */
+    double y_min, y_max; /* both 0: from the data */
+    double cutoff_x;     /* a vertical line at this x (1-based index); <= 0: none */
+    const char *cutoff_label;
+    double hline_y;      /* a horizontal line at this y; <= 0 on log axes / NaN: none */
+    const char *hline_label;
+    const char *x_label; /* under the axis, may be NULL */
+} PlotOpts;
+
+/* x runs over 1..max n (the index, as for singular values σ₁, σ₂, …). */
+void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const PlotOpts *o,
+                 const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
+ * Horizontal bars:  σ₁ ████████████▍ 12.4 */
+
+typedef struct HBar {
+    const char *label;
+    double value;
+    Role role;
+    const char *text;   /* shown after the bar (NULL: the value) */
+} HBar;
+
+/* Bars scaled to max (0 = the largest value); log scales by log10 over
+ * `decades` decades below max. marker > 0 draws a ┆ at that value (a
+ * tolerance), labelled marker_label in the first row. */
+void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log, int decades,
+                  double marker, const char *marker_label, const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
+ * Image */
+
+/* Draw a grayscale image (rows × cols floats, stride floats per row) into
+ * r, keeping its aspect ratio (a cell is one pixel wide and two tall).
+ * Values map linearly from [lo, hi] to black..white. Returns the rectangle
+ * actually covered. */
+Rect widget_image(Grid *g, Rect r, const float *px, int rows, int cols, int stride, float lo,
+                  float hi, const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
+ * Matrix as a heatmap with numbers (also the editable grid) */
+
+typedef struct MatrixViewOpts {
+    int cell_w;          /* columns per number (0 = 7) */
+    bool heat;           /* colour cells by value (when colours exist) */
+    double scale;        /* |value| of the strongest colour (0 = max |a|) */
+    int cur_i, cur_j;    /* cursor cell, -1 = none */
+    const char *edit;    /* text being typed in the cursor cell, or NULL */
+    int hl_row1, hl_row2;/* rows to highlight (-1 = none) */
+    const int *pivot_cols; /* (n_pivots) pivot of row p is at (p, pivot_cols[p]) */
+    int n_pivots;
+    bool focused;
+} MatrixViewOpts;
+
+/* Draw at (y, x); returns the rectangle used (rows × (cols·cell_w + 4)). */
+Rect widget_matrix(Grid *g, int y, int x, const double *a, int rows, int cols,
+                   const MatrixViewOpts *o, const ViewEnv *env);
+/* The cell under (y, x) of a matrix drawn at `at`; false when outside. */
+bool widget_matrix_hit(Rect at, int rows, int cols, int cell_w, int y, int x, int *i, int *j);
+
+/* ---------------------------------------------------------------------------
+ * Table */
+
+/* cells is rows × cols strings, row-major; row 0 is the header. Columns
+ * after the first are right-aligned. highlight_row (>= 1) is drawn
+ * selected. Returns the rows used. */
+int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int rows, int cols,
+                 int highlight_row, const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
+ * Number formatting shared by the views */
+
+/* 16777216 -> "16,777,216". */
+void fmt_count(long long v, char *buf, int size);
+/* A number in at most `width` columns: integers plainly, else %g-style. */
+void fmt_num(double v, int width, char *buf, int size);
+
+#endif

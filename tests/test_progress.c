@@ -1,0 +1,404 @@
+/* test_progress.c — the progress store (src/lesson/progress.c).
+ *
+ * Round trip through the file; the XDG_STATE_HOME / HOME rules (each test
+ * points them at a fresh folder under /tmp, never at the real home); atomic
+ * replacement; corrupt files of many kinds reported and ignored; folders that
+ * cannot be written giving a status, never a crash. */
+/* cmocka needs these first */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../src/lesson/progress.h"
+
+/* ------------------------------------------------------------------------
+ * A scratch folder per test, with XDG_STATE_HOME and HOME inside it */
+
+typedef struct Scratch {
+    char dir[64];
+    char file[160]; /* dir/state/lorascope/progress.json */
+} Scratch;
+
+static int setup(void **state)
+{
+    Scratch *s = calloc(1, sizeof *s);
+    if (!s) return -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/lorascope-test-progress-XXXXXX");
+    if (!mkdtemp(s->dir)) return -1;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s/state", s->dir);
+    setenv("XDG_STATE_HOME", buf, 1);
+    snprintf(buf, sizeof buf, "%s/home", s->dir);
+    setenv("HOME", buf, 1);
+    snprintf(s->file, sizeof s->file, "%s/state/lorascope/progress.json", s->dir);
+    *state = s;
+    return 0;
+}
+
+/* rm -rf of the scratch folder (small, made by us). */
+static void remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0) return;
+    if (S_ISDIR(sb.st_mode)) {
+        chmod(path, 0700);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        if (d) closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int teardown(void **state)
+{
+    Scratch *s = *state;
+    remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    fclose(f);
+}
+
+static void make_dirs_for(const Scratch *s)
+{
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s/state", s->dir);
+    mkdir(buf, 0700);
+    snprintf(buf, sizeof buf, "%s/state/lorascope", s->dir);
+    mkdir(buf, 0700);
+}
+
+/* A small progress with a bit of everything. */
+static void fill(Progress *p)
+{
+    Status st;
+    progress_init(p);
+    assert_int_equal(progress_set_page(p, "01-rank", 3, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "01-rank", 0, true, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "01-rank", 2, false, &st), LS_OK);
+    assert_int_equal(progress_set_page(p, "02-svd", 1, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "02-svd", 5, true, &st), LS_OK);
+    assert_int_equal(progress_set_current(p, "02-svd", &st), LS_OK);
+}
+
+/* ------------------------------------------------------------------------
+ * Tests */
+
+static void test_default_path_follows_xdg(void **state)
+{
+    Scratch *s = *state;
+    char path[512], want[512];
+    Status st;
+    assert_int_equal(progress_default_path(path, sizeof path, &st), LS_OK);
+    assert_string_equal(path, s->file);
+
+    /* A relative XDG_STATE_HOME is invalid by the spec: HOME is used. */
+    setenv("XDG_STATE_HOME", "relative/state", 1);
+    assert_int_equal(progress_default_path(path, sizeof path, &st), LS_OK);
+    snprintf(want, sizeof want, "%s/home/.local/state/lorascope/progress.json", s->dir);
+    assert_string_equal(path, want);
+    unsetenv("XDG_STATE_HOME");
+    assert_int_equal(progress_default_path(path, sizeof path, &st), LS_OK);
+    assert_string_equal(path, want);
+
+    /* Too small a buffer is a status, not an overflow. */
+    char tiny[8];
+    assert_int_equal(progress_default_path(tiny, sizeof tiny, &st), LS_ERR_RANGE);
+}
+
+static void test_round_trip(void **state)
+{
+    Scratch *s = *state;
+    Progress p, q;
+    Status st;
+    fill(&p);
+    /* NULL path: the default under XDG_STATE_HOME; folders are created. */
+    assert_int_equal(progress_save(&p, NULL, &st), LS_OK);
+    struct stat sb;
+    assert_int_equal(stat(s->file, &sb), 0);
+
+    progress_init(&q);
+    assert_int_equal(progress_load(&q, NULL, &st), LS_OK);
+    assert_string_equal(progress_current(&q), "02-svd");
+    assert_int_equal(q.n_lessons, 2);
+    assert_int_equal(progress_page(&q, "01-rank"), 3);
+    assert_int_equal(progress_page(&q, "02-svd"), 1);
+    assert_int_equal(progress_page(&q, "03-precision"), 0);
+    assert_int_equal(progress_answer(&q, "01-rank", 0), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&q, "01-rank", 1), ANSWER_NONE);
+    assert_int_equal(progress_answer(&q, "01-rank", 2), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&q, "01-rank", 99), ANSWER_NONE);
+    assert_int_equal(progress_answer(&q, "02-svd", 5), ANSWER_RIGHT);
+    int answered, right;
+    progress_count(&q, "01-rank", &answered, &right);
+    assert_int_equal(answered, 2);
+    assert_int_equal(right, 1);
+    progress_count(&q, "nope", &answered, &right);
+    assert_int_equal(answered, 0);
+
+    /* Loading replaces: a second load of the same file gives the same. */
+    assert_int_equal(progress_load(&q, s->file, &st), LS_OK);
+    assert_int_equal(q.n_lessons, 2);
+    progress_free(&p);
+    progress_free(&q);
+    progress_free(&q);
+    progress_free(NULL);
+}
+
+static void test_right_stays_right(void **state)
+{
+    (void)state;
+    Progress p;
+    Status st;
+    progress_init(&p);
+    assert_int_equal(progress_record_answer(&p, "01-rank", 1, false, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_WRONG);
+    assert_int_equal(progress_record_answer(&p, "01-rank", 1, true, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_RIGHT);
+    assert_int_equal(progress_record_answer(&p, "01-rank", 1, false, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_RIGHT);
+
+    /* Bad arguments are statuses. */
+    assert_int_equal(progress_record_answer(&p, "01-rank", -1, true, &st), LS_ERR_RANGE);
+    assert_int_equal(progress_record_answer(&p, "01-rank", PROGRESS_MAX_QUESTIONS, true, &st),
+                     LS_ERR_RANGE);
+    assert_int_equal(progress_set_page(&p, "01-rank", -2, &st), LS_ERR_RANGE);
+    assert_int_equal(progress_set_page(&p, "", 1, &st), LS_ERR_ARG);
+    assert_int_equal(progress_set_page(&p, NULL, 1, &st), LS_ERR_ARG);
+    assert_int_equal(progress_set_current(&p, "bad\nid", &st), LS_ERR_ARG);
+    assert_int_equal(progress_set_page(&p, "01-rank", 1, NULL), LS_OK); /* st may be NULL */
+    progress_free(&p);
+}
+
+/* Files in a folder, for "no temporary left behind". */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+static void test_atomic_replace(void **state)
+{
+    Scratch *s = *state;
+    Progress p;
+    Status st;
+    fill(&p);
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+    struct stat before, after;
+    assert_int_equal(stat(s->file, &before), 0);
+
+    assert_int_equal(progress_set_page(&p, "01-rank", 4, &st), LS_OK);
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+    assert_int_equal(stat(s->file, &after), 0);
+    /* A new file was renamed over the old one (not rewritten in place, which
+     * a crash could leave half-written) ... */
+    assert_true(before.st_ino != after.st_ino);
+    /* ... private to the user, and no temporary is left behind. */
+    assert_int_equal(after.st_mode & 077, 0);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/state/lorascope", s->dir);
+    assert_int_equal(count_entries(dir), 1);
+
+    Progress q;
+    progress_init(&q);
+    assert_int_equal(progress_load(&q, s->file, &st), LS_OK);
+    assert_int_equal(progress_page(&q, "01-rank"), 4);
+    progress_free(&q);
+    progress_free(&p);
+}
+
+static void test_missing_file_is_empty(void **state)
+{
+    Scratch *s = *state;
+    Progress p;
+    Status st;
+    fill(&p); /* loading replaces whatever was there */
+    assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+    assert_int_equal(p.n_lessons, 0);
+    assert_null(progress_current(&p));
+    progress_free(&p);
+}
+
+static void test_corrupt_files_reported_and_ignored(void **state)
+{
+    Scratch *s = *state;
+    make_dirs_for(s);
+    /* Each text with its exact length, NUL bytes included. */
+#define B(lit)                                                                                     \
+    {                                                                                              \
+        lit, sizeof lit - 1                                                                        \
+    }
+    static const struct {
+        const char *text;
+        size_t len;
+    } bad[] = {
+        B(""),
+        B("not json at all"),
+        B("{\"version\": 1, \"lessons\": {"),   /* truncated */
+        B("[1, 2, 3]"),                         /* not an object */
+        B("{\"lessons\": {}}"),                 /* no version */
+        B("{\"version\": 2, \"lessons\": {}}"), /* from the future */
+        B("{\"version\": 1, \"current\": 7}"),
+        B("{\"version\": 1, \"lessons\": []}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": 3}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": -1}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": 2.5}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": 1e300}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": \"2\"}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"answers\": {\"x\": true}}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"answers\": {\"-1\": true}}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"answers\": {\"99999999\": true}}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"answers\": {\"1\": 1}}}}"),
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"answers\": [true]}}}"),
+        B("{\"version\": 1, \"lessons\": {\"\": {}}}"),
+        B("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe"), /* binary junk */
+        B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": 1}}}\0garbage"),
+    };
+#undef B
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(s->file, bad[i].text, bad[i].len);
+        Progress p;
+        Status st;
+        fill(&p);
+        int rc = progress_load(&p, s->file, &st);
+        if (rc != LS_ERR_PARSE) fail_msg("case %zu: rc %d, want a parse error", i, rc);
+        /* The message names the file and says it is being ignored. */
+        assert_non_null(strstr(st.msg, s->file));
+        assert_non_null(strstr(st.msg, "ignoring"));
+        /* ... and nothing of it is kept: the progress is empty and usable. */
+        assert_int_equal(p.n_lessons, 0);
+        assert_null(progress_current(&p));
+        assert_int_equal(progress_set_page(&p, "01-rank", 1, &st), LS_OK);
+        /* Saving replaces the bad file with a good one. */
+        assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+        assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+        assert_int_equal(progress_page(&p, "01-rank"), 1);
+        progress_free(&p);
+    }
+
+    /* Too large to be ours. */
+    FILE *f = fopen(s->file, "wb");
+    assert_non_null(f);
+    fseek(f, (long)PROGRESS_MAX_BYTES + 1, SEEK_SET);
+    fputc('}', f);
+    fclose(f);
+    Progress p;
+    Status st;
+    progress_init(&p);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_ERR_PARSE);
+    progress_free(&p);
+
+    /* A folder where the file should be. */
+    unlink(s->file);
+    assert_int_equal(mkdir(s->file, 0700), 0);
+    assert_true(progress_load(&p, s->file, &st) != LS_OK);
+    assert_int_equal(p.n_lessons, 0);
+    assert_int_equal(progress_save(&p, s->file, &st), LS_ERR_IO);
+    progress_free(&p);
+}
+
+static void test_unwritable_folder_is_a_status(void **state)
+{
+    Scratch *s = *state;
+    Progress p;
+    Status st;
+    fill(&p);
+
+    /* A file stands where a folder must be made: works even for root. */
+    char blocker[160], path[200];
+    snprintf(blocker, sizeof blocker, "%s/blocker", s->dir);
+    write_file(blocker, "x", 1);
+    snprintf(path, sizeof path, "%s/lorascope/progress.json", blocker);
+    assert_int_equal(progress_save(&p, path, &st), LS_ERR_IO);
+    assert_non_null(strstr(st.msg, blocker));
+
+    /* The same through XDG_STATE_HOME. */
+    setenv("XDG_STATE_HOME", blocker, 1);
+    assert_int_equal(progress_save(&p, NULL, &st), LS_ERR_IO);
+    assert_true(st.msg[0] != '\0');
+    Progress q;
+    progress_init(&q);
+    assert_true(progress_load(&q, NULL, &st) != LS_OK || q.n_lessons == 0);
+    progress_free(&q);
+
+    /* A read-only folder (permissions do not bind root, so only as a user). */
+    if (geteuid() != 0) {
+        char ro[160];
+        snprintf(ro, sizeof ro, "%s/readonly", s->dir);
+        assert_int_equal(mkdir(ro, 0500), 0);
+        snprintf(path, sizeof path, "%s/progress.json", ro);
+        assert_int_equal(progress_save(&p, path, &st), LS_ERR_IO);
+        assert_non_null(strstr(st.msg, "cannot save progress"));
+        assert_int_equal(count_entries(ro), 0);
+        assert_int_equal(progress_clear(NULL, path, &st), LS_OK); /* nothing to remove */
+    }
+
+    /* Saving into a folder on a read-only file system. */
+    if (access("/proc/self", F_OK) == 0) {
+        assert_int_equal(progress_save(&p, "/proc/self/lorascope-progress.json", &st), LS_ERR_IO);
+    }
+    progress_free(&p);
+}
+
+static void test_clear(void **state)
+{
+    Scratch *s = *state;
+    Progress p;
+    Status st;
+    fill(&p);
+    assert_int_equal(progress_save(&p, NULL, &st), LS_OK);
+    assert_int_equal(progress_clear(&p, NULL, &st), LS_OK);
+    assert_int_equal(p.n_lessons, 0);
+    assert_null(progress_current(&p));
+    assert_int_equal(access(s->file, F_OK), -1);
+    /* Clearing again (no file) is fine, and so is a NULL progress. */
+    assert_int_equal(progress_clear(NULL, NULL, &st), LS_OK);
+    assert_int_equal(progress_load(&p, NULL, &st), LS_OK);
+    assert_int_equal(p.n_lessons, 0);
+    progress_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_default_path_follows_xdg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_right_stays_right, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_is_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_files_reported_and_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_folder_is_a_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
+}
