@@ -375,6 +375,40 @@ static void test_crlf_and_comment_lines(void **state)
     lesson_free(&l);
 }
 
+static void test_indentation_and_continuations(void **state)
+{
+    (void)state;
+    /* A block indented as a whole: every line is still a key line. */
+    Lesson l =
+        parse_str("# T\n\n```demo lora-cost\n  d = 64\n  k = 32\n    # not a comment\n```\n");
+    const Block *b = &l.pages[0].blocks[0];
+    assert_int_equal(b->n_params, 2);
+    assert_string_equal(b->params[0].value, "64");
+    assert_string_equal(b->params[1].value, "32 # not a comment"); /* deeper: continues */
+    lesson_free(&l);
+
+    /* Continuations join with one space; blank lines in between are skipped. */
+    l = parse_str("# T\n\n```question\nask = one\n\n   two\n\tthree\nanswer = 1\n```\n");
+    assert_int_equal(l.n_diags, 0);
+    assert_string_equal(l.pages[0].blocks[0].question.prompt, "one two three");
+    lesson_free(&l);
+
+    /* A value built from very many continuation lines stays linear in time. */
+    size_t lines = 300000, n = 0;
+    char *buf = malloc(lines * 4 + 64);
+    assert_non_null(buf);
+    n += (size_t)sprintf(buf, "# T\n\n```question\nask = q\n");
+    for (size_t i = 0; i < lines; i++)
+        memcpy(buf + n, " x\n", 3), n += 3;
+    memcpy(buf + n, "answer = 2\n```\n", 16);
+    n += 16;
+    assert_int_equal(lesson_parse(&l, buf, n, "x/03-long.md", NULL), LS_OK);
+    assert_int_equal(strlen(l.pages[0].blocks[0].question.prompt), 1 + 2 * lines);
+    assert_int_equal(l.n_diags, 0);
+    lesson_free(&l);
+    free(buf);
+}
+
 static void test_question_numbers(void **state)
 {
     (void)state;
@@ -678,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_parse_good_fixture),
         cmocka_unit_test(test_pages_and_titles),
         cmocka_unit_test(test_crlf_and_comment_lines),
+        cmocka_unit_test(test_indentation_and_continuations),
         cmocka_unit_test(test_question_numbers),
         cmocka_unit_test(test_load_dir_sorted_and_filtered),
         cmocka_unit_test(test_broken_lesson_keeps_others),

@@ -13,10 +13,10 @@
  *   ```question         → BLOCK_QUESTION
  *
  * The bodies of demo and question blocks use one small line syntax, parsed
- * here: "key = value"; a line that starts with a space or tab continues the
- * previous value; a line starting with '#' is a comment; blank lines are
- * skipped. Every problem becomes a Diagnostic with its source line; nothing
- * in the input can make parsing fail except running out of memory. */
+ * here: "key = value"; a line indented more than the key lines continues the
+ * previous value (joined with one space); a line starting with '#' is a
+ * comment; blank lines are skipped. Every problem becomes a Diagnostic with its source line;
+ * nothing in the input can make parsing fail except running out of memory. */
 #include <cmark.h>
 #include <ctype.h>
 #include <errno.h>
@@ -488,27 +488,38 @@ static int parse_kv(Parser *ps, const char *body, int first_line, const char *wh
     Param *params = NULL;
     int n = 0, cap = 0, problems = 0;
     int line = first_line;
+    /* Lines indented like the first key line are keys; lines indented more
+     * continue the previous value. (So a block indented as a whole works.) */
+    size_t base = 0;
+    size_t last_len = 0, last_cap = 0; /* the last value's length and buffer size */
     for (const char *p = body; *p; line++) {
         const char *eol = strchr(p, '\n');
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
         const char *s = p;
-        bool indented = is_blank((unsigned char)p[0]);
+        size_t indent = 0;
+        while (indent < len && is_blank((unsigned char)p[indent]))
+            indent++;
         p = eol ? eol + 1 : p + len;
         size_t tl = trim(&s, len);
         if (tl == 0) continue;
-        if (indented && n > 0) {
-            /* Indented: continue the previous value. */
+        if (n > 0 && indent > base) {
+            /* Continue the previous value, growing its buffer geometrically
+             * so that thousands of continuation lines stay linear. */
             Param *prev = &params[n - 1];
-            size_t old = strlen(prev->value);
-            char *v = realloc(prev->value, old + tl + 2);
-            if (!v) {
-                ps->oom = true;
-                break;
+            if (last_len + tl + 2 > last_cap) {
+                size_t ncap = (last_len + tl + 2) * 2;
+                char *v = realloc(prev->value, ncap);
+                if (!v) {
+                    ps->oom = true;
+                    break;
+                }
+                prev->value = v;
+                last_cap = ncap;
             }
-            if (old) v[old++] = ' ';
-            memcpy(v + old, s, tl);
-            v[old + tl] = '\0';
-            prev->value = v;
+            if (last_len) prev->value[last_len++] = ' ';
+            memcpy(prev->value + last_len, s, tl);
+            last_len += tl;
+            prev->value[last_len] = '\0';
             continue;
         }
         if (s[0] == '#') continue; /* a comment */
@@ -539,6 +550,9 @@ static int parse_kv(Parser *ps, const char *body, int first_line, const char *wh
         slot->key = dup_n(k, kl);
         slot->value = dup_n(v, vl);
         slot->line = line;
+        if (n == 0) base = indent;
+        last_len = vl;
+        last_cap = vl + 1;
         if (!slot->key || !slot->value) {
             free(slot->key);
             free(slot->value);
