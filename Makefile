@@ -52,6 +52,9 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # Each fuzz harness is also built as a replay test over its saved inputs.
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+# The command-line harness calls cli_dispatch, so harnesses link the
+# subcommands (everything in src/app and src/ui but main()).
+FUZZ_APP_OBJ := $(filter-out $(BUILD)/src/app/main.o,$(APP_OBJ))
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 LIB      := $(BUILD)/liblorascope.a
 BIN      := $(if $(SANITIZE),$(BUILD)/lorascope,lorascope)
@@ -80,17 +83,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
 
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -DFUZZ_NAME='"$*"' $(LDFLAGS) -o $@ \
-	    tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) $(PC_LIBS) $(LDLIBS)
+	    tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(FUZZ_APP_OBJ) $(LIB) $(PC_LIBS) $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ \
-	    tests/fuzz/fuzz_$*.c $(LIB) $(PC_LIBS) $(LDLIBS)
+	    tests/fuzz/fuzz_$*.c $(FUZZ_APP_OBJ) $(LIB) $(PC_LIBS) $(LDLIBS)
 
 # --- set-up ---------------------------------------------------------------
 

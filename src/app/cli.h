@@ -7,6 +7,7 @@
 #define LS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../base/status.h"
 
@@ -49,8 +50,14 @@ extern const Command cmd_eval;
 extern const Command cmd_sample;
 extern const Command cmd_lint;
 
-/* The table main.c dispatches through, NULL-terminated. */
+/* The table of subcommands (commands.c), NULL-terminated. */
 extern const Command *const cli_commands[];
 const Command *cli_find(const char *name);
+
+/* Run `lorascope ARGS` for a subcommand, --help or --version and return the
+ * exit status; -1 when argv asks for the interface instead (no arguments,
+ * or an interface option such as --lessons). */
+int cli_dispatch(int argc, char **argv);
+void cli_print_overview(FILE *out);
 
 #endif

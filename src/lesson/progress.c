@@ -219,9 +219,7 @@ static int make_parent_dirs(const char *file, Status *st)
 /* ---------------------------------------------------------------------------
  * Loading */
 
-/* Parse the JSON text into p (which is empty). Returns LS_OK or
- * LS_ERR_PARSE / LS_ERR_NOMEM with the reason (without the file name). */
-static int from_json(Progress *p, const char *text, size_t len, Status *st)
+int progress_parse(Progress *p, const char *text, size_t len, Status *st)
 {
     const char *stop = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &stop, false);
@@ -338,7 +336,7 @@ int progress_load(Progress *p, const char *path, Status *st)
     }
     text[got] = '\0';
     Status why;
-    int rc = from_json(p, text, got, &why);
+    int rc = progress_parse(p, text, got, &why);
     free(text);
     if (rc) {
         progress_free(p);

@@ -61,6 +61,12 @@ int progress_default_path(char *out, size_t size, Status *st);
  * warning: never fatal, and the next save replaces the bad file. */
 int progress_load(Progress *p, const char *path, Status *st);
 
+/* Parse the JSON text of a progress file into p (which must be empty, as
+ * after progress_init). Returns LS_OK or LS_ERR_PARSE / LS_ERR_NOMEM with
+ * the reason (without a file name). progress_load uses it; so does the
+ * fuzzer. */
+int progress_parse(Progress *p, const char *text, size_t len, Status *st);
+
 /* Write p to `path` (NULL = the default) atomically, making folders as
  * needed. LS_ERR_IO with a message when the folder is not writable. */
 int progress_save(const Progress *p, const char *path, Status *st);
