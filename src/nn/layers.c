@@ -214,17 +214,12 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     if (dinp) linalg_sgemm(false, true, N, IC, OC, 1.0f, dout, OC, weight, OC, 0.0f, dinp, IC);
     if (dweight) linalg_sgemm(true, false, IC, OC, N, 1.0f, inp, IC, dout, OC, 1.0f, dweight, OC);
     if (dbias) {
-        /* Column sums, four columns at a time, rows in order. */
-        int o = 0;
-        for (; o + 4 <= OC; o += 4) {
-            f32x4 acc = v4_load(dbias + o);
-            for (int n = 0; n < N; n++) acc += v4_load(dout + (size_t)n * OC + o);
-            v4_store(dbias + o, acc);
-        }
-        for (; o < OC; o++) {
-            float acc = dbias[o];
-            for (int n = 0; n < N; n++) acc += dout[(size_t)n * OC + o];
-            dbias[o] = acc;
+        /* Column sums, row by row (streaming through dout; dbias stays in L1). */
+        for (int n = 0; n < N; n++) {
+            const float *d = dout + (size_t)n * OC;
+            int o = 0;
+            for (; o + 4 <= OC; o += 4) v4_store(dbias + o, v4_load(dbias + o) + v4_load(d + o));
+            for (; o < OC; o++) dbias[o] += d[o];
         }
     }
 }

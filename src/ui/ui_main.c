@@ -1,12 +1,193 @@
-/* ui_main.c — placeholder until the lesson interface lands (issue 3). */
+/* ui_main.c — `lorascope` with no subcommand: the lessons in the terminal.
+ *
+ * Options, loading the lessons and the progress, then the event loop: read
+ * one input (or time out), let the App handle it, and when a handler asked
+ * for it draw the App into the screen model and emit it — once per turn.
+ * Every way out goes through term_close (q, Ctrl-C, SIGTERM, SIGHUP, a
+ * fatal signal via term.c's handler, exit via atexit). */
+#include <langinfo.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/paths.h"
+#include "../lesson/lesson.h"
+#include "../lesson/progress.h"
+#include "../view/app.h"
+#include "../view/theme.h"
+#include "../view/utf8.h"
+#include "term.h"
 
 int ui_main(int argc, char **argv);
 
+typedef struct UiOptions {
+    const char *lessons_dir;  /* NULL = <root>/lessons */
+    const char *theme;        /* NULL = dark */
+    bool present;
+    bool reset_progress;
+} UiOptions;
+
+static const char usage_text[] =
+    "Usage: lorascope [--lessons DIR] [--theme dark|light|contrast] [--present]\n"
+    "                 [--reset-progress]\n"
+    "\n"
+    "Open the lessons in the terminal (at least 80x24).\n"
+    "\n"
+    "  --lessons DIR      open the lessons in DIR instead of the built-in ones\n"
+    "  --theme NAME       colours: dark (default), light or contrast\n"
+    "  --present          presentation mode: no bars, high contrast, one block per key\n"
+    "  --reset-progress   forget the saved progress, then start\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Progress is saved in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR turns\n"
+    "colours off. Press ? inside for every key.\n";
+
+/* 0 to run, 1 to stop with status 0 (help), -1 for a usage error. */
+static int parse_options(int argc, char **argv, UiOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        /* "--opt VALUE" and "--opt=VALUE" both work. */
+        static const char *const with_value[] = {"--lessons", "--theme"};
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            size_t n = strlen(with_value[k]);
+            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '=' || a[n] == 0)) {
+                if (a[n] == '=') val = a + n + 1;
+                else if (i + 1 < argc) val = argv[++i];
+                else {
+                    fprintf(stderr, "lorascope: %s needs a value\n", with_value[k]);
+                    return -1;
+                }
+                if (k == 0) o->lessons_dir = val;
+                else o->theme = val;
+            }
+        }
+        if (val) continue;
+        if (strcmp(a, "--present") == 0) o->present = true;
+        else if (strcmp(a, "--reset-progress") == 0) o->reset_progress = true;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 1;
+        } else {
+            fprintf(stderr, "lorascope: unknown option '%s'\n", a);
+            return -1;
+        }
+    }
+    if (o->theme && !theme_find(o->theme)) {
+        fprintf(stderr, "lorascope: unknown theme '%s' (dark, light or contrast)\n", o->theme);
+        return -1;
+    }
+    return 0;
+}
+
+/* The loop: one input, its flags, at most one frame. */
+static int run_loop(Term *term, App *app)
+{
+    Grid screen;
+    grid_init(&screen, app->w, app->h, app->env.ascii);
+    bool dirty = true;
+    int status = 0;
+    for (;;) {
+        if (term_signalled()) {
+            status = 128 + term_signalled();
+            break;
+        }
+        if (dirty) {
+            app_draw(app, &screen);
+            term_emit(term, &screen, app_theme(app));
+            dirty = false;
+        }
+        int key = 0;
+        MouseEvent ev;
+        int got = term_read(term, 200, &key, &ev);
+        int fl = 0;
+        if (got == TERM_KEY && key == VK_RESIZE) {
+            int w, h;
+            term_size(term, &w, &h);
+            app_resize(app, w, h);
+            fl = EV_REDRAW;
+        } else if (got == TERM_KEY) {
+            fl = app_key(app, key);
+        } else if (got == TERM_MOUSE) {
+            fl = app_mouse(app, &ev);
+        }
+        if (fl & EV_QUIT) break;
+        if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = true;
+    }
+    grid_free(&screen);
+    return status;
+}
+
 int ui_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("lorascope: the lesson interface is not built yet; run 'lorascope --help'\n", stderr);
-    return 1;
+    UiOptions opt;
+    int rc = parse_options(argc, argv, &opt);
+    if (rc > 0) return 0;
+    if (rc < 0) {
+        fputs("Try 'lorascope --help'.\n", stderr);
+        return 2;
+    }
+    bool utf8 = utf8_locale_is_utf8(nl_langinfo(CODESET));
+    bool no_color = theme_no_color(getenv("NO_COLOR"));
+
+    /* Progress first: --reset-progress must happen even with no lessons. */
+    Progress progress;
+    progress_init(&progress);
+    Status st = {0};
+    char warning[600] = "";
+    if (opt.reset_progress) {
+        if (progress_clear(&progress, NULL, &st) != LS_OK) {
+            fprintf(stderr, "lorascope: %s\n", st.msg);
+            return 1;
+        }
+        snprintf(warning, sizeof warning, "Progress was reset.");
+    } else if (progress_load(&progress, NULL, &st) != LS_OK) {
+        snprintf(warning, sizeof warning, "Progress file ignored: %s", st.msg);
+    }
+
+    char dir[PATH_MAX];
+    if (opt.lessons_dir) snprintf(dir, sizeof dir, "%s", opt.lessons_dir);
+    else paths_resolve(dir, sizeof dir, "lessons");
+    LessonList lessons = {0};
+    status_clear(&st);
+    if (lessons_load_dir(&lessons, dir, &st) != LS_OK) {
+        fprintf(stderr, "lorascope: %s\n", st.msg);
+        progress_free(&progress);
+        return 1;
+    }
+    if (lessons.n == 0) {
+        fprintf(stderr, "lorascope: no lessons in %s (lesson files are named like 01-rank.md)\n", dir);
+        lessons_free(&lessons);
+        progress_free(&progress);
+        return 1;
+    }
+
+    Term term;
+    char err[256];
+    if (term_open(&term, utf8, no_color, true, err, (int)sizeof err) != 0) {
+        fprintf(stderr, "lorascope: %s\n", err);
+        lessons_free(&lessons);
+        progress_free(&progress);
+        return 1;
+    }
+    term_install_signals(&term);
+
+    ViewEnv env = {.ascii = !utf8, .colour = term.colour};
+    App app;
+    app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
+    if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
+    int w, h;
+    term_size(&term, &w, &h);
+    app_resize(&app, w, h);
+
+    int status = run_loop(&term, &app);
+
+    term_close(&term);
+    app_free(&app);
+    lessons_free(&lessons);
+    progress_free(&progress);
+    return status;
 }

@@ -693,7 +693,7 @@ static void draw_too_small(App *a, Grid *g)
     }
 }
 
-static void draw_status(App *a, Grid *g, const char *hint, const char *right)
+static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const char *right)
 {
     int y = a->h - 1;
     draw_bar(g, y, ROLE_BOTTOMBAR);
@@ -708,6 +708,10 @@ static void draw_status(App *a, Grid *g, const char *hint, const char *right)
     }
     if (a->message[0]) {
         grid_put(g, y, 1, a->message, a->message_is_error ? ROLE_ERROR : ROLE_KEY, a->w - rw - 4);
+    } else if (hint && !keyed) {
+        int x = 1 + grid_put(g, y, 1, "Esc", ROLE_KEY, -1);
+        x += grid_put(g, y, x, " leave   ", ROLE_BOTTOMBAR, -1);
+        grid_put(g, y, x, hint, ROLE_BOTTOMBAR, a->w - rw - 3 - x);
     } else if (hint) {
         /* "key text · key text": keys in the key role. */
         int x = 1;
@@ -813,7 +817,7 @@ static void draw_toc(App *a, Grid *g)
             grid_printf(g, a->h - 2, 2, ROLE_ERROR, a->w - 4, "%s this lesson has %d problem%s; they are listed on its pages.",
                         a->env.ascii ? "(!)" : "⚠", l->n_diags, l->n_diags == 1 ? "" : "s");
     }
-    draw_status(a, g, "↑↓ choose · Enter open · / search · P present · T theme · ? keys · q quit", NULL);
+    draw_status(a, g, "↑↓ choose · Enter open · / search · P present · T theme · ? keys · q quit", true, NULL);
 }
 
 static void draw_page(App *a, Grid *g)
@@ -844,7 +848,8 @@ static void draw_page(App *a, Grid *g)
     x += cw;
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
     char *head = vmem_printf("%d · %s", l->order < 1000 ? l->order : a->lesson + 1, l->title ? l->title : l->id);
-    x += grid_put(g, 0, x, head, ROLE_TOPBAR, a->w / 3);
+    int tabs_w = l->n_pages <= 15 ? 3 * l->n_pages : 12;
+    x += grid_put(g, 0, x, head, ROLE_TOPBAR, a->w - x - tabs_w - 3);
     free(head);
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
     if (l->n_pages <= 15) {
@@ -864,17 +869,15 @@ static void draw_page(App *a, Grid *g)
     int pct = max <= 0 ? 100 : (int)(100L * a->scroll / max);
     snprintf(right, sizeof right, "page %d/%d · %d%%", pv->index + 1, l->n_pages, pct);
     const char *hint = page_focus_hint(pv);
-    char buf[200];
+    bool keyed = hint == NULL;
     if (hint) {
-        snprintf(buf, sizeof buf, "Esc leave · %s", hint);
-        hint = buf;
     } else if (a->last_search[0] && a->match_row >= 0) {
         hint = "* next match · # previous · / new search · n/p page · ? keys";
     } else {
         hint = pv->n_focus ? "n/p page · Tab widget · ↑↓ scroll · / search · t contents · ? keys · q quit"
                            : "n/p page · ↑↓ Space scroll · / search · t contents · ? keys · q quit";
     }
-    draw_status(a, g, hint, right);
+    draw_status(a, g, hint, keyed, right);
 }
 
 /* The help screen, generated from the key table. */
@@ -897,7 +900,7 @@ static void draw_help(App *a, Grid *g)
             size_t kl = 0;
             for (int k = 0; k < KEYMAP_MAX_KEYS && keymap[i].keys[k]; k++) {
                 char nm[24];
-                key_name(keymap[i].keys[k], a->env.ascii, nm, (int)sizeof nm);
+                vk_name(keymap[i].keys[k], a->env.ascii, nm, (int)sizeof nm);
                 kl += (size_t)snprintf(keys + kl, sizeof keys - kl, "%s%s", k ? " " : "", nm);
                 if (kl >= sizeof keys) break;
             }
@@ -948,5 +951,5 @@ void app_draw(App *a, Grid *g)
         draw_toc(a, g);
     }
     if (a->overlay == OVERLAY_HELP) draw_help(a, g);
-    if (a->overlay == OVERLAY_SEARCH && a->present) draw_status(a, g, NULL, NULL);
+    if (a->overlay == OVERLAY_SEARCH && a->present) draw_status(a, g, NULL, true, NULL);
 }

@@ -98,7 +98,7 @@ static const KeyNameEntry key_names[] = {
     {' ', "Space", "Space"},     {VK_CTRL_C, "Ctrl-C", "Ctrl-C"},
 };
 
-const char *key_name(int key, bool ascii, char *buf, int size)
+const char *vk_name(int key, bool ascii, char *buf, int size)
 {
     for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++)
         if (key_names[i].key == key) {

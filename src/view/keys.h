@@ -83,7 +83,7 @@ extern const KeyBinding keymap[];
 Action keymap_lookup(int key, const KeyCtx *ctxs, int n_ctxs);
 /* A key's name for display ("↓", "PgDn", "Space", "Shift+→", "q"); ASCII
  * names when ascii is set. Returns a pointer to buf. */
-const char *key_name(int key, bool ascii, char *buf, int size);
+const char *vk_name(int key, bool ascii, char *buf, int size);
 /* A context's title for the help screen. */
 const char *keyctx_title(KeyCtx ctx);
 

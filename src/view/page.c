@@ -36,6 +36,7 @@ static Role span_role(int style, Role base)
 
 static void layout_text(TextLayout *t, const WrapSpan *in, int n, bool ascii, int width)
 {
+    memset(t, 0, sizeof *t);
     t->n = n;
     t->ws = vmem_array((size_t)(n ? n : 1), sizeof *t->ws);
     t->owned = vmem_array((size_t)(n ? n : 1), sizeof *t->owned);
@@ -252,10 +253,22 @@ static int draw_code_block(Grid *g, int y, const DrawCtx *c, const Block *b)
     int w = c->geo.wide_w - qw - 2 * b->indent;
     if (w > c->geo.text_w + 20) w = c->geo.text_w + 20;
     const char *code = b->code ? b->code : "";
+    /* The box fits the longest line (at least 40 columns), so short
+     * snippets do not sit in a screen-wide band. */
+    int longest = 0;
+    for (const char *p = code; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        int lw = utf8_width_n(p, len);
+        if (lw > longest) longest = lw;
+        if (!nl) break;
+        p = nl + 1;
+    }
+    if (longest + 4 < w) w = longest + 4 < 40 ? (w < 40 ? w : 40) : longest + 4;
     int rows = 0;
     /* A padding row above and below, in the code background. */
     if (g) grid_fill(g, (Rect){y, x, 1, w}, NULL, ROLE_CODEBLOCK);
-    if (g && b->info && b->info[0]) grid_put(g, y, x + w - utf8_width(b->info) - 1, b->info, ROLE_CODEBLOCK, -1);
+    if (g && b->info && b->info[0] && strcmp(b->info, "text") != 0) grid_put(g, y, x + w - utf8_width(b->info) - 1, b->info, ROLE_CODEBLOCK, -1);
     rows++;
     const char *p = code;
     while (*p) {
