@@ -14,6 +14,7 @@ static const BenchEntry *const benches[] = {
     &bench_svd,
     &bench_quant,
     &bench_train,
+    &bench_ui,
     /* --- more benches listed here --- */
     NULL,
 };

@@ -35,7 +35,7 @@ static int run_eval(int argc, char **argv)
         {"threads", required_argument, NULL, 'n'},
         {0, 0, 0, 0},
     };
-    const char *model_arg = "data/models/base", *text_arg = NULL;
+    const char *model_arg = NULL, *text_arg = NULL;
     bool json = false;
     long threads = 1;
     int c;
@@ -57,7 +57,11 @@ static int run_eval(int argc, char **argv)
     if (!text_arg) return cli_usage(&cmd_eval, "--text FILE is required");
     linalg_set_threads((int)threads);
     char model_dir[4096];
-    if (paths_resolve(model_dir, sizeof model_dir, model_arg)) return cli_error("path too long");
+    /* The default model lives in lorascope's data folder; a DIR given on
+     * the command line is taken as it is. */
+    int n = model_arg ? snprintf(model_dir, sizeof model_dir, "%s", model_arg)
+                      : (paths_resolve(model_dir, sizeof model_dir, "data/models/base") ? -1 : 0);
+    if (n < 0 || n >= (int)sizeof model_dir) return cli_error("path too long");
     Status st;
     status_clear(&st);
     Gpt m;

@@ -128,6 +128,13 @@ static int parse(int argc, char **argv, Options *o)
     return 0;
 }
 
+/* out = arg as given, or the default resolved in the data folder. */
+static int cli_data_path(char *out, size_t size, const char *arg, const char *fallback)
+{
+    if (!arg) return paths_resolve(out, size, fallback);
+    return snprintf(out, size, "%s", arg) >= (int)size ? -1 : 0;
+}
+
 static int load_config_file(const char *path, GptConfig *cfg)
 {
     Status st;
@@ -156,9 +163,11 @@ static int run_pretrain(int argc, char **argv)
     if (gpt_config_check(&o.cfg, &st)) return cli_status(&st);
     linalg_set_threads((int)o.threads);
 
+    /* The default texts live in lorascope's data folder; paths given on the
+     * command line are taken as they are. */
     char train_path[4096], valid_path[4096];
-    if (paths_resolve(train_path, sizeof train_path, o.train ? o.train : "data/text/sotu-train.txt") ||
-        paths_resolve(valid_path, sizeof valid_path, o.valid ? o.valid : "data/text/sotu-valid.txt"))
+    if (cli_data_path(train_path, sizeof train_path, o.train, "data/text/sotu-train.txt") ||
+        cli_data_path(valid_path, sizeof valid_path, o.valid, "data/text/sotu-valid.txt"))
         return cli_error("path too long");
     TextData train = {0}, valid = {0};
     if (text_load(&train, train_path, &st) || text_load(&valid, valid_path, &st)) {

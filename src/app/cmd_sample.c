@@ -38,7 +38,7 @@ static int run_sample(int argc, char **argv)
         {"top-k", required_argument, NULL, 'k'},  {"seed", required_argument, NULL, 's'},
         {0, 0, 0, 0},
     };
-    const char *model_arg = "data/models/base", *prompt = "";
+    const char *model_arg = NULL, *prompt = "";
     long tokens = 200, top_k = 0, seed = 1;
     double temperature = 0.8;
     int c;
@@ -60,7 +60,11 @@ static int run_sample(int argc, char **argv)
     if (optind < argc) return cli_usage(&cmd_sample, "unexpected argument '%s'", argv[optind]);
     linalg_set_threads(1);
     char model_dir[4096];
-    if (paths_resolve(model_dir, sizeof model_dir, model_arg)) return cli_error("path too long");
+    /* The default model lives in lorascope's data folder; a DIR given on
+     * the command line is taken as it is. */
+    int n = model_arg ? snprintf(model_dir, sizeof model_dir, "%s", model_arg)
+                      : (paths_resolve(model_dir, sizeof model_dir, "data/models/base") ? -1 : 0);
+    if (n < 0 || n >= (int)sizeof model_dir) return cli_error("path too long");
     Status st;
     status_clear(&st);
     Gpt m;

@@ -187,8 +187,8 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     if (B < 1 || T < 1 || T > c->n_positions)
         return status_fail(st, LS_ERR_ARG, "cannot reserve %d x %d tokens (n_positions %d)", B, T,
                            c->n_positions);
-    if (m->act_block && B <= m->act_B && T <= m->act_T) return LS_OK;
     int P = m->hooks.prefix_len;
+    if (m->act_block && B <= m->act_B && T <= m->act_T && P == m->act_P) return LS_OK;
     if (P < 0 || P > GPT_MAX_POSITIONS)
         return status_fail(st, LS_ERR_ARG, "prefix length %d out of range", P);
     size_t L = (size_t)c->n_layer, C = (size_t)c->n_embd, NH = (size_t)c->n_head;
@@ -241,6 +241,7 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     }
     m->act_B = B;
     m->act_T = T;
+    m->act_P = P;
     return LS_OK;
 }
 
@@ -297,6 +298,9 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
     if (!m->act_block || B < 1 || T < 1 || B > m->act_B || T > m->act_T)
         return status_fail(st, LS_ERR_ARG, "forward of %d x %d tokens exceeds the reserved %d x %d", B, T,
                            m->act_B, m->act_T);
+    if (P != m->act_P)
+        return status_fail(st, LS_ERR_ARG, "prefix length changed to %d after gpt_reserve (made for %d)", P,
+                           m->act_P);
     if (P > 0 && !m->hooks.prefix_kv)
         return status_fail(st, LS_ERR_ARG, "prefix length %d but no prefix_kv hook", P);
     if (train && !targets) return status_fail(st, LS_ERR_ARG, "a training forward needs targets");

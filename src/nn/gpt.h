@@ -211,7 +211,7 @@ typedef struct Gpt {
     GptHooks hooks;
     float *act_block;                /* owns the activations */
     GptActs acts;
-    int act_B, act_T;                /* capacity of acts */
+    int act_B, act_T, act_P;         /* capacity of acts (P: the prefix length) */
     int last_B, last_T;              /* shape of the last forward */
     bool last_train;                 /* last forward left gradients in logits */
     float mean_loss;                 /* of the last forward with targets */

@@ -21,11 +21,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__)
-/* 32-byte vectors appear only inside AVX2 functions; GCC still notes that
- * their ABI differs from SSE builds, which is irrelevant for static inlines. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
@@ -89,6 +84,12 @@ static inline f32x4 v4_exp(f32x4 x)
  * path, so both give identical results. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LS_X86_AVX2 1
+#if !defined(__clang__)
+/* 32-byte vectors appear only inside AVX2 functions; GCC still notes that
+ * their ABI differs from SSE builds, which is irrelevant for static inlines. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 #define LS_AVX2 __attribute__((target("avx2")))
 
 typedef float f32x8 __attribute__((vector_size(32)));
@@ -109,6 +110,9 @@ static inline LS_AVX2 f32x8 v8_exp(f32x8 x)
 }
 /* True when the running CPU can execute LS_AVX2 functions. */
 static inline int cpu_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 /* The same exp for one float (for loop tails), so a row gives the same

@@ -268,13 +268,9 @@ static int act_focus(App *a, int dir)
 {
     if (a->screen != SCREEN_PAGE) return 0;
     page_focus_step(&a->page, dir);
-    if (a->page.focus < 0) {
-        app_message(a, false, "No widget has focus: arrows turn pages again.");
-    } else {
-        render_page(a);
-        scroll_to_row(a, page_focus_row(&a->page), 4);
-    }
-    render_page(a);
+    render_page(a); /* the focus mark moved */
+    if (a->page.focus < 0) app_message(a, false, "No widget has focus: arrows turn pages again.");
+    else scroll_to_row(a, page_focus_row(&a->page), 4);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -697,7 +693,7 @@ static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const cha
 {
     int y = a->h - 1;
     draw_bar(g, y, ROLE_BOTTOMBAR);
-    int rw = right ? utf8_width(right) : 0;
+    int rw = right ? grid_text_width(g, right) : 0;
     if (a->overlay == OVERLAY_SEARCH) {
         int x = grid_put(g, y, 1, "Search: ", ROLE_BOTTOMBAR, -1) + 1;
         char *s = vmem_printf("%s_", a->search);
@@ -800,7 +796,7 @@ static void draw_toc(App *a, Grid *g)
         for (int p = 0; p < l->n_pages && y < a->h - 2; p++) {
             const char *t = l->pages[p].title && l->pages[p].title[0] ? l->pages[p].title : "Introduction";
             char *item = vmem_printf("%d %s", p + 1, t);
-            int w = utf8_width(item);
+            int w = grid_text_width(g, item);
             if (x + w + 3 > a->w - 2 && x > 9) {
                 y++;
                 x = 9;

@@ -11,7 +11,7 @@
 #include "dview.h"
 #include "vmem.h"
 
-enum { SP_SIZE, SP_RANK, SP_NOISE, SP_N };
+enum { SP_SIZE, SP_RANK, SP_NOISE, SP_SEED, SP_N };
 
 typedef struct SpectrumView {
     SpectrumDemo demo;
@@ -35,6 +35,9 @@ static void *sp_create(const DemoArgs *args, Status *st)
     slider_init_log(&v->sl[SP_NOISE], "noise", 1e-4, 10, p->noise, pow(10, 0.125), pow(10, 0.5), false);
     v->sl[SP_NOISE].zero_floor = true;
     slider_set(&v->sl[SP_NOISE], p->noise);
+    /* The seed: new random matrices with the same statistics. */
+    double seed_max = p->seed > 1000 ? (double)p->seed : 1000;
+    slider_init_linear(&v->sl[SP_SEED], "seed", 0, seed_max, (double)p->seed, 1, 10, true);
     return v;
 }
 
@@ -51,7 +54,7 @@ enum { SP_PLOT_ROWS = 14 };
 static int sp_height(void *self, int width, const ViewEnv *env)
 {
     (void)self, (void)width, (void)env;
-    return SP_N + 1 + 3 + SP_PLOT_ROWS;
+    return SP_N + 1 + 3 + 1 + SP_PLOT_ROWS;
 }
 
 static void sp_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
@@ -84,7 +87,7 @@ static void sp_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     x += grid_printf(g, y, x, ROLE_VALUE, -1, "%d", res->lowrank_rank_at_noise);
     grid_printf(g, y, x, ROLE_DIM, -1, "  (the signal's rank is %d)", v->demo.p.rank);
     if (v->st.code) grid_put(g, y, r.x + 2, v->st.msg, ROLE_ERROR, r.w - 2);
-    y++;
+    y += 2;
     PlotSeries s[2] = {
         {res->lowrank_s, res->n, ROLE_SERIES1, "low rank + noise"},
         {res->random_s, res->n, ROLE_SERIES2, "random"},
@@ -119,6 +122,7 @@ static int sp_apply(SpectrumView *v)
     slider_set(&v->sl[SP_RANK], v->sl[SP_RANK].value);
     p.rank = (int)v->sl[SP_RANK].value;
     p.noise = v->sl[SP_NOISE].value;
+    p.seed = (uint64_t)v->sl[SP_SEED].value;
     status_clear(&v->st);
     spectrum_demo_update(&v->demo, &p, &v->st);
     return EV_REDRAW;
@@ -153,7 +157,8 @@ static int sp_mouse(void *self, const MouseEvent *ev, int *control)
 static const char *sp_hint(void *self, int control)
 {
     SpectrumView *v = self;
-    static const char *const what[SP_N] = {"matrix size", "rank of the signal", "noise level"};
+    static const char *const what[SP_N] = {"matrix size", "rank of the signal", "noise level",
+                                           "random seed"};
     snprintf(v->hint, sizeof v->hint, "%s: ←/→ step, Shift+←/→ big step; Tab next slider",
              what[control < 0 || control >= SP_N ? 0 : control]);
     return v->hint;

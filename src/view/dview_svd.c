@@ -121,9 +121,12 @@ static void svd_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     snprintf(a, sizeof a, "%.4f", res->err_measured);
     snprintf(b, sizeof b, "%.4f", res->err_predicted);
     double rel = fabs(res->err_measured - res->err_predicted) / fmax(res->norm_a, 1e-30);
-    x += grid_put(g, y, x, "Eckart–Young: ‖A − A_k‖_F from the pixels ", ROLE_LABEL, -1);
+    /* The long wording when it fits, a compact one at 80 columns. */
+    bool wide = r.w >= 88;
+    x += grid_put(g, y, x, wide ? "Eckart–Young: ‖A − A_k‖_F from the pixels " : "‖A − A_k‖_F: pixels ",
+                  ROLE_LABEL, -1);
     x += grid_put(g, y, x, a, ROLE_VALUE, -1);
-    x += grid_put(g, y, x, " = √(Σ dropped σᵢ²) ", ROLE_LABEL, -1);
+    x += grid_put(g, y, x, wide ? " = √(Σ dropped σᵢ²) " : " = √(Σ dropped σ²) ", ROLE_LABEL, -1);
     x += grid_put(g, y, x, b, ROLE_VALUE, -1);
     grid_put(g, y, x, rel < 1e-3 ? (env->ascii ? "  ok" : "  ✓") : (env->ascii ? "  x" : "  ✗"),
              rel < 1e-3 ? ROLE_GOOD : ROLE_BAD, -1);
@@ -149,7 +152,7 @@ static void svd_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         if (i == 2) lo = -0.125f, hi = 0.125f;
         Rect used = widget_image(g, (Rect){y, ix, ih, iw}, m->data, m->rows, m->cols, m->stride, lo,
                                  hi, env);
-        int cw = utf8_width(cap[i]);
+        int cw = grid_text_width(g, cap[i]);
         grid_put(g, y + ih, ix + (used.w - cw) / 2, cap[i], i == 1 ? ROLE_VALUE : ROLE_LABEL, iw);
         ix += iw + gap;
     }
@@ -215,7 +218,7 @@ static const char *svd_hint(void *self, int control)
 {
     (void)control;
     SvdView *v = self;
-    snprintf(v->hint, sizeof v->hint, "rank k = %d: ←/→ one, Shift+←/→ or H/L double/halve, 0/$ ends",
+    snprintf(v->hint, sizeof v->hint, "rank k = %d · ←/→ ±1 · Shift+←/→ ×2 ÷2 · 0/$ ends",
              v->demo.res.k);
     return v->hint;
 }

@@ -276,6 +276,15 @@ void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h)
     }
 }
 
+int grid_text_width(const Grid *g, const char *s)
+{
+    if (!g->ascii) return utf8_width(s);
+    char *a = utf8_to_ascii(s);
+    int w = (int)strlen(a);
+    free(a);
+    return w;
+}
+
 char *grid_row_text(const Grid *g, int y)
 {
     if (y < 0 || y >= g->h) return vmem_strdup("");

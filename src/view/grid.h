@@ -82,6 +82,9 @@ void grid_box(Grid *g, Rect r, Role role, const char *title, Role title_role);
  * columns (both grids should have the same width; the narrower wins). */
 void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h);
 
+/* Columns text takes in this grid (its ASCII spelling in an ASCII grid). */
+int grid_text_width(const Grid *g, const char *s);
+
 /* Row y as a malloc'd UTF-8 string, trailing blanks trimmed. */
 char *grid_row_text(const Grid *g, int y);
 /* The first column of the first occurrence of needle (case-insensitive for

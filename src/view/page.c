@@ -233,7 +233,7 @@ static int draw_text_block(Grid *g, int y, const DrawCtx *c, const Block *b)
         if (b->ordered) snprintf(bullet, sizeof bullet, "%d.", b->number);
         else snprintf(bullet, sizeof bullet, "%s", c->ascii ? (b->indent % 2 ? "-" : "*") : dots[b->indent % 3]);
     }
-    int bw = bullet[0] ? utf8_width(bullet) + 1 : 0;
+    int bw = bullet[0] ? (c->ascii ? (int)strlen(bullet) : utf8_width(bullet)) + 1 : 0;
     TextLayout t;
     layout_spans(&t, b->spans, b->n_spans, base, c->ascii, w - bw);
     for (int i = 0; i < t.wrap.n_lines; i++) {
@@ -345,6 +345,14 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
         grid_hline(g, y, x, w, focus >= 0 ? ROLE_FOCUS : ROLE_FRAME);
         char *label = vmem_printf(" live demo · %s%s%s ", b->info ? b->info : "?",
                                   kind ? " — " : "", kind ? kind->summary : "");
+        /* Too long for the rule: cut at a word and end with an ellipsis. */
+        if (grid_text_width(g, label) > w - 4) {
+            int used = 0;
+            size_t fit = utf8_fit(label, strlen(label), w - 6, &used);
+            while (fit > 0 && label[fit - 1] != ' ') fit--;
+            while (fit > 0 && (label[fit - 1] == ' ' || label[fit - 1] == ',')) fit--;
+            snprintf(label + fit, strlen(label) + 1 - fit, "%s", c->ascii ? "... " : "… ");
+        }
         grid_put(g, y, x + 2, label, focus >= 0 ? ROLE_FOCUS : ROLE_LABEL, w - 4);
         free(label);
     }
@@ -394,18 +402,18 @@ static int draw_question_block(Grid *g, int y, const DrawCtx *c, int bi)
         if (q->kind == QUESTION_CHOICE) {
             for (int i = 0; i < q->n_choices; i++) {
                 char key[16];
-                snprintf(key, sizeof key, "%d ", i + 1);
+                snprintf(key, sizeof key, "[%d]", i + 1);
                 Role r = ROLE_TEXT;
                 const char *mark = "  ";
                 if (right && i == q->correct) r = ROLE_GOOD, mark = c->ascii ? "ok" : "✓ ";
                 else if (qs->answered && i == qs->chosen && !qs->right) r = ROLE_BAD, mark = c->ascii ? "x " : "✗ ";
                 if (g) {
                     grid_put(g, y + rows, tx + 2, mark, r, 2);
-                    grid_put(g, y + rows, tx + 4, key, ROLE_BULLET, 3);
+                    grid_put(g, y + rows, tx + 4, key, ROLE_BULLET, 4);
                 }
                 TextLayout t;
-                layout_string(&t, q->choices[i], r, c->ascii, tw - 7);
-                rows += text_draw(g, &t, y + rows, tx + 7);
+                layout_string(&t, q->choices[i], r, c->ascii, tw - 9);
+                rows += text_draw(g, &t, y + rows, tx + 9);
                 text_free(&t);
             }
         } else if (g) {
@@ -783,11 +791,10 @@ int page_mouse(PageView *pv, const MouseEvent *ev)
             if (q->kind == QUESTION_CHOICE) {
                 Grid *g = &pv->canvas;
                 char *row = grid_row_text(g, ev->y);
-                /* Choice rows start with "<mark> <n> " after the bar. */
+                /* Choice rows carry "[n]" after the bar and the mark. */
                 int num = 0;
-                const char *s = row;
-                while (*s && !isdigit((unsigned char)*s)) s++;
-                if (*s && isdigit((unsigned char)*s) && (s[1] == ' ')) num = *s - '0';
+                const char *s = strchr(row, '[');
+                if (s && isdigit((unsigned char)s[1]) && s[2] == ']') num = s[1] - '0';
                 free(row);
                 if (num >= 1 && num <= q->n_choices && ev->y > pb->y + 1) return question_key(pv, i, '0' + num, ACT_ANSWER) | EV_REDRAW;
             }

@@ -71,7 +71,6 @@ typedef struct RoleStyle {
 typedef struct Theme {
     const char *name;      /* "dark" */
     const char *summary;
-    short page_bg;         /* background behind everything (-1 = default) */
     RoleStyle roles[ROLE_COUNT];
 } Theme;
 

@@ -56,8 +56,8 @@ void widget_slider(Grid *g, int y, int x, int w, int label_w, const Slider *s, b
 {
     char val[48];
     slider_format(s, val, (int)sizeof val);
-    if (label_w <= 0) label_w = utf8_width(s->label) + 1;
-    int val_w = utf8_width(val) + 1;
+    if (label_w <= 0) label_w = grid_text_width(g, s->label) + 1;
+    int val_w = grid_text_width(g, val) + 1;
     if (val_w < 8) val_w = 8;
     grid_put(g, y, x, focused ? (env->ascii ? "> " : "▶ ") : "  ", ROLE_FOCUS, 2);
     grid_put(g, y, x + 2, s->label, focused ? ROLE_FOCUS : ROLE_LABEL, label_w - 1);
@@ -214,19 +214,19 @@ void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const 
     }
     if (o->x_label) grid_put(g, top + ph + 2, left, o->x_label, ROLE_DIM, pw);
     if (cut_col >= 0 && o->cutoff_label) {
-        int lw = utf8_width(o->cutoff_label);
+        int lw = grid_text_width(g, o->cutoff_label);
         int lx = left + cut_col + 1;
         if (lx + lw > left + pw) lx = left + cut_col - lw;
         grid_put(g, top, lx, o->cutoff_label, ROLE_CUTOFF, lw);
     }
     if (hl_row >= 0 && o->hline_label) {
-        int lw = utf8_width(o->hline_label);
+        int lw = grid_text_width(g, o->hline_label);
         grid_put(g, top + hl_row, left + pw - lw, o->hline_label, ROLE_WARN, lw);
     }
     /* Title and legend on the first row. */
     int used = o->title ? grid_put(g, r.y, r.x, o->title, ROLE_LABEL, r.w) : 0;
     int lw = 0;
-    for (int s = 0; s < n_series; s++) lw += 4 + utf8_width(series[s].name ? series[s].name : "");
+    for (int s = 0; s < n_series; s++) lw += 4 + grid_text_width(g, series[s].name ? series[s].name : "");
     int lx = r.x + r.w - lw;
     if (lx < r.x + used + 2) lx = r.x + used + 2;
     for (int s = 0; s < n_series; s++) {
@@ -253,11 +253,11 @@ void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log
     char txt[16][32];
     if (n > 16) n = 16;
     for (int i = 0; i < n; i++) {
-        int w = utf8_width(bars[i].label ? bars[i].label : "");
+        int w = grid_text_width(g, bars[i].label ? bars[i].label : "");
         if (w > lab_w) lab_w = w;
         if (bars[i].text) snprintf(txt[i], sizeof txt[i], "%s", bars[i].text);
         else fmt_num(bars[i].value, 9, txt[i], (int)sizeof txt[i]);
-        w = utf8_width(txt[i]);
+        w = grid_text_width(g, txt[i]);
         if (w > txt_w) txt_w = w;
         if (max <= 0 || bars[i].value > max) max = max > bars[i].value ? max : bars[i].value;
     }
@@ -294,7 +294,7 @@ void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log
         grid_put(g, y, bx + bw + 1, txt[i], ROLE_VALUE, txt_w + 1);
     }
     if (mcol >= 0 && marker_label && n < r.h) {
-        int lw = utf8_width(marker_label);
+        int lw = grid_text_width(g, marker_label);
         int lx = bx + mcol - lw / 2;
         if (lx + lw > r.x + r.w) lx = r.x + r.w - lw;
         if (lx < bx) lx = bx;
@@ -416,7 +416,7 @@ Rect widget_matrix(Grid *g, int y, int x, const double *a, int rows, int cols,
             if (cur && o->edit) snprintf(num, sizeof num, "%s_", o->edit);
             else fmt_num(v, cw - 1, num, (int)sizeof num);
             int cx = x + 2 + j * cw;
-            int nw = utf8_width(num);
+            int nw = grid_text_width(g, num);
             Role role = piv ? ROLE_GOOD : (hl ? ROLE_STRONG : ROLE_VALUE);
             if (v == 0 && !piv && !cur) role = ROLE_DIM;
             /* Right-aligned in its cell, one blank before. */
@@ -457,7 +457,7 @@ int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int row
     int *cwid = vmem_array((size_t)cols, sizeof(int));
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
-            int cwv = utf8_width(cells[r * cols + c] ? cells[r * cols + c] : "");
+            int cwv = grid_text_width(g, cells[r * cols + c] ? cells[r * cols + c] : "");
             if (cwv > cwid[c]) cwid[c] = cwv;
         }
     int total = 0;
@@ -469,7 +469,7 @@ int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int row
         Role role = r == 0 ? ROLE_HEADING : ROLE_TEXT;
         for (int c = 0; c < cols; c++) {
             const char *t = cells[r * cols + c] ? cells[r * cols + c] : "";
-            int tw = utf8_width(t);
+            int tw = grid_text_width(g, t);
             int off = c == 0 ? 0 : cwid[c] - tw;
             Role cr = role;
             if (r > 0 && c > 0) cr = ROLE_VALUE;

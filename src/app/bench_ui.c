@@ -1,0 +1,196 @@
+/* bench_ui.c — the interface's two promises, measured in the running binary:
+ *   a slider step in the SVD demo (demo update + page layout + drawing into
+ *   an off-screen curses screen) takes <= 16 ms, one frame at 60 Hz;
+ *   start-up to the first drawn frame (load the lessons and progress, open
+ *   the terminal, lay out and draw) takes <= 100 ms.
+ * The terminal is a real ncurses SCREEN made by newterm on /dev/null, so
+ * the figures include curses' own work, not just ours. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json_out.h"
+#include "../base/paths.h"
+#include "../lesson/lesson.h"
+#include "../lesson/progress.h"
+#include "../ui/term.h"
+#include "../view/app.h"
+#include "../view/keys.h"
+#include "bench.h"
+#include "cli.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static bool open_svd_page(App *app, const LessonList *lessons);
+
+/* Everything from reading the lessons to the first frame emitted: the
+ * contents, or (demo) the SVD demo page a resumed session opens on, which
+ * includes decomposing the photograph. */
+static int start_once(int w, int h, bool demo, double *ms, Status *st)
+{
+    double t0 = bench_now();
+    char dir[4096];
+    paths_resolve(dir, sizeof dir, "lessons");
+    LessonList lessons = {0};
+    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
+    Progress progress;
+    progress_init(&progress);
+    Status ignore;
+    progress_load(&progress, "/nonexistent/lorascope-bench/progress.json", &ignore);
+    Term term;
+    char err[256];
+    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
+        status_fail(st, LS_ERR_IO, "%s", err);
+        lessons_free(&lessons);
+        progress_free(&progress);
+        return 1;
+    }
+    App app;
+    app_init(&app, &lessons, &progress, NULL, (ViewEnv){false, term.colour}, NULL, false);
+    app_resize(&app, w, h);
+    if (demo) open_svd_page(&app, &lessons);
+    Grid screen;
+    grid_init(&screen, w, h, false);
+    app_draw(&app, &screen);
+    term_emit(&term, &screen, app_theme(&app));
+    *ms = 1e3 * (bench_now() - t0);
+    grid_free(&screen);
+    app_free(&app);
+    term_close(&term);
+    lessons_free(&lessons);
+    progress_free(&progress);
+    return 0;
+}
+
+/* Open the first page holding an svd demo and focus its slider. */
+static bool open_svd_page(App *app, const LessonList *lessons)
+{
+    for (int i = 0; i < lessons->n; i++)
+        for (int p = 0; p < lessons->lessons[i].n_pages; p++) {
+            const Page *pg = &lessons->lessons[i].pages[p];
+            for (int b = 0; b < pg->n_blocks; b++)
+                if (pg->blocks[b].kind == BLOCK_DEMO && pg->blocks[b].valid && pg->blocks[b].info &&
+                    strcmp(pg->blocks[b].info, "svd") == 0) {
+                    app_open_lesson(app, i, p);
+                    for (int k = 0; k < 16 && app->page.focus < 0; k++) app_key(app, VK_TAB);
+                    return app->page.focus >= 0;
+                }
+        }
+    return false;
+}
+
+typedef struct StepFigures {
+    double median, worst, mean;
+    int steps;
+} StepFigures;
+
+/* Time slider steps from rank 1 upwards: key -> demo update -> layout ->
+ * draw -> emit, each one a frame. */
+static int time_steps(int w, int h, int n_steps, StepFigures *f, Status *st)
+{
+    char dir[4096];
+    paths_resolve(dir, sizeof dir, "lessons");
+    LessonList lessons = {0};
+    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
+    Term term;
+    char err[256];
+    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
+        status_fail(st, LS_ERR_IO, "%s", err);
+        lessons_free(&lessons);
+        return 1;
+    }
+    App app;
+    app_init(&app, &lessons, NULL, NULL, (ViewEnv){false, term.colour}, NULL, false);
+    app_resize(&app, w, h);
+    int rc = 0;
+    if (!open_svd_page(&app, &lessons)) {
+        rc = 1;
+        status_fail(st, LS_ERR_ARG, "no lesson has a working svd demo");
+    }
+    Grid screen;
+    grid_init(&screen, w, h, false);
+    double *t = calloc((size_t)n_steps, sizeof *t);
+    for (int i = 0; !rc && i < n_steps; i++) {
+        double s = bench_now();
+        int fl = app_key(&app, VK_RIGHT);
+        if (fl & (EV_REDRAW | EV_RELAYOUT)) {
+            app_draw(&app, &screen);
+            term_emit(&term, &screen, app_theme(&app));
+        }
+        t[i] = 1e3 * (bench_now() - s);
+    }
+    if (!rc) {
+        double sum = 0, worst = 0;
+        for (int i = 0; i < n_steps; i++) {
+            sum += t[i];
+            if (t[i] > worst) worst = t[i];
+        }
+        qsort(t, (size_t)n_steps, sizeof *t, cmp_double);
+        *f = (StepFigures){t[n_steps / 2], worst, sum / n_steps, n_steps};
+    }
+    free(t);
+    grid_free(&screen);
+    app_free(&app);
+    term_close(&term);
+    lessons_free(&lessons);
+    return rc;
+}
+
+static int run(const BenchOptions *o, cJSON *out)
+{
+    Status st;
+    status_clear(&st);
+    /* Start-up: best and median of a few runs (the first pays for the disk). */
+    int reps = o->quick ? 3 : 9;
+    double starts[16], demo_starts[16];
+    for (int i = 0; i < reps; i++)
+        if (start_once(100, 30, false, &starts[i], &st) || start_once(100, 30, true, &demo_starts[i], &st))
+            return cli_status(&st);
+    double first = starts[0];
+    qsort(starts, (size_t)reps, sizeof *starts, cmp_double);
+    qsort(demo_starts, (size_t)reps, sizeof *demo_starts, cmp_double);
+    double start_median = starts[reps / 2], demo_median = demo_starts[reps / 2];
+
+    static const struct {
+        int w, h;
+    } sizes[] = {{100, 30}, {160, 50}};
+    StepFigures f[2];
+    int n_steps = o->quick ? 40 : 255;
+    for (int i = 0; i < 2; i++)
+        if (time_steps(sizes[i].w, sizes[i].h, n_steps, &f[i], &st)) return cli_status(&st);
+    double worst = f[0].worst > f[1].worst ? f[0].worst : f[1].worst;
+    bool step_ok = worst <= 16.0, start_ok = start_median <= 100.0 && demo_median <= 100.0;
+    if (!o->json) {
+        printf("start-up to first frame: median %.1f ms, first %.1f ms over %d runs "
+               "(target <= 100 ms): %s\n",
+               start_median, first, reps, start_median <= 100.0 ? "PASS" : "MISS");
+        printf("start-up on the svd demo page (resumed; includes the photo's SVD): median %.1f ms "
+               "(target <= 100 ms): %s\n",
+               demo_median, demo_median <= 100.0 ? "PASS" : "MISS");
+        for (int i = 0; i < 2; i++)
+            printf("svd slider step %dx%d:   median %.2f ms, mean %.2f ms, worst %.2f ms over %d steps "
+                   "(key, rank-k rebuild, layout, draw, emit; target <= 16 ms): %s\n",
+                   sizes[i].w, sizes[i].h, f[i].median, f[i].mean, f[i].worst, f[i].steps,
+                   f[i].worst <= 16.0 ? "PASS" : "MISS");
+    }
+    json_add_double(out, "startup_median_ms", start_median);
+    json_add_double(out, "startup_first_ms", first);
+    json_add_double(out, "startup_demo_page_median_ms", demo_median);
+    json_add_double(out, "step_median_ms_100x30", f[0].median);
+    json_add_double(out, "step_worst_ms_100x30", f[0].worst);
+    json_add_double(out, "step_median_ms_160x50", f[1].median);
+    json_add_double(out, "step_worst_ms_160x50", f[1].worst);
+    cJSON_AddNumberToObject(out, "steps", f[0].steps);
+    cJSON_AddBoolToObject(out, "target_met", step_ok && start_ok);
+    return 0;
+}
+
+const BenchEntry bench_ui = {
+    .name = "ui",
+    .summary = "SVD slider step with drawing (target <= 16 ms) and start-up to first frame (<= 100 ms)",
+    .run = run,
+};
