@@ -287,6 +287,31 @@ static void test_block_weights_hook(void **state)
     gpt_free(&m);
 }
 
+/* Misuse is an error with a message, never a crash. */
+static void test_forward_errors(void **state)
+{
+    (void)state;
+    Gpt m;
+    tiny_model(&m, 6);
+    int inputs[TB * TT], targets[TB * TT];
+    tiny_batch(inputs, targets);
+    Status st;
+    assert_int_equal(gpt_forward(&m, inputs, targets, TB, TT, false, &st), LS_ERR_ARG); /* no reserve */
+    assert_int_equal(gpt_reserve(&m, TB, TT, NULL), LS_OK);
+    assert_int_equal(gpt_forward(&m, inputs, targets, TB + 1, TT, false, &st), LS_ERR_ARG);
+    inputs[3] = 256;
+    assert_int_equal(gpt_forward(&m, inputs, targets, TB, TT, false, &st), LS_ERR_ARG);
+    assert_non_null(strstr(st.msg, "out of range"));
+    tiny_batch(inputs, targets);
+    assert_int_equal(gpt_backward(&m, &st), LS_ERR_ARG); /* no training forward yet */
+    assert_int_equal(gpt_forward(&m, inputs, NULL, TB, TT, true, &st), LS_ERR_ARG); /* train needs targets */
+    m.hooks.prefix_len = 2; /* changed after gpt_reserve */
+    assert_int_equal(gpt_forward(&m, inputs, targets, TB, TT, false, &st), LS_ERR_ARG);
+    assert_non_null(strstr(st.msg, "prefix"));
+    assert_int_equal(gpt_reserve(&m, 1, TT + 2, &st), LS_ERR_ARG); /* longer than n_positions */
+    gpt_free(&m);
+}
+
 // ----------------------------------------------------------------------------
 // Training
 
@@ -512,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_frozen_gradients),
         cmocka_unit_test(test_hook_gradients),
         cmocka_unit_test(test_block_weights_hook),
+        cmocka_unit_test(test_forward_errors),
         cmocka_unit_test(test_overfit_one_batch),
         cmocka_unit_test(test_adamw_hand_computed),
         cmocka_unit_test(test_clip_and_schedule),

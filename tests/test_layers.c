@@ -388,6 +388,55 @@ static void test_gelu_matches_ref(void **state)
     free(x), free(y), free(y_ref), free(ones);
 }
 
+/* The fused GELU + bias-gradient pass equals gelu_backward then column sums,
+ * bit for bit (same operations, rows summed in the same order). */
+static void test_gelu_backward_bias(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 12);
+    int N = 9, C = 13; /* C not a multiple of 4 or 8 */
+    size_t n = (size_t)N * C;
+    float *x = rand_vec(&r, n, 2.0f), *d = rand_vec(&r, n, 1.0f);
+    float *g1 = zeros(n), *g2 = zeros(n), *b1 = rand_vec(&r, (size_t)C, 1.0f), *b2 = zeros((size_t)C);
+    memcpy(b2, b1, (size_t)C * sizeof(float));
+    gelu_backward_bias(g1, b1, x, d, N, C);
+    gelu_backward(g2, x, d, n);
+    for (int row = 0; row < N; row++)
+        for (int o = 0; o < C; o++) b2[o] += g2[row * C + o];
+    assert_memory_equal(g1, g2, n * sizeof(float));
+    assert_memory_equal(b1, b2, (size_t)C * sizeof(float));
+    free(x), free(d), free(g1), free(g2), free(b1), free(b2);
+}
+
+/* The vectorised LayerNorm against its scalar double-precision twin. */
+static void test_layernorm_matches_ref(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 13);
+    int N = 6, C = 19;
+    size_t n = (size_t)N * C;
+    float *x = rand_vec(&r, n, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f), *b = rand_vec(&r, (size_t)C, 1.0f);
+    float *d = rand_vec(&r, n, 1.0f);
+    for (size_t i = 0; i < n; i++) x[i] += 10.0f; /* a large mean */
+    float *o1 = zeros(n), *o2 = zeros(n), *m1 = zeros((size_t)N), *m2 = zeros((size_t)N);
+    float *s1 = zeros((size_t)N), *s2 = zeros((size_t)N);
+    layernorm_forward(o1, m1, s1, x, w, b, 1e-5f, N, C);
+    layernorm_forward_ref(o2, m2, s2, x, w, b, 1e-5f, N, C);
+    assert_close(o1, o2, n, 1e-4f, 1e-5f);
+    assert_close(s1, s2, (size_t)N, 1e-5f, 0.0f);
+    float *dx1 = zeros(n), *dx2 = zeros(n), *dw1 = zeros((size_t)C), *dw2 = zeros((size_t)C);
+    float *db1 = zeros((size_t)C), *db2 = zeros((size_t)C);
+    layernorm_backward(dx1, dw1, db1, d, x, w, m1, s1, N, C);
+    layernorm_backward_ref(dx2, dw2, db2, d, x, w, m1, s1, N, C);
+    assert_close(dx1, dx2, n, 1e-3f, 1e-5f);
+    assert_close(dw1, dw2, (size_t)C, 1e-4f, 1e-5f);
+    assert_close(db1, db2, (size_t)C, 1e-5f, 1e-6f);
+    free(x), free(w), free(b), free(d), free(o1), free(o2), free(m1), free(m2), free(s1), free(s2);
+    free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2);
+}
+
 // ----------------------------------------------------------------------------
 // Softmax cross-entropy
 
@@ -466,6 +515,8 @@ int main(void)
         cmocka_unit_test(test_attention_matches_ref),
         cmocka_unit_test(test_gelu_backward),
         cmocka_unit_test(test_gelu_matches_ref),
+        cmocka_unit_test(test_gelu_backward_bias),
+        cmocka_unit_test(test_layernorm_matches_ref),
         cmocka_unit_test(test_crossentropy_backward),
         cmocka_unit_test(test_crossentropy_extremes),
     };

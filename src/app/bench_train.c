@@ -10,7 +10,13 @@
  *     (q k^T and A v forward; each has two products in the backward)
  * The sgemm calls in the attention compute the full T x T blocks; the extra
  * half they spend on masked entries is not counted, so the figure is the
- * useful work per second. */
+ * useful work per second.
+ *
+ * Measured on the 2-core AMD EPYC (Zen 4) these notes were written on: ~130 ms
+ * per step on 1 thread, ~75 % of the sgemm rate. Debian's OpenBLAS 0.3.21
+ * runs its Haswell (AVX2) kernels on Zen 4; with OPENBLAS_CORETYPE=SKYLAKEX in
+ * the environment it uses its AVX-512 kernels instead, sgemm nearly doubles
+ * (~190 GFLOP/s) and a step takes ~82 ms. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +43,8 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* GFLOP/s of a 1024^3 sgemm (median of reps). */
+/* GFLOP/s of a 1024^3 sgemm: the best of reps, as a peak should be (on
+ * shared cores a median can catch another job's burst). */
 static double sgemm_gflops(int reps)
 {
     enum { N = 1024 };
@@ -56,13 +63,14 @@ static double sgemm_gflops(int reps)
         b[i] = rng_uniform(&r) - 0.5f;
     }
     linalg_sgemm(false, false, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N); /* warm-up */
-    double t[16];
+    double t[16] = {0};
     for (int i = 0; i < reps; i++) {
         double t0 = bench_now();
         linalg_sgemm(false, false, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
         t[i] = bench_now() - t0;
     }
-    double s = median(t, reps);
+    double s = t[0];
+    for (int i = 1; i < reps; i++) s = t[i] < s ? t[i] : s;
     free(a);
     free(b);
     free(c);
@@ -110,21 +118,16 @@ static int run(const BenchOptions *o, cJSON *out)
     double *t_step = calloc((size_t)steps, sizeof(double));
     double *t_fwd = calloc((size_t)steps, sizeof(double));
     double *t_bwd = calloc((size_t)steps, sizeof(double));
+    double *t_upd = calloc((size_t)steps, sizeof(double));
     for (int i = 0; i < 3 && !rc; i++) rc = trainer_step(&tr, NULL, &st); /* warm-up */
     for (int i = 0; i < steps && !rc; i++) {
+        TrainStepInfo info;
         double t0 = bench_now();
-        rc = trainer_step(&tr, NULL, &st);
+        rc = trainer_step(&tr, &info, &st);
         t_step[i] = bench_now() - t0;
-    }
-    /* Breakdown: forward and backward of the same batch shape, timed alone. */
-    for (int i = 0; i < steps && !rc; i++) {
-        gpt_zero_grad(&m);
-        double t0 = bench_now();
-        rc = gpt_forward(&m, tr.inputs, tr.targets, B, T, true, &st);
-        double t1 = bench_now();
-        if (!rc) rc = gpt_backward(&m, &st);
-        t_fwd[i] = t1 - t0;
-        t_bwd[i] = bench_now() - t1;
+        t_fwd[i] = info.t_forward;
+        t_bwd[i] = info.t_backward;
+        t_upd[i] = info.t_update;
     }
     if (rc) {
         rc = cli_status(&st);
@@ -132,19 +135,21 @@ static int run(const BenchOptions *o, cJSON *out)
         double ms = 1e3 * median(t_step, steps); /* sorts t_step */
         double ms_best = 1e3 * t_step[0];
         double fwd = 1e3 * median(t_fwd, steps), bwd = 1e3 * median(t_bwd, steps);
+        double upd = 1e3 * median(t_upd, steps);
         double flops = train_step_flops(&cfg, B, T);
         double gflops = flops / (ms * 1e-3) * 1e-9;
         double tok_s = (double)B * T / (ms * 1e-3);
-        double peak = sgemm_gflops(o->quick ? 3 : 9);
+        double peak = sgemm_gflops(o->quick ? 3 : 15);
         if (!o->json) {
             printf("config:           L%d H%d D%d T%d, batch %d (%zu parameters)\n", cfg.n_layer, cfg.n_head,
                    cfg.n_embd, T, B, m.num_params);
-            printf("training step:    %.1f ms (median of %d, best %.1f): forward %.1f, backward %.1f, "
-                   "clip + AdamW + batch %.1f\n",
-                   ms, steps, ms_best, fwd, bwd, ms - fwd - bwd);
+            printf("training step:    %.1f ms (median of %d, best %.1f); medians of the parts: forward %.1f, "
+                   "backward %.1f, clip + AdamW %.1f\n",
+                   ms, steps, ms_best, fwd, bwd, upd);
             printf("throughput:       %.0f tokens/s\n", tok_s);
-            printf("matmul work:      %.2f GFLOP/step -> %.1f GFLOP/s = %.0f %% of sgemm 1024^3 (%.1f GFLOP/s)\n",
-                   flops * 1e-9, gflops, 100.0 * gflops / peak, peak);
+            printf("matmul work:      %.2f GFLOP/step -> %.1f GFLOP/s = %.0f %% of sgemm 1024^3 (%.1f GFLOP/s) "
+                   "(target >= 60 %%): %s\n",
+                   flops * 1e-9, gflops, 100.0 * gflops / peak, peak, gflops >= 0.6 * peak ? "PASS" : "MISS");
             if (o->threads == 1)
                 printf("vs PyTorch 1.13:  ~%.0f ms/step on 1 thread (DESIGN.md): %.2fx\n", PYTORCH_MS_1THREAD,
                        PYTORCH_MS_1THREAD / ms);
@@ -153,11 +158,14 @@ static int run(const BenchOptions *o, cJSON *out)
         json_add_double(out, "ms_per_step_best", ms_best);
         json_add_double(out, "ms_forward", fwd);
         json_add_double(out, "ms_backward", bwd);
+        json_add_double(out, "ms_update", upd);
         json_add_double(out, "tokens_per_s", tok_s);
         json_add_double(out, "gflop_per_step", flops * 1e-9);
         json_add_double(out, "gflops", gflops);
         json_add_double(out, "sgemm_gflops", peak);
         json_add_double(out, "fraction_of_sgemm", gflops / peak);
+        cJSON_AddBoolToObject(out, "target_met", gflops >= 0.6 * peak);
+        if (o->threads == 1) cJSON_AddNumberToObject(out, "pytorch_ms_per_step", PYTORCH_MS_1THREAD);
         cJSON_AddNumberToObject(out, "threads", o->threads);
         cJSON_AddNumberToObject(out, "steps_timed", steps);
         cJSON_AddNumberToObject(out, "batch", B);
@@ -169,6 +177,7 @@ static int run(const BenchOptions *o, cJSON *out)
     free(t_step);
     free(t_fwd);
     free(t_bwd);
+    free(t_upd);
     trainer_free(&tr);
     gpt_free(&m);
     free(data.bytes);

@@ -2,7 +2,8 @@
  * byte-level text and save it as a Hugging Face model folder.
  *
  * Ctrl-C (SIGINT) or SIGTERM only sets a flag: the current step finishes,
- * the model is saved where it got to, and the command exits 130. */
+ * the model is saved where it got to, and the command exits 130 (128 +
+ * SIGINT, so scripts see it was cut short). A second signal kills at once. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -51,16 +52,23 @@ static const char HELP[] =
     "Progress goes to stderr (one updating line on a terminal, plain lines\n"
     "otherwise); the final figures to stdout: training loss, validation loss on\n"
     "every window, and the unigram baseline, in nats and bits per byte.\n"
-    "Ctrl-C finishes the current step, saves the model and exits with status 130.\n"
+    "Ctrl-C (or SIGTERM) finishes the current step, saves the model and exits\n"
+    "with status 130; a second Ctrl-C stops at once without saving.\n"
     "The same seed and thread count give bit-identical losses.\n";
 
 /* Set by the signal handler only; the single mutable global of this file,
  * as a signal handler can reach nothing else. */
 static volatile sig_atomic_t stop_requested = 0;
 
+/* First signal: ask the loop to stop after this step. A second one ends
+ * the process at once, the default way. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     stop_requested = 1;
 }
 

@@ -1,9 +1,11 @@
 /* cmd_quant.c — `lorascope quant`: quantize a weight matrix with integer,
  * ggml and NF4 schemes and report what each costs (error and storage).
  *
- * The weights come from a text matrix (--input) or are generated
- * (--gaussian); a model tensor (--model DIR --tensor NAME) is the next
- * source to land, in load_weights() below. */
+ * The weights come from a text matrix (--input), a tensor of a model
+ * checkpoint (--model DIR --tensor NAME, through the engine's loader), or
+ * are generated (--gaussian). A model's Conv1D weights, stored (in, out),
+ * are quantized as (out, in) — as nn.Linear holds them — so that "row" is
+ * an output channel and blocks run along the inputs, as in ggml. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -13,13 +15,16 @@
 
 #include "../base/json_out.h"
 #include "../core/io.h"
+#include "../base/paths.h"
 #include "../core/quant.h"
+#include "../demo/demo_quant.h"
+#include "../nn/checkpoint.h"
 #include "cli.h"
 
 static const char HELP[] =
-    "Usage: lorascope quant [--input FILE | --gaussian N [--outliers K]] [--scheme S]\n"
-    "                       [--granularity tensor|row|block] [--block N] [--asymmetric]\n"
-    "                       [--seed S] [--json]\n"
+    "Usage: lorascope quant [--input FILE | --model DIR --tensor NAME | --gaussian N [--outliers K]]\n"
+    "                       [--scheme S] [--granularity tensor|row|block] [--block N]\n"
+    "                       [--asymmetric] [--seed S] [--json]\n"
     "\n"
     "Quantize a weight matrix, dequantize it, and report the cost of each scheme:\n"
     "bits per weight (codes plus scales), bytes, mean squared error, largest\n"
@@ -27,6 +32,11 @@ static const char HELP[] =
     "\n"
     "Weights:\n"
     "  --input FILE    a CSV or whitespace-separated text matrix ('-' for stdin)\n"
+    "  --tensor NAME   a weight tensor of a model by its Hugging Face name, e.g.\n"
+    "                  transformer.h.0.mlp.c_fc.weight; the four linear weights of a\n"
+    "                  block (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj), stored\n"
+    "                  (in, out), are quantized as (out, in); vectors as one row\n"
+    "  --model DIR     the model folder for --tensor (default data/models/base)\n"
     "  --gaussian N    N weights drawn from N(0, 0.02^2) (the default, N = 65536),\n"
     "                  laid out as rows of 256 when 256 divides N, otherwise as the\n"
     "                  most nearly square rows x cols = N (1000000 is 1000 x 1000)\n"
@@ -46,7 +56,8 @@ static const char HELP[] =
     "                  block of N consecutive weights in a row (--block N, default 64;\n"
     "                  --block alone implies block)\n"
     "  --asymmetric    for intN: min/max with a zero point instead of +-absmax\n"
-    "  --json          one object: \"source\", \"rows\", \"cols\", \"weights\",\n"
+    "  --json          one object: \"source\" (with \"kind\" file, model or gaussian),\n"
+    "                  \"rows\", \"cols\", \"weights\",\n"
     "                  \"fp32_bytes\" and \"results\", an array with one object per\n"
     "                  scheme (\"scheme\", \"granularity\", \"block\", \"asymmetric\",\n"
     "                  \"bits\", \"bits_per_weight\", \"bytes\", \"mse\", \"max_abs_error\",\n"
@@ -54,6 +65,7 @@ static const char HELP[] =
     "\n"
     "Examples:\n"
     "  lorascope quant --gaussian 1048576 --outliers 4\n"
+    "  lorascope quant --tensor transformer.h.0.mlp.c_fc.weight --scheme nf4\n"
     "  lorascope quant --scheme int4 --granularity block --block 32 --asymmetric\n";
 
 enum { DEFAULT_GAUSSIAN = 65536, DEFAULT_BLOCK = 64, MAX_GAUSSIAN = 1 << 24 };
@@ -63,12 +75,17 @@ static const float GAUSSIAN_STD = 0.02f;
 typedef enum Source {
     SRC_GAUSSIAN,
     SRC_FILE,
-    /* SRC_MODEL: --model DIR --tensor NAME (a tensor of a checkpoint) lands here */
+    SRC_MODEL, /* --model DIR --tensor NAME: a tensor of a checkpoint */
 } Source;
 
 typedef struct QuantArgs {
     Source source;
     const char *input; /* SRC_FILE */
+    const char *model; /* SRC_MODEL: the folder (NULL: data/models/base) */
+    const char *tensor; /* SRC_MODEL: the tensor's name */
+    char model_dir[4096]; /* SRC_MODEL: the folder as resolved */
+    int stored_rows, stored_cols; /* SRC_MODEL: the shape in the file */
+    bool transposed;   /* SRC_MODEL: a Conv1D weight turned into (out, in) */
     long gaussian;     /* SRC_GAUSSIAN: number of weights */
     long outliers;
     long seed;
@@ -79,7 +96,7 @@ typedef struct QuantArgs {
 } QuantArgs;
 
 /* Fill w (owned, rows x cols contiguous) from the chosen source. */
-static int load_weights(Mat *w, const QuantArgs *a, Status *st)
+static int load_weights(Mat *w, QuantArgs *a, Status *st)
 {
     switch (a->source) {
     case SRC_FILE: {
@@ -92,6 +109,22 @@ static int load_weights(Mat *w, const QuantArgs *a, Status *st)
         }
         rc = mat_clone(w, &m, st); /* make it contiguous */
         mat_free(&m);
+        return rc;
+    }
+    case SRC_MODEL: {
+        Gpt m;
+        int rc = gpt_load(&m, a->model_dir, st);
+        if (rc) return rc;
+        ModelTensor t;
+        rc = model_tensor_find(&t, &m, a->tensor, st);
+        if (rc) status_prefix(st, "%s", a->model_dir);
+        if (!rc) rc = model_tensor_matrix(w, &t, st);
+        if (!rc) {
+            a->stored_rows = t.rows;
+            a->stored_cols = t.cols;
+            a->transposed = t.conv1d;
+        }
+        gpt_free(&m);
         return rc;
     }
     case SRC_GAUSSIAN: {
@@ -124,7 +157,8 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
         {"block", required_argument, NULL, 'b'},
         {"asymmetric", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
-        /* --model DIR and --tensor NAME will join here */
+        {"model", required_argument, NULL, 'm'},
+        {"tensor", required_argument, NULL, 't'},
         {0, 0, 0, 0},
     };
     *a = (QuantArgs){
@@ -168,10 +202,23 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
             break;
         case 'a': a->asymmetric = true; break;
         case 'j': a->json = true; break;
+        case 'm': a->model = optarg; break;
+        case 't': a->tensor = optarg; break;
         default: return cli_usage(&cmd_quant, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_usage(&cmd_quant, "unexpected argument '%s'", argv[optind]);
+    if (a->model && !a->tensor)
+        return cli_usage(&cmd_quant, "--model needs --tensor NAME (e.g. transformer.h.0.mlp.c_fc.weight)");
+    if (a->tensor) {
+        if (a->source == SRC_FILE || have_gaussian || have_outliers)
+            return cli_usage(&cmd_quant, "--tensor cannot be combined with --input, --gaussian or --outliers");
+        a->source = SRC_MODEL;
+        /* A folder given is taken as it is; the default lives in the data folder. */
+        int n = a->model ? snprintf(a->model_dir, sizeof a->model_dir, "%s", a->model)
+                         : (paths_resolve(a->model_dir, sizeof a->model_dir, "data/models/base") ? -1 : 0);
+        if (n < 0 || n >= (int)sizeof a->model_dir) return cli_usage(&cmd_quant, "--model: path too long");
+    }
     if (a->source == SRC_FILE && have_gaussian)
         return cli_usage(&cmd_quant, "--input and --gaussian cannot be combined");
     if (a->source == SRC_FILE && have_outliers)
@@ -256,7 +303,15 @@ static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m)
 static cJSON *source_json(const QuantArgs *a)
 {
     cJSON *o = cJSON_CreateObject();
-    if (a->source == SRC_FILE) {
+    if (a->source == SRC_MODEL) {
+        cJSON_AddStringToObject(o, "kind", "model");
+        cJSON_AddStringToObject(o, "model", a->model_dir);
+        cJSON_AddStringToObject(o, "tensor", a->tensor);
+        cJSON *shape = cJSON_AddArrayToObject(o, "stored_shape");
+        cJSON_AddItemToArray(shape, cJSON_CreateNumber(a->stored_rows));
+        if (a->stored_cols) cJSON_AddItemToArray(shape, cJSON_CreateNumber(a->stored_cols));
+        cJSON_AddBoolToObject(o, "transposed", a->transposed);
+    } else if (a->source == SRC_FILE) {
         cJSON_AddStringToObject(o, "kind", "file");
         cJSON_AddStringToObject(o, "path", a->input);
     } else {
@@ -307,7 +362,10 @@ static int run_quant(int argc, char **argv)
             cJSON_AddItemToArray(arr, result_json(&cfgs[i], &m[i]));
         rc = cli_print_json(o);
     } else if (!rc) {
-        if (a.source == SRC_FILE)
+        if (a.source == SRC_MODEL)
+            printf("%s of %s: %d x %d%s", a.tensor, a.model_dir, w.rows, w.cols,
+                   a.transposed ? " (out x in; stored in x out as a Conv1D weight)" : "");
+        else if (a.source == SRC_FILE)
             printf("%s: %d x %d matrix", a.input, w.rows, w.cols);
         else
             printf("%zu Gaussian weights N(0, %g^2) as %d x %d, %ld outlier%s, seed %ld", n,

@@ -428,9 +428,13 @@ int gpt_backward(Gpt *m, Status *st)
         matmul_backward(a->dfch, grad_at(m, GPT_FCPROJW, l), grad_at(m, GPT_FCPROJB, l), a->dres,
                         fch_gelu, w.fcprojw, (int)BT, 4 * C, C);
         hook_linear_backward(m, l, GPT_LINEAR_FCPROJ, a->dfch, a->dres, fch_gelu, (int)BT, 4 * C, C);
-        gelu_backward(a->dfch, fch, a->dfch, BT * 4 * C);
-        matmul_backward(a->dbuf, grad_at(m, GPT_FCW, l), grad_at(m, GPT_FCB, l), a->dfch, ln2, w.fcw,
-                        (int)BT, C, 4 * C);
+        /* GELU backward, with c_fc's bias gradient taken in the same pass. */
+        float *dfcb = grad_at(m, GPT_FCB, l);
+        if (dfcb)
+            gelu_backward_bias(a->dfch, dfcb, fch, a->dfch, (int)BT, 4 * C);
+        else
+            gelu_backward(a->dfch, fch, a->dfch, BT * 4 * C);
+        matmul_backward(a->dbuf, grad_at(m, GPT_FCW, l), NULL, a->dfch, ln2, w.fcw, (int)BT, C, 4 * C);
         hook_linear_backward(m, l, GPT_LINEAR_FC, a->dbuf, a->dfch, ln2, (int)BT, C, 4 * C);
         layernorm_backward(a->dres, grad_at(m, GPT_LN2W, l), grad_at(m, GPT_LN2B, l), a->dbuf, res2,
                            w.ln2w, ln2_mean, ln2_rstd, (int)BT, C);

@@ -227,7 +227,21 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
 /* ---------------------------------------------------------------------------
  * Attention */
 
-/* In-place softmax of row[0..n) with vector exp; row[n..S) set to 0. */
+#ifdef LS_X86_AVX2
+/* row[i] = exp(row[i] - mx) for i in [0, n), eight at a time; returns how
+ * many it did. Same arithmetic per element as v4_exp. */
+LS_AVX2 static int exp_shift_avx2(float *row, int n, float mx)
+{
+    f32x8 vm = v8_splat(mx);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) v8_store(row + i, v8_exp(v8_load(row + i) - vm));
+    return i;
+}
+#endif
+
+/* In-place softmax of row[0..n) with vector exp; row[n..S) set to 0.
+ * The exps may be taken eight at a time; the sum always runs in the same
+ * four-lane order, so both paths give identical rows. */
 static void softmax_causal_row(float *row, int n, int S)
 {
     f32x4 vmax = v4_splat(-INFINITY);
@@ -235,18 +249,17 @@ static void softmax_causal_row(float *row, int n, int S)
     for (; i + 4 <= n; i += 4) vmax = v4_max(vmax, v4_load(row + i));
     float mx = v4_hmax(vmax);
     for (; i < n; i++) mx = row[i] > mx ? row[i] : mx;
-    f32x4 vsum = v4_splat(0.0f), vm = v4_splat(mx);
+    f32x4 vm = v4_splat(mx);
     i = 0;
-    for (; i + 4 <= n; i += 4) {
-        f32x4 e = v4_exp(v4_load(row + i) - vm);
-        v4_store(row + i, e);
-        vsum += e;
-    }
+#ifdef LS_X86_AVX2
+    if (cpu_has_avx2()) i = exp_shift_avx2(row, n, mx);
+#endif
+    for (; i + 4 <= n; i += 4) v4_store(row + i, v4_exp(v4_load(row + i) - vm));
+    for (; i < n; i++) row[i] = fast_expf(row[i] - mx);
+    f32x4 vsum = v4_splat(0.0f);
+    for (i = 0; i + 4 <= n; i += 4) vsum += v4_load(row + i);
     float sum = v4_hsum(vsum);
-    for (; i < n; i++) {
-        row[i] = fast_expf(row[i] - mx);
-        sum += row[i];
-    }
+    for (; i < n; i++) sum += row[i];
     float inv = 1.0f / sum;
     for (i = 0; i < n; i++) row[i] *= inv;
     for (i = n; i < S; i++) row[i] = 0.0f;
@@ -535,6 +548,21 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
     for (; i < n; i++) dinp[i] = gelu_grad_v4(v4_splat(inp[i]))[0] * dout[i];
 }
 
+void gelu_backward_bias(float *dinp, float *dbias, const float *inp, const float *dout, int N, int C)
+{
+    /* Row by row: the row's gradient is computed (AVX2 or four lanes, as in
+     * gelu_backward) and added to dbias while it is still in L1, sparing
+     * matmul_backward a second pass over the (N, C) gradient. The sums run
+     * over rows in order, as matmul_backward's would. */
+    for (int n = 0; n < N; n++) {
+        float *dx = dinp + (size_t)n * C;
+        gelu_backward(dx, inp + (size_t)n * C, dout + (size_t)n * C, (size_t)C);
+        int o = 0;
+        for (; o + 4 <= C; o += 4) v4_store(dbias + o, v4_load(dbias + o) + v4_load(dx + o));
+        for (; o < C; o++) dbias[o] += dx[o];
+    }
+}
+
 void gelu_forward_ref(float *out, const float *inp, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -570,17 +598,17 @@ void crossentropy_forward(float *losses, float *logits, const int *targets, floa
         f32x4 vsum = v4_splat(0.0f), vm = v4_splat(mx);
         float sum;
         if (grad_scale != 0.0f) {
-            /* Keep exp(x - max) in place: the gradient needs it next. */
-            for (i = 0; i + 4 <= V; i += 4) {
-                f32x4 e = v4_exp(v4_load(x + i) - vm);
-                v4_store(x + i, e);
-                vsum += e;
-            }
+            /* Keep exp(x - max) in place: the gradient needs it next. The
+             * exps may go eight at a time; the sum runs in four-lane order. */
+            i = 0;
+#ifdef LS_X86_AVX2
+            if (cpu_has_avx2()) i = exp_shift_avx2(x, V, mx);
+#endif
+            for (; i + 4 <= V; i += 4) v4_store(x + i, v4_exp(v4_load(x + i) - vm));
+            for (; i < V; i++) x[i] = fast_expf(x[i] - mx);
+            for (i = 0; i + 4 <= V; i += 4) vsum += v4_load(x + i);
             sum = v4_hsum(vsum);
-            for (; i < V; i++) {
-                x[i] = fast_expf(x[i] - mx);
-                sum += x[i];
-            }
+            for (; i < V; i++) sum += x[i];
             float g = grad_scale / sum;
             for (i = 0; i < V; i++) x[i] *= g;
             x[targets[n]] -= grad_scale;

@@ -139,6 +139,9 @@ void attention_backward_ref(float *dqkv, float *dpk, float *dpv, const float *do
 void gelu_forward(float *out, const float *inp, size_t n);
 /* dinp = dout * gelu'(inp); dinp may alias dout. */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+/* gelu_backward on (N, C) rows fused with the bias gradient of the linear
+ * layer that produced inp: dbias (C) += column sums of dinp (accumulates). */
+void gelu_backward_bias(float *dinp, float *dbias, const float *inp, const float *dout, int N, int C);
 void gelu_forward_ref(float *out, const float *inp, size_t n);
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t n);
 

@@ -26,8 +26,8 @@ typedef struct AdamWConfig {
 typedef struct AdamW {
     AdamWConfig cfg;
     size_t n;    /* parameters covered */
-    float *m;    /* (n) first moment */
-    float *v;    /* (n) second moment */
+    float *m;    /* (n) first moment; owns the block that also holds v */
+    float *v;    /* (n) second moment, m + n */
     int t;       /* steps taken */
 } AdamW;
 

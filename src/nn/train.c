@@ -3,6 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double clock_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 TrainConfig train_config_defaults(const GptConfig *model, int steps)
 {
@@ -59,11 +67,14 @@ int trainer_step(Trainer *tr, TrainStepInfo *info, Status *st)
 {
     Gpt *m = tr->model;
     const TrainConfig *c = &tr->cfg;
+    double t0 = clock_seconds();
     text_random_batch(tr->data, &tr->rng, tr->inputs, tr->targets, c->batch, c->seq);
-    gpt_zero_grad(m);
     int rc = gpt_forward(m, tr->inputs, tr->targets, c->batch, c->seq, true, st);
+    double t1 = clock_seconds();
+    gpt_zero_grad(m);
     if (!rc) rc = gpt_backward(m, st);
     if (rc) return rc;
+    double t2 = clock_seconds();
     double norm = grad_clip(m->grad_block, m->num_grads, c->grad_clip);
     float lr = lr_schedule(tr->step, c->warmup, c->steps, c->adamw.lr, c->min_lr);
     adamw_begin_step(&tr->opt);
@@ -76,6 +87,13 @@ int trainer_step(Trainer *tr, TrainStepInfo *info, Status *st)
         offset += n;
     }
     tr->step++;
-    if (info) *info = (TrainStepInfo){.step = tr->step, .loss = m->mean_loss, .lr = lr, .grad_norm = norm};
+    if (info)
+        *info = (TrainStepInfo){.step = tr->step,
+                                .loss = m->mean_loss,
+                                .lr = lr,
+                                .grad_norm = norm,
+                                .t_forward = t1 - t0,
+                                .t_backward = t2 - t1,
+                                .t_update = clock_seconds() - t2};
     return LS_OK;
 }

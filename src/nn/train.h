@@ -45,6 +45,10 @@ typedef struct TrainStepInfo {
     float loss;             /* mean loss of its batch (nats) */
     float lr;               /* learning rate used */
     double grad_norm;       /* before clipping */
+    /* Wall-clock seconds of the parts of the step (monotonic clock): */
+    double t_forward;       /* batch sampling + forward */
+    double t_backward;      /* zeroing the gradients + backward */
+    double t_update;        /* clipping + AdamW */
 } TrainStepInfo;
 
 /* Allocates gradients (if not yet), activations and optimizer state. */
