@@ -91,7 +91,10 @@ static int run_bench(int argc, char **argv)
 
     cJSON *out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "threads", o.threads);
-    if (!o.json) printf("lorascope bench: %d OpenBLAS thread%s\n", o.threads, o.threads == 1 ? "" : "s");
+    cJSON_AddStringToObject(out, "blas", linalg_backend());
+    if (!o.json)
+        printf("lorascope bench: %d OpenBLAS thread%s, %s\n", o.threads, o.threads == 1 ? "" : "s",
+               linalg_backend());
     int rc = 0;
     for (int i = 0; benches[i] && !rc; i++) {
         bool wanted = optind == argc;

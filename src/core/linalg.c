@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,14 @@ void linalg_set_threads(int n)
 }
 
 int linalg_get_threads(void) { return openblas_get_num_threads(); }
+
+const char *linalg_backend(void)
+{
+    static char name[256];
+    if (!name[0])
+        snprintf(name, sizeof name, "%s / %s", openblas_get_config(), openblas_get_corename());
+    return name;
+}
 
 void linalg_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta,

@@ -15,6 +15,9 @@
 /* Set the number of OpenBLAS threads (n >= 1). */
 void linalg_set_threads(int n);
 int linalg_get_threads(void);
+/* The BLAS in use and the kernel family it picked for this CPU, e.g.
+ * "OpenBLAS 0.3.21 ... / SkylakeX", for benchmark reports. */
+const char *linalg_backend(void);
 
 /* ---------------------------------------------------------------------------
  * Products */

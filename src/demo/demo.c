@@ -1,11 +1,14 @@
 /* demo.c — the table of runnable demos (see demo.h). */
 #include "demo.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../base/paths.h"
 #include "../core/io.h"
 #include "demo_lora_cost.h"
+#include "demo_precision.h"
+#include "demo_quant.h"
 #include "demo_rank.h"
 #include "demo_spectrum.h"
 #include "demo_svd.h"
@@ -102,6 +105,126 @@ static int lora_cost_init(void *state, const DemoArgs *a, Status *st)
     return LS_OK;
 }
 
+/* ---- lesson 3: bits, number-line, arith, sum, precision ---- */
+
+static int bits_init(void *state, const DemoArgs *a, Status *st)
+{
+    (void)st;
+    const DemoValue *f = demo_args_get(a, "format");
+    bits_demo_init(state, demo_args_real(a, "value"), f && f->set ? (int)f->i : NUMFMT_FP16);
+    return LS_OK;
+}
+
+static int number_line_init(void *state, const DemoArgs *a, Status *st)
+{
+    (void)st;
+    const DemoValue *f = demo_args_get(a, "format");
+    NumberLineDemo *d = state;
+    memset(d, 0, sizeof *d);
+    number_line_demo_set(d, f && f->set ? (int)f->i : NUMFMT_FP16, demo_args_real(a, "x"),
+                         demo_args_int(a, "zoom"), 64);
+    return LS_OK;
+}
+
+static int arith_init(void *state, const DemoArgs *a, Status *st)
+{
+    const DemoValue *op = demo_args_get(a, "op");
+    memset(state, 0, sizeof(ArithDemo));
+    return arith_demo_set(state, demo_args_text(a, "a"), op && op->set ? (ArithOp)op->i : ARITH_ADD,
+                          demo_args_text(a, "b"), st);
+}
+
+static int sum_init(void *state, const DemoArgs *a, Status *st)
+{
+    return sum_demo_init(state, demo_args_real(a, "start"), demo_args_real(a, "term"),
+                         (int)demo_args_int(a, "count"), st);
+}
+
+static void sum_free_(void *state) { sum_demo_free(state); }
+
+static int precision_init(void *state, const DemoArgs *a, Status *st)
+{
+    int e = (int)demo_args_int(a, "exponent"), m = (int)demo_args_int(a, "mantissa");
+    const DemoValue *t = demo_args_get(a, "target");
+    if (t && t->set && t->i == PREC_MATMUL)
+        return precision_demo_init_matmul(state, (int)demo_args_int(a, "size"),
+                                          (uint64_t)demo_args_int(a, "seed"), e, m, st);
+    char path[4096];
+    const char *img = demo_args_text(a, "image");
+    if (!img) return status_fail(st, LS_ERR_ARG, "the precision demo needs an image");
+    if (paths_resolve(path, sizeof path, img) != 0)
+        return status_fail(st, LS_ERR_RANGE, "%s: path too long", img);
+    return precision_demo_init_image(state, path, e, m, st);
+}
+
+static void precision_free_(void *state) { precision_demo_free(state); }
+
+/* ---- lesson 4: quant, quant-memory, quant-loss ---- */
+
+/* The scheme settings shared by quant and quant-loss. */
+static QuantConfig args_quant_config(const DemoArgs *a)
+{
+    const DemoValue *s = demo_args_get(a, "scheme"), *g = demo_args_get(a, "granularity");
+    int scheme = s && s->set ? (int)s->i : 0; /* the schema's order: int, q8_0, q4_0, nf4, nf4-dq */
+    if (scheme > 0) return quant_config_fixed((QuantKind)(QUANT_Q8_0 + scheme - 1));
+    return quant_config_int((int)demo_args_int(a, "bits"),
+                            g && g->set ? (QuantGranularity)g->i : QUANT_PER_TENSOR,
+                            (int)demo_args_int(a, "block"), demo_args_bool(a, "asymmetric"));
+}
+
+static int quant_init(void *state, const DemoArgs *a, Status *st)
+{
+    static const char *const hf_names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc",
+                                           "mlp.c_proj", "wte"};
+    char dir[4096];
+    if (paths_resolve(dir, sizeof dir, "data/models/base") != 0)
+        return status_fail(st, LS_ERR_RANGE, "path too long");
+    const DemoValue *src = demo_args_get(a, "source"), *mx = demo_args_get(a, "matrix");
+    QuantSource qs = {
+        .kind = src && src->set && src->i == 1 ? QSRC_GAUSSIAN : QSRC_MODEL,
+        .model_dir = dir,
+        .model_label = "data/models/base",
+        .n = (size_t)demo_args_int(a, "weights"),
+        .std = 0.02f,
+        .outliers = (int)demo_args_int(a, "outliers"),
+        .seed = (uint64_t)demo_args_int(a, "seed"),
+    };
+    int which = mx && mx->set ? (int)mx->i : 2;
+    if (which == 4)
+        snprintf(qs.tensor, sizeof qs.tensor, "transformer.wte.weight");
+    else
+        snprintf(qs.tensor, sizeof qs.tensor, "transformer.h.%ld.%s.weight",
+                 demo_args_int(a, "layer"), hf_names[which]);
+    QuantConfig cfg = args_quant_config(a);
+    return quant_demo_init(state, &qs, &cfg, st);
+}
+
+static void quant_free_(void *state) { quant_demo_free(state); }
+
+static int quant_memory_init(void *state, const DemoArgs *a, Status *st)
+{
+    (void)st;
+    quant_memory_compute(state, demo_args_real(a, "params"), demo_args_real(a, "budget"));
+    return LS_OK;
+}
+
+static int quant_loss_init(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096], text[4096];
+    const char *t = demo_args_text(a, "text");
+    if (paths_resolve(dir, sizeof dir, "data/models/base") != 0 || !t ||
+        paths_resolve(text, sizeof text, t) != 0)
+        return status_fail(st, LS_ERR_RANGE, "path too long");
+    QuantConfig cfg = args_quant_config(a);
+    int rc = quant_loss_demo_init(state, dir, text, (int)demo_args_int(a, "windows"), &cfg, st);
+    if (rc == LS_ERR_IO)
+        status_prefix(st, "the base model is not in data/models/base yet (make it with "
+                          "`lorascope pretrain --out data/models/base`)");
+    return rc;
+}
+
+static void quant_loss_free_(void *state) { quant_loss_demo_free(state); }
+
 static const DemoImpl impl_svd = {"svd", sizeof(SvdDemo), svd_init, svd_free_};
 static const DemoImpl impl_spectrum = {"spectrum", sizeof(SpectrumDemo), spectrum_init,
                                        spectrum_free_};
@@ -113,9 +236,24 @@ static const DemoImpl impl_rank_noise = {"rank-noise", sizeof(RankNoiseDemo), ra
 static const DemoImpl impl_lora_cost = {"lora-cost", sizeof(LoraCostDemo), lora_cost_init,
                                         nothing};
 
+static const DemoImpl impl_bits = {"bits", sizeof(BitsDemo), bits_init, nothing};
+static const DemoImpl impl_number_line = {"number-line", sizeof(NumberLineDemo), number_line_init,
+                                          nothing};
+static const DemoImpl impl_arith = {"arith", sizeof(ArithDemo), arith_init, nothing};
+static const DemoImpl impl_sum = {"sum", sizeof(SumDemo), sum_init, sum_free_};
+static const DemoImpl impl_precision = {"precision", sizeof(PrecisionDemo), precision_init,
+                                        precision_free_};
+static const DemoImpl impl_quant = {"quant", sizeof(QuantDemo), quant_init, quant_free_};
+static const DemoImpl impl_quant_memory = {"quant-memory", sizeof(QuantMemory), quant_memory_init,
+                                           nothing};
+static const DemoImpl impl_quant_loss = {"quant-loss", sizeof(QuantLossDemo), quant_loss_init,
+                                         quant_loss_free_};
+
 const DemoImpl *const demo_impls[] = {
     &impl_matrix, &impl_rowreduce, &impl_rank_noise, &impl_svd,
-    &impl_spectrum, &impl_lora_cost, NULL,
+    &impl_spectrum, &impl_lora_cost,
+    &impl_bits, &impl_number_line, &impl_arith, &impl_sum, &impl_precision,
+    &impl_quant, &impl_quant_memory, &impl_quant_loss, NULL,
 };
 
 const DemoImpl *demo_impl_find(const char *name)

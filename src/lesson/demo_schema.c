@@ -102,6 +102,93 @@ static const DemoParamSpec lora_cost_params[] = {
     INT_P("rank", 1, 1000000, "8", "rank r of the update B·A (B is d x r, A is r x k)"),
 };
 
+/* Lesson 3: number formats. */
+static const char *const format_names[] = {"fp32", "fp16", "bf16", "e4m3", "e5m2", NULL};
+static const char *const arith_ops[] = {"add", "sub", "mul", "div", NULL};
+static const char *const precision_targets[] = {"image", "matmul", NULL};
+
+static const DemoParamSpec bits_params[] = {
+    REAL_P("value", -1e38, 1e38, "0.1", "the number shown first (the student can type another)"),
+    { .name = "format", .type = DEMO_PARAM_ENUM, .choices = format_names, .def = "fp16",
+      .help = "the format whose bits the cursor starts on: fp32, fp16, bf16, e4m3, e5m2" },
+};
+
+static const DemoParamSpec number_line_params[] = {
+    { .name = "format", .type = DEMO_PARAM_ENUM, .choices = format_names, .def = "fp16",
+      .help = "the number format: fp32, fp16, bf16, e4m3, e5m2" },
+    REAL_P("x", 0, 1e38, "1", "the point in the middle of the line (clamped to the format's max)"),
+    INT_P("zoom", 1, 1048576, "16", "half the width of the window, in ulps of x"),
+};
+
+static const DemoParamSpec arith_params[] = {
+    REAL_P("a", -1e300, 1e300, "0.1", "the first operand, as a decimal number"),
+    { .name = "op", .type = DEMO_PARAM_ENUM, .choices = arith_ops, .def = "add",
+      .help = "the operation: add, sub, mul, div" },
+    REAL_P("b", -1e300, 1e300, "0.2", "the second operand"),
+};
+
+static const DemoParamSpec sum_params[] = {
+    REAL_P("start", -1e6, 1e6, "0", "the value the sum starts from (a weight, say)"),
+    REAL_P("term", 1e-8, 1000, "0.0001", "the number added again and again"),
+    INT_P("count", 1, 20000, "10000", "how many times it is added"),
+};
+
+static const DemoParamSpec precision_params[] = {
+    { .name = "target", .type = DEMO_PARAM_ENUM, .choices = precision_targets, .def = "image",
+      .help = "what is rounded: image (a photo's pixels) or matmul (a matrix product)" },
+    { .name = "image", .type = DEMO_PARAM_PATH, .exts = image_exts, .def = "data/images/boats.pgm",
+      .help = "the photo for target = image (PGM or PNG under the lorascope folder)" },
+    INT_P("exponent", 2, 8, "5", "starting exponent bits E of the format eXmY"),
+    INT_P("mantissa", 0, 23, "10", "starting mantissa bits M (e5m10 is fp16, e8m7 is bf16)"),
+    INT_P("size", 2, 64, "32", "target = matmul: the matrices are size x size"),
+    INT_P("seed", 0, 2147483647, "1", "target = matmul: seed of the random matrices"),
+};
+
+/* Lesson 4: quantization. */
+static const char *const quant_sources[] = {"model", "gaussian", NULL};
+static const char *const quant_matrices[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc",
+                                             "mlp.c_proj", "wte", NULL};
+static const char *const quant_schemes[] = {"int", "q8_0", "q4_0", "nf4", "nf4-dq", NULL};
+static const char *const quant_granularities[] = {"tensor", "row", "block", NULL};
+static const char *const text_exts[] = {".txt", NULL};
+
+#define QUANT_SCHEME_PARAMS(bits_def)                                                  \
+    { .name = "scheme", .type = DEMO_PARAM_ENUM, .choices = quant_schemes, .def = "int", \
+      .help = "int (b-bit integers), q8_0, q4_0 (ggml), nf4, nf4-dq (QLoRA)" },        \
+    INT_P("bits", 2, 8, bits_def, "int: bits per code"),                                \
+    { .name = "granularity", .type = DEMO_PARAM_ENUM, .choices = quant_granularities,   \
+      .def = "tensor",                                                                 \
+      .help = "int: one scale per tensor, per row (output channel) or per block" },    \
+    INT_P("block", 1, 4096, "64", "int, granularity block: weights per block"),          \
+    BOOL_P("asymmetric", "no", "int: min/max with a zero point instead of +-absmax")
+
+static const DemoParamSpec quant_params[] = {
+    { .name = "source", .type = DEMO_PARAM_ENUM, .choices = quant_sources, .def = "model",
+      .help = "model: a weight matrix of data/models/base (Gaussian weights until the model "
+              "is there; the screen says which); gaussian: generated weights" },
+    INT_P("layer", 0, 63, "0", "source = model: the transformer block"),
+    { .name = "matrix", .type = DEMO_PARAM_ENUM, .choices = quant_matrices, .def = "mlp.c_fc",
+      .help = "source = model: which weight matrix of the block (or the embedding wte)" },
+    QUANT_SCHEME_PARAMS("8"),
+    INT_P("outliers", 0, 64, "0", "Gaussian weights: how many become +-(10..20) standard deviations"),
+    INT_P("weights", 256, 1048576, "65536", "Gaussian weights: how many"),
+    INT_P("seed", 0, 2147483647, "1", "Gaussian weights: seed (same seed, same weights)"),
+};
+
+static const DemoParamSpec quant_memory_params[] = {
+    REAL_P("params", 1e6, 1e13, "1e9", "weights of the model in the last column (a slider)"),
+    REAL_P("budget", 1, 10000, "24", "memory to fit in, in GB (a slider); cells that fit are marked"),
+};
+
+static const DemoParamSpec quant_loss_params[] = {
+    { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
+      .def = "data/text/sotu-valid.txt",
+      .help = "the text the model is evaluated on" },
+    INT_P("windows", 1, 1024, "32",
+          "evaluation windows (of n_positions + 1 bytes, evenly spaced through the text)"),
+    QUANT_SCHEME_PARAMS("4"),
+};
+
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
 static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
 
@@ -128,6 +215,30 @@ static const DemoKind kinds[] = {
     { .name = "lora-cost",
       .summary = "numbers stored by a rank-r update, r(d + k), against d·k",
       PARAMS(lora_cost_params), RULES(lora_cost_rules) },
+    { .name = "bits",
+      .summary = "a number's bits in every format; flip any bit and see the value change",
+      PARAMS(bits_params) },
+    { .name = "number-line",
+      .summary = "the representable values around a point, with the spacing (ulp) and a zoom",
+      PARAMS(number_line_params) },
+    { .name = "arith",
+      .summary = "a + b, a − b, a × b or a ÷ b rounded in fp64, fp32, fp16, bf16 and fp8",
+      PARAMS(arith_params) },
+    { .name = "sum",
+      .summary = "adding one small number many times in fp32, fp16 and bf16, naive and Kahan",
+      PARAMS(sum_params) },
+    { .name = "precision",
+      .summary = "exponent and mantissa sliders: a custom format on a photo or a matrix product",
+      PARAMS(precision_params) },
+    { .name = "quant",
+      .summary = "a weight matrix's histogram with the quantization levels, error and storage",
+      PARAMS(quant_params) },
+    { .name = "quant-memory",
+      .summary = "bytes per weight of each format, and what 7B and 70B models need",
+      PARAMS(quant_memory_params) },
+    { .name = "quant-loss",
+      .summary = "the tiny GPT with quantized weights: its loss for each format and bit width",
+      PARAMS(quant_loss_params) },
 };
 /* clang-format on */
 

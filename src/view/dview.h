@@ -49,6 +49,14 @@ extern const DemoViewOps dview_matrix;
 extern const DemoViewOps dview_rowreduce;
 extern const DemoViewOps dview_rank_noise;
 extern const DemoViewOps dview_lora_cost;
+extern const DemoViewOps dview_bits;
+extern const DemoViewOps dview_number_line;
+extern const DemoViewOps dview_arith;
+extern const DemoViewOps dview_sum;
+extern const DemoViewOps dview_precision;
+extern const DemoViewOps dview_quant;
+extern const DemoViewOps dview_quant_memory;
+extern const DemoViewOps dview_quant_loss;
 
 /* ---- helpers shared by the views ---- */
 

@@ -226,7 +226,8 @@ void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const 
     /* Title and legend on the first row. */
     int used = o->title ? grid_put(g, r.y, r.x, o->title, ROLE_LABEL, r.w) : 0;
     int lw = 0;
-    for (int s = 0; s < n_series; s++) lw += 4 + grid_text_width(g, series[s].name ? series[s].name : "");
+    /* Each entry is "■ name" and three blanks before the next. */
+    for (int s = 0; s < n_series; s++) lw += (s ? 3 : 0) + 2 + grid_text_width(g, series[s].name ? series[s].name : "");
     int lx = r.x + r.w - lw;
     if (lx < r.x + used + 2) lx = r.x + used + 2;
     for (int s = 0; s < n_series; s++) {
@@ -485,4 +486,132 @@ int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int row
     }
     free(cwid);
     return row_y - y;
+}
+
+/* ---------------------------------------------------------------------------
+ * Choice */
+
+void widget_choice(Grid *g, int y, int x, int w, int label_w, const char *label,
+                   const char *const *options, int n, int sel, bool focused, bool disabled,
+                   const ViewEnv *env, ChoiceHit *hit)
+{
+    if (n > CHOICE_MAX) n = CHOICE_MAX;
+    if (label_w <= 0) label_w = grid_text_width(g, label) + 1;
+    grid_put(g, y, x, focused ? (env->ascii ? "> " : "▶ ") : "  ", ROLE_FOCUS, 2);
+    grid_put(g, y, x + 2, label, focused ? ROLE_FOCUS : ROLE_LABEL, label_w - 1);
+    int cx = x + 2 + label_w, end = x + w;
+    if (hit) {
+        hit->y = y;
+        hit->n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        int ow = grid_text_width(g, options[i]);
+        if (cx + ow + 2 > end) break;
+        bool on = i == sel;
+        Role r = disabled ? ROLE_DIM : on ? (focused ? ROLE_SELECTED : ROLE_VALUE) : ROLE_LABEL;
+        grid_put(g, y, cx, on ? "[" : " ", r, 1);
+        grid_put(g, y, cx + 1, options[i], r, ow);
+        grid_put(g, y, cx + 1 + ow, on ? "]" : " ", r, 1);
+        if (hit) {
+            hit->x[hit->n] = cx;
+            hit->w[hit->n] = ow + 2;
+            hit->n++;
+        }
+        cx += ow + 2;
+    }
+}
+
+int widget_choice_at(const ChoiceHit *hit, int y, int x)
+{
+    if (!hit || y != hit->y) return -1;
+    for (int i = 0; i < hit->n; i++)
+        if (x >= hit->x[i] && x < hit->x[i] + hit->w[i]) return i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Histogram */
+
+enum { HIST_YL_W = 8 };
+
+int widget_histogram_bins(int w)
+{
+    int b = w - HIST_YL_W - 1;
+    return b < 1 ? 1 : b;
+}
+
+void widget_histogram(Grid *g, Rect r, const size_t *counts, int bins, double lo, double hi,
+                      const HistOpts *o, const ViewEnv *env)
+{
+    static const char *const eighth[9] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    int bh = r.h - 4;
+    int cols = widget_histogram_bins(r.w);
+    if (bh < 2 || bins < 1 || !(hi > lo)) return;
+    if (bins > cols) bins = cols;
+    int left = r.x + HIST_YL_W, top = r.y + 1, axis = top + bh;
+    size_t max = 1;
+    for (int b = 0; b < bins; b++)
+        if (counts[b] > max) max = counts[b];
+    /* Which columns hold a mark, and whether they are sparse enough to draw
+     * as lines through the bars' empty space. */
+    unsigned char *marked = vmem_alloc((size_t)cols);
+    int in_view = 0, marked_cols = 0;
+    for (int i = 0; o->marks && i < o->n_marks; i++) {
+        double t = (o->marks[i] - lo) / (hi - lo);
+        if (!(t >= 0 && t <= 1)) continue;
+        int c = (int)fmin(bins - 1, floor(t * bins));
+        in_view++;
+        marked_cols += !marked[c];
+        marked[c] = 1;
+    }
+    bool lines = marked_cols > 0 && marked_cols <= bins / 3;
+    for (int b = 0; b < bins; b++) {
+        int e = (int)lround((double)counts[b] * bh * 8 / (double)max);
+        if (counts[b] > 0 && e == 0) e = 1; /* a lone weight still shows */
+        for (int k = 0; k < bh; k++) {
+            int y = axis - 1 - k, fill = e - 8 * k;
+            if (fill >= 8) grid_put(g, y, left + b, env->ascii ? "#" : "█", ROLE_SERIES1, 1);
+            else if (fill > 0) grid_put(g, y, left + b, env->ascii ? (fill >= 4 ? "#" : ".") : eighth[fill], ROLE_SERIES1, 1);
+            else if (lines && marked[b]) grid_put(g, y, left + b, env->ascii ? ":" : "┆", ROLE_CUTOFF, 1);
+        }
+    }
+    /* Axis, the marks under it, labels. */
+    grid_put(g, axis, left - 1, env->ascii ? "+" : "└", ROLE_AXIS, 1);
+    for (int c = 0; c < bins; c++) {
+        grid_put(g, axis, left + c, env->ascii ? "-" : "─", ROLE_AXIS, 1);
+        if (marked[c]) grid_put(g, axis + 1, left + c, env->ascii ? "^" : "▲", ROLE_CUTOFF, 1);
+    }
+    for (int k = 0; k < bh; k++) grid_put(g, top + k, left - 1, env->ascii ? "|" : "│", ROLE_AXIS, 1);
+    char buf[32];
+    fmt_count((long long)max, buf, (int)sizeof buf);
+    grid_put(g, top, left - 2 - grid_text_width(g, buf), buf, ROLE_AXIS, HIST_YL_W - 1);
+    grid_put(g, axis - 1, left - 3, "0", ROLE_AXIS, 1);
+    char l[32], m[32], h[32];
+    fmt_num(lo, 8, l, (int)sizeof l);
+    fmt_num((lo + hi) / 2, 8, m, (int)sizeof m);
+    fmt_num(hi, 8, h, (int)sizeof h);
+    int ly = axis + 2;
+    grid_put(g, ly, left, l, ROLE_AXIS, -1);
+    int mw = grid_text_width(g, m), hw = grid_text_width(g, h);
+    grid_put(g, ly, left + bins / 2 - mw / 2, m, ROLE_AXIS, -1);
+    grid_put(g, ly, left + bins - hw, h, ROLE_AXIS, -1);
+    /* Title and legend. */
+    int used = o->title ? grid_put(g, r.y, r.x, o->title, ROLE_LABEL, r.w) : 0;
+    int lx = r.x + used + 3;
+    if (o->bar_name) {
+        lx += grid_put(g, r.y, lx, env->ascii ? "#" : "█", ROLE_SERIES1, 1);
+        lx += grid_put(g, r.y, lx, " ", ROLE_TEXT, 1);
+        lx += grid_put(g, r.y, lx, o->bar_name, ROLE_LABEL, r.x + r.w - lx) + 3;
+    }
+    if (o->mark_name && in_view) {
+        lx += grid_put(g, r.y, lx, env->ascii ? "^" : "▲", ROLE_CUTOFF, 1);
+        lx += grid_put(g, r.y, lx, " ", ROLE_TEXT, 1);
+        lx += grid_put(g, r.y, lx, o->mark_name, ROLE_LABEL, r.x + r.w - lx);
+    }
+    /* The note right-aligned on the same row, when it fits. */
+    if (o->note) {
+        int nw = grid_text_width(g, o->note);
+        if (r.x + r.w - nw >= lx + 2) grid_put(g, r.y, r.x + r.w - nw, o->note, ROLE_WARN, nw);
+    }
+    free(marked);
 }

@@ -124,6 +124,47 @@ int widget_table(Grid *g, int y, int x, int w, const char *const *cells, int row
                  int highlight_row, const ViewEnv *env);
 
 /* ---------------------------------------------------------------------------
+ * Choice: one of a few words   ▶ scheme   int  q8_0 [q4_0] nf4  nf4-dq */
+
+enum { CHOICE_MAX = 16 };
+
+/* Where each option landed, for the mouse. */
+typedef struct ChoiceHit {
+    int y, n;
+    int x[CHOICE_MAX], w[CHOICE_MAX];
+} ChoiceHit;
+
+/* Draw options[0..n) in one row after a label column label_w wide (0 = fit
+ * the label); option `sel` is bracketed (so it shows without colour; -1 =
+ * none), dimmed when disabled. hit may be NULL. */
+void widget_choice(Grid *g, int y, int x, int w, int label_w, const char *label,
+                   const char *const *options, int n, int sel, bool focused, bool disabled,
+                   const ViewEnv *env, ChoiceHit *hit);
+/* The option at (y, x) of a choice drawn with hit, or -1. */
+int widget_choice_at(const ChoiceHit *hit, int y, int x);
+
+/* ---------------------------------------------------------------------------
+ * Histogram: counts as vertical bars over [lo, hi], one column per bin, with
+ * marks (quantization levels, say) drawn over it */
+
+typedef struct HistOpts {
+    const char *title;      /* first row, left */
+    const char *bar_name;   /* legend for the bars (may be NULL) */
+    const char *mark_name;  /* legend for the marks (may be NULL) */
+    const float *marks;     /* (n_marks) x values to mark */
+    int n_marks;
+    const char *note;       /* right end of the first row, e.g. "4 beyond" (may be NULL) */
+} HistOpts;
+
+/* The number of bins a histogram drawn in a rectangle w wide shows (one per
+ * column): ask the demo for this many counts. */
+int widget_histogram_bins(int w);
+/* Rows: title, bars (r.h − 4), axis, marks, x labels. counts has
+ * widget_histogram_bins(r.w) entries (fewer are drawn left-aligned). */
+void widget_histogram(Grid *g, Rect r, const size_t *counts, int bins, double lo, double hi,
+                      const HistOpts *o, const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
  * Number formatting shared by the views */
 
 /* 16777216 -> "16,777,216". */
