@@ -93,11 +93,28 @@ int term_open(Term *t, bool utf8, bool no_color, bool mouse, char *err, int err_
     const char *direct = no_color ? NULL : direct_variant(name, sizeof name);
     SCREEN *s = direct ? newterm(direct, stdout, stdin) : NULL;
     if (!s) s = newterm(NULL, stdout, stdin);
+    const char *term = getenv("TERM") ? getenv("TERM") : "";
     if (!s) {
-        snprintf(err, (size_t)err_size, "cannot start the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
+        snprintf(err, (size_t)err_size,
+                 "cannot start the terminal: TERM='%s' has no terminfo entry here; "
+                 "try TERM=xterm-256color (the headless commands work anywhere: lorascope --help)",
+                 term);
         return -1;
     }
     set_term(s);
+    /* A terminal that cannot place the cursor (TERM=dumb, a printer) cannot
+     * show a full-screen page: say so instead of drawing garbage. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (const char *)-1) {
+        endwin();
+        delscreen(s);
+        snprintf(err, (size_t)err_size,
+                 "TERM='%s' cannot move the cursor, and the lessons need a full-screen "
+                 "terminal; try TERM=xterm-256color (the headless commands work anywhere: "
+                 "lorascope --help)",
+                 term);
+        return -1;
+    }
     t->screen = s;
     t->active = true;
     setup_screen(t, no_color, mouse);
