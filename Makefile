@@ -42,7 +42,7 @@ LDFLAGS  += $(if $(SANITIZE)$(FUZZ),-fsanitize=address$(comma)undefined)
 LDLIBS   += -lm
 
 # Every layer but src/ui and src/app builds into a curses-free library.
-LIB_DIRS := src/base src/core src/nn src/lesson src/demo src/view
+LIB_DIRS := src/base src/core src/nn src/lesson src/demo src/view src/tune
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 APP_SRC  := $(wildcard src/app/*.c src/ui/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -78,6 +78,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PC_CFLAGS) -c -o $@ $<
+
+# This test makes allocations inside the library fail on purpose.
+$(BUILD)/tests/test_alloc_fail: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
