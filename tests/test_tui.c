@@ -232,8 +232,13 @@ static void test_ctrl_c(void **state)
     s = wait_for(&t, "page 1/", 3000);
     assert_non_null(s);
     free(s);
+    keys(&t, "n");
+    s = wait_for(&t, "page 2/", 3000);
+    assert_non_null(s);
+    free(s);
     keys(&t, "C-c");
     check_exit(&t, "130");
+    check_progress_intact(&t, "01-rank", 1);
     stop(&t);
 }
 
@@ -246,10 +251,20 @@ static void test_sigterm(void **state)
     char *s = wait_for(&t, "Lessons", 5000);
     assert_non_null(s);
     free(s);
+    /* In the middle of a lesson, on its second page. */
+    keys(&t, "Enter");
+    s = wait_for(&t, "page 1/", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "n");
+    s = wait_for(&t, "page 2/", 3000);
+    assert_non_null(s);
+    free(s);
     int pid = pid_of(&t);
     assert_true(pid > 0);
     sh("kill -TERM %d", pid);
     check_exit(&t, "143");
+    check_progress_intact(&t, "01-rank", 1);
     stop(&t);
 }
 
@@ -262,10 +277,20 @@ static void test_sighup(void **state)
     char *s = wait_for(&t, "Lessons", 5000);
     assert_non_null(s);
     free(s);
+    /* In the middle of a lesson, on its second page. */
+    keys(&t, "Enter");
+    s = wait_for(&t, "page 1/", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "n");
+    s = wait_for(&t, "page 2/", 3000);
+    assert_non_null(s);
+    free(s);
     int pid = pid_of(&t);
     assert_true(pid > 0);
     sh("kill -HUP %d", pid);
     check_exit(&t, "129");
+    check_progress_intact(&t, "01-rank", 1);
     stop(&t);
 }
 

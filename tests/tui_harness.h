@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 typedef struct Tui {
     char sock[64];
@@ -178,6 +179,33 @@ static inline void check_exit(const Tui *t, const char *status)
     assert_null(strstr(s, " -echo "));
     assert_non_null(strstr(s, "icanon"));
     free(s);
+    /* The cursor was made visible again (tmux's cursor_flag for the pane). */
+    char *flag = sh_out("tmux -L %s display-message -p -t t '#{cursor_flag}' 2>/dev/null", t->sock);
+    if (strncmp(flag, "1", 1) != 0) print_message("cursor_flag after exit: '%s'\n", flag);
+    assert_int_equal(strncmp(flag, "1", 1), 0);
+    free(flag);
+}
+
+/* The saved progress file is whole, valid JSON and remembers `lesson` on
+ * page index `page` (as progress.c writes it). */
+static inline void check_progress_intact(const Tui *t, const char *lesson, int page)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/lorascope/progress.json", t->state);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("no progress file at %s", path);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *root = cJSON_Parse(buf);
+    if (!root) fail_msg("progress file is not valid JSON:\n%s", buf);
+    cJSON *lessons = cJSON_GetObjectItemCaseSensitive(root, "lessons");
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(lessons, lesson);
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(entry, "page");
+    if (!cJSON_IsNumber(p) || p->valueint != page)
+        fail_msg("progress file does not have %s on page %d:\n%s", lesson, page, buf);
+    cJSON_Delete(root);
 }
 
 static inline int pid_of(const Tui *t)
