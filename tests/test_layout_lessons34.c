@@ -119,11 +119,21 @@ static void test_number_line_view(void **state)
     check_demo("# T\n\n## P\n\n```demo number-line\nx = 1\nzoom = 16\n```\n", want, 4, 3);
 }
 
+/* The exact results are long double; valgrind computes those at double
+ * precision, and then the nearest fp64 value to 0.3 cannot be told apart. */
+static bool long_double_is_wide(void)
+{
+    volatile long double x = 1.0L;
+    x += 0x1p-60L;
+    return x != 1.0L;
+}
+
 static void test_arith_view(void **state)
 {
     (void)state;
-    const char *want[] = {"0.30000000000000004", "0.29999999999999999", "exactly: 0.1 + 0.2 = 0.3"};
-    check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nb = 0.2\n```\n", want, 3, 3);
+    const char *want[] = {"0.30000000000000004", "exactly: 0.1 + 0.2 = 0.3", "0.29999999999999999"};
+    check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nb = 0.2\n```\n", want,
+               long_double_is_wide() ? 3 : 1, 3);
     const char *over[] = {"overflow: inf", "input overflow"};
     check_demo("# T\n\n## P\n\n```demo arith\na = 65504\nb = 16\n```\n", over, 2, 3);
 }
@@ -247,7 +257,16 @@ static void walk_lesson(const char *id, int w, int h, bool present)
     Grid g;
     grid_init(&g, 1, 1, false);
     int demos = 0;
+    /* Under valgrind, evaluating the real model on every open would take
+     * minutes; test_demo_quant covers that view with a small model. */
+    bool slow = getenv("LORASCOPE_UNDER_VALGRIND") != NULL;
     for (int p = 0; p < list.lessons[idx].n_pages; p++) {
+        const Page *pg = &list.lessons[idx].pages[p];
+        bool evaluates = false;
+        for (int b = 0; b < pg->n_blocks; b++)
+            evaluates |= pg->blocks[b].kind == BLOCK_DEMO && pg->blocks[b].info &&
+                         strcmp(pg->blocks[b].info, "quant-loss") == 0;
+        if (slow && evaluates) continue;
         if (p > 0) {
             app_open_lesson(&a, idx, p);
             if (present) {

@@ -6,7 +6,10 @@
 
 #include "../base/paths.h"
 #include "../core/io.h"
+#include "demo_lab.h"
+#include "demo_lora.h"
 #include "demo_lora_cost.h"
+#include "demo_prefix.h"
 #include "demo_precision.h"
 #include "demo_quant.h"
 #include "demo_rank.h"
@@ -225,6 +228,100 @@ static int quant_loss_init(void *state, const DemoArgs *a, Status *st)
 
 static void quant_loss_free_(void *state) { quant_loss_demo_free(state); }
 
+/* ---- lesson 5: lora-shapes, lora-merge, lora-delta ---- */
+
+/* The base model's folder, with the hint every model demo gives. */
+static int base_dir(char *dir, size_t size, Status *st)
+{
+    if (paths_resolve(dir, size, "data/models/base") != 0) return status_fail(st, LS_ERR_RANGE, "path too long");
+    return LS_OK;
+}
+
+static void no_model_hint(int rc, Status *st)
+{
+    if (rc == LS_ERR_IO)
+        status_prefix(st, "the base model is not in data/models/base (make it with "
+                          "`lorascope pretrain --out data/models/base`)");
+}
+
+static int lora_shapes_init_(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096];
+    const DemoValue *m = demo_args_get(a, "matrix");
+    int rc = base_dir(dir, sizeof dir, st);
+    if (!rc)
+        rc = lora_shapes_init(state, dir, (int)demo_args_int(a, "layer"), m && m->set ? (LoraMatrix)m->i : LM_Q,
+                              (int)demo_args_int(a, "rank"), st);
+    no_model_hint(rc, st);
+    return rc;
+}
+
+static void lora_shapes_free_(void *state) { lora_shapes_free(state); }
+
+static int lora_merge_init_(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096], text[4096];
+    const char *t = demo_args_text(a, "text");
+    int rc = base_dir(dir, sizeof dir, st);
+    if (!rc && (!t || paths_resolve(text, sizeof text, t) != 0)) rc = status_fail(st, LS_ERR_RANGE, "path too long");
+    if (!rc)
+        rc = lora_merge_demo_init(state, dir, text, (int)demo_args_int(a, "rank"), (int)demo_args_int(a, "layer"),
+                                  (int)demo_args_int(a, "steps"), st);
+    no_model_hint(rc, st);
+    return rc;
+}
+
+static void lora_merge_free_(void *state) { lora_merge_demo_free(state); }
+
+static int lora_delta_init_(void *state, const DemoArgs *a, Status *st)
+{
+    (void)st;
+    lora_delta_demo_init(state, (int)demo_args_int(a, "steps"), (int)demo_args_int(a, "batch"), NULL);
+    return LS_OK;
+}
+
+static void lora_delta_free_(void *state) { lora_delta_demo_free(state); }
+
+/* ---- lesson 6: prefix-attention, prefix-cost ---- */
+
+static int prefix_attention_init_(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096], text[4096];
+    const char *t = demo_args_text(a, "text");
+    int rc = base_dir(dir, sizeof dir, st);
+    if (!rc && (!t || paths_resolve(text, sizeof text, t) != 0)) rc = status_fail(st, LS_ERR_RANGE, "path too long");
+    if (!rc)
+        rc = prefix_attn_init(state, dir, text, (int)demo_args_int(a, "at"), (int)demo_args_int(a, "prefix"),
+                              (int)demo_args_int(a, "tokens"), (int)demo_args_int(a, "layer"),
+                              (int)demo_args_int(a, "head"), st);
+    no_model_hint(rc, st);
+    return rc;
+}
+
+static void prefix_attention_free_(void *state) { prefix_attn_free(state); }
+
+static int prefix_cost_init_(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096];
+    int rc = base_dir(dir, sizeof dir, st);
+    if (!rc) rc = prefix_cost_demo_init(state, dir, (int)demo_args_int(a, "prefix"), st);
+    no_model_hint(rc, st);
+    return rc;
+}
+
+/* ---- lesson 7: the lab ---- */
+
+static int lab_init_(void *state, const DemoArgs *a, Status *st)
+{
+    LabDemoSettings s;
+    int rc = lab_demo_settings_from_args(&s, a, st);
+    if (rc) return rc;
+    lab_demo_init(state, &s);
+    return LS_OK;
+}
+
+static void lab_free_(void *state) { lab_demo_free(state); }
+
 static const DemoImpl impl_svd = {"svd", sizeof(SvdDemo), svd_init, svd_free_};
 static const DemoImpl impl_spectrum = {"spectrum", sizeof(SpectrumDemo), spectrum_init,
                                        spectrum_free_};
@@ -249,11 +346,22 @@ static const DemoImpl impl_quant_memory = {"quant-memory", sizeof(QuantMemory), 
 static const DemoImpl impl_quant_loss = {"quant-loss", sizeof(QuantLossDemo), quant_loss_init,
                                          quant_loss_free_};
 
+static const DemoImpl impl_lora_shapes = {"lora-shapes", sizeof(LoraShapesDemo), lora_shapes_init_,
+                                          lora_shapes_free_};
+static const DemoImpl impl_lora_merge = {"lora-merge", sizeof(LoraMergeDemo), lora_merge_init_, lora_merge_free_};
+static const DemoImpl impl_lora_delta = {"lora-delta", sizeof(LoraDeltaDemo), lora_delta_init_, lora_delta_free_};
+static const DemoImpl impl_prefix_attention = {"prefix-attention", sizeof(PrefixAttnDemo), prefix_attention_init_,
+                                               prefix_attention_free_};
+static const DemoImpl impl_prefix_cost = {"prefix-cost", sizeof(PrefixCostDemo), prefix_cost_init_, nothing};
+static const DemoImpl impl_lab = {"lab", sizeof(LabDemo), lab_init_, lab_free_};
+
 const DemoImpl *const demo_impls[] = {
     &impl_matrix, &impl_rowreduce, &impl_rank_noise, &impl_svd,
     &impl_spectrum, &impl_lora_cost,
     &impl_bits, &impl_number_line, &impl_arith, &impl_sum, &impl_precision,
-    &impl_quant, &impl_quant_memory, &impl_quant_loss, NULL,
+    &impl_quant, &impl_quant_memory, &impl_quant_loss,
+    &impl_lora_shapes, &impl_lora_merge, &impl_lora_delta,
+    &impl_prefix_attention, &impl_prefix_cost, &impl_lab, NULL,
 };
 
 const DemoImpl *demo_impl_find(const char *name)

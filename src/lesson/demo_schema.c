@@ -189,6 +189,69 @@ static const DemoParamSpec quant_loss_params[] = {
     QUANT_SCHEME_PARAMS("4"),
 };
 
+/* Lesson 5: LoRA on the base model. */
+static const char *const lora_matrix_choices[] = {"q", "k", "v", "attn.c_proj", "mlp.c_fc",
+                                                  "mlp.c_proj", NULL};
+
+static const DemoParamSpec lora_shapes_params[] = {
+    INT_P("layer", 0, 63, "0", "the transformer block of data/models/base (clamped to its layers)"),
+    { .name = "matrix", .type = DEMO_PARAM_ENUM, .choices = lora_matrix_choices, .def = "q",
+      .help = "which weight matrix: q, k, v (thirds of attn.c_attn), attn.c_proj, mlp.c_fc, "
+              "mlp.c_proj" },
+    INT_P("rank", 1, 128, "8", "starting rank r (clamped to the matrix)"),
+};
+
+static const DemoParamSpec lora_merge_params[] = {
+    INT_P("rank", 1, 64, "8", "rank r of the adapter on q and v of every layer"),
+    INT_P("layer", 0, 63, "0", "the layer whose attn.c_attn outputs are compared"),
+    INT_P("steps", 1, 2000, "40", "training steps when the student trains A and B"),
+    { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
+      .def = "data/text/moby-valid.txt",
+      .help = "the real text read by both models (4 windows of 64 bytes)" },
+};
+
+static const DemoParamSpec lora_delta_params[] = {
+    INT_P("steps", 1, 2000, "120", "steps of the full fine-tuning run (the default lab's)"),
+    INT_P("batch", 1, 64, "16", "sequences of 64 bytes per step"),
+};
+
+/* Lesson 6: prefix tuning. */
+static const DemoParamSpec prefix_attention_params[] = {
+    { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
+      .def = "data/text/moby-train.txt", .help = "the text the model reads" },
+    INT_P("at", 32, 100000000, "38",
+          "byte offset of the first real token; the prefix is made from the bytes before it"),
+    INT_P("prefix", 0, 32, "8", "prefix length P at the start"),
+    INT_P("tokens", 1, 32, "16", "real tokens T (queries)"),
+    INT_P("layer", 0, 63, "0", "the layer shown"),
+    INT_P("head", 0, 64, "0", "the head shown (a number past the last head: the mean over heads)"),
+};
+
+static const DemoParamSpec prefix_cost_params[] = {
+    INT_P("prefix", 1, 4096, "16", "prefix length P at the start"),
+};
+
+/* Lesson 7: the fine-tune lab. */
+static const char *const lab_tasks[] = {"domain", "addition", NULL};
+
+static const DemoParamSpec lab_params[] = {
+    { .name = "task", .type = DEMO_PARAM_ENUM, .choices = lab_tasks, .def = "domain",
+      .help = "domain (State of the Union to Moby-Dick, bits per byte) or addition "
+              "(sums like 47+38=85, exact-match accuracy)" },
+    INT_P("digits", 1, 6, "2", "task = addition: digits of each operand"),
+    BOOL_P("full", "yes", "full fine-tuning is on at the start"),
+    { .name = "lora", .type = DEMO_PARAM_ROWS, .def = "1 2 4 8 16",
+      .help = "LoRA ranks on at the start, 1 to 64 (0: none); 1, 2, 4 ... 64 are always "
+              "offered as toggles" },
+    INT_P("prefix", 0, 64, "16", "prefix tuning with P virtual tokens at the start (0: off)"),
+    INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
+    INT_P("steps", 1, 2000, "120", "training steps per method"),
+    REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
+    INT_P("batch", 1, 64, "16", "sequences of 64 bytes per step"),
+    INT_P("windows", 1, 1024, "128", "windows of the final held-out and forgetting evaluations"),
+    INT_P("seed", 0, 2147483647, "1", "seed of the batches and of the methods' random starts"),
+};
+
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
 static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
 
@@ -239,6 +302,25 @@ static const DemoKind kinds[] = {
     { .name = "quant-loss",
       .summary = "the tiny GPT with quantized weights: its loss for each format and bit width",
       PARAMS(quant_loss_params) },
+    { .name = "lora-shapes",
+      .summary = "W + (α/r)·B·A drawn with the real shapes of a matrix of the base model",
+      PARAMS(lora_shapes_params) },
+    { .name = "lora-merge",
+      .summary = "an adapter merged into W and taken out again: how much the outputs differ",
+      PARAMS(lora_merge_params) },
+    { .name = "lora-delta",
+      .summary = "the singular values of a real ΔW from full fine-tuning, and their energy",
+      PARAMS(lora_delta_params) },
+    { .name = "prefix-attention",
+      .summary = "attention of the base model with P prefix columns, from a real forward pass",
+      PARAMS(prefix_attention_params) },
+    { .name = "prefix-cost",
+      .summary = "what prefix tuning trains, L·2·P·d, against LoRA at several ranks",
+      PARAMS(prefix_cost_params) },
+    { .name = "lab",
+      .summary = "the tiny GPT fine-tuned by several methods side by side: live curves, "
+                 "costs and results",
+      PARAMS(lab_params) },
 };
 /* clang-format on */
 

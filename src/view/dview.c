@@ -7,7 +7,9 @@ const DemoViewOps *const dview_table[] = {
     &dview_matrix, &dview_rowreduce, &dview_rank_noise, &dview_svd,
     &dview_spectrum, &dview_lora_cost,
     &dview_bits, &dview_number_line, &dview_arith, &dview_sum, &dview_precision,
-    &dview_quant, &dview_quant_memory, &dview_quant_loss, NULL,
+    &dview_quant, &dview_quant_memory, &dview_quant_loss,
+    &dview_lora_shapes, &dview_lora_merge, &dview_lora_delta,
+    &dview_prefix_attention, &dview_prefix_cost, &dview_lab, NULL,
 };
 
 const DemoViewOps *dview_find(const char *name)

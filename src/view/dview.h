@@ -36,6 +36,12 @@ typedef struct DemoViewOps {
     const char *(*hint)(void *self, int control);
     /* Canvas rows of control `control`'s last drawing, for scrolling to it. */
     int (*control_row)(void *self, int control);
+    /* Optional, for demos with work running (training): true while the view
+     * wants tick calls; the loop then polls input without waiting. */
+    bool (*busy)(void *self);
+    /* Optional: do about budget_ms of that work (between input polls);
+     * returns EV_* flags (EV_REDRAW when something to show changed). */
+    int (*tick)(void *self, double budget_ms);
 } DemoViewOps;
 
 /* NULL-terminated table. */
@@ -57,6 +63,12 @@ extern const DemoViewOps dview_precision;
 extern const DemoViewOps dview_quant;
 extern const DemoViewOps dview_quant_memory;
 extern const DemoViewOps dview_quant_loss;
+extern const DemoViewOps dview_lora_shapes;
+extern const DemoViewOps dview_lora_merge;
+extern const DemoViewOps dview_lora_delta;
+extern const DemoViewOps dview_prefix_attention;
+extern const DemoViewOps dview_prefix_cost;
+extern const DemoViewOps dview_lab;
 
 /* ---- helpers shared by the views ---- */
 
