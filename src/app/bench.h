@@ -29,6 +29,7 @@ double bench_now(void);
 /* The benches (one per bench_*.c). */
 extern const BenchEntry bench_svd;
 /* --- more benches are declared below as they land --- */
+extern const BenchEntry bench_lab;
 extern const BenchEntry bench_ui;
 extern const BenchEntry bench_train;
 extern const BenchEntry bench_quant;

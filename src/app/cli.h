@@ -44,6 +44,7 @@ extern const Command cmd_svd;
 extern const Command cmd_help;
 extern const Command cmd_bench;
 /* --- more subcommands are declared below as they land --- */
+extern const Command cmd_finetune;
 extern const Command cmd_float; extern const Command cmd_quant;
 extern const Command cmd_pretrain;
 extern const Command cmd_eval;

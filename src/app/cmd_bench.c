@@ -15,6 +15,7 @@ static const BenchEntry *const benches[] = {
     &bench_quant,
     &bench_train,
     &bench_ui,
+    &bench_lab,
     /* --- more benches listed here --- */
     NULL,
 };

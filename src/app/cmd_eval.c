@@ -3,16 +3,18 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../base/json_out.h"
 #include "../base/paths.h"
 #include "../core/linalg.h"
 #include "../nn/checkpoint.h"
 #include "../nn/dataset.h"
+#include "../tune/peft.h"
 #include "cli.h"
 
 static const char HELP[] =
-    "Usage: lorascope eval [--model DIR] --text FILE [--json] [--threads N]\n"
+    "Usage: lorascope eval [--model DIR] [--adapter DIR] --text FILE [--json] [--threads N]\n"
     "\n"
     "Mean cross-entropy of a model on the bytes of FILE. With T = n_positions,\n"
     "window w covers bytes [wT, wT+T]; the model predicts bytes wT+1 .. wT+T from\n"
@@ -22,6 +24,9 @@ static const char HELP[] =
     "predicted bytes, the best any model that ignores context can do.\n"
     "\n"
     "  --model DIR   model folder (default data/models/base)\n"
+    "  --adapter DIR a PEFT adapter for that model (as `lorascope finetune --save`\n"
+    "                writes): LoRA is merged into the weights (W += alpha/r B A);\n"
+    "                a prefix (PREFIX_TUNING) is prepended in every attention\n"
     "  --text FILE   text to evaluate\n"
     "  --json        JSON: nats, bits_per_byte, windows, tokens, unigram_bits_per_byte\n"
     "  --threads N   OpenBLAS threads (default 1)\n";
@@ -30,12 +35,13 @@ static int run_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
+        {"adapter", required_argument, NULL, 'a'},
         {"text", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
         {"threads", required_argument, NULL, 'n'},
         {0, 0, 0, 0},
     };
-    const char *model_arg = NULL, *text_arg = NULL;
+    const char *model_arg = NULL, *text_arg = NULL, *adapter_arg = NULL;
     bool json = false;
     long threads = 1;
     int c;
@@ -44,6 +50,7 @@ static int run_eval(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
+        case 'a': adapter_arg = optarg; break;
         case 't': text_arg = optarg; break;
         case 'j': json = true; break;
         case 'n':
@@ -66,9 +73,32 @@ static int run_eval(int argc, char **argv)
     status_clear(&st);
     Gpt m;
     if (gpt_load(&m, model_dir, &st)) return cli_status(&st);
+    /* The adapter, if any: LoRA merged into the weights, or a prefix. */
+    Prefix prefix = {0};
+    if (adapter_arg) {
+        char type[32];
+        int arc = peft_adapter_type(adapter_arg, type, sizeof type, &st);
+        if (!arc && strcmp(type, "LORA") == 0) {
+            PeftLora pl;
+            arc = peft_load_lora(&pl, &m.cfg, adapter_arg, &st);
+            if (!arc) lora_add_to(&pl.lora, &m, 1.0f);
+            peft_lora_free(&pl);
+        } else if (!arc && strcmp(type, "PREFIX_TUNING") == 0) {
+            arc = peft_load_prefix(&prefix, &m.cfg, adapter_arg, &st);
+            if (!arc) prefix_attach(&prefix, &m);
+        } else if (!arc) {
+            arc = status_fail(&st, LS_ERR_PARSE, "%s: peft_type \"%s\" is not supported (LORA, PREFIX_TUNING)",
+                              adapter_arg, type);
+        }
+        if (arc) {
+            gpt_free(&m);
+            return cli_status(&st);
+        }
+    }
     TextData text;
     if (text_load(&text, text_arg, &st)) {
         gpt_free(&m);
+        prefix_free(&prefix);
         return cli_status(&st);
     }
     EvalResult er;
@@ -86,10 +116,12 @@ static int run_eval(int argc, char **argv)
             cJSON_AddNumberToObject(o, "tokens", (double)er.tokens);
             json_add_double(o, "unigram_bits_per_byte", unigram);
             cJSON_AddNumberToObject(o, "n_positions", m.cfg.n_positions);
+            if (adapter_arg) cJSON_AddStringToObject(o, "adapter", adapter_arg);
             rc = cli_print_json(o);
         } else {
             printf("model    %s (%zu parameters, n_positions %d)\n", model_dir, m.num_params,
                    m.cfg.n_positions);
+            if (adapter_arg) printf("adapter  %s\n", adapter_arg);
             printf("text     %s (%zu bytes, %zu windows of %d+1 bytes)\n", text_arg, text.n, er.windows,
                    m.cfg.n_positions);
             printf("loss     %.4f nats/token  %.4f bits/byte\n", er.nats, er.bits_per_byte);
@@ -98,6 +130,7 @@ static int run_eval(int argc, char **argv)
     }
     text_free(&text);
     gpt_free(&m);
+    prefix_free(&prefix);
     return rc;
 }
 

@@ -14,6 +14,7 @@ const Command *const cli_commands[] = {
     &cmd_eval,
     &cmd_sample,
     &cmd_float, &cmd_quant,
+    &cmd_finetune,
     /* --- more subcommands are listed here as they land --- */
     &cmd_help,
     NULL,

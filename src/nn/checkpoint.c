@@ -270,7 +270,12 @@ int gpt_serialize(const Gpt *m, unsigned char **out, size_t *size, Status *st)
 {
     const GptConfig *c = &m->cfg;
     int n = 0;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++) n += gpt_tensor_info(c, (GptTensorId)id).layers;
+    for (int id = 0; id < GPT_NUM_TENSORS; id++) {
+        if (!m->params.t[id])
+            return status_fail(st, LS_ERR_ARG, "%s is not held in fp32 (released); dequantise before saving",
+                               gpt_tensor_info(c, (GptTensorId)id).name);
+        n += gpt_tensor_info(c, (GptTensorId)id).layers;
+    }
     StWriteTensor *ts = calloc((size_t)n, sizeof *ts);
     char (*names)[160] = calloc((size_t)n, sizeof *names);
     if (!ts || !names) {

@@ -106,6 +106,7 @@ int gpt_init(Gpt *m, const GptConfig *cfg, Status *st)
     if (gpt_config_check(cfg, st)) return st ? st->code : LS_ERR_RANGE;
     m->cfg = *cfg;
     m->num_params = gpt_num_params(cfg);
+    m->num_stored = m->num_params;
     m->param_block = calloc(m->num_params, sizeof(float));
     if (!m->param_block)
         return status_fail(st, LS_ERR_NOMEM, "out of memory for %zu parameters", m->num_params);
@@ -145,6 +146,40 @@ void gpt_init_weights(Gpt *m, unsigned long long seed)
             for (size_t j = 0; j < n; j++) t[j] = v;
         }
     }
+}
+
+int gpt_release_params(Gpt *m, const GptTensorId *ids, int n, Status *st)
+{
+    bool drop[GPT_NUM_TENSORS] = {false};
+    for (int i = 0; i < n; i++) {
+        GptTensorId id = ids[i];
+        if (id != GPT_QKVW && id != GPT_ATTPROJW && id != GPT_FCW && id != GPT_FCPROJW)
+            return status_fail(st, LS_ERR_ARG, "only the linear weights of the blocks can be released");
+        if (m->grads.t[id])
+            return status_fail(st, LS_ERR_ARG, "cannot release a family that has gradients");
+        drop[id] = true;
+    }
+    size_t keep = 0;
+    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+        if (!drop[i] && m->params.t[i]) keep += gpt_tensor_numel(&m->cfg, (GptTensorId)i);
+    float *block = malloc((keep ? keep : 1) * sizeof(float));
+    if (!block) return status_fail(st, LS_ERR_NOMEM, "out of memory for %zu parameters", keep);
+    float *p = block;
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        if (drop[i] || !m->params.t[i]) {
+            if (drop[i]) m->trainable[i] = false;
+            m->params.t[i] = NULL;
+            continue;
+        }
+        size_t k = gpt_tensor_numel(&m->cfg, (GptTensorId)i);
+        memcpy(p, m->params.t[i], k * sizeof(float));
+        m->params.t[i] = p;
+        p += k;
+    }
+    free(m->param_block);
+    m->param_block = block;
+    m->num_stored = keep;
+    return LS_OK;
 }
 
 void gpt_set_trainable(Gpt *m, GptTensorId id, bool trainable)
@@ -224,6 +259,7 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     free(m->acts.tokens);
     memset(&m->acts, 0, sizeof m->acts);
     m->act_B = m->act_T = 0;
+    m->num_acts = 0;
     m->act_block = calloc(total, sizeof(float));
     m->acts.tokens = calloc(BT, sizeof(int));
     if (!m->act_block || !m->acts.tokens) {
@@ -242,6 +278,7 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     m->act_B = B;
     m->act_T = T;
     m->act_P = P;
+    m->num_acts = total;
     return LS_OK;
 }
 
@@ -253,20 +290,23 @@ GptBlockWeights gpt_block_weights(const Gpt *m, int l)
     const GptConfig *c = &m->cfg;
     const GptParams *p = &m->params;
     size_t C = (size_t)c->n_embd;
+    /* A released family (gpt_release_params) gives NULL. */
+#define AT(ptr, off) ((ptr) ? (ptr) + (off) : NULL)
     return (GptBlockWeights){
         .ln1w = p->ln1w + l * C,
         .ln1b = p->ln1b + l * C,
-        .qkvw = p->qkvw + l * C * 3 * C,
+        .qkvw = AT(p->qkvw, l * C * 3 * C),
         .qkvb = p->qkvb + l * 3 * C,
-        .attprojw = p->attprojw + l * C * C,
+        .attprojw = AT(p->attprojw, l * C * C),
         .attprojb = p->attprojb + l * C,
         .ln2w = p->ln2w + l * C,
         .ln2b = p->ln2b + l * C,
-        .fcw = p->fcw + l * C * 4 * C,
+        .fcw = AT(p->fcw, l * C * 4 * C),
         .fcb = p->fcb + l * 4 * C,
-        .fcprojw = p->fcprojw + l * 4 * C * C,
+        .fcprojw = AT(p->fcprojw, l * 4 * C * C),
         .fcprojb = p->fcprojb + l * C,
     };
+#undef AT
 }
 
 static GptBlockWeights block_weights(Gpt *m, int l)
@@ -274,6 +314,12 @@ static GptBlockWeights block_weights(Gpt *m, int l)
     GptBlockWeights w = gpt_block_weights(m, l);
     if (m->hooks.block_weights) m->hooks.block_weights(m->hooks.ctx, l, &w);
     return w;
+}
+
+/* Released weights must have been supplied by the block_weights hook. */
+static bool block_complete(const GptBlockWeights *w)
+{
+    return w->qkvw && w->attprojw && w->fcw && w->fcprojw;
 }
 
 static void hook_linear(Gpt *m, int l, GptLinearId id, float *out, const float *inp, int N,
@@ -319,6 +365,8 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
     const float *x = a->encoded; /* (B,T,C) residual stream */
     for (int l = 0; l < L; l++) {
         GptBlockWeights w = block_weights(m, l);
+        if (!block_complete(&w))
+            return status_fail(st, LS_ERR_ARG, "block %d has released weights and no hook supplies them", l);
         float *ln1 = a->ln1 + l * BT * C;            /* (B,T,C) */
         float *ln1_mean = a->ln1_mean + l * BT;      /* (B,T) */
         float *ln1_rstd = a->ln1_rstd + l * BT;      /* (B,T) */
@@ -407,6 +455,8 @@ int gpt_backward(Gpt *m, Status *st)
      * and accumulates each block's contribution in place. */
     for (int l = L - 1; l >= 0; l--) {
         GptBlockWeights w = block_weights(m, l);
+        if (!block_complete(&w))
+            return status_fail(st, LS_ERR_ARG, "block %d has released weights and no hook supplies them", l);
         const float *x = l == 0 ? a->encoded : a->res3 + (size_t)(l - 1) * BT * C;
         const float *ln1 = a->ln1 + l * BT * C;
         const float *ln1_mean = a->ln1_mean + l * BT;

@@ -203,6 +203,7 @@ typedef struct Gpt {
     GptConfig cfg;
     float *param_block;              /* owns all parameters */
     size_t num_params;
+    size_t num_stored;               /* floats in param_block (num_params unless released) */
     GptParams params;
     bool trainable[GPT_NUM_TENSORS]; /* default: all true */
     float *grad_block;               /* owns the trainable families' gradients */
@@ -210,6 +211,7 @@ typedef struct Gpt {
     GptParams grads;                 /* NULL for frozen families */
     GptHooks hooks;
     float *act_block;                /* owns the activations */
+    size_t num_acts;                 /* floats in act_block (0 before gpt_reserve) */
     GptActs acts;
     int act_B, act_T, act_P;         /* capacity of acts (P: the prefix length) */
     int last_B, last_T;              /* shape of the last forward */
@@ -224,6 +226,16 @@ void gpt_free(Gpt *m);
  * residual projections (attn.c_proj, mlp.c_proj) scaled by 1/sqrt(2L);
  * biases 0, LayerNorm weights 1. */
 void gpt_init_weights(Gpt *m, unsigned long long seed);
+
+/* Drop the fp32 storage of per-block linear weight families (GPT_QKVW,
+ * GPT_ATTPROJW, GPT_FCW, GPT_FCPROJW only) whose values are held elsewhere,
+ * e.g. quantised, and supplied per block by the block_weights hook (QLoRA).
+ * The kept families move to a smaller block; released ones become NULL in
+ * params (gpt_block_weights gives NULL for them) and frozen. num_params
+ * still counts the whole model; num_stored counts what param_block holds.
+ * Such a model cannot be saved, and forward fails unless the hook fills
+ * the weights. Call before gpt_alloc_grads. */
+int gpt_release_params(Gpt *m, const GptTensorId *ids, int n, Status *st);
 
 /* Choose which families get gradients; call before gpt_alloc_grads. */
 void gpt_set_trainable(Gpt *m, GptTensorId id, bool trainable);

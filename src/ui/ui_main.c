@@ -83,7 +83,11 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     return 0;
 }
 
-/* The loop: one input, its flags, at most one frame. */
+/* The loop: one input, its flags, at most one frame. While a demo has work
+ * running (app_busy), input is polled without waiting and the work gets a
+ * slice of about APP_TICK_MS after each poll that found nothing (a demo
+ * stops before a unit of work that would overrun it, so input waits at
+ * most that plus one unit: a training step is ~20-90 ms). */
 static int run_loop(Term *term, App *app)
 {
     Grid screen;
@@ -102,7 +106,8 @@ static int run_loop(Term *term, App *app)
         }
         int key = 0;
         MouseEvent ev;
-        int got = term_read(term, 200, &key, &ev);
+        bool busy = app_busy(app);
+        int got = term_read(term, busy ? 0 : 200, &key, &ev);
         int fl = 0;
         if (got == TERM_KEY && key == VK_RESIZE) {
             int w, h;
@@ -115,6 +120,7 @@ static int run_loop(Term *term, App *app)
             fl = app_mouse(app, &ev);
         }
         if (fl & EV_QUIT) break;
+        if (busy && got == TERM_NONE && !term_signalled()) fl |= app_tick(app, APP_TICK_MS);
         if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = true;
     }
     grid_free(&screen);

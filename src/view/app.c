@@ -585,6 +585,39 @@ int app_key(App *a, int key)
 }
 
 /* ---------------------------------------------------------------------------
+ * Work in the background */
+
+bool app_busy(const App *a)
+{
+    if (a->screen != SCREEN_PAGE || !a->page_open) return false;
+    for (int i = 0; i < a->page.n_blocks; i++) {
+        const PageBlock *pb = &a->page.blocks[i];
+        if (pb->view && pb->ops->busy && pb->ops->busy(pb->view)) return true;
+    }
+    return false;
+}
+
+int app_tick(App *a, double budget_ms)
+{
+    if (!app_busy(a)) return 0;
+    int n = 0, fl = 0;
+    for (int i = 0; i < a->page.n_blocks; i++) {
+        const PageBlock *pb = &a->page.blocks[i];
+        n += pb->view && pb->ops->busy && pb->ops->tick && pb->ops->busy(pb->view);
+    }
+    for (int i = 0; i < a->page.n_blocks && n > 0; i++) {
+        PageBlock *pb = &a->page.blocks[i];
+        if (pb->view && pb->ops->busy && pb->ops->tick && pb->ops->busy(pb->view))
+            fl |= pb->ops->tick(pb->view, budget_ms / n);
+    }
+    if (fl & (EV_REDRAW | EV_RELAYOUT)) {
+        render_page(a);
+        clamp_scroll(a);
+    }
+    return fl;
+}
+
+/* ---------------------------------------------------------------------------
  * Mouse */
 
 static bool open_lesson_link(App *a, const char *url)

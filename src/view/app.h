@@ -81,4 +81,14 @@ void app_open_lesson(App *a, int i, int p);
 /* Rows the page area has. */
 int app_view_rows(const App *a);
 
+/* Work in the background (a demo training a model): app_busy is true while
+ * a demo on the open page has work running; the loop then polls input
+ * without waiting and calls app_tick between polls, which gives each busy
+ * demo about budget_ms of work and returns EV_* flags (redraw when a demo
+ * has something new to show). */
+bool app_busy(const App *a);
+int app_tick(App *a, double budget_ms);
+/* The work budget the terminal loop gives app_tick between two polls. */
+enum { APP_TICK_MS = 40 };
+
 #endif

@@ -1,0 +1,862 @@
+/* cmd_finetune.c — `lorascope finetune`: the fine-tune lab headless.
+ *
+ * The same base model tuned side by side by several methods (full, LoRA at
+ * several ranks, prefix tuning, QLoRA) on one task, each step on the same
+ * batch, with a progress display on stderr and, at the end, a table of what
+ * each method cost and what it achieved, an analysis of the updates, and
+ * optionally JSON, CSV and the saved results.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM only sets a flag: training stops after the
+ * current unit of work, what ran is still evaluated and reported, and the
+ * command exits 130. A second signal ends it at once. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../base/json_out.h"
+#include "../core/linalg.h"
+#include "../nn/fileio.h"
+#include "../tune/analysis.h"
+#include "../tune/lab.h"
+#include "../tune/peft.h"
+#include "cli.h"
+
+static const char HELP[] =
+    "Usage: lorascope finetune [--task domain|addition | --text FILE] [--methods LIST]\n"
+    "                          [--steps N] [--batch B] [--lr LR] [--seed S] [--threads N]\n"
+    "                          [--json FILE] [--csv FILE] [--save DIR] [--model DIR]\n"
+    "                          [--digits D] [--eval-every N] [--eval-windows N]\n"
+    "                          [--final-windows N] [--sample-bytes N] [--problems N]\n"
+    "                          [--no-analysis]\n"
+    "\n"
+    "Tune the base model (data/models/base) with several methods side by side:\n"
+    "every method starts from the same weights and takes its steps on the same\n"
+    "batches in the same order. Ends with one row per method: trainable\n"
+    "parameters and their share, memory measured from the allocations (frozen\n"
+    "weights, trainable parameters, gradients, AdamW state, activations), ms per\n"
+    "step, training loss, held-out loss, accuracy (addition), and forgetting:\n"
+    "the change of held-out loss on the base corpus (sotu-valid.txt, 128\n"
+    "windows) against the base model's. Then an analysis of the updates: the\n"
+    "singular values of full tuning's dW per matrix and the rank holding 90 % /\n"
+    "99 % of its energy, the subspace similarity phi between the smallest- and\n"
+    "largest-rank LoRA runs (LoRA paper 7.2), and the amplification factor\n"
+    "||dW|| / ||U^T W V|| (7.3).\n"
+    "\n"
+    "Tasks:\n"
+    "  domain     State of the Union -> Moby-Dick (default); bits per byte on\n"
+    "             held-out chapters 37-41, with a sample\n"
+    "  addition   lines like 47+38=85, generated (operands below 10^D, D = 2 by\n"
+    "             default, --digits 2..6); a tenth of all pairs is held out and\n"
+    "             never trained on; exact-match accuracy of greedy decoding\n"
+    "  --text F   your own text: the last 10 % held out\n"
+    "\n"
+    "Methods (LIST is comma-separated; default " LAB_DEFAULT_METHODS "):\n"
+    "  full          every parameter trained (default lr 1e-3)\n"
+    "  lora:R        LoRA of rank R on q and v (default lr 1e-2): h = W0 x + (alpha/R) B A x,\n"
+    "                B = 0 and A kaiming-uniform at the start; alpha defaults to 2R\n"
+    "  prefix:P      P trainable keys and values per layer (default lr 5e-2), starting\n"
+    "                from the base model's own keys/values for P bytes of the task\n"
+    "  qlora:R       LoRA of rank R on a frozen NF4 base (blocks of 64), dequantised\n"
+    "                layer by layer (default lr 1e-2)\n"
+    "  Options follow a method after commas:\n"
+    "    alpha=A          LoRA alpha (default 2R, so alpha/R = 2)\n"
+    "    rslora           scale alpha/sqrt(R) instead of alpha/R\n"
+    "    targets=T        q, k, v, o (attn.c_proj), fc, fcproj, mlp, attn, all joined\n"
+    "                     by '+' (default q+v, as the LoRA paper)\n"
+    "    pissa            start from the top-R SVD of W (W becomes its residual)\n"
+    "    mlp, hidden=H    prefix: train through an MLP (width H, default n_embd),\n"
+    "                     dropped after training (Li & Liang)\n"
+    "    int8             qlora: int8 blocks of 64 instead of NF4\n"
+    "    lr=LR            this method's peak learning rate\n"
+    "    nan=N            (testing) make step N's loss NaN, as a divergence\n"
+    "  e.g. --methods full,lora:8,alpha=16,targets=qkv+o+mlp,lora:8,lr=3e-3,prefix:16,mlp\n"
+    "\n"
+    "  --steps N      steps per method (default 110)\n"
+    "  --batch B      sequences of n_positions bytes per step (default 16)\n"
+    "  --lr LR        one peak learning rate for every method (overrides the defaults)\n"
+    "  --seed S       batches and the methods' random starts (default 1)\n"
+    "  --threads N    OpenBLAS threads (default 1)\n"
+    "  --json FILE    every figure and the loss curves as JSON ('-': stdout, instead\n"
+    "                 of the table)\n"
+    "  --csv FILE     one row per method ('-': stdout, instead of the table)\n"
+    "  --save DIR     save each result in DIR/<method>: full tuning as a model folder;\n"
+    "                 LoRA as PEFT adapter files (adapter_config.json,\n"
+    "                 adapter_model.safetensors) plus the merged model in merged/;\n"
+    "                 a prefix as PEFT prefix-tuning files. PEFT adapts whole layers,\n"
+    "                 so separate q and v adapters of rank R are stored exactly as one\n"
+    "                 c_attn adapter of rank 2R (block-diagonal, the k rows of lora_B\n"
+    "                 zero) with lora_alpha rescaled to keep alpha/r; a PiSSA adapter\n"
+    "                 is stored against the original base (rank 2 x that)\n"
+    "  --model DIR    base model folder (default data/models/base)\n"
+    "  --eval-every N held-out loss for the curves every N steps (default 10; 0: never)\n"
+    "  --eval-windows N   windows of those curve evaluations (default 16)\n"
+    "  --final-windows N  windows of the final held-out and forgetting losses (default 128)\n"
+    "  --sample-bytes N   bytes of each sample (default 100; 0: none)\n"
+    "  --problems N       addition: held-out problems scored at the end (default 500)\n"
+    "  --no-analysis  skip the analysis of the updates\n"
+    "\n"
+    "The schedule: linear warmup (min(20, steps/10) steps), cosine decay to a tenth,\n"
+    "AdamW (0.9, 0.95, no weight decay), gradient clipping at 1.0 per method.\n"
+    "A method whose loss becomes NaN or infinite is marked 'diverged at step N';\n"
+    "the others carry on unaffected. Progress goes to stderr; the table to stdout.\n"
+    "Ctrl-C stops training, evaluates what ran, prints the table and exits 130.\n";
+
+/* Set by the signal handler only (a handler can reach nothing else). */
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig)
+{
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_requested = 1;
+}
+
+typedef struct Options {
+    LabConfig lab;
+    long threads;
+    const char *json, *csv, *save;
+    bool analysis;
+} Options;
+
+static int parse(int argc, char **argv, Options *o)
+{
+    static const struct option opts[] = {
+        {"task", required_argument, NULL, 'k'},
+        {"text", required_argument, NULL, 'x'},
+        {"methods", required_argument, NULL, 'm'},
+        {"steps", required_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'b'},
+        {"lr", required_argument, NULL, 'l'},
+        {"seed", required_argument, NULL, 'S'},
+        {"threads", required_argument, NULL, 'j'},
+        {"json", required_argument, NULL, 'J'},
+        {"csv", required_argument, NULL, 'C'},
+        {"save", required_argument, NULL, 'o'},
+        {"model", required_argument, NULL, 'M'},
+        {"digits", required_argument, NULL, 'd'},
+        {"eval-every", required_argument, NULL, 'e'},
+        {"no-analysis", no_argument, NULL, 'A'},
+        {"eval-windows", required_argument, NULL, 'w'},
+        {"final-windows", required_argument, NULL, 'W'},
+        {"sample-bytes", required_argument, NULL, 'B'},
+        {"problems", required_argument, NULL, 'P'},
+        {0, 0, 0, 0},
+    };
+    bool task_given = false;
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        bool ok = true;
+        long v = 0;
+        double d = 0;
+        switch (c) {
+        case 'k':
+            if (!task_kind_parse(&o->lab.task, optarg) || o->lab.task == TASK_TEXT)
+                return cli_usage(&cmd_finetune,
+                                 "unknown task '%s' (domain or addition; --text FILE for your own)",
+                                 optarg);
+            task_given = true;
+            break;
+        case 'x':
+            o->lab.task = TASK_TEXT;
+            o->lab.text_path = optarg;
+            break;
+        case 'm': o->lab.methods = optarg; break;
+        case 's':
+            ok = cli_parse_int(optarg, 1, 10000000, &v);
+            o->lab.steps = (int)v;
+            break;
+        case 'b':
+            ok = cli_parse_int(optarg, 1, 4096, &v);
+            o->lab.batch = (int)v;
+            break;
+        case 'l':
+            ok = cli_parse_float(optarg, 1e-9, 1e10, &d);
+            o->lab.lr = (float)d;
+            break;
+        case 'S':
+            ok = cli_parse_int(optarg, 0, 0x7fffffffL, &v);
+            o->lab.seed = (unsigned long long)v;
+            break;
+        case 'j': ok = cli_parse_int(optarg, 1, 256, &o->threads); break;
+        case 'J': o->json = optarg; break;
+        case 'C': o->csv = optarg; break;
+        case 'o': o->save = optarg; break;
+        case 'M': o->lab.base_dir = optarg; break;
+        case 'd':
+            ok = cli_parse_int(optarg, 2, TASK_ADDITION_MAX_DIGITS, &v);
+            o->lab.digits = (int)v;
+            break;
+        case 'e':
+            ok = cli_parse_int(optarg, 0, 10000000, &v);
+            o->lab.eval_every = v == 0 ? -1 : (int)v;
+            break;
+        case 'A': o->analysis = false; break;
+        case 'w':
+            ok = cli_parse_int(optarg, 1, 1000000, &v);
+            o->lab.eval_windows = (int)v;
+            break;
+        case 'W':
+            ok = cli_parse_int(optarg, 1, 1000000, &v);
+            o->lab.final_windows = (int)v;
+            break;
+        case 'P':
+            ok = cli_parse_int(optarg, 1, TASK_ADDITION_EVAL_MAX, &v);
+            o->lab.accuracy_problems = (int)v;
+            break;
+        case 'B':
+            ok = cli_parse_int(optarg, 0, 900, &v);
+            o->lab.sample_bytes = v == 0 ? -1 : (int)v;
+            break;
+        default: return cli_usage(&cmd_finetune, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (!ok) return cli_usage(&cmd_finetune, "bad value '%s' for %s", optarg, argv[optind - 2]);
+    }
+    if (optind < argc) return cli_usage(&cmd_finetune, "unexpected argument '%s'", argv[optind]);
+    if (task_given && o->lab.text_path)
+        return cli_usage(&cmd_finetune, "give --task or --text, not both");
+    /* A bad method list is a usage error. */
+    TuneSpec specs[LAB_MAX_METHODS];
+    int n;
+    Status st;
+    status_clear(&st);
+    if (o->lab.methods && tune_spec_list_parse(specs, LAB_MAX_METHODS, &n, o->lab.methods, &st))
+        return cli_usage(&cmd_finetune, "%s", st.msg);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// Formatting
+
+/* "834.3k", "12.5M" */
+static const char *fmt_count(char *buf, size_t size, double n)
+{
+    if (n >= 1e6)
+        snprintf(buf, size, "%.2fM", n / 1e6);
+    else if (n >= 1e3)
+        snprintf(buf, size, "%.1fk", n / 1e3);
+    else
+        snprintf(buf, size, "%.0f", n);
+    return buf;
+}
+
+/* "3.2M", "96K", "0" (binary units, as memory is counted) */
+static const char *fmt_bytes(char *buf, size_t size, double b)
+{
+    if (b >= 1024.0 * 1024.0)
+        snprintf(buf, size, "%.1fM", b / (1024.0 * 1024.0));
+    else if (b >= 1024.0)
+        snprintf(buf, size, "%.0fK", b / 1024.0);
+    else
+        snprintf(buf, size, "%.0f", b);
+    return buf;
+}
+
+static const char *fmt_num(char *buf, size_t size, double v, const char *f)
+{
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, f, v);
+    return buf;
+}
+
+/* The last `n` training losses' mean (NaN when none). */
+static double recent_loss(const LabMethodSnapshot *m, int n)
+{
+    int k = m->n_train, from = k - n < 0 ? 0 : k - n;
+    double s = 0;
+    int c = 0;
+    for (int i = from; i < k; i++)
+        if (isfinite(m->train_loss[i])) s += m->train_loss[i], c++;
+    return c ? s / c : NAN;
+}
+
+static const char *phase_name(LabPhase p)
+{
+    static const char *const names[] = {"measuring the base model", "training", "final evaluation",
+                                        "done"};
+    return names[p];
+}
+
+// ----------------------------------------------------------------------------
+// Progress on stderr
+
+typedef struct Progress {
+    bool tty;
+    int lines;      /* lines drawn last time (tty) */
+    int last_round; /* plain mode: last round reported */
+    double last_draw;
+} Progress;
+
+static void progress_draw(Progress *p, const LabSnapshot *s, bool final)
+{
+    if (p->tty) {
+        if (p->lines) fprintf(stderr, "\x1b[%dA", p->lines);
+        int n = 0;
+        fprintf(stderr, "\r%-24s %5.1f s  %3.0f %%  %s\x1b[K\n", phase_name(s->phase), s->elapsed_s,
+                100.0 * s->progress, s->stopped ? "(stopping)" : "");
+        n++;
+        fprintf(stderr, "  %-22s %9s %8s %8s %8s\x1b[K\n", "method", "step", "loss", "held-out",
+                "ms/step");
+        n++;
+        for (int i = 0; i < s->n_methods; i++) {
+            const LabMethodSnapshot *m = &s->methods[i];
+            char step[24], loss[16], ev[16], ms[16];
+            snprintf(step, sizeof step, "%d/%d", m->step, m->steps);
+            fmt_num(loss, sizeof loss, recent_loss(m, 10), "%.4f");
+            fmt_num(ev, sizeof ev, m->n_eval ? m->eval_loss[m->n_eval - 1] : NAN, "%.4f");
+            fmt_num(ms, sizeof ms, m->step ? m->ms_per_step : NAN, "%.1f");
+            fprintf(stderr, "  %-22.22s %9s %8s %8s %8s%s\x1b[K\n", m->label, step, loss, ev, ms,
+                    m->diverged ? "  diverged" : "");
+            n++;
+        }
+        p->lines = n;
+        fflush(stderr);
+        return;
+    }
+    /* Plain lines: one per curve evaluation round, once every live method
+     * has its point (and one at the end). */
+    int step = -1;
+    bool any = false;
+    for (int i = 0; i < s->n_methods; i++) {
+        const LabMethodSnapshot *m = &s->methods[i];
+        if (m->diverged) continue;
+        int last = m->n_eval ? m->eval_step[m->n_eval - 1] : -1;
+        step = !any || last < step ? last : step;
+        any = true;
+    }
+    if (!final && (step < 0 || step <= p->last_round)) return;
+    if (final) {
+        step = 0;
+        for (int i = 0; i < s->n_methods; i++)
+            if (s->methods[i].step > step) step = s->methods[i].step;
+        if (step <= p->last_round && p->last_round >= 0 && !s->stopped) return;
+    }
+    p->last_round = step;
+    fprintf(stderr, "step %d/%d  %.1f s  held-out:", step, s->steps, s->elapsed_s);
+    for (int i = 0; i < s->n_methods; i++) {
+        const LabMethodSnapshot *m = &s->methods[i];
+        char ev[16];
+        /* Its latest point at or before `step`. */
+        int k = m->n_eval - 1;
+        while (k >= 0 && m->eval_step[k] > step) k--;
+        fmt_num(ev, sizeof ev, k >= 0 ? m->eval_loss[k] : NAN, "%.3f");
+        bool gone = m->diverged && m->diverged_step <= step;
+        fprintf(stderr, "  %s %s", m->label, gone ? "diverged" : ev);
+    }
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+// ----------------------------------------------------------------------------
+// The table
+
+/* A sample or the answers, indented under the method's name. */
+static void print_sample(const char *label, const char *text)
+{
+    printf("  %s\n    ", label);
+    for (const char *p = text; *p; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1]) fputs("    ", stdout);
+    }
+    size_t n = strlen(text);
+    if (n == 0 || text[n - 1] != '\n') putchar('\n');
+}
+
+static void print_table(const LabSnapshot *s)
+{
+    printf("task       %s\n", s->task_description);
+    printf(
+        "schedule   %d steps of %d x %d bytes per method, base model %zu parameters, %.1f s%s\n\n",
+        s->steps, s->batch, s->seq, s->base_params, s->elapsed_s,
+        s->stopped ? " (stopped early)" : "");
+    bool acc = s->base->has_accuracy;
+    printf("%-22s %9s %7s %7s %7s %7s %7s %7s %7s %8s %7s %8s %6s %s %8s\n", "method", "trainable",
+           "share", "frozen", "params", "grads", "optim", "activ", "total", "ms/step", "train",
+           "held-out", "bpb", acc ? "  acc  " : "", "forget");
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], i_[32], j[32], k[32], l[32],
+        m_[32];
+    const LabResult *base = s->base;
+    printf("%-22s %9s %7s %7s %7s %7s %7s %7s %7s %8s %7s %8s %6s %s %8s\n", "(base model)",
+           fmt_count(a, sizeof a, 0), "-", "-", "-", "-", "-", "-", "-", "-", "-",
+           fmt_num(b, sizeof b, base->eval_loss, "%.4f"),
+           fmt_num(c, sizeof c, base->eval_bpb, "%.3f"),
+           acc ? (snprintf(d, sizeof d, "%6.1f%%", 100.0 * base->accuracy), d) : "", "0");
+    for (int i = 0; i < s->n_methods; i++) {
+        const LabMethodSnapshot *m = &s->methods[i];
+        const LabResult *r = m->result;
+        char share[16], accs[16], label[64];
+        snprintf(share, sizeof share, "%.2f%%", 100.0 * m->trainable_share);
+        if (r->has_accuracy && isfinite(r->accuracy))
+            snprintf(accs, sizeof accs, "%6.1f%%", 100.0 * r->accuracy);
+        else
+            snprintf(accs, sizeof accs, "%7s", "-");
+        snprintf(label, sizeof label, "%s", m->label);
+        printf("%-22.22s %9s %7s %7s %7s %7s %7s %7s %7s %8s %7s %8s %6s %s %8s", label,
+               fmt_count(a, sizeof a, (double)m->trainable_params), share,
+               fmt_bytes(b, sizeof b, (double)m->bytes.frozen),
+               fmt_bytes(c, sizeof c, (double)m->bytes.trainable),
+               fmt_bytes(d, sizeof d, (double)m->bytes.grads),
+               fmt_bytes(e, sizeof e, (double)m->bytes.optimizer),
+               fmt_bytes(f, sizeof f, (double)m->bytes.activations),
+               fmt_bytes(g, sizeof g, (double)m->bytes.total),
+               fmt_num(h, sizeof h, m->step ? m->ms_per_step : NAN, "%.1f"),
+               fmt_num(i_, sizeof i_, r->train_loss, "%.4f"),
+               fmt_num(j, sizeof j, r->eval_loss, "%.4f"),
+               fmt_num(k, sizeof k, r->eval_bpb, "%.3f"), acc ? accs : "",
+               fmt_num(l, sizeof l, r->forgetting, "%+.4f"));
+        if (m->diverged)
+            printf("  diverged at step %d", m->diverged_step);
+        else if (m->step < m->steps)
+            printf("  stopped at step %d", m->step);
+        putchar('\n');
+    }
+    (void)m_;
+    printf("\nmemory: frozen weights (fp32; qlora: as stored in NF4/int8), trainable parameters, "
+           "their\n"
+           "gradients, AdamW's two moments, activations and working buffers of one step; measured "
+           "from\n"
+           "the allocations. held-out and forget in nats per byte; forget = change of the base "
+           "corpus's\n"
+           "held-out loss against the base model (positive: forgot).\n");
+    printf("\nsamples%s\n",
+           acc ? " (held-out problems; the model's answers)" : " (temperature 0.8)");
+    print_sample("(base model)", base->sample);
+    for (int i = 0; i < s->n_methods; i++)
+        print_sample(s->methods[i].label, s->methods[i].result->sample);
+}
+
+// ----------------------------------------------------------------------------
+// Analysis
+
+static void print_analysis(const LabAnalysis *a, const LabSnapshot *s)
+{
+    if (a->full_method >= 0) {
+        printf("\nfull tuning's update dW = W_tuned - W_base (%s): singular values and the rank "
+               "holding 90 %% / 99 %% "
+               "of its energy\n",
+               s->methods[a->full_method].label);
+        printf("  %-18s %9s %9s %6s %6s %6s  %s\n", "matrix", "||dW||", "||W||", "shape", "r90",
+               "r99", "sigma_1 .. sigma_8");
+        for (int i = 0; i < a->n_spectra; i++) {
+            const DeltaSpectrum *d = &a->spectra[i];
+            char shape[16];
+            snprintf(shape, sizeof shape, "%dx%d", d->in, d->out);
+            printf("  %-18s %9.4f %9.3f %6s %3d/%-3d %3d/%-3d ", d->name, d->frobenius,
+                   d->base_frobenius, shape, d->rank90, d->k, d->rank99, d->k);
+            for (int k = 0; k < 8 && k < d->k; k++)
+                printf(" %.4f", (double)d->sigma[k]);
+            putchar('\n');
+        }
+    }
+    if (a->small_method >= 0) {
+        int r1 = a->r_small, r2 = a->r_large;
+        printf("\nsubspace similarity phi(A_%d, A_%d, i, j) = ||U_i^T U_j||^2 / min(i, j) of %s "
+               "and %s\n"
+               "(mean over layers; U the right singular vectors of A; 1 = the same directions; "
+               "random\n"
+               "directions give about max(i, j)/%d)\n",
+               r1, r2, s->methods[a->small_method].label, s->methods[a->large_method].label,
+               a->sim_in);
+        /* Average the grids over layers, per matrix name (the part after "h.N."). */
+        const char *names[8];
+        int n_names = 0;
+        for (int x = 0; x < a->n_sims; x++) {
+            const char *nm = strchr(a->sims[x].name + 2, '.') + 1;
+            bool have = false;
+            for (int q = 0; q < n_names; q++)
+                have |= strcmp(names[q], nm) == 0;
+            if (!have && n_names < 8) names[n_names++] = nm;
+        }
+        int js[8], nj = 0;
+        for (int j = 1; j <= r2 && nj < 8; j *= 2)
+            js[nj++] = j;
+        if (js[nj - 1] != r2 && nj < 8) js[nj++] = r2;
+        for (int q = 0; q < n_names; q++) {
+            printf("  %s:   i \\ j", names[q]);
+            for (int t = 0; t < nj; t++)
+                printf(" %6d", js[t]);
+            putchar('\n');
+            for (int i = 1; i <= r1; i++) {
+                printf("  %*s %5d  ", (int)strlen(names[q]), "", i);
+                for (int t = 0; t < nj; t++) {
+                    double sum = 0;
+                    int cnt = 0;
+                    for (int x = 0; x < a->n_sims; x++)
+                        if (strcmp(strchr(a->sims[x].name + 2, '.') + 1, names[q]) == 0)
+                            sum += a->sims[x].phi[(i - 1) * r2 + (js[t] - 1)], cnt++;
+                    printf(" %6.3f", cnt ? sum / cnt : NAN);
+                }
+                putchar('\n');
+            }
+        }
+    }
+    if (a->n_amps > 0) {
+        printf("\namplification ||dW||_F / ||U^T W V||_F (U, V: dW's top-r singular vectors), mean "
+               "over layers;\n"
+               "for scale, ||U^T W V|| with W's own top-r directions and with random ones\n");
+        printf("  %-22s %-12s %4s %9s %10s %9s %10s %10s\n", "method", "matrix", "r", "||dW||",
+               "||UtWV||", "factor", "W top-r", "random");
+        int prev_m = -1;
+        const char *done[16];
+        int n_done = 0;
+        for (int x = 0; x < a->n_amps; x++) {
+            const AmplificationRow *row = &a->amps[x];
+            if (row->method != prev_m) n_done = 0, prev_m = row->method;
+            const char *nm = strchr(row->name + 2, '.') + 1;
+            bool have = false;
+            for (int q = 0; q < n_done; q++)
+                have |= strcmp(done[q], nm) == 0;
+            if (have) continue;
+            if (n_done < 16) done[n_done++] = nm;
+            double dn = 0, pr = 0, fa = 0, top = 0, rnd = 0;
+            int cnt = 0, r = 0;
+            for (int y = x; y < a->n_amps && a->amps[y].method == row->method; y++) {
+                if (strcmp(strchr(a->amps[y].name + 2, '.') + 1, nm) != 0) continue;
+                const Amplification *am = &a->amps[y].amp;
+                dn += am->delta_norm, pr += am->proj, fa += am->factor, top += am->proj_top,
+                    rnd += am->proj_random;
+                r = am->r;
+                cnt++;
+            }
+            printf("  %-22.22s %-12s %4d %9.4f %10.4f %9.2f %10.3f %10.4f\n",
+                   s->methods[row->method].label, nm, r, dn / cnt, pr / cnt, fa / cnt, top / cnt,
+                   rnd / cnt);
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// JSON and CSV
+
+static cJSON *result_json(const LabResult *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    json_add_double(o, "train_loss", r->train_loss);
+    json_add_double(o, "eval_loss", r->eval_loss);
+    json_add_double(o, "eval_bits_per_byte", r->eval_bpb);
+    if (r->has_accuracy) {
+        json_add_double(o, "accuracy", r->accuracy);
+        cJSON_AddNumberToObject(o, "correct", r->correct);
+        cJSON_AddNumberToObject(o, "problems", r->total);
+    } else {
+        cJSON_AddNullToObject(o, "accuracy");
+    }
+    json_add_double(o, "forget_loss", r->forget_loss);
+    json_add_double(o, "forgetting", r->forgetting);
+    cJSON_AddStringToObject(o, "sample", r->sample);
+    return o;
+}
+
+static cJSON *analysis_json(const LabAnalysis *a, const LabSnapshot *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (a->full_method >= 0) {
+        cJSON *sp = cJSON_AddObjectToObject(o, "full_delta_spectra");
+        cJSON_AddStringToObject(sp, "method", s->methods[a->full_method].label);
+        cJSON *arr = cJSON_AddArrayToObject(sp, "matrices");
+        for (int i = 0; i < a->n_spectra; i++) {
+            const DeltaSpectrum *d = &a->spectra[i];
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "name", d->name);
+            cJSON_AddNumberToObject(m, "in", d->in);
+            cJSON_AddNumberToObject(m, "out", d->out);
+            json_add_double(m, "delta_frobenius", d->frobenius);
+            json_add_double(m, "base_frobenius", d->base_frobenius);
+            cJSON_AddNumberToObject(m, "rank90", d->rank90);
+            cJSON_AddNumberToObject(m, "rank99", d->rank99);
+            cJSON_AddItemToObject(m, "singular_values", json_float_array(d->sigma, d->k));
+            cJSON_AddItemToArray(arr, m);
+        }
+    }
+    if (a->small_method >= 0) {
+        cJSON *ss = cJSON_AddObjectToObject(o, "subspace_similarity");
+        cJSON_AddStringToObject(ss, "small", s->methods[a->small_method].label);
+        cJSON_AddStringToObject(ss, "large", s->methods[a->large_method].label);
+        cJSON_AddNumberToObject(ss, "r_small", a->r_small);
+        cJSON_AddNumberToObject(ss, "r_large", a->r_large);
+        cJSON *arr = cJSON_AddArrayToObject(ss, "matrices");
+        for (int i = 0; i < a->n_sims; i++) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "name", a->sims[i].name);
+            cJSON *rows = cJSON_AddArrayToObject(m, "phi");
+            for (int r = 0; r < a->r_small; r++)
+                cJSON_AddItemToArray(
+                    rows, json_float_array(a->sims[i].phi + (size_t)r * a->r_large, a->r_large));
+            cJSON_AddItemToArray(arr, m);
+        }
+    }
+    cJSON *amp = cJSON_AddArrayToObject(o, "amplification");
+    for (int i = 0; i < a->n_amps; i++) {
+        const AmplificationRow *r = &a->amps[i];
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "method", s->methods[r->method].label);
+        cJSON_AddStringToObject(m, "name", r->name);
+        cJSON_AddNumberToObject(m, "r", r->amp.r);
+        json_add_double(m, "delta_frobenius", r->amp.delta_norm);
+        json_add_double(m, "projected", r->amp.proj);
+        json_add_double(m, "factor", r->amp.factor);
+        json_add_double(m, "projected_top", r->amp.proj_top);
+        json_add_double(m, "projected_random", r->amp.proj_random);
+        cJSON_AddItemToArray(amp, m);
+    }
+    return o;
+}
+
+static cJSON *lab_json(const LabSnapshot *s, long threads, unsigned long long seed,
+                       const LabAnalysis *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "task", s->task_name);
+    cJSON_AddStringToObject(o, "task_description", s->task_description);
+    cJSON_AddNumberToObject(o, "steps", s->steps);
+    cJSON_AddNumberToObject(o, "batch", s->batch);
+    cJSON_AddNumberToObject(o, "seq", s->seq);
+    cJSON_AddNumberToObject(o, "seed", (double)seed);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddBoolToObject(o, "stopped", s->stopped);
+    json_add_double(o, "elapsed_s", s->elapsed_s);
+    cJSON_AddNumberToObject(o, "base_params", (double)s->base_params);
+    cJSON_AddItemToObject(o, "base", result_json(s->base));
+    cJSON *arr = cJSON_AddArrayToObject(o, "methods");
+    for (int i = 0; i < s->n_methods; i++) {
+        const LabMethodSnapshot *m = &s->methods[i];
+        const LabResult *r = m->result;
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "method", m->label);
+        cJSON_AddStringToObject(x, "kind", m->kind_name);
+        json_add_float(x, "lr", m->lr);
+        cJSON_AddNumberToObject(x, "steps_done", m->step);
+        cJSON_AddNumberToObject(x, "trainable_params", (double)m->trainable_params);
+        cJSON_AddNumberToObject(x, "total_params", (double)m->total_params);
+        json_add_double(x, "trainable_share", m->trainable_share);
+        cJSON *b = cJSON_AddObjectToObject(x, "bytes");
+        cJSON_AddNumberToObject(b, "frozen", (double)m->bytes.frozen);
+        cJSON_AddNumberToObject(b, "trainable", (double)m->bytes.trainable);
+        cJSON_AddNumberToObject(b, "gradients", (double)m->bytes.grads);
+        cJSON_AddNumberToObject(b, "optimizer", (double)m->bytes.optimizer);
+        cJSON_AddNumberToObject(b, "activations", (double)m->bytes.activations);
+        cJSON_AddNumberToObject(b, "total", (double)m->bytes.total);
+        json_add_double(x, "ms_per_step", m->step ? m->ms_per_step : NAN);
+        json_add_double(x, "train_loss", r->train_loss);
+        json_add_double(x, "eval_loss", r->eval_loss);
+        json_add_double(x, "eval_bits_per_byte", r->eval_bpb);
+        if (r->has_accuracy)
+            json_add_double(x, "accuracy", r->accuracy);
+        else
+            cJSON_AddNullToObject(x, "accuracy");
+        json_add_double(x, "forget_loss", r->forget_loss);
+        json_add_double(x, "forgetting", r->forgetting);
+        cJSON_AddBoolToObject(x, "diverged", m->diverged);
+        if (m->diverged)
+            cJSON_AddNumberToObject(x, "diverged_step", m->diverged_step);
+        else
+            cJSON_AddNullToObject(x, "diverged_step");
+        cJSON *curves = cJSON_AddObjectToObject(x, "curves");
+        cJSON_AddItemToObject(curves, "train_loss", json_float_array(m->train_loss, m->n_train));
+        cJSON *es = cJSON_AddArrayToObject(curves, "eval_step");
+        for (int k = 0; k < m->n_eval; k++)
+            cJSON_AddItemToArray(es, cJSON_CreateNumber(m->eval_step[k]));
+        cJSON_AddItemToObject(curves, "eval_loss", json_float_array(m->eval_loss, m->n_eval));
+        cJSON_AddStringToObject(x, "sample", r->sample);
+        cJSON_AddItemToArray(arr, x);
+    }
+    if (a) cJSON_AddItemToObject(o, "analysis", analysis_json(a, s));
+    return o;
+}
+
+static FILE *open_out(const char *path)
+{
+    return strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+}
+
+static int write_json(const char *path, cJSON *o)
+{
+    char *text = cJSON_Print(o);
+    if (!text) return cli_error("out of memory while writing JSON");
+    int rc = 0;
+    if (strcmp(path, "-") == 0) {
+        puts(text);
+    } else {
+        Status st;
+        status_clear(&st);
+        size_t n = strlen(text);
+        text[n] = '\n';
+        if (file_write_atomic(path, text, n + 1, &st)) rc = cli_status(&st);
+        text[n] = '\0';
+    }
+    free(text);
+    return rc;
+}
+
+static void csv_num(FILE *f, double v, const char *fmt)
+{
+    if (isfinite(v)) fprintf(f, fmt, v);
+}
+
+static int write_csv(const char *path, const LabSnapshot *s)
+{
+    FILE *f = open_out(path);
+    if (!f) return cli_error("%s: cannot write", path);
+    fprintf(
+        f,
+        "method,kind,lr,steps_done,trainable_params,total_params,trainable_share,bytes_frozen,"
+        "bytes_trainable,bytes_gradients,bytes_optimizer,bytes_activations,bytes_total,ms_per_step,"
+        "train_loss,eval_loss,eval_bits_per_byte,accuracy,forget_loss,forgetting,diverged,diverged_"
+        "step\n");
+    for (int i = 0; i < s->n_methods; i++) {
+        const LabMethodSnapshot *m = &s->methods[i];
+        const LabResult *r = m->result;
+        /* Labels hold commas: quote them. */
+        fprintf(f, "\"%s\",%s,%g,%d,%zu,%zu,%.6g,%zu,%zu,%zu,%zu,%zu,%zu,", m->label, m->kind_name,
+                (double)m->lr, m->step, m->trainable_params, m->total_params, m->trainable_share,
+                m->bytes.frozen, m->bytes.trainable, m->bytes.grads, m->bytes.optimizer,
+                m->bytes.activations, m->bytes.total);
+        csv_num(f, m->step ? m->ms_per_step : NAN, "%.3f");
+        fputc(',', f);
+        csv_num(f, r->train_loss, "%.6f");
+        fputc(',', f);
+        csv_num(f, r->eval_loss, "%.6f");
+        fputc(',', f);
+        csv_num(f, r->eval_bpb, "%.6f");
+        fputc(',', f);
+        if (r->has_accuracy) csv_num(f, r->accuracy, "%.6f");
+        fputc(',', f);
+        csv_num(f, r->forget_loss, "%.6f");
+        fputc(',', f);
+        csv_num(f, r->forgetting, "%.6f");
+        fprintf(f, ",%s,", m->diverged ? "true" : "false");
+        if (m->diverged) fprintf(f, "%d", m->diverged_step);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (f != stdout) bad |= fclose(f) != 0;
+    return bad ? cli_error("%s: write failed", path) : 0;
+}
+
+/* DIR/<label with : , = + turned into _>. */
+static void save_dir_for(char *out, size_t size, const char *dir, const char *label)
+{
+    int n = snprintf(out, size, "%s/", dir);
+    for (const char *p = label; *p && (size_t)n + 1 < size; p++)
+        out[n++] = (*p == ':' || *p == ',' || *p == '=' || *p == '+' || *p == '/') ? '_' : *p;
+    out[n] = '\0';
+}
+
+static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
+{
+    Status st;
+    status_clear(&st);
+    for (int i = 0; i < s->n_methods; i++) {
+        TuneRun *r = lab_method_run(lab, i);
+        if (r->diverged) {
+            fprintf(stderr, "lorascope: not saving %s (diverged)\n", r->spec.label);
+            continue;
+        }
+        char path[4096];
+        save_dir_for(path, sizeof path, dir, r->spec.label);
+        if (tune_run_save(r, path, lab->base_dir, &st)) return cli_status(&st);
+        fprintf(stderr, "lorascope: saved %s to %s\n", r->spec.label, path);
+    }
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+
+static int run_finetune(int argc, char **argv)
+{
+    Options o = {.threads = 1, .analysis = true};
+    lab_config_defaults(&o.lab);
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc;
+    linalg_set_threads((int)o.threads);
+    Status st;
+    status_clear(&st);
+    Lab *lab = malloc(sizeof *lab);
+    if (!lab) return cli_error("out of memory");
+    if (lab_init(lab, &o.lab, &st)) {
+        free(lab);
+        return cli_status(&st);
+    }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    LabSnapshot snap;
+    lab_snapshot(lab, &snap);
+    fprintf(stderr,
+            "lorascope: fine-tuning %zu parameters with %d method%s on %s, %d steps of %d x %d "
+            "bytes, %ld "
+            "thread%s\n",
+            snap.base_params, snap.n_methods, snap.n_methods == 1 ? "" : "s", snap.task_name,
+            snap.steps, snap.batch, snap.seq, o.threads, o.threads == 1 ? "" : "s");
+    Progress pg = {.tty = isatty(fileno(stderr)), .last_round = -1};
+    bool stopped = false;
+    while (!lab_done(lab)) {
+        if (stop_requested && !stopped) {
+            lab_stop(lab);
+            stopped = true;
+        }
+        if (lab_step(lab, 100.0, &st)) {
+            rc = cli_status(&st);
+            goto done;
+        }
+        lab_snapshot(lab, &snap);
+        progress_draw(&pg, &snap, false);
+    }
+    lab_snapshot(lab, &snap);
+    progress_draw(&pg, &snap, true);
+    if (stopped) fprintf(stderr, "lorascope: interrupted; the table covers the steps that ran\n");
+
+    /* JSON or CSV on stdout replaces the human table there. */
+    bool human = !(o.json && strcmp(o.json, "-") == 0) && !(o.csv && strcmp(o.csv, "-") == 0);
+    if (human) print_table(&snap);
+    LabAnalysis an = {0};
+    bool have_analysis = false;
+    if (o.analysis) {
+        if (lab_analyze(&an, lab, &st)) {
+            rc = cli_status(&st);
+            goto done;
+        }
+        have_analysis = true;
+        if (human) print_analysis(&an, &snap);
+    }
+    if (o.json) {
+        cJSON *j = lab_json(&snap, o.threads, o.lab.seed, have_analysis ? &an : NULL);
+        rc = write_json(o.json, j);
+        cJSON_Delete(j);
+    }
+    if (!rc && o.csv) rc = write_csv(o.csv, &snap);
+    if (!rc && o.save) rc = save_all(lab, &snap, o.save);
+    if (have_analysis) lab_analysis_free(&an);
+    if (!rc && stopped) rc = 130;
+
+done:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    lab_free(lab);
+    free(lab);
+    return rc;
+}
+
+const Command cmd_finetune = {
+    .name = "finetune",
+    .summary = "tune the base model side by side: full, LoRA, prefix, QLoRA",
+    .help = HELP,
+    .run = run_finetune,
+};

@@ -1,0 +1,347 @@
+/* demo_lab.c — the fine-tune lab, one unit at a time (see demo_lab.h). */
+#include "demo_lab.h"
+
+#include "../lesson/demo_schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double lab_demo_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+// ----------------------------------------------------------------------------
+// Settings
+
+void lab_demo_settings_defaults(LabDemoSettings *s)
+{
+    LabConfig c;
+    lab_config_defaults(&c);
+    memset(s, 0, sizeof *s);
+    s->task = TASK_DOMAIN;
+    s->full = true;
+    /* LAB_DEFAULT_METHODS: full, LoRA 1..16, prefix 16; QLoRA offered, off. */
+    static const int offered[] = {1, 2, 4, 8, 16, 32, 64};
+    for (size_t i = 0; i < sizeof offered / sizeof offered[0]; i++) lab_demo_add_rank(s, offered[i], offered[i] <= 16);
+    s->prefix = true;
+    s->prefix_len = 16;
+    s->qlora = false;
+    s->qlora_rank = 8;
+    s->steps = c.steps;
+    s->lr_scale = 1.0;
+    s->seed = c.seed;
+}
+
+bool lab_demo_add_rank(LabDemoSettings *s, int r, bool on)
+{
+    if (r < 1 || r > LAB_DEMO_MAX_RANK) return false;
+    for (int i = 0; i < s->n_ranks; i++)
+        if (s->ranks[i] == r) {
+            s->rank_on[i] = s->rank_on[i] || on;
+            return true;
+        }
+    if (s->n_ranks >= LAB_DEMO_MAX_RANKS) return false;
+    int k = s->n_ranks++;
+    while (k > 0 && s->ranks[k - 1] > r) {
+        s->ranks[k] = s->ranks[k - 1];
+        s->rank_on[k] = s->rank_on[k - 1];
+        k--;
+    }
+    s->ranks[k] = r;
+    s->rank_on[k] = on;
+    return true;
+}
+
+int lab_demo_settings_from_args(LabDemoSettings *s, const DemoArgs *a, Status *st)
+{
+    lab_demo_settings_defaults(s);
+    const DemoValue *t = demo_args_get(a, "task");
+    s->task = t && t->set && t->i == 1 ? TASK_ADDITION : TASK_DOMAIN;
+    s->digits = (int)demo_args_int(a, "digits");
+    s->full = demo_args_bool(a, "full");
+    /* The ranks the lesson names are on; the usual ones are offered too. */
+    Mat m = {0};
+    const char *ranks = demo_args_text(a, "lora");
+    if (ranks) {
+        int rc = demo_rows_parse(&m, ranks, st);
+        if (rc) return rc;
+        for (int i = 0; i < s->n_ranks; i++) s->rank_on[i] = false;
+        for (int i = 0; i < m.rows * m.cols; i++) {
+            float r = MAT_AT(&m, i / m.cols, i % m.cols);
+            if (r == 0) continue; /* lora = 0: no LoRA run */
+            if (r != floorf(r) || r < 1 || r > LAB_DEMO_MAX_RANK) {
+                mat_free(&m);
+                return status_fail(st, LS_ERR_RANGE, "lora: rank %g is not a whole number from 1 to %d", r,
+                                   LAB_DEMO_MAX_RANK);
+            }
+            if (!lab_demo_add_rank(s, (int)r, true)) {
+                mat_free(&m);
+                return status_fail(st, LS_ERR_RANGE, "lora: at most %d different ranks", LAB_DEMO_MAX_RANKS);
+            }
+        }
+        mat_free(&m);
+    }
+    int p = (int)demo_args_int(a, "prefix"), q = (int)demo_args_int(a, "qlora");
+    s->prefix = p > 0;
+    if (p > 0) s->prefix_len = p;
+    s->qlora = q > 0;
+    if (q > 0) s->qlora_rank = q;
+    s->steps = (int)demo_args_int(a, "steps");
+    s->lr_scale = demo_args_real(a, "lr");
+    s->batch = (int)demo_args_int(a, "batch");
+    s->windows = (int)demo_args_int(a, "windows");
+    s->seed = (unsigned long long)demo_args_int(a, "seed");
+    return LS_OK;
+}
+
+/* Append one method (and its lr option) to out. */
+static void add_method(char *out, size_t size, size_t *len, int *n, const char *spec, TuneKind kind,
+                       double lr_scale)
+{
+    if (*len >= size) return;
+    int w = snprintf(out + *len, size - *len, "%s%s", *n ? "," : "", spec);
+    if (w > 0) *len += (size_t)w;
+    if (lr_scale != 1.0 && *len < size) {
+        w = snprintf(out + *len, size - *len, ",lr=%.4g", tune_methods[kind].default_lr * lr_scale);
+        if (w > 0) *len += (size_t)w;
+    }
+    if (*len >= size) *len = size - 1;
+    (*n)++;
+}
+
+int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
+{
+    size_t len = 0;
+    int n = 0;
+    char spec[32];
+    if (size == 0) return 0;
+    out[0] = '\0';
+    if (s->full) add_method(out, size, &len, &n, "full", TUNE_FULL, s->lr_scale);
+    for (int i = 0; i < s->n_ranks; i++)
+        if (s->rank_on[i]) {
+            snprintf(spec, sizeof spec, "lora:%d", s->ranks[i]);
+            add_method(out, size, &len, &n, spec, TUNE_LORA, s->lr_scale);
+        }
+    if (s->prefix) {
+        snprintf(spec, sizeof spec, "prefix:%d", s->prefix_len);
+        add_method(out, size, &len, &n, spec, TUNE_PREFIX, s->lr_scale);
+    }
+    if (s->qlora) {
+        snprintf(spec, sizeof spec, "qlora:%d", s->qlora_rank);
+        add_method(out, size, &len, &n, spec, TUNE_QLORA, s->lr_scale);
+    }
+    return n;
+}
+
+int lab_demo_planned(const LabDemoSettings *s, char buf[][24], int max)
+{
+    int n = 0;
+    if (s->full && n < max) snprintf(buf[n++], 24, "full");
+    for (int i = 0; i < s->n_ranks && n < max; i++)
+        if (s->rank_on[i]) snprintf(buf[n++], 24, "lora:%d", s->ranks[i]);
+    if (s->prefix && n < max) snprintf(buf[n++], 24, "prefix:%d", s->prefix_len);
+    if (s->qlora && n < max) snprintf(buf[n++], 24, "qlora:%d", s->qlora_rank);
+    return n;
+}
+
+// ----------------------------------------------------------------------------
+// Running
+
+void lab_demo_init(LabDemo *d, const LabDemoSettings *s)
+{
+    memset(d, 0, sizeof *d);
+    d->set = *s;
+    d->state = LABD_IDLE;
+}
+
+static void drop_lab(LabDemo *d)
+{
+    if (d->have_lab) lab_free(&d->lab);
+    d->have_lab = false;
+    for (int i = 0; i < LAB_MAX_METHODS; i++) {
+        free(d->smooth[i]);
+        d->smooth[i] = NULL;
+    }
+    d->n_smooth = 0;
+    memset(&d->snap, 0, sizeof d->snap);
+}
+
+void lab_demo_free(LabDemo *d)
+{
+    if (!d) return;
+    drop_lab(d);
+}
+
+/* The smoothed training curves from the snapshot: point i is the mean of
+ * the finite batch losses of steps i-SMOOTH+2 .. i+1 (NaN once diverged). */
+static void refresh(LabDemo *d)
+{
+    lab_snapshot(&d->lab, &d->snap);
+    for (int m = 0; m < d->snap.n_methods && m < LAB_MAX_METHODS; m++) {
+        const LabMethodSnapshot *ms = &d->snap.methods[m];
+        float *out = d->smooth[m];
+        if (!out) continue;
+        int n = ms->n_train < d->n_smooth ? ms->n_train : d->n_smooth;
+        for (int i = 0; i < d->n_smooth; i++) out[i] = NAN;
+        double sum = 0;
+        int cnt = 0;
+        for (int i = 0; i < n; i++) {
+            float v = ms->train_loss[i];
+            if (ms->diverged && i + 1 >= ms->diverged_step) break;
+            if (isfinite(v)) sum += v, cnt++;
+            int drop = i - LAB_DEMO_SMOOTH;
+            if (drop >= 0 && isfinite(ms->train_loss[drop])) sum -= ms->train_loss[drop], cnt--;
+            out[i] = cnt > 0 ? (float)(sum / cnt) : NAN;
+        }
+    }
+}
+
+int lab_demo_start(LabDemo *d, Status *st)
+{
+    drop_lab(d);
+    status_clear(&d->err);
+    LabConfig c;
+    lab_config_defaults(&c);
+    int n = lab_demo_methods(&d->set, d->methods, sizeof d->methods);
+    if (d->set.methods) {
+        snprintf(d->methods, sizeof d->methods, "%s", d->set.methods);
+        n = d->set.methods[0] ? 1 : 0; /* the lab counts and checks them */
+    }
+    if (n == 0) {
+        d->state = LABD_FAILED;
+        status_fail(&d->err, LS_ERR_ARG, "choose at least one method");
+        if (st) *st = d->err;
+        return LS_ERR_ARG;
+    }
+    if (n > LAB_MAX_METHODS) {
+        d->state = LABD_FAILED;
+        status_fail(&d->err, LS_ERR_ARG, "at most %d methods at once", LAB_MAX_METHODS);
+        if (st) *st = d->err;
+        return LS_ERR_ARG;
+    }
+    c.task = d->set.task;
+    c.digits = d->set.digits;
+    c.methods = d->methods;
+    c.steps = d->set.steps > 0 ? d->set.steps : c.steps;
+    if (d->set.batch > 0) c.batch = d->set.batch;
+    if (d->set.windows > 0) c.final_windows = d->set.windows;
+    c.seed = d->set.seed;
+    if (d->set.eval_every) c.eval_every = d->set.eval_every;
+    if (d->set.sample_bytes) c.sample_bytes = d->set.sample_bytes;
+    c.base_model = d->set.base_model;
+    int rc = lab_init(&d->lab, &c, &d->err);
+    if (rc) {
+        d->state = LABD_FAILED;
+        if (st) *st = d->err;
+        return rc;
+    }
+    d->have_lab = true;
+    d->n_smooth = c.steps;
+    for (int m = 0; m < d->lab.n_methods; m++) {
+        d->smooth[m] = malloc((size_t)c.steps * sizeof(float));
+        if (!d->smooth[m]) {
+            drop_lab(d);
+            d->state = LABD_FAILED;
+            rc = status_fail(&d->err, LS_ERR_NOMEM, "out of memory");
+            if (st) *st = d->err;
+            return rc;
+        }
+    }
+    d->state = LABD_RUNNING;
+    d->units = 0;
+    d->last_unit_ms = d->worst_unit_ms = 0;
+    refresh(d);
+    return LS_OK;
+}
+
+int lab_demo_tick(LabDemo *d, double budget_ms)
+{
+    if (d->state != LABD_RUNNING) return 0;
+    double t0 = lab_demo_now_ms();
+    int units = 0;
+    for (;;) {
+        double u0 = lab_demo_now_ms();
+        /* A budget of 0 is exactly one unit: the lab's own units are never
+         * split, so the time between our polls is decided here. */
+        int rc = lab_step(&d->lab, 0.0, &d->err);
+        double u = lab_demo_now_ms() - u0;
+        d->last_unit_ms = u;
+        if (u > d->worst_unit_ms) d->worst_unit_ms = u;
+        units++;
+        d->units++;
+        if (rc) {
+            d->state = LABD_FAILED;
+            break;
+        }
+        if (lab_done(&d->lab)) {
+            d->state = LABD_DONE;
+            break;
+        }
+        /* Another unit like the last one would overrun the budget: stop. */
+        if (lab_demo_now_ms() - t0 + d->last_unit_ms > budget_ms) break;
+    }
+    refresh(d);
+    return units;
+}
+
+void lab_demo_stop(LabDemo *d)
+{
+    if (d->state == LABD_RUNNING && d->have_lab) lab_stop(&d->lab);
+}
+
+bool lab_demo_running(const LabDemo *d)
+{
+    return d->state == LABD_RUNNING;
+}
+
+// ----------------------------------------------------------------------------
+// The table
+
+void lab_demo_row(const LabDemo *d, int i, LabDemoRow *row)
+{
+    memset(row, 0, sizeof *row);
+    const LabMethodSnapshot *m = &d->snap.methods[i];
+    const LabResult *r = m->result;
+    row->label = m->label;
+    row->step = m->step;
+    row->steps = m->steps;
+    row->trainable = m->trainable_params;
+    row->share = m->trainable_share;
+    row->bytes = m->bytes;
+    row->ms_per_step = m->step ? m->ms_per_step : NAN;
+    row->diverged = m->diverged;
+    row->diverged_step = m->diverged_step;
+    row->final = r && r->ready;
+    row->bpb = row->forgetting = row->accuracy = NAN;
+    row->sample = "";
+    if (row->final) {
+        row->train_loss = r->train_loss;
+        row->eval_loss = r->eval_loss;
+        row->eval_step = m->step;
+        row->bpb = r->eval_bpb;
+        row->forgetting = r->forgetting;
+        row->has_accuracy = r->has_accuracy;
+        row->accuracy = r->accuracy;
+        row->correct = r->correct;
+        row->total = r->total;
+        row->sample = r->sample;
+        return;
+    }
+    /* Live: the mean of the last (up to 20) good batch losses, and the
+     * latest held-out point. */
+    int good = m->diverged ? m->diverged_step - 1 : m->n_train;
+    int tail = good < 20 ? good : 20;
+    double s = 0;
+    int cnt = 0;
+    for (int k = good - tail; k < good; k++)
+        if (isfinite(m->train_loss[k])) s += m->train_loss[k], cnt++;
+    row->train_loss = cnt ? s / cnt : NAN;
+    row->eval_loss = m->n_eval ? m->eval_loss[m->n_eval - 1] : NAN;
+    row->eval_step = m->n_eval ? m->eval_step[m->n_eval - 1] : 0;
+}

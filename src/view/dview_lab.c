@@ -1,0 +1,915 @@
+/* dview_lab.c — lesson 7's lab: the controls (start/stop, task, methods,
+ * prefix length, QLoRA rank, learning rate, steps), the loss curves of every
+ * method in one plot, the cost table and the results table filling in live,
+ * and the samples or answers once the lab is done. The work runs through
+ * the tick hook: the interface calls lab_tick between input polls. */
+#include "dview_lab.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../demo/demo.h"
+#include "dview_lab_plot.h"
+#include "utf8.h"
+#include "vmem.h"
+
+enum { LC_RUN, LC_TASK, LC_METHODS, LC_PREFIX, LC_QRANK, LC_LR, LC_STEPS, LC_CURVES, LC_N };
+enum { LV_LABEL_W = 14, LV_PLOT_ROWS = 15, LV_MAX_TOGGLES = LAB_DEMO_MAX_RANKS + 3 };
+enum { CURVES_HELDOUT, CURVES_TRAIN, CURVES_BOTH, CURVES_N };
+
+static const char *const task_options[] = {"domain", "addition"};
+static const char *const curve_options[] = {"held-out", "training", "both"};
+
+typedef struct LabView {
+    LabDemo d;
+    int cursor;                 /* the method toggle under the cursor */
+    Slider prefix, qrank, lr, steps;
+    SliderHit hit[LC_N];
+    ChoiceHit task_hit, curves_hit;
+    int n_tog;
+    int tog_y[LV_MAX_TOGGLES], tog_x[LV_MAX_TOGGLES], tog_w[LV_MAX_TOGGLES];
+    int run_y, run_x0, run_x1;
+    int rows[LC_N];
+    int curves;
+    char hint[200];
+} LabView;
+
+// ----------------------------------------------------------------------------
+// Methods: toggles, colours and marks
+
+/* Toggle i: 0 full, 1..n_ranks LoRA ranks, then prefix, then QLoRA. */
+static int n_toggles(const LabView *v)
+{
+    return 3 + v->d.set.n_ranks;
+}
+
+static void toggle_label(const LabView *v, int i, char *buf, size_t size)
+{
+    const LabDemoSettings *s = &v->d.set;
+    if (i == 0) snprintf(buf, size, "full");
+    else if (i <= s->n_ranks) snprintf(buf, size, "lora:%d", s->ranks[i - 1]);
+    else if (i == s->n_ranks + 1) snprintf(buf, size, "prefix:%d", s->prefix_len);
+    else snprintf(buf, size, "qlora:%d", s->qlora_rank);
+}
+
+static bool *toggle_flag(LabView *v, int i)
+{
+    LabDemoSettings *s = &v->d.set;
+    if (i == 0) return &s->full;
+    if (i <= s->n_ranks) return &s->rank_on[i - 1];
+    if (i == s->n_ranks + 1) return &s->prefix;
+    return &s->qlora;
+}
+
+/* Explicit colours that read on dark and light backgrounds alike. */
+static const int rank_colours[] = {172, 142, 34, 37, 33, 99, 164, 137, 66, 95};
+
+/* A method's colour and mono mark from its label ("lora:8"). */
+static void method_style(const LabDemoSettings *s, const char *label, int *colour, char *mark)
+{
+    *colour = 250;
+    *mark = '?';
+    if (strncmp(label, "full", 4) == 0) {
+        *colour = 160;
+        *mark = 'F';
+    } else if (strncmp(label, "prefix", 6) == 0) {
+        *colour = 205;
+        *mark = 'P';
+    } else if (strncmp(label, "qlora", 5) == 0) {
+        *colour = 30;
+        *mark = 'Q';
+    } else if (strncmp(label, "lora:", 5) == 0) {
+        int r = atoi(label + 5), idx = 0;
+        for (int i = 0; i < s->n_ranks; i++)
+            if (s->ranks[i] == r) idx = i;
+        *colour = rank_colours[idx % (int)(sizeof rank_colours / sizeof rank_colours[0])];
+        *mark = r < 10 ? (char)('0' + r) : (char)('a' + idx);
+    }
+}
+
+// ----------------------------------------------------------------------------
+// Set-up
+
+static void sliders_init(LabView *v)
+{
+    const LabDemoSettings *s = &v->d.set;
+    slider_init_log(&v->prefix, "prefix P", 1, LAB_DEMO_MAX_P, s->prefix_len, 2, 4, true);
+    slider_init_log(&v->qrank, "QLoRA rank", 1, LAB_DEMO_MAX_RANK, s->qlora_rank, 2, 4, true);
+    slider_init_log(&v->lr, "lr ×", 1.0 / 64, 64, s->lr_scale, 2, 8, false);
+    slider_init_log(&v->steps, "steps", s->steps < 10 ? s->steps : 10, 2000, s->steps, pow(2, 0.25), 2, true);
+}
+
+void *lab_view_new(const LabDemoSettings *s)
+{
+    LabView *v = vmem_alloc(sizeof *v);
+    lab_demo_init(&v->d, s);
+    sliders_init(v);
+    return v;
+}
+
+LabDemo *lab_view_demo(void *view)
+{
+    return &((LabView *)view)->d;
+}
+
+static void *lv_create(const DemoArgs *args, Status *st)
+{
+    LabView *v = vmem_alloc(sizeof *v);
+    if (demo_impl_find("lab")->init(&v->d, args, st)) {
+        free(v);
+        return NULL;
+    }
+    sliders_init(v);
+    return v;
+}
+
+static void lv_destroy(void *self)
+{
+    LabView *v = self;
+    if (!v) return;
+    lab_demo_free(&v->d);
+    free(v);
+}
+
+// ----------------------------------------------------------------------------
+// Numbers as text
+
+static void fmt_params(char *buf, size_t size, double n)
+{
+    if (n >= 1e6) snprintf(buf, size, "%.2fM", n / 1e6);
+    else if (n >= 1e3) snprintf(buf, size, "%.1fk", n / 1e3);
+    else snprintf(buf, size, "%.0f", n);
+}
+
+/* Bytes with binary prefixes: 3.2M = 3.2 × 2^20. */
+static void fmt_mem(char *buf, size_t size, double b)
+{
+    if (b >= 1024.0 * 1024.0) snprintf(buf, size, "%.1fM", b / (1024.0 * 1024.0));
+    else if (b >= 1024.0) snprintf(buf, size, "%.0fK", b / 1024.0);
+    else snprintf(buf, size, "%.0f", b);
+}
+
+static char *num_or_dash(double v, const char *fmt)
+{
+    return isfinite(v) ? vmem_printf(fmt, v) : vmem_strdup("–");
+}
+
+// ----------------------------------------------------------------------------
+// Layout: what the table lists and how tall everything is
+
+/* The rows of the tables: the lab's methods once started, else the plan. */
+static int table_methods(const LabView *v, char labels[][24])
+{
+    if (v->d.have_lab) {
+        int n = v->d.snap.n_methods;
+        for (int i = 0; i < n; i++) snprintf(labels[i], 24, "%s", v->d.snap.methods[i].label);
+        return n;
+    }
+    return lab_demo_planned(&v->d.set, labels, LAB_MAX_METHODS);
+}
+
+/* Where the toggles land at width w (label column, then wrapped items);
+ * returns the rows they take. */
+static int layout_toggles(LabView *v, const Grid *g, int y, int x, int w)
+{
+    int n = n_toggles(v), row = 0, cx = x + 2 + LV_LABEL_W;
+    for (int i = 0; i < n && i < LV_MAX_TOGGLES; i++) {
+        char lab[32];
+        toggle_label(v, i, lab, sizeof lab);
+        int tw = 4 + grid_text_width(g, lab); /* "[x] " + label */
+        if (cx + tw > x + w && cx > x + 2 + LV_LABEL_W) {
+            row++;
+            cx = x + 2 + LV_LABEL_W;
+        }
+        v->tog_y[i] = y + row;
+        v->tog_x[i] = cx;
+        v->tog_w[i] = tw;
+        cx += tw + 2;
+    }
+    v->n_tog = n;
+    return row + 1;
+}
+
+static bool addition(const LabView *v)
+{
+    return v->d.have_lab ? v->d.lab.task.kind == TASK_ADDITION : v->d.set.task == TASK_ADDITION;
+}
+
+/* One sample as display text: newlines become spaces (answers: gaps). */
+static char *sample_text(const LabView *v, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = vmem_alloc(3 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            if (i + 1 == n) break;
+            out[k++] = ' ';
+            if (addition(v)) out[k++] = ' ', out[k++] = ' ';
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* Word-wrap s into width w: fills starts/lens (up to max lines); returns
+ * the number of lines. */
+static int wrap_plain(const char *s, int w, int *starts, int *lens, int max)
+{
+    int n = 0, len = (int)strlen(s), i = 0;
+    if (w < 8) w = 8;
+    while (i < len && n < max) {
+        int end = i + w;
+        if (end >= len) end = len;
+        else {
+            int b = end;
+            while (b > i && s[b] != ' ') b--;
+            if (b > i) end = b;
+        }
+        starts[n] = i;
+        lens[n] = end - i;
+        n++;
+        i = end;
+        while (i < len && s[i] == ' ') i++;
+    }
+    return n;
+}
+
+enum { SAMPLE_MAX_LINES = 24 };
+
+static int samples_height(const LabView *v, int w)
+{
+    if (!v->d.have_lab) return 0;
+    int rows = 0, any = 0;
+    for (int i = 0; i < v->d.snap.n_methods; i++) {
+        LabDemoRow row;
+        lab_demo_row(&v->d, i, &row);
+        if (!row.final) continue;
+        any = 1;
+        char *t = sample_text(v, row.sample);
+        int st[SAMPLE_MAX_LINES], ln[SAMPLE_MAX_LINES];
+        rows += 1 + wrap_plain(t, w - 6, st, ln, SAMPLE_MAX_LINES);
+        free(t);
+    }
+    const LabResult *b = v->d.snap.base;
+    if (any && b && b->ready) {
+        char *t = sample_text(v, b->sample);
+        int st[SAMPLE_MAX_LINES], ln[SAMPLE_MAX_LINES];
+        rows += 1 + wrap_plain(t, w - 6, st, ln, SAMPLE_MAX_LINES);
+        free(t);
+    }
+    return any ? rows + 2 : 0;
+}
+
+static bool has_qlora(const LabView *v, char labels[][24], int n)
+{
+    (void)v;
+    for (int i = 0; i < n; i++)
+        if (strncmp(labels[i], "qlora", 5) == 0) return true;
+    return false;
+}
+
+static int lv_height(void *self, int width, const ViewEnv *env)
+{
+    (void)env;
+    LabView *v = self;
+    Grid probe = {.ascii = env->ascii};
+    int tog = layout_toggles(v, &probe, 0, 0, width);
+    char labels[LAB_MAX_METHODS][24];
+    int n = table_methods(v, labels);
+    int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
+    h += 1 + 1;                  /* blank, progress */
+    if (v->d.state == LABD_FAILED) h++;
+    h += 1 + LV_PLOT_ROWS + 1;   /* blank, plot, blank */
+    h += 2 + n + 1;              /* cost table, note */
+    if (has_qlora(v, labels, n)) h++;
+    h += 1 + 2 + n;              /* blank, results table */
+    h += samples_height(v, width);
+    return h;
+}
+
+// ----------------------------------------------------------------------------
+// Drawing
+
+static bool locked(const LabView *v)
+{
+    return lab_demo_running(&v->d);
+}
+
+static void draw_run_row(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env, bool focused)
+{
+    const char *label;
+    switch (v->d.state) {
+    case LABD_RUNNING:
+        label = v->d.snap.phase == LAB_PHASE_FINAL || v->d.lab.stopped ? "evaluating…" : "Stop training";
+        break;
+    case LABD_DONE: label = "Run again"; break;
+    default: label = "Start the lab"; break;
+    }
+    grid_put(g, y, r.x, focused ? (env->ascii ? "> " : "▶ ") : "  ", ROLE_FOCUS, 2);
+    char *b = vmem_printf("[ %s ]", label);
+    int bw = grid_put(g, y, r.x + 2, b, focused ? ROLE_SELECTED : ROLE_STRONG, -1);
+    free(b);
+    v->run_y = y;
+    v->run_x0 = r.x + 2;
+    v->run_x1 = r.x + 2 + bw;
+    char plan[1024];
+    int n = lab_demo_methods(&v->d.set, plan, sizeof plan);
+    const LabDemoSettings *s = &v->d.set;
+    int x = r.x + 4 + bw;
+    LabConfig def;
+    lab_config_defaults(&def);
+    grid_printf(g, y, x, ROLE_DIM, r.x + r.w - x, "%d method%s · %s · %d steps of %d sequences", n, n == 1 ? "" : "s",
+                task_options[s->task == TASK_ADDITION], (int)v->steps.value, s->batch > 0 ? s->batch : def.batch);
+}
+
+static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, int focus)
+{
+    int y = *py;
+    bool lock = locked(v);
+    v->rows[LC_RUN] = y;
+    draw_run_row(v, g, y++, r, env, focus == LC_RUN);
+    v->rows[LC_TASK] = y;
+    widget_choice(g, y++, r.x, r.w, LV_LABEL_W, "task", task_options, 2, v->d.set.task == TASK_ADDITION,
+                  focus == LC_TASK, lock, env, &v->task_hit);
+    /* Method toggles. */
+    v->rows[LC_METHODS] = y;
+    int rows = layout_toggles(v, g, y, r.x, r.w);
+    grid_put(g, y, r.x, focus == LC_METHODS ? (env->ascii ? "> " : "▶ ") : "  ", ROLE_FOCUS, 2);
+    grid_put(g, y, r.x + 2, "methods", focus == LC_METHODS ? ROLE_FOCUS : ROLE_LABEL, LV_LABEL_W - 1);
+    for (int i = 0; i < v->n_tog; i++) {
+        char lab[32];
+        toggle_label(v, i, lab, sizeof lab);
+        bool on = *toggle_flag(v, i);
+        bool cur = focus == LC_METHODS && i == v->cursor;
+        const char *box = on ? (env->ascii ? "[x]" : "[■]") : "[ ]";
+        Role role = lock ? ROLE_DIM : cur ? ROLE_SELECTED : on ? ROLE_VALUE : ROLE_LABEL;
+        int x = v->tog_x[i];
+        grid_put(g, v->tog_y[i], x, box, role, 3);
+        grid_put(g, v->tog_y[i], x + 4, lab, role, -1);
+        if (cur) grid_recolour(g, (Rect){v->tog_y[i], x, 1, v->tog_w[i]}, ROLE_SELECTED);
+        int colour;
+        char mark;
+        method_style(&v->d.set, lab, &colour, &mark);
+        if (on && !lock && !cur && env->colour >= CMODE_256) grid_colour(g, v->tog_y[i], x + 1, colour, -1);
+    }
+    y += rows;
+    Slider *sl[4] = {&v->prefix, &v->qrank, &v->lr, &v->steps};
+    for (int k = 0; k < 4; k++) {
+        int c = LC_PREFIX + k;
+        v->rows[c] = y;
+        widget_slider(g, y, r.x, r.w, LV_LABEL_W, sl[k], focus == c, env, &v->hit[c]);
+        if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
+        y++;
+    }
+    v->rows[LC_CURVES] = y;
+    widget_choice(g, y++, r.x, r.w, LV_LABEL_W, "curves", curve_options, CURVES_N, v->curves, focus == LC_CURVES,
+                  false, env, &v->curves_hit);
+    *py = y;
+}
+
+static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env)
+{
+    int y = *py, x = r.x + 2;
+    const LabDemo *d = &v->d;
+    const LabSnapshot *s = &d->snap;
+    if (d->state == LABD_FAILED) {
+        grid_printf(g, y++, x, ROLE_ERROR, r.w - 2, "%s The lab could not run: %s", env->ascii ? "!" : "⚠", d->err.msg);
+    }
+    if (!d->have_lab) {
+        const char *what = v->d.set.task == TASK_ADDITION
+                               ? "addition: sums like 47+38=85; scored by exact-match accuracy on held-out pairs"
+                               : "domain: from State of the Union addresses to Moby-Dick; held-out chapters, bits per byte";
+        grid_printf(g, y++, x, ROLE_DIM, r.w - 2, "Not started. %s.", what);
+        *py = y;
+        return;
+    }
+    char bar[64] = "";
+    int bw = r.w >= 100 ? 20 : 12;
+    int filled = (int)lround(s->progress * bw);
+    size_t k = 0;
+    for (int i = 0; i < bw; i++) {
+        const char *c = i < filled ? (env->ascii ? "#" : "█") : (env->ascii ? "." : "░");
+        size_t cl = strlen(c);
+        memcpy(bar + k, c, cl);
+        k += cl;
+    }
+    bar[k] = 0;
+    const char *phase;
+    switch (s->phase) {
+    case LAB_PHASE_BASELINE: phase = "measuring the base model"; break;
+    case LAB_PHASE_TRAINING: phase = "training"; break;
+    case LAB_PHASE_FINAL: phase = s->stopped ? "stopped · evaluating each method" : "evaluating each method"; break;
+    default: phase = s->stopped ? "stopped and evaluated" : "done"; break;
+    }
+    x += grid_put(g, y, x, bar, ROLE_DONE, -1);
+    x += grid_printf(g, y, x, ROLE_VALUE, -1, " %3.0f%%  ", 100 * s->progress);
+    x += grid_printf(g, y, x, ROLE_STRONG, -1, "%s", phase);
+    char left[48] = "";
+    if (d->state == LABD_RUNNING && s->progress > 0.03) {
+        double rem = s->elapsed_s * (1 - s->progress) / s->progress;
+        snprintf(left, sizeof left, " · about %.0f s left", rem);
+    }
+    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " · step %d of %d · %.1f s%s", s->round, s->steps, s->elapsed_s,
+                left);
+    y++;
+    *py = y;
+}
+
+/* The loss plot: one curve per method, smoothed training loss and/or the
+ * held-out points. */
+static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
+{
+    const LabDemo *d = &v->d;
+    CurveSeries cs[2 * LAB_MAX_METHODS];
+    float *xs[LAB_MAX_METHODS] = {0};
+    int n = 0;
+    char labels[LAB_MAX_METHODS][24];
+    int nm = table_methods(v, labels);
+    bool train = v->curves != CURVES_HELDOUT, held = v->curves != CURVES_TRAIN;
+    for (int m = 0; m < nm; m++) {
+        int colour;
+        char mark;
+        method_style(&d->set, labels[m], &colour, &mark);
+        const LabMethodSnapshot *ms = d->have_lab ? &d->snap.methods[m] : NULL;
+        if (train) {
+            cs[n++] = (CurveSeries){.y = ms ? d->smooth[m] : NULL, .n = ms ? ms->n_train : 0, .x0 = 1,
+                                    .colour = colour, .role = ROLE_SERIES1, .mark = held ? 0 : mark,
+                                    .mark_every = 10, .name = held ? NULL : labels[m]};
+        }
+        if (held) {
+            if (ms && ms->n_eval > 0) {
+                xs[m] = vmem_array((size_t)ms->n_eval, sizeof(float));
+                for (int i = 0; i < ms->n_eval; i++) xs[m][i] = (float)ms->eval_step[i];
+            }
+            cs[n++] = (CurveSeries){.x = xs[m], .y = ms ? ms->eval_loss : NULL, .n = ms ? ms->n_eval : 0,
+                                    .colour = colour, .role = ROLE_SERIES1, .mark = mark, .name = labels[m]};
+        }
+    }
+    int steps = d->have_lab ? d->snap.steps : (int)v->steps.value;
+    const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
+                        : v->curves == CURVES_TRAIN
+                            ? "training loss (nats per byte, mean of the last 10 batches)"
+                            : "training loss (mean of 10 batches, faint) and held-out loss (marked)";
+    CurveOpts o = {.title = title, .x_min = 0, .x_max = steps, .x_label = "training step"};
+    if (!d->have_lab) {
+        grid_put(g, y, r.x, title, ROLE_LABEL, r.w);
+        grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4, "The curves appear here when the lab runs.", ROLE_DIM, r.w - 4);
+    } else {
+        curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
+    }
+    for (int m = 0; m < LAB_MAX_METHODS; m++) free(xs[m]);
+}
+
+static void colour_labels(Grid *g, int y, int x, const LabView *v, char labels[][24], int n, const ViewEnv *env)
+{
+    if (env->colour < CMODE_BASIC || env->ascii) return;
+    for (int i = 0; i < n; i++) {
+        int colour;
+        char mark;
+        method_style(&v->d.set, labels[i], &colour, &mark);
+        int w = (int)strlen(labels[i]);
+        for (int k = 0; k < w; k++) grid_colour(g, y + 2 + i, x + k, colour, -1);
+    }
+}
+
+static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, int *cols)
+{
+    *cols = wide ? 10 : 8;
+    int C = *cols;
+    char **c = vmem_array((size_t)(n + 1) * (size_t)C, sizeof(char *));
+    static const char *const head_wide[] = {"method", "trains", "share", "frozen", "params", "grads",
+                                            "Adam",   "activ.", "total", "ms/step"};
+    static const char *const head_compact[] = {"method", "trains", "share", "frozen", "trained+grads+Adam",
+                                               "activ.", "total",  "ms/step"};
+    for (int k = 0; k < C; k++) c[k] = vmem_strdup(wide ? head_wide[k] : head_compact[k]);
+    for (int i = 0; i < n; i++) {
+        char **row = c + (size_t)(i + 1) * C;
+        row[0] = vmem_strdup(labels[i]);
+        if (!v->d.have_lab) {
+            for (int k = 1; k < C; k++) row[k] = vmem_strdup("–");
+            continue;
+        }
+        LabDemoRow r;
+        lab_demo_row(&v->d, i, &r);
+        char a[32];
+        fmt_params(a, sizeof a, (double)r.trainable);
+        row[1] = vmem_strdup(a);
+        row[2] = vmem_printf(r.share >= 0.1 ? "%.0f%%" : "%.2f%%", 100 * r.share);
+        int k = 3;
+        fmt_mem(a, sizeof a, (double)r.bytes.frozen);
+        row[k++] = vmem_strdup(a);
+        if (wide) {
+            fmt_mem(a, sizeof a, (double)r.bytes.trainable);
+            row[k++] = vmem_strdup(a);
+            fmt_mem(a, sizeof a, (double)r.bytes.grads);
+            row[k++] = vmem_strdup(a);
+            fmt_mem(a, sizeof a, (double)r.bytes.optimizer);
+            row[k++] = vmem_strdup(a);
+        } else {
+            fmt_mem(a, sizeof a, (double)(r.bytes.trainable + r.bytes.grads + r.bytes.optimizer));
+            row[k++] = vmem_strdup(a);
+        }
+        fmt_mem(a, sizeof a, (double)r.bytes.activations);
+        row[k++] = vmem_strdup(a);
+        fmt_mem(a, sizeof a, (double)r.bytes.total);
+        row[k++] = vmem_strdup(a);
+        row[k++] = num_or_dash(r.ms_per_step, "%.1f");
+    }
+    return c;
+}
+
+static int table_width(const Grid *g, char **cells, int rows, int cols)
+{
+    int total = 0;
+    for (int c = 0; c < cols; c++) {
+        int w = 0;
+        for (int r = 0; r < rows; r++) {
+            int cw = grid_text_width(g, cells[r * cols + c]);
+            if (cw > w) w = cw;
+        }
+        total += w + 3;
+    }
+    return total - 3;
+}
+
+static void free_cells(char **c, int n)
+{
+    for (int i = 0; i < n; i++) free(c[i]);
+    free(c);
+}
+
+static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, char labels[][24], int n)
+{
+    int y = *py, cols;
+    char **c = cost_cells(v, labels, n, true, &cols);
+    if (table_width(g, c, n + 1, cols) > r.w - 2) {
+        free_cells(c, (n + 1) * cols);
+        c = cost_cells(v, labels, n, false, &cols);
+    }
+    widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)c, n + 1, cols, -1, env);
+    colour_labels(g, y, r.x + 2, v, labels, n, env);
+    free_cells(c, (n + 1) * cols);
+    y += n + 2;
+    grid_put(g, y++, r.x + 2,
+             "trains: parameters the optimizer updates (share of all) · memory measured from the allocations, "
+             "K = 2¹⁰ bytes, M = 2²⁰ · activ.: one step's activations and buffers",
+             ROLE_DIM, r.w - 2);
+    /* QLoRA: the frozen base as stored against fp32. */
+    if (has_qlora(v, labels, n)) {
+        if (!v->d.have_lab) {
+            grid_put(g, y++, r.x + 2, "QLoRA: its frozen base is measured as stored (NF4) once the lab starts.", ROLE_DIM,
+                     r.w - 2);
+        } else {
+            double q = 0, fp = 4.0 * (double)v->d.snap.base_params;
+            const char *q_label = "";
+            for (int i = 0; i < n; i++) {
+                const LabMethodSnapshot *m = &v->d.snap.methods[i];
+                if (m->kind == TUNE_QLORA && !q) q = (double)m->bytes.frozen, q_label = m->label;
+            }
+            char a[32], b[32];
+            fmt_mem(a, sizeof a, q);
+            fmt_mem(b, sizeof b, fp);
+            int x = r.x + 2;
+            x += grid_printf(g, y, x, ROLE_STRONG, -1, "%s", q_label);
+            x += grid_printf(g, y, x, ROLE_LABEL, -1, ": frozen base as stored ");
+            x += grid_printf(g, y, x, ROLE_VALUE, -1, "%s", a);
+            x += grid_printf(g, y, x, ROLE_LABEL, -1, " against ");
+            x += grid_printf(g, y, x, ROLE_VALUE, -1, "%s", b);
+            grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " in fp32 (%.1f× smaller; embeddings and norms stay fp32)",
+                        q > 0 ? fp / q : 0.0);
+            y++;
+        }
+    }
+    *py = y;
+}
+
+/* The results table; wide has the long headers, bits per byte and the
+ * step of the latest held-out point. */
+static char **result_cells(const LabView *v, char labels[][24], int n, bool wide, int *pcols)
+{
+    bool acc = addition(v);
+    int cols = 6 + (wide ? 1 : 0) + (acc ? 1 : 0);
+    *pcols = cols;
+    char **c = vmem_array((size_t)(n + 1) * (size_t)cols, sizeof(char *));
+    int j = 0;
+    c[j++] = vmem_strdup("method");
+    c[j++] = vmem_strdup("step");
+    c[j++] = vmem_strdup(wide ? "train loss" : "train");
+    c[j++] = vmem_strdup("held-out");
+    if (wide) c[j++] = vmem_strdup("bits/byte");
+    c[j++] = vmem_strdup(wide ? "forgetting" : "forget");
+    if (acc) c[j++] = vmem_strdup(wide ? "accuracy" : "acc.");
+    c[j++] = vmem_strdup("status");
+    for (int i = 0; i < n; i++) {
+        char **row = c + (size_t)(i + 1) * cols;
+        int k = 0;
+        row[k++] = vmem_strdup(labels[i]);
+        if (!v->d.have_lab) {
+            while (k < cols - 1) row[k++] = vmem_strdup("–");
+            row[k] = vmem_strdup("not started");
+            continue;
+        }
+        LabDemoRow rw;
+        lab_demo_row(&v->d, i, &rw);
+        row[k++] = vmem_printf("%d/%d", rw.step, rw.steps);
+        row[k++] = num_or_dash(rw.train_loss, "%.4f");
+        if (wide && isfinite(rw.eval_loss) && !rw.final) row[k++] = vmem_printf("%.4f @%d", rw.eval_loss, rw.eval_step);
+        else row[k++] = num_or_dash(rw.eval_loss, "%.4f");
+        if (wide) row[k++] = num_or_dash(rw.bpb, "%.3f");
+        row[k++] = num_or_dash(rw.forgetting, "%+.4f");
+        if (acc) {
+            if (rw.final && rw.has_accuracy && isfinite(rw.accuracy))
+                row[k++] = wide ? vmem_printf("%.1f%% (%d/%d)", 100 * rw.accuracy, rw.correct, rw.total)
+                                : vmem_printf("%.1f%%", 100 * rw.accuracy);
+            else row[k++] = vmem_strdup("–");
+        }
+        if (rw.diverged) row[k] = vmem_printf(wide ? "diverged at step %d" : "diverged at %d", rw.diverged_step);
+        else if (rw.final && rw.step < rw.steps) row[k] = vmem_strdup("stopped, done");
+        else if (rw.final) row[k] = vmem_strdup("done");
+        else if (v->d.state == LABD_RUNNING)
+            row[k] = vmem_strdup(v->d.snap.phase == LAB_PHASE_BASELINE ? "waiting" : "training");
+        else row[k] = vmem_strdup("–");
+    }
+    return c;
+}
+
+static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, char labels[][24], int n)
+{
+    int y = *py, cols;
+    char **c = result_cells(v, labels, n, true, &cols);
+    if (table_width(g, c, n + 1, cols) > r.w - 2) {
+        free_cells(c, (n + 1) * cols);
+        c = result_cells(v, labels, n, false, &cols);
+    }
+    widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)c, n + 1, cols, -1, env);
+    colour_labels(g, y, r.x + 2, v, labels, n, env);
+    /* Diverged rows stand out. */
+    for (int i = 0; v->d.have_lab && i < n; i++)
+        if (v->d.snap.methods[i].diverged) {
+            int w = grid_text_width(g, c[(size_t)(i + 1) * cols + cols - 1]);
+            int x = r.x + 2 + table_width(g, c, n + 1, cols) - w;
+            grid_recolour(g, (Rect){y + 2 + i, x, 1, w}, ROLE_BAD);
+        }
+    free_cells(c, (n + 1) * cols);
+    y += n + 2;
+    *py = y;
+}
+
+static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env)
+{
+    int y = *py;
+    if (samples_height(v, r.w) == 0) return;
+    y++;
+    grid_put(g, y++, r.x + 2, addition(v) ? "Answers to held-out problems (greedy decoding)" : "Samples (temperature 0.8, the same seed for each)",
+             ROLE_HEADING, r.w - 2);
+    int n = v->d.snap.n_methods;
+    for (int i = -1; i < n; i++) {
+        const char *label, *text;
+        LabDemoRow row;
+        if (i < 0) {
+            const LabResult *b = v->d.snap.base;
+            if (!b || !b->ready) continue;
+            label = "the base model, before tuning";
+            text = b->sample;
+        } else {
+            lab_demo_row(&v->d, i, &row);
+            if (!row.final) continue;
+            label = row.label;
+            text = row.sample;
+        }
+        int x = grid_put(g, y, r.x + 2, label, ROLE_STRONG, r.w - 2);
+        if (i >= 0 && env->colour >= CMODE_BASIC && !env->ascii) {
+            int colour;
+            char mark;
+            method_style(&v->d.set, label, &colour, &mark);
+            for (int k = 0; k < x; k++) grid_colour(g, y, r.x + 2 + k, colour, -1);
+        }
+        y++;
+        char *t = sample_text(v, text);
+        int st[SAMPLE_MAX_LINES], ln[SAMPLE_MAX_LINES];
+        int nl = wrap_plain(t, r.w - 6, st, ln, SAMPLE_MAX_LINES);
+        for (int k = 0; k < nl; k++) grid_putn(g, y++, r.x + 4, t + st[k], (size_t)ln[k], ROLE_CODE, r.w - 6);
+        free(t);
+    }
+    *py = y;
+}
+
+static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
+{
+    LabView *v = self;
+    int y = r.y;
+    draw_controls(v, g, &y, r, env, focus);
+    y++;
+    draw_progress(v, g, &y, r, env);
+    y++;
+    draw_plot(v, g, y, r, env);
+    y += LV_PLOT_ROWS + 1;
+    char labels[LAB_MAX_METHODS][24];
+    int n = table_methods(v, labels);
+    draw_cost(v, g, &y, r, env, labels, n);
+    y++;
+    draw_results(v, g, &y, r, env, labels, n);
+    draw_samples(v, g, &y, r, env);
+}
+
+// ----------------------------------------------------------------------------
+// Input
+
+static int lv_n_controls(void *self)
+{
+    (void)self;
+    return LC_N;
+}
+
+/* Slider values into the settings. */
+static void apply_sliders(LabView *v)
+{
+    LabDemoSettings *s = &v->d.set;
+    s->prefix_len = (int)v->prefix.value;
+    s->qlora_rank = (int)v->qrank.value;
+    s->lr_scale = v->lr.value;
+    s->steps = (int)v->steps.value;
+}
+
+static int run_button(LabView *v)
+{
+    if (lab_demo_running(&v->d)) {
+        lab_demo_stop(&v->d);
+        return EV_HANDLED | EV_REDRAW;
+    }
+    apply_sliders(v);
+    Status st;
+    lab_demo_start(&v->d, &st);
+    return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+}
+
+static int lv_key(void *self, int control, int key, Action act)
+{
+    LabView *v = self;
+    bool enter = key == VK_ENTER || key == ' ';
+    int dir = act == ACT_INC || act == ACT_INC_BIG ? 1 : act == ACT_DEC || act == ACT_DEC_BIG ? -1 : 0;
+    if (control == LC_RUN) return enter ? run_button(v) : 0;
+    if (control == LC_CURVES) {
+        if (!dir && !enter) return 0;
+        v->curves = (v->curves + (dir ? dir : 1) + CURVES_N) % CURVES_N;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    bool slider_act = dir || act == ACT_MIN || act == ACT_MAX;
+    if (control == LC_METHODS) {
+        if (dir) {
+            /* The cursor moves even while locked (to read the list). */
+            v->cursor = (v->cursor + dir + n_toggles(v)) % n_toggles(v);
+            return EV_HANDLED | EV_REDRAW;
+        }
+        if (!enter) return 0;
+        if (locked(v)) return EV_HANDLED;
+        bool *f = toggle_flag(v, v->cursor);
+        *f = !*f;
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    }
+    if (control == LC_TASK) {
+        if (!dir && !enter) return 0;
+        if (locked(v)) return EV_HANDLED;
+        v->d.set.task = v->d.set.task == TASK_ADDITION ? TASK_DOMAIN : TASK_ADDITION;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    Slider *sl = control == LC_PREFIX ? &v->prefix : control == LC_QRANK ? &v->qrank : control == LC_LR ? &v->lr
+                                                                           : control == LC_STEPS ? &v->steps : NULL;
+    if (!sl || !slider_act) return 0;
+    if (locked(v)) return EV_HANDLED;
+    int fl = dview_slider_key(sl, act);
+    if (fl & EV_REDRAW) {
+        apply_sliders(v);
+        fl |= EV_RELAYOUT; /* a label may change width */
+    }
+    return fl;
+}
+
+static int lv_mouse(void *self, const MouseEvent *ev, int *control)
+{
+    LabView *v = self;
+    bool press = ev->kind == MOUSE_PRESS;
+    if (press && ev->y == v->run_y && ev->x >= v->run_x0 && ev->x < v->run_x1) {
+        *control = LC_RUN;
+        return run_button(v);
+    }
+    int o;
+    if (press && (o = widget_choice_at(&v->task_hit, ev->y, ev->x)) >= 0) {
+        *control = LC_TASK;
+        if (!locked(v)) v->d.set.task = o ? TASK_ADDITION : TASK_DOMAIN;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    if (press && (o = widget_choice_at(&v->curves_hit, ev->y, ev->x)) >= 0) {
+        *control = LC_CURVES;
+        v->curves = o;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    for (int i = 0; press && i < v->n_tog; i++)
+        if (ev->y == v->tog_y[i] && ev->x >= v->tog_x[i] && ev->x < v->tog_x[i] + v->tog_w[i]) {
+            *control = LC_METHODS;
+            v->cursor = i;
+            if (!locked(v)) *toggle_flag(v, i) = !*toggle_flag(v, i);
+            return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+        }
+    Slider *sl[4] = {&v->prefix, &v->qrank, &v->lr, &v->steps};
+    for (int k = 0; k < 4; k++) {
+        int c = LC_PREFIX + k;
+        if (locked(v)) {
+            if (press && ev->y == v->rows[c]) {
+                *control = c;
+                return EV_HANDLED | EV_REDRAW;
+            }
+            continue;
+        }
+        int fl = dview_slider_mouse(sl[k], &v->hit[c], ev, ev->kind == MOUSE_DRAG && *control == c);
+        if (fl) {
+            *control = c;
+            if (fl & EV_REDRAW) apply_sliders(v), fl |= EV_RELAYOUT;
+            return fl;
+        }
+    }
+    if (press)
+        for (int c = 0; c < LC_N; c++)
+            if (ev->y == v->rows[c]) {
+                *control = c;
+                return EV_HANDLED | EV_REDRAW;
+            }
+    *control = -1;
+    return 0;
+}
+
+static const char *lv_hint(void *self, int control)
+{
+    LabView *v = self;
+    bool lock = locked(v);
+    const char *h;
+    switch (control) {
+    case LC_RUN:
+        h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
+            : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · Tab next"
+                                      : "Enter starts the lab (leaving the page stops it) · Tab next";
+        break;
+    case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
+    case LC_METHODS:
+        h = lock ? "the methods (stop the lab to change them) · ←/→ move"
+                 : "←/→ move, Enter/Space turns a method on or off · Tab next";
+        break;
+    case LC_PREFIX: h = lock ? "prefix length (stop the lab to change it)" : "prefix length P: ←/→ ×2 · Tab next"; break;
+    case LC_QRANK: h = lock ? "QLoRA rank (stop the lab to change it)" : "QLoRA rank: ←/→ ×2 · Tab next"; break;
+    case LC_LR: {
+        snprintf(v->hint, sizeof v->hint, "%slearning rates ×%.3g: full %.2g, LoRA %.2g, prefix %.2g · ←/→ ×2",
+                 lock ? "(locked while training) " : "", v->lr.value, tune_methods[TUNE_FULL].default_lr * v->lr.value,
+                 tune_methods[TUNE_LORA].default_lr * v->lr.value, tune_methods[TUNE_PREFIX].default_lr * v->lr.value);
+        return v->hint;
+    }
+    case LC_STEPS: h = lock ? "steps per method (stop the lab to change it)" : "steps per method: ←/→ ×1.19, Shift ×2 · Tab next"; break;
+    default: h = "←/→ which curves: held-out, training or both · Tab next"; break;
+    }
+    snprintf(v->hint, sizeof v->hint, "%s", h);
+    return v->hint;
+}
+
+static int lv_control_row(void *self, int control)
+{
+    LabView *v = self;
+    return v->rows[control < 0 || control >= LC_N ? 0 : control];
+}
+
+static bool lv_busy(void *self)
+{
+    return lab_demo_running(&((LabView *)self)->d);
+}
+
+static int lv_tick(void *self, double budget_ms)
+{
+    LabView *v = self;
+    int before = v->d.snap.phase;
+    bool had_final[LAB_MAX_METHODS];
+    for (int i = 0; i < v->d.snap.n_methods; i++) had_final[i] = v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready;
+    if (lab_demo_tick(&v->d, budget_ms) == 0) return 0;
+    int fl = EV_REDRAW;
+    if ((int)v->d.snap.phase != before || v->d.state != LABD_RUNNING) fl |= EV_RELAYOUT;
+    for (int i = 0; i < v->d.snap.n_methods; i++)
+        if (!had_final[i] && v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready) fl |= EV_RELAYOUT;
+    return fl;
+}
+
+const DemoViewOps dview_lab = {
+    .name = "lab",
+    .create = lv_create,
+    .destroy = lv_destroy,
+    .height = lv_height,
+    .draw = lv_draw,
+    .n_controls = lv_n_controls,
+    .key = lv_key,
+    .mouse = lv_mouse,
+    .hint = lv_hint,
+    .control_row = lv_control_row,
+    .busy = lv_busy,
+    .tick = lv_tick,
+};

@@ -1,0 +1,201 @@
+/* dview_lab_plot.c — many coloured curves over training steps (see
+ * dview_lab_plot.h). */
+#include "dview_lab_plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "vmem.h"
+
+/* Letters instead of colours: no UTF-8 braille or no colour at all. */
+static bool mark_mode(const ViewEnv *env)
+{
+    return env->ascii || env->colour == CMODE_NONE;
+}
+
+static bool entry_listed(const CurveSeries *s)
+{
+    return s->name && s->name[0];
+}
+
+/* Width of one legend entry: "■ name" or "F name". */
+static int entry_w(const Grid *g, const CurveSeries *s)
+{
+    return 2 + grid_text_width(g, s->name);
+}
+
+int curve_legend_rows(const Grid *g, int w, const CurveSeries *s, int n, const ViewEnv *env)
+{
+    (void)env;
+    int rows = 0, x = w;
+    for (int i = 0; i < n; i++) {
+        if (!entry_listed(&s[i])) continue;
+        int ew = entry_w(g, &s[i]);
+        if (x + ew > w) {
+            rows++;
+            x = 0;
+        }
+        x += ew + 3;
+    }
+    return rows;
+}
+
+static void draw_legend(Grid *g, int y, int x0, int w, const CurveSeries *s, int n, const ViewEnv *env)
+{
+    int x = x0 + w, row = y - 1;
+    for (int i = 0; i < n; i++) {
+        if (!entry_listed(&s[i])) continue;
+        int ew = entry_w(g, &s[i]);
+        if (x + ew > x0 + w) {
+            row++;
+            x = x0;
+        }
+        char m[2] = {s[i].mark ? s[i].mark : '*', 0};
+        const char *sym = mark_mode(env) ? m : "■";
+        grid_put(g, row, x, sym, s[i].role, 1);
+        if (s[i].colour >= 0) grid_colour(g, row, x, s[i].colour, -1);
+        grid_put(g, row, x + 2, s[i].name, ROLE_LABEL, x0 + w - x - 2);
+        x += ew + 3;
+    }
+}
+
+typedef struct Dots {
+    int cw, ch, dx, dy;
+    unsigned char *bits;  /* (ch, cw) braille bits */
+    signed char *owner;   /* (ch, cw) series drawn last */
+    char *mark;           /* (ch, cw) a letter at a data point (mark mode) */
+} Dots;
+
+static void dot(Dots *d, int px, int py, int series)
+{
+    if (px < 0 || py < 0 || px >= d->cw * d->dx || py >= d->ch * d->dy) return;
+    static const unsigned char bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+    size_t i = (size_t)(py / d->dy) * (size_t)d->cw + (size_t)(px / d->dx);
+    d->bits[i] |= d->dx == 2 ? bit[py % 4][px % 2] : 1;
+    d->owner[i] = (signed char)series;
+}
+
+static void line(Dots *d, int x0, int y0, int x1, int y1, int series)
+{
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0);
+    int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
+    for (int guard = 0; guard < 100000; guard++) {
+        dot(d, x0, y0, series);
+        if (x0 == x1 && y0 == y1) break;
+        int e2 = 2 * err;
+        if (e2 >= dy) err += dy, x0 += sx;
+        if (e2 <= dx) err += dx, y0 += sy;
+    }
+}
+
+void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o, const ViewEnv *env)
+{
+    const int yl_w = 8;
+    if (r.w < yl_w + 10 || r.h < 6) return;
+    bool marks = mark_mode(env);
+    /* The y range: from the data unless given, with a small margin. */
+    double lo = o->y_min, hi = o->y_max;
+    if (lo == 0 && hi == 0) {
+        lo = INFINITY, hi = -INFINITY;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < s[k].n; i++) {
+                double v = s[k].y[i];
+                if (!isfinite(v)) continue;
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+        if (!isfinite(lo)) lo = 0, hi = 1;
+        double pad = 0.05 * (hi - lo);
+        if (pad < 1e-3) pad = 0.05 * fmax(fabs(hi), 1e-3);
+        lo -= pad, hi += pad;
+    }
+    if (hi <= lo) hi = lo + 1;
+    double xmin = o->x_min, xmax = o->x_max > o->x_min ? o->x_max : o->x_min + 1;
+
+    int y = r.y;
+    if (o->title) grid_put(g, y++, r.x, o->title, ROLE_LABEL, r.w);
+    int lrows = curve_legend_rows(g, r.w - 2, s, n, env);
+    draw_legend(g, y, r.x + 2, r.w - 2, s, n, env);
+    y += lrows;
+    int top = y, bottom = r.y + r.h - 2 - (o->x_label ? 1 : 0); /* axis row */
+    int ph = bottom - top, left = r.x + yl_w, pw = r.w - yl_w - 1;
+    if (ph < 2 || pw < 4) return;
+
+    Dots d = {pw, ph, marks ? 1 : 2, marks ? 1 : 4, NULL, NULL, NULL};
+    d.bits = vmem_alloc((size_t)pw * (size_t)ph);
+    d.owner = vmem_alloc((size_t)pw * (size_t)ph);
+    d.mark = vmem_alloc((size_t)pw * (size_t)ph);
+    memset(d.owner, -1, (size_t)pw * (size_t)ph);
+    int W = pw * d.dx, H = ph * d.dy;
+#define MAPX(v) ((int)lround(((v) - xmin) / (xmax - xmin) * (W - 1)))
+#define MAPY(v) ((int)lround((H - 1) * (1.0 - ((v) - lo) / (hi - lo))))
+    for (int k = 0; k < n; k++) {
+        int px = -1, py = -1, every = s[k].mark_every > 1 ? s[k].mark_every : 1;
+        for (int i = 0; i < s[k].n; i++) {
+            double v = s[k].y[i];
+            double xv = s[k].x ? s[k].x[i] : s[k].x0 + i;
+            if (!isfinite(v) || !isfinite(xv)) {
+                px = -1;
+                continue;
+            }
+            int xx = MAPX(xv), yy = MAPY(v);
+            if (yy < 0) yy = 0;
+            if (yy > H - 1) yy = H - 1;
+            if (px >= 0) line(&d, px, py, xx, yy, k);
+            else dot(&d, xx, yy, k);
+            if (marks && s[k].mark && (i % every == 0 || i == s[k].n - 1) && xx >= 0 && xx < W) {
+                size_t c = (size_t)(yy / d.dy) * (size_t)pw + (size_t)(xx / d.dx);
+                d.mark[c] = s[k].mark;
+                d.owner[c] = (signed char)k;
+            }
+            px = xx, py = yy;
+        }
+    }
+    for (int cy = 0; cy < ph; cy++)
+        for (int cx = 0; cx < pw; cx++) {
+            size_t i = (size_t)cy * (size_t)pw + (size_t)cx;
+            if (!d.bits[i] && !d.mark[i]) continue;
+            const CurveSeries *cs = &s[d.owner[i]];
+            if (marks) {
+                char m[2] = {d.mark[i], 0};
+                grid_put(g, top + cy, left + cx, d.mark[i] ? m : (env->ascii ? "." : "·"), cs->role, 1);
+            } else {
+                char u[4];
+                int len = utf8_encode(0x2800 + d.bits[i], u);
+                grid_putn(g, top + cy, left + cx, u, (size_t)len, cs->role, 1);
+            }
+            if (cs->colour >= 0) grid_colour(g, top + cy, left + cx, cs->colour, -1);
+        }
+    /* Axes, three y ticks, x ticks at both ends and the middle. */
+    for (int cy = 0; cy < ph; cy++) grid_put(g, top + cy, left - 1, env->ascii ? "|" : "│", ROLE_AXIS, 1);
+    grid_put(g, top + ph, left - 1, env->ascii ? "+" : "└", ROLE_AXIS, 1);
+    for (int cx = 0; cx < pw; cx++) grid_put(g, top + ph, left + cx, env->ascii ? "-" : "─", ROLE_AXIS, 1);
+    int tick_rows[3] = {0, ph / 2, ph - 1};
+    for (int t = 0; t < 3; t++) {
+        double f = 1.0 - (tick_rows[t] * d.dy + 0.5 * (d.dy - 1)) / (double)(H - 1);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3g", lo + f * (hi - lo));
+        int bw = (int)strlen(buf);
+        grid_put(g, top + tick_rows[t], left - 2 - bw, buf, ROLE_AXIS, yl_w - 2);
+        grid_put(g, top + tick_rows[t], left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
+    }
+    char xb[32];
+    snprintf(xb, sizeof xb, "%g", xmin);
+    grid_put(g, top + ph + 1, left, xb, ROLE_AXIS, -1);
+    snprintf(xb, sizeof xb, "%g", xmax);
+    grid_put(g, top + ph + 1, left + pw - (int)strlen(xb), xb, ROLE_AXIS, -1);
+    double mid = round((xmin + xmax) / 2);
+    if (mid > xmin && mid < xmax) {
+        snprintf(xb, sizeof xb, "%g", mid);
+        grid_put(g, top + ph + 1, left + MAPX(mid) / d.dx - (int)strlen(xb) / 2, xb, ROLE_AXIS, -1);
+    }
+    if (o->x_label) grid_put(g, top + ph + 2, left, o->x_label, ROLE_DIM, pw);
+#undef MAPX
+#undef MAPY
+    free(d.bits);
+    free(d.owner);
+    free(d.mark);
+}
