@@ -53,7 +53,7 @@ static int run_bench(int argc, char **argv);
 
 const Command cmd_bench = {
     .name = "bench",
-    .summary = "measure speed (svd rebuild, and more as they land)",
+    .summary = "measure speed: svd, quant, ui, train, lab",
     .help = NULL, /* run_bench prints it, listing the benches from the table */
     .run = run_bench,
 };
