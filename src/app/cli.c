@@ -1,6 +1,8 @@
 /* cli.c — helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
+#include "../base/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -60,6 +62,13 @@ bool cli_parse_float(const char *s, double lo, double hi, double *out)
     if (*end || !isfinite(v) || v < lo || v > hi) return false;
     *out = v;
     return true;
+}
+
+bool cli_model_dir(char *out, size_t size, const char *arg)
+{
+    if (!arg) return paths_resolve(out, size, "data/models/base") == 0;
+    int n = snprintf(out, size, "%s", arg);
+    return n >= 0 && (size_t)n < size;
 }
 
 int cli_print_json(cJSON *obj)

@@ -33,6 +33,11 @@ int cli_usage(const Command *cmd, const char *fmt, ...) __attribute__((format(pr
 bool cli_parse_int(const char *s, long lo, long hi, long *out);
 bool cli_parse_float(const char *s, double lo, double hi, double *out);
 
+/* The model folder a command should load: `arg` as given, or the shipped
+ * base model (data/models/base under the data root) when arg is NULL.
+ * false when the path does not fit in out. */
+bool cli_model_dir(char *out, size_t size, const char *arg);
+
 /* Print a cJSON object to stdout followed by a newline, then free it.
  * Returns 0, or 1 if printing failed. */
 struct cJSON;

@@ -64,11 +64,7 @@ static int run_eval(int argc, char **argv)
     if (!text_arg) return cli_usage(&cmd_eval, "--text FILE is required");
     linalg_set_threads((int)threads);
     char model_dir[4096];
-    /* The default model lives in lorascope's data folder; a DIR given on
-     * the command line is taken as it is. */
-    int n = model_arg ? snprintf(model_dir, sizeof model_dir, "%s", model_arg)
-                      : (paths_resolve(model_dir, sizeof model_dir, "data/models/base") ? -1 : 0);
-    if (n < 0 || n >= (int)sizeof model_dir) return cli_error("path too long");
+    if (!cli_model_dir(model_dir, sizeof model_dir, model_arg)) return cli_error("path too long");
     Status st;
     status_clear(&st);
     Gpt m;

@@ -214,10 +214,8 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
         if (a->source == SRC_FILE || have_gaussian || have_outliers)
             return cli_usage(&cmd_quant, "--tensor cannot be combined with --input, --gaussian or --outliers");
         a->source = SRC_MODEL;
-        /* A folder given is taken as it is; the default lives in the data folder. */
-        int n = a->model ? snprintf(a->model_dir, sizeof a->model_dir, "%s", a->model)
-                         : (paths_resolve(a->model_dir, sizeof a->model_dir, "data/models/base") ? -1 : 0);
-        if (n < 0 || n >= (int)sizeof a->model_dir) return cli_usage(&cmd_quant, "--model: path too long");
+        if (!cli_model_dir(a->model_dir, sizeof a->model_dir, a->model))
+            return cli_usage(&cmd_quant, "--model: path too long");
     }
     if (a->source == SRC_FILE && have_gaussian)
         return cli_usage(&cmd_quant, "--input and --gaussian cannot be combined");

@@ -3,7 +3,11 @@
  * first byte picks a subcommand from a list of those that finish quickly
  * whatever they are asked (no training, sampling or benchmarks). Output is
  * discarded (run with -close_fd_mask=3). Any argument list must end in a
- * status 0, 1 or 2, never a crash. */
+ * status 0, 1 or 2, never a crash.
+ *
+ * The one option that writes a file, svd's --out (getopt also takes any
+ * abbreviation, "--o"), is turned into --json, so that fuzzing can never
+ * overwrite a file of the checkout; stdin is /dev/null (tests/fuzz/run.sh). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         argv[argc++] = p;
         while (p < end && *p != '\n' && *p != '\0') p++;
         *p++ = '\0';
+        if (strcmp(cmd, "svd") == 0 && strncmp(argv[argc - 1], "--o", 3) == 0)
+            argv[argc - 1] = "--json";
     }
     argv[argc] = NULL;
     int rc = cli_dispatch(argc, argv);

@@ -19,7 +19,7 @@ for bin in "$build"/fuzz/fuzz_*; do
     # -close_fd_mask=3: the harnesses' own output (the CLI's) is not wanted.
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -fork=1 -close_fd_mask=3 \
         -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -artifact_prefix="$regress/" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
+        -artifact_prefix="$regress/" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1 </dev/null
     runs=$(grep -o 'exec/s[^,]*\|#[0-9]*' "$log" | sed -n 's/^#\([0-9]*\)$/\1/p' | tail -n 1)
     after=$(ls "$regress" | wc -l)
     found=$((after - before))
