@@ -286,7 +286,7 @@ int lora_merge_demo_train(LoraMergeDemo *d, Status *st)
     s.prefix = false;
     s.steps = d->steps;
     s.batch = 8;
-    s.windows = 8;
+    s.windows = d->windows;
     s.eval_every = -1;
     s.sample_bytes = -1;
     s.base_model = &d->model;
@@ -342,7 +342,6 @@ void lora_delta_demo_init(LoraDeltaDemo *d, int steps, int batch, const Gpt *bas
     s.prefix = false;
     if (steps > 0) s.steps = steps;
     if (batch > 0) s.batch = batch;
-    s.windows = 32;
     s.sample_bytes = -1;
     s.base_model = base_model;
     lab_demo_init(&d->run, &s);

@@ -113,6 +113,7 @@ typedef struct LoraMergeDemo {
     int rank;
     int layer;
     int steps;               /* training steps when asked */
+    int windows;             /* held-out windows of that run's evaluations (0: the lab's) */
     int *tokens;             /* (B, T) real bytes of the held-out text */
     int B, T;
     char text_name[64];

@@ -265,6 +265,20 @@ static int samples_height(const LabView *v, int w)
     return any ? rows + 2 : 0;
 }
 
+static const char cost_note_wide[] =
+    "trains: the parameters the optimizer updates, and their share of all · memory measured from the "
+    "allocations (K = 1024 bytes, M = 1024 K) · activ.: activations and working buffers of one step";
+static const char cost_note_compact[] =
+    "trains: the parameters the optimizer updates, and their share of all · memory measured from the "
+    "allocations (K = 1024 bytes, M = 1024 K) · trained: those parameters, their gradients and Adam's two "
+    "moments · activ.: activations and working buffers of one step";
+
+static int note_rows(const char *note, int w)
+{
+    int st[6], ln[6];
+    return wrap_plain(note, w - 2, st, ln, 6);
+}
+
 static bool has_qlora(const LabView *v, char labels[][24], int n)
 {
     (void)v;
@@ -272,6 +286,8 @@ static bool has_qlora(const LabView *v, char labels[][24], int n)
         if (strncmp(labels[i], "qlora", 5) == 0) return true;
     return false;
 }
+
+static bool cost_wide(const LabView *v, const Grid *g, char labels[][24], int n, int avail);
 
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
@@ -285,9 +301,9 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     h += 1 + 1;                  /* blank, progress */
     if (v->d.state == LABD_FAILED) h++;
     h += 1 + LV_PLOT_ROWS + 1;   /* blank, plot, blank */
-    h += 2 + n + 1;              /* cost table, note */
+    h += 2 + n + note_rows(cost_wide(v, &probe, labels, n, width - 2) ? cost_note_wide : cost_note_compact, width);
     if (has_qlora(v, labels, n)) h++;
-    h += 1 + 2 + n;              /* blank, results table */
+    h += 1 + 3 + n;              /* blank, results table (with the base model) */
     h += samples_height(v, width);
     return h;
 }
@@ -484,7 +500,7 @@ static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, 
     char **c = vmem_array((size_t)(n + 1) * (size_t)C, sizeof(char *));
     static const char *const head_wide[] = {"method", "trains", "share", "frozen", "params", "grads",
                                             "Adam",   "activ.", "total", "ms/step"};
-    static const char *const head_compact[] = {"method", "trains", "share", "frozen", "trained+grads+Adam",
+    static const char *const head_compact[] = {"method", "trains", "share", "frozen", "trained",
                                                "activ.", "total",  "ms/step"};
     for (int k = 0; k < C; k++) c[k] = vmem_strdup(wide ? head_wide[k] : head_compact[k]);
     for (int i = 0; i < n; i++) {
@@ -543,22 +559,29 @@ static void free_cells(char **c, int n)
     free(c);
 }
 
+/* Does the cost table with every memory part fit in avail columns? */
+static bool cost_wide(const LabView *v, const Grid *g, char labels[][24], int n, int avail)
+{
+    int cols;
+    char **c = cost_cells(v, labels, n, true, &cols);
+    bool fits = table_width(g, c, n + 1, cols) <= avail;
+    free_cells(c, (n + 1) * cols);
+    return fits;
+}
+
 static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, char labels[][24], int n)
 {
     int y = *py, cols;
-    char **c = cost_cells(v, labels, n, true, &cols);
-    if (table_width(g, c, n + 1, cols) > r.w - 2) {
-        free_cells(c, (n + 1) * cols);
-        c = cost_cells(v, labels, n, false, &cols);
-    }
+    bool wide = cost_wide(v, g, labels, n, r.w - 2);
+    const char *cost_note = wide ? cost_note_wide : cost_note_compact;
+    char **c = cost_cells(v, labels, n, wide, &cols);
     widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)c, n + 1, cols, -1, env);
     colour_labels(g, y, r.x + 2, v, labels, n, env);
     free_cells(c, (n + 1) * cols);
     y += n + 2;
-    grid_put(g, y++, r.x + 2,
-             "trains: parameters the optimizer updates (share of all) · memory measured from the allocations, "
-             "K = 2¹⁰ bytes, M = 2²⁰ · activ.: one step's activations and buffers",
-             ROLE_DIM, r.w - 2);
+    int st[6], ln[6];
+    int nl = wrap_plain(cost_note, r.w - 2, st, ln, 6);
+    for (int k = 0; k < nl; k++) grid_putn(g, y++, r.x + 2, cost_note + st[k], (size_t)ln[k], ROLE_DIM, r.w - 2);
     /* QLoRA: the frozen base as stored against fp32. */
     if (has_qlora(v, labels, n)) {
         if (!v->d.have_lab) {
@@ -595,7 +618,7 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
     bool acc = addition(v);
     int cols = 6 + (wide ? 1 : 0) + (acc ? 1 : 0);
     *pcols = cols;
-    char **c = vmem_array((size_t)(n + 1) * (size_t)cols, sizeof(char *));
+    char **c = vmem_array((size_t)(n + 2) * (size_t)cols, sizeof(char *));
     int j = 0;
     c[j++] = vmem_strdup("method");
     c[j++] = vmem_strdup("step");
@@ -605,8 +628,25 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
     c[j++] = vmem_strdup(wide ? "forgetting" : "forget");
     if (acc) c[j++] = vmem_strdup(wide ? "accuracy" : "acc.");
     c[j++] = vmem_strdup("status");
+    /* The base model first: what every method starts from. */
+    {
+        char **row = c + (size_t)cols;
+        const LabResult *b = v->d.have_lab ? v->d.snap.base : NULL;
+        bool ready = b && b->ready;
+        int k = 0;
+        row[k++] = vmem_strdup("base model");
+        row[k++] = vmem_strdup("0");
+        row[k++] = vmem_strdup("–");
+        row[k++] = ready ? vmem_printf("%.4f", b->eval_loss) : vmem_strdup("–");
+        if (wide) row[k++] = ready ? vmem_printf("%.3f", b->eval_bpb) : vmem_strdup("–");
+        row[k++] = ready ? vmem_strdup("0") : vmem_strdup("–");
+        if (acc)
+            row[k++] = ready && b->has_accuracy && isfinite(b->accuracy) ? vmem_printf("%.1f%%", 100 * b->accuracy)
+                                                                        : vmem_strdup("–");
+        row[k] = vmem_strdup(ready ? "before tuning" : v->d.have_lab ? "measuring" : "–");
+    }
     for (int i = 0; i < n; i++) {
-        char **row = c + (size_t)(i + 1) * cols;
+        char **row = c + (size_t)(i + 2) * cols;
         int k = 0;
         row[k++] = vmem_strdup(labels[i]);
         if (!v->d.have_lab) {
@@ -642,21 +682,22 @@ static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
 {
     int y = *py, cols;
     char **c = result_cells(v, labels, n, true, &cols);
-    if (table_width(g, c, n + 1, cols) > r.w - 2) {
-        free_cells(c, (n + 1) * cols);
+    if (table_width(g, c, n + 2, cols) > r.w - 2) {
+        free_cells(c, (n + 2) * cols);
         c = result_cells(v, labels, n, false, &cols);
     }
-    widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)c, n + 1, cols, -1, env);
-    colour_labels(g, y, r.x + 2, v, labels, n, env);
+    widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)c, n + 2, cols, -1, env);
+    grid_recolour(g, (Rect){y + 2, r.x + 2, 1, table_width(g, c, n + 2, cols)}, ROLE_DIM);
+    colour_labels(g, y + 1, r.x + 2, v, labels, n, env);
     /* Diverged rows stand out. */
     for (int i = 0; v->d.have_lab && i < n; i++)
         if (v->d.snap.methods[i].diverged) {
-            int w = grid_text_width(g, c[(size_t)(i + 1) * cols + cols - 1]);
-            int x = r.x + 2 + table_width(g, c, n + 1, cols) - w;
-            grid_recolour(g, (Rect){y + 2 + i, x, 1, w}, ROLE_BAD);
+            int w = grid_text_width(g, c[(size_t)(i + 2) * cols + cols - 1]);
+            int x = r.x + 2 + table_width(g, c, n + 2, cols) - w;
+            grid_recolour(g, (Rect){y + 3 + i, x, 1, w}, ROLE_BAD);
         }
-    free_cells(c, (n + 1) * cols);
-    y += n + 2;
+    free_cells(c, (n + 2) * cols);
+    y += n + 3;
     *py = y;
 }
 

@@ -54,7 +54,7 @@ static int dv_height(void *self, int width, const ViewEnv *env)
 {
     (void)width, (void)env;
     DeltaView *v = self;
-    return LD_N + 1 + 1 + 1 + LD_PLOT_ROWS + 4 + 2 + LM_COUNT + (v->d.err.code ? 1 : 0);
+    return LD_N + 1 + 1 + 1 + LD_PLOT_ROWS + 4 + 2 + LM_COUNT + 1 + (v->d.err.code ? 1 : 0);
 }
 
 static int selected(const DeltaView *v)
@@ -166,29 +166,28 @@ static void dv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     int L = d->analysed ? d->an.n_spectra / LM_COUNT : v->n_layers;
     int cols = L + 2, rows = LM_COUNT + 1;
     char **cells = vmem_array((size_t)rows * cols, sizeof(char *));
-    cells[0] = vmem_strdup("ΔW: rank for 90 % / 99 %");
+    cells[0] = vmem_strdup("ΔW, r90/r99");
     for (int l = 0; l < L; l++) cells[1 + l] = vmem_printf("h.%d", l);
     cells[cols - 1] = vmem_strdup("random");
     for (int m = 0; m < LM_COUNT; m++) {
         char **row = cells + (size_t)(m + 1) * cols;
-        int dd = 128, kk = 128;
         row[0] = vmem_strdup(lora_matrix_names[m]);
         for (int l = 0; l < L; l++) {
             int i = l * LM_COUNT + m;
             if (d->analysed && i < d->an.n_spectra) {
                 const DeltaSpectrum *sp = &d->an.spectra[i];
-                row[1 + l] = vmem_printf("%d / %d", sp->rank90, sp->rank99);
-                dd = sp->out, kk = sp->in;
+                row[1 + l] = vmem_printf("%d/%d", sp->rank90, sp->rank99);
             } else {
                 row[1 + l] = vmem_strdup("–");
             }
         }
         int ri = d->analysed ? lora_delta_random_of(d, m) : -1;
-        row[cols - 1] = ri >= 0 ? vmem_printf("%d / %d", d->rand_rank90[ri], d->rand_rank99[ri]) : vmem_strdup("–");
-        (void)dd, (void)kk;
+        row[cols - 1] = ri >= 0 ? vmem_printf("%d/%d", d->rand_rank90[ri], d->rand_rank99[ri]) : vmem_strdup("–");
     }
     int hl = d->analysed ? v->matrix + 1 : -1;
     widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)cells, rows, cols, hl, env);
+    grid_put(g, y + rows + 1, r.x + 2, "r90/r99: the smallest rank holding 90 % / 99 % of the energy Σσ²", ROLE_DIM,
+             r.w - 2);
     for (int i = 0; i < rows * cols; i++) free(cells[i]);
     free(cells);
 }

@@ -48,7 +48,7 @@ static void mv_destroy(void *self)
 static int mv_height(void *self, int width, const ViewEnv *env)
 {
     (void)self, (void)width, (void)env;
-    return LM_NC + 1 + 3 + 2 + 1 + 6 + 1;
+    return LM_NC + 1 + 3 + 2 + 1 + 6 + 2;
 }
 
 static void mv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
@@ -92,10 +92,8 @@ static void mv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         grid_printf(g, y, r.x + 2, ROLE_DIM, r.w - 2, "both models read the same %d bytes of %s (%d windows of %d):",
                     res->tokens, d->text_name, d->B, d->T);
     y++;
-    grid_put(g, y++, r.x + 4, "unmerged   y = W₀x + (α/r)·B(Ax)    the adapter beside the frozen weight", ROLE_CODE,
-             r.w - 4);
-    grid_put(g, y++, r.x + 4, "merged     y = (W₀ + (α/r)·BA)x     one matrix: as fast as the base model", ROLE_CODE,
-             r.w - 4);
+    grid_put(g, y++, r.x + 4, "unmerged   y = W₀x + (α/r)·B(Ax)   the adapter beside W₀", ROLE_CODE, r.w - 4);
+    grid_put(g, y++, r.x + 4, "merged     y = (W₀ + (α/r)·BA)x    one matrix, as fast as W₀", ROLE_CODE, r.w - 4);
     y++;
     /* The measurements, as a table. */
     char n1[32], n2[32], n3[32];
@@ -121,13 +119,14 @@ static void mv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)cells, 5, 3, -1, env);
     for (int i = 0; i < 15; i++) free(cells[i]);
     y += 6;
-    if (res->y_identical && res->logits_diff == 0 && res->w_identical)
-        grid_put(g, y, r.x + 2, "→ identical, bit for bit: with B = 0 the update is exactly zero", ROLE_GOOD, r.w - 2);
+    if (res->y_identical && res->logits_diff == 0)
+        grid_put(g, y, r.x + 2, "→ identical, bit for bit: the update is exactly zero", ROLE_GOOD, r.w - 2);
     else
-        grid_printf(g, y, r.x + 2, ROLE_GOOD, r.w - 2,
-                    "→ the same up to float rounding (%.1g of the outputs' size); unmerging leaves W₀ %s",
-                    res->y_absmax > 0 ? res->y_diff / res->y_absmax : 0.0,
-                    res->w_identical ? "exactly" : "up to rounding, not exactly");
+        grid_printf(g, y, r.x + 2, ROLE_GOOD, r.w - 2, "→ the same up to float rounding: %.1g of the outputs' size",
+                    res->y_absmax > 0 ? res->y_diff / res->y_absmax : 0.0);
+    y++;
+    grid_put(g, y, r.x + 2, res->w_identical ? "→ unmerging gives W₀ back exactly" : "→ unmerging gives W₀ back up to rounding, not exactly",
+             res->w_identical ? ROLE_GOOD : ROLE_WARN, r.w - 2);
 }
 
 static int mv_n_controls(void *self)

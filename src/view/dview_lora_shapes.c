@@ -116,25 +116,23 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     if (ag.w > 0) ar.w = ag.w, ar.h = ag.h;
     frame(g, ar, ROLE_FRAME);
     y = top + wr.h + 2;
-    /* The counts (their width: the larger of d and k). */
+    /* The counts. */
     char a[32], b[32];
     fmt_count(c.frozen, a, (int)sizeof a);
-    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "W₀  %4d × %-4d = %s numbers, frozen", d->d, d->k, a);
+    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "W₀  %4d × %-4d %9s numbers, frozen", d->d, d->k, a);
     fmt_count(c.b, a, (int)sizeof a);
-    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "B   %4d × %-4d = %s, all 0 at the start: W₀ + (α/r)·B·A = W₀ at step 0",
-                d->d, d->rank, a);
+    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "B   %4d × %-4d %9s, all 0 at the start", d->d, d->rank, a);
     fmt_count(c.a, a, (int)sizeof a);
-    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "A   %4d × %-4d = %s, random at the start (U(−1/√k, 1/√k))",
-                d->rank, d->k, a);
+    grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "A   %4d × %-4d %9s, random at the start", d->rank, d->k, a);
     fmt_count(c.lora, a, (int)sizeof a);
     int xx = r.x + 2;
     xx += grid_put(g, y, xx, "LoRA trains r(d + k) = ", ROLE_LABEL, -1);
     xx += grid_put(g, y, xx, a, ROLE_VALUE, -1);
-    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers: %.3g %% of W₀ · α/r = %g (α = 2r, the lab's default)",
-                c.percent, c.scale);
+    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers: %.3g %% of W₀'s, scaled by α/r = %g", c.percent,
+                c.scale);
     fmt_count(c.model_lora, a, (int)sizeof a);
     fmt_count(c.model_params, b, (int)sizeof b);
-    grid_printf(g, y++, r.x + 2, ROLE_LABEL, r.w - 2, "on q and v of all %d layers at this r: %s numbers, %.3g %% of the model's %s",
+    grid_printf(g, y++, r.x + 2, ROLE_LABEL, r.w - 2, "q and v of all %d layers: %s numbers, %.3g %% of the model (%s)",
                 c.layers, a, 100.0 * (double)c.model_lora / (double)c.model_params, b);
     grid_put(g, y++, r.x + 2, "The boxes are to scale: B and A grow with r; W₀ never changes.", ROLE_DIM, r.w - 2);
 }
