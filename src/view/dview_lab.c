@@ -163,8 +163,13 @@ static char *num_or_dash(double v, const char *fmt)
 static int table_methods(const LabView *v, char labels[][24])
 {
     if (v->d.have_lab) {
+        /* "full,lr=0.032" shows as "full": the lr × control says the rest. */
         int n = v->d.snap.n_methods;
-        for (int i = 0; i < n; i++) snprintf(labels[i], 24, "%s", v->d.snap.methods[i].label);
+        for (int i = 0; i < n; i++) {
+            const char *l = v->d.snap.methods[i].label;
+            size_t k = strcspn(l, ",");
+            snprintf(labels[i], 24, "%.*s", (int)(k < 23 ? k : 23), l);
+        }
         return n;
     }
     return lab_demo_planned(&v->d.set, labels, LAB_MAX_METHODS);
@@ -302,7 +307,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     if (v->d.state == LABD_FAILED) h++;
     h += 1 + LV_PLOT_ROWS + 1;   /* blank, plot, blank */
     h += 2 + n + note_rows(cost_wide(v, &probe, labels, n, width - 2) ? cost_note_wide : cost_note_compact, width);
-    if (has_qlora(v, labels, n)) h++;
+    if (has_qlora(v, labels, n)) h += 2;
     h += 1 + 3 + n;              /* blank, results table (with the base model) */
     h += samples_height(v, width);
     return h;
@@ -472,9 +477,14 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
                             ? "training loss (nats per byte, mean of the last 10 batches)"
                             : "training loss (mean of 10 batches, faint) and held-out loss (marked)";
     CurveOpts o = {.title = title, .x_min = 0, .x_max = steps, .x_label = "training step"};
-    if (!d->have_lab) {
+    int points = 0;
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < cs[k].n; i++) points += isfinite(cs[k].y[i]);
+    if (!d->have_lab || points == 0) {
         grid_put(g, y, r.x, title, ROLE_LABEL, r.w);
-        grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4, "The curves appear here when the lab runs.", ROLE_DIM, r.w - 4);
+        grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4,
+                 d->have_lab ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
+                 ROLE_DIM, r.w - 4);
     } else {
         curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
     }
@@ -587,6 +597,7 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
         if (!v->d.have_lab) {
             grid_put(g, y++, r.x + 2, "QLoRA: its frozen base is measured as stored (NF4) once the lab starts.", ROLE_DIM,
                      r.w - 2);
+            y++;
         } else {
             double q = 0, fp = 4.0 * (double)v->d.snap.base_params;
             const char *q_label = "";
@@ -603,9 +614,10 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
             x += grid_printf(g, y, x, ROLE_VALUE, -1, "%s", a);
             x += grid_printf(g, y, x, ROLE_LABEL, -1, " against ");
             x += grid_printf(g, y, x, ROLE_VALUE, -1, "%s", b);
-            grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " in fp32 (%.1f× smaller; embeddings and norms stay fp32)",
-                        q > 0 ? fp / q : 0.0);
+            grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " in fp32: %.1f× smaller", q > 0 ? fp / q : 0.0);
             y++;
+            grid_put(g, y++, r.x + 4, "(linear layers in NF4; embeddings, biases and norms stay fp32)", ROLE_DIM,
+                     r.w - 4);
         }
     }
     *py = y;
@@ -705,6 +717,8 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
 {
     int y = *py;
     if (samples_height(v, r.w) == 0) return;
+    char labels[LAB_MAX_METHODS][24];
+    table_methods(v, labels);
     y++;
     grid_put(g, y++, r.x + 2, addition(v) ? "Answers to held-out problems (greedy decoding)" : "Samples (temperature 0.8, the same seed for each)",
              ROLE_HEADING, r.w - 2);
@@ -720,7 +734,7 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
         } else {
             lab_demo_row(&v->d, i, &row);
             if (!row.final) continue;
-            label = row.label;
+            label = labels[i];
             text = row.sample;
         }
         int x = grid_put(g, y, r.x + 2, label, ROLE_STRONG, r.w - 2);

@@ -337,10 +337,9 @@ static void cv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
                     c.P, c.P / 2.0);
     int T = v->d.cfg.n_positions;
     grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2,
-                "but every attention row gets P more columns: %d × %d scores per head instead of %d × %d (%+.0f %%).", T,
-                T + c.P, T, T, 100.0 * c.P / T);
-    grid_put(g, y++, r.x + 2, "Bars on a log scale: each step of a quarter of the width is ten times more.", ROLE_DIM,
-             r.w - 2);
+                "attention grows too: %d × %d scores per head instead of %d × %d (%+.0f %%)", T, T + c.P, T, T,
+                100.0 * c.P / T);
+    grid_put(g, y++, r.x + 2, "Bars on a log scale: a quarter of the width is a factor of ten.", ROLE_DIM, r.w - 2);
 }
 
 static int cv_n_controls(void *self)
