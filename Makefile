@@ -152,7 +152,10 @@ test-sanitize:
 check-layers:
 	@sh tests/check_layers.sh
 
+# The training bench times PyTorch on the same step when Debian's python3-torch
+# is there; install it for `make bench` so the comparison is always made.
 bench: $(BIN)
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS="python3 python3-torch"
 	./$(BIN) bench
 
 # --- install --------------------------------------------------------------
