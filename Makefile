@@ -82,6 +82,16 @@ $(BUILD)/%.o: %.c
 # This test makes allocations inside the library fail on purpose.
 $(BUILD)/tests/test_alloc_fail: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 
+# test_tui_oom preloads this into the real binary to make allocations fail.
+# Built without the sanitizers: a preloaded library cannot run under ASan
+# (that test skips itself in the SANITIZE=1 build).
+$(BUILD)/tests/liboom_preload.so: tests/oom_preload.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(WARN) -O2 -g -fPIC -shared -o $@ $<
+
+$(BUILD)/tests/test_tui_oom: | $(BUILD)/tests/liboom_preload.so
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)

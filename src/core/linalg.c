@@ -60,6 +60,23 @@ int linalg_gemm(Mat *c, const Mat *a, bool trans_a, const Mat *b, bool trans_b,
  * SVD */
 
 static const char *last_routine = "none";
+
+/* LAPACKE's own error reporter prints to standard output, which in the
+ * lessons is the screen (it scribbles over the page). Every failure it
+ * reports also comes back as info and becomes a Status here, so it stays
+ * quiet. Defined in the program, it replaces the library's. */
+void LAPACKE_xerbla(const char *name, lapack_int info)
+{
+    (void)name;
+    (void)info;
+}
+
+/* LAPACKE returns these infos when its own work or transpose buffers
+ * cannot be allocated; they are not bad arguments. */
+static bool lapacke_out_of_memory(int info)
+{
+    return info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR;
+}
 static bool skip_gesdd_once = false;
 
 const char *svd_last_routine(void) { return last_routine; }
@@ -104,6 +121,8 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
         }
         memcpy(work, backup, (size_t)m * (size_t)n * sizeof(float));
         free(backup);
+        if (lapacke_out_of_memory(info))
+            return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD's workspace");
         if (info < 0)
             return status_fail(st, LS_ERR_ARG, "sgesdd rejected argument %d", -info);
     }
@@ -115,6 +134,8 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
     info = LAPACKE_sgesvd(LAPACK_ROW_MAJOR, jobu, jobu, m, n, work, n, s, u, ldu, vt, ldvt,
                           superb);
     free(superb);
+    if (lapacke_out_of_memory(info))
+        return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD's workspace");
     if (info != 0)
         return status_fail(st, LS_ERR_LINALG,
                            "the SVD did not converge (sgesdd and sgesvd both failed, info %d)",

@@ -296,10 +296,16 @@ int quant_demo_init(QuantDemo *d, const QuantSource *src, const QuantConfig *cfg
             d->from_model = true;
         } else {
             /* A missing model is expected until it ships; a wrong tensor
-             * name is the lesson's mistake and must be seen. */
+             * name is the lesson's mistake and must be seen; a model that
+             * is there but cannot be loaded (out of memory, damaged) must
+             * not pass for a missing one. */
             if (why.code == LS_ERR_ARG) return status_fail(st, why.code, "%s", why.msg);
-            snprintf(d->note, sizeof d->note, "no model in %s yet: showing Gaussian weights instead",
-                     src->model_label ? src->model_label : src->model_dir);
+            if (why.code == LS_ERR_IO)
+                snprintf(d->note, sizeof d->note, "no model in %s yet: showing Gaussian weights instead",
+                         src->model_label ? src->model_label : src->model_dir);
+            else
+                snprintf(d->note, sizeof d->note, "model not loaded (%s): showing Gaussian weights instead",
+                         status_code_name(why.code));
             d->src.kind = QSRC_GAUSSIAN;
         }
     }

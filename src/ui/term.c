@@ -14,14 +14,29 @@
 #include <unistd.h>
 
 #include "../view/keys.h"
+#include "../view/vmem.h"
 
-/* Signal handlers can reach no context struct: these two statics are the
- * only process-wide state, and exist for exactly that reason. */
+/* Signal handlers can reach no context struct: these two statics exist
+ * for exactly that reason. */
 static volatile sig_atomic_t signalled;   /* SIGINT/SIGTERM/SIGHUP number */
 static Term *restore_on_exit;             /* the terminal to restore */
 
+/* While curses owns the screen, whatever a library prints (OpenBLAS says
+ * why before it calls exit) would land on the page and vanish when the
+ * terminal is restored. stdout and stderr wait in these buffers instead and
+ * come out after the terminal is back. Static, because memory may be what
+ * ran out: stdio buffers are process-wide, like the streams themselves. */
+static char held_stdout[8192], held_stderr[8192];
+
 /* ---------------------------------------------------------------------------
  * Open and close */
+
+/* Raw bytes to the terminal, bypassing stdio (for the fatal path). */
+static void say_to_terminal(const Term *t, const char *s)
+{
+    ssize_t n = write(fileno(t->out), s, strlen(s));
+    (void)n;
+}
 
 /* The xterm sequences that ask for drag reports (button-event tracking). */
 static void mouse_tracking(Term *t, bool on)
@@ -79,6 +94,42 @@ static const char *direct_variant(char *buf, size_t size)
     return buf; /* newterm fails quietly when it is not installed */
 }
 
+/* From now until release_output, library messages wait (see above). */
+static void hold_output(Term *t)
+{
+    fflush(stdout);
+    fflush(stderr);
+    setvbuf(stdout, held_stdout, _IOFBF, sizeof held_stdout);
+    setvbuf(stderr, held_stderr, _IOFBF, sizeof held_stderr);
+    t->holding_output = true;
+}
+
+/* Let held messages out (the terminal is back) and buffer as usual again. */
+static void release_output(Term *t)
+{
+    if (!t->holding_output) return;
+    t->holding_output = false;
+    fflush(stdout);
+    fflush(stderr);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+}
+
+/* Put the terminal back as it was: drag reports off, cursor on, curses
+ * ended, held messages out. Frees nothing: this also runs from exit(),
+ * when memory may be exhausted and ncurses' delscreen is not safe. */
+static void restore_terminal(Term *t)
+{
+    t->active = false;
+    if (t->mouse) {
+        mousemask(0, NULL);
+        mouse_tracking(t, false);
+    }
+    curs_set(1);
+    endwin();
+    release_output(t);
+}
+
 int term_open(Term *t, bool utf8, bool no_color, bool mouse, char *err, int err_size)
 {
     memset(t, 0, sizeof *t);
@@ -118,6 +169,7 @@ int term_open(Term *t, bool utf8, bool no_color, bool mouse, char *err, int err_
     t->screen = s;
     t->active = true;
     setup_screen(t, no_color, mouse);
+    hold_output(t);
     return 0;
 }
 
@@ -156,13 +208,7 @@ int term_open_offscreen(Term *t, int w, int h, const char *termname, char *err, 
 void term_close(Term *t)
 {
     if (!t || !t->active) return;
-    t->active = false;
-    if (t->mouse) {
-        mousemask(0, NULL);
-        mouse_tracking(t, false);
-    }
-    curs_set(1);
-    endwin();
+    restore_terminal(t);
     if (t->screen) delscreen((SCREEN *)t->screen);
     t->screen = NULL;
     free(t->cache);
@@ -420,23 +466,63 @@ static void on_quit_signal(int sig)
     signalled = sig;
 }
 
-/* A crash: put the terminal back first, then die by the same signal. */
+/* Write s to standard error with write(2): stdio is not safe here. */
+static void say(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, strlen(s));
+    (void)n;
+}
+
+/* n in decimal, without printf (which may allocate). */
+static void say_size(size_t n)
+{
+    char buf[24];
+    int i = (int)sizeof buf - 1;
+    buf[i] = 0;
+    do {
+        buf[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n && i > 0);
+    say(buf + i);
+}
+
+/* A crash: put the terminal back first, then die by the same signal. The
+ * view layer running out of memory (vmem aborts) is no crash: say so, and
+ * exit with status 1 like any other error the user can act on. Nothing
+ * here may allocate — there may be no memory left. */
 static void on_fatal_signal(int sig)
 {
+    bool restored = false;
     if (restore_on_exit && restore_on_exit->active) {
         restore_on_exit->active = false;
+        /* The same as term_close: drag reports off before curses ends. */
+        if (restore_on_exit->mouse) say_to_terminal(restore_on_exit, "\033[?1002l");
         endwin();
-        static const char msg[] = "\nlorascope: fatal error; the terminal was restored\n";
-        ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
-        (void)n;
+        restored = true;
     }
+    size_t wanted = sig == SIGABRT ? vmem_failed_request() : 0;
+    if (wanted) {
+        say("\nlorascope: out of memory: the interface could not get ");
+        say_size(wanted);
+        say(" bytes");
+        say(restored ? "; the terminal was restored\n" : "\n");
+        _exit(1);
+    }
+    if (restored) say("\nlorascope: fatal error; the terminal was restored\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
+/* exit() while the lessons are on screen: only a library does that (OpenBLAS
+ * when it cannot allocate). Its reason was held back; it comes out first. */
 static void at_exit_restore(void)
 {
-    if (restore_on_exit) term_close(restore_on_exit);
+    Term *t = restore_on_exit;
+    if (!t || !t->active) return;
+    restore_on_exit = NULL;
+    restore_terminal(t);
+    say("lorascope: a library ended the program while the lessons were open; "
+        "the terminal was restored\n");
 }
 
 void term_install_signals(Term *t)

@@ -5,10 +5,15 @@
  * only what changed), theme roles into colour pairs, and curses key codes
  * and mouse reports into the view layer's VK_* keys and MouseEvents.
  *
- * Restoring the terminal: term_close() is idempotent and runs on every exit
- * path — the normal one, the loop noticing SIGINT/SIGTERM/SIGHUP (their
- * handlers only set a flag), an atexit hook, and a fatal-signal handler
- * (SIGSEGV, SIGABRT …) that restores before dying again. */
+ * Restoring the terminal: term_close() is idempotent and runs on the normal
+ * exit paths — q, and the loop noticing SIGINT/SIGTERM/SIGHUP (their
+ * handlers only set a flag). The abnormal ones restore without freeing: an
+ * atexit hook (a library calling exit(), as OpenBLAS does when it cannot
+ * allocate) and a fatal-signal handler (SIGSEGV, SIGABRT …) that restores
+ * before dying again — or, when the view layer ran out of memory (vmem.h),
+ * says so and exits with status 1. While curses is on, stdout and stderr
+ * are held in buffers so a library's message is shown after the restore
+ * instead of being lost on the page. */
 #ifndef LS_UI_TERM_H
 #define LS_UI_TERM_H
 
@@ -31,6 +36,7 @@ typedef struct Term {
     FILE *out, *in;        /* what the screen writes to / reads from */
     bool own_files;        /* opened by term_open_offscreen */
     bool active;           /* curses is on: restore needed */
+    bool holding_output;   /* stdout/stderr held back until restored */
     bool utf8;
     bool mouse;
     bool pressed;          /* button 1 is down (drags) */

@@ -3,8 +3,9 @@
  * Options, loading the lessons and the progress, then the event loop: read
  * one input (or time out), let the App handle it, and when a handler asked
  * for it draw the App into the screen model and emit it — once per turn.
- * Every way out goes through term_close (q, Ctrl-C, SIGTERM, SIGHUP, a
- * fatal signal via term.c's handler, exit via atexit). */
+ * Every way out restores the terminal: term_close (q, Ctrl-C, SIGTERM,
+ * SIGHUP), or term.c's handlers (a fatal signal, running out of memory, a
+ * library calling exit). */
 #include <langinfo.h>
 #include <limits.h>
 #include <stdio.h>

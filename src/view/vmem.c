@@ -7,23 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The request that failed, for the fatal handler's message. abort() can
+ * carry nothing, so this is the one piece of process-wide state here; it
+ * is written once, just before the process dies. */
+static volatile size_t failed_request;
+
+/* Record what could not be had, then take the fatal path. */
+static _Noreturn void out_of_memory(size_t size)
+{
+    failed_request = size ? size : 1;
+    abort();
+}
+
+size_t vmem_failed_request(void)
+{
+    return failed_request;
+}
+
 void *vmem_alloc(size_t size)
 {
     void *p = calloc(1, size ? size : 1);
-    if (!p) abort();
+    if (!p) out_of_memory(size);
     return p;
 }
 
 void *vmem_realloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);
-    if (!q) abort();
+    if (!q) out_of_memory(size);
     return q;
 }
 
 void *vmem_array(size_t n, size_t size)
 {
-    if (size && n > SIZE_MAX / size) abort();
+    if (size && n > SIZE_MAX / size) out_of_memory(SIZE_MAX);
     return vmem_alloc(n * size);
 }
 
