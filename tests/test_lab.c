@@ -2,8 +2,10 @@
  * held-out problems never trained on, line-aligned batches), answer scoring
  * and batched greedy decoding against one-at-a-time decoding, a divergent
  * method leaving the others bit-identical to running them alone, the time
- * budget and stopping, the user's-text task, and the snapshot. Runs on a
- * tiny in-memory base model so it stays fast. */
+ * budget and stopping, the user's-text task, and the snapshot; the units of
+ * work: each within its bound, and a lab done unit by unit bit-identical to
+ * one done at once; a step in halves equal to a whole step. Runs on a tiny
+ * in-memory base model so it stays fast. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,13 +367,216 @@ static void test_text_and_addition_tasks(void **state)
     gpt_free(&base);
 }
 
+// ----------------------------------------------------------------------------
+// Units of work
+
+/* Every snapshot figure of two labs, bit for bit. */
+static void assert_same_lab(const Lab *x, const Lab *y)
+{
+    LabSnapshot a, b;
+    lab_snapshot(x, &a);
+    lab_snapshot(y, &b);
+    assert_int_equal(a.phase, LAB_PHASE_DONE);
+    assert_int_equal(b.phase, LAB_PHASE_DONE);
+    assert_int_equal(a.round, b.round);
+    assert_memory_equal(a.base, b.base, sizeof *a.base);
+    assert_int_equal(a.n_methods, b.n_methods);
+    for (int i = 0; i < a.n_methods; i++) {
+        const LabMethodSnapshot *p = &a.methods[i], *q = &b.methods[i];
+        assert_true(p->built && q->built);
+        assert_int_equal(p->step, q->step);
+        assert_int_equal(p->diverged_step, q->diverged_step);
+        assert_string_equal(p->label, q->label);
+        assert_int_equal(p->n_train, q->n_train);
+        assert_memory_equal(p->train_loss, q->train_loss, (size_t)p->n_train * sizeof(float));
+        assert_int_equal(p->n_eval, q->n_eval);
+        assert_memory_equal(p->eval_loss, q->eval_loss, (size_t)p->n_eval * sizeof(float));
+        assert_memory_equal(p->eval_step, q->eval_step, (size_t)p->n_eval * sizeof(int));
+        /* The whole result, NaNs and the sample's bytes included. */
+        assert_memory_equal(p->result, q->result, sizeof *p->result);
+        assert_int_equal(p->bytes.total, q->bytes.total);
+    }
+}
+
+/* A lab done one unit per call (budget 0) gives exactly the figures of one
+ * done in a single call, and every unit stays within its bound: at most one
+ * forward or one backward, of at most B windows of n_positions tokens; at
+ * most one run built; at most LAB_WARM_BYTES zeroed. Work, not time: the
+ * bounds hold on any machine. */
+static void test_units_small_and_invisible(void **state)
+{
+    (void)state;
+    Gpt base;
+    tiny_base(&base);
+    static Lab one, all;
+    static const struct {
+        TaskKind task;
+        const char *methods;
+    } cases[] = {
+        {TASK_DOMAIN, "full,lora:2,prefix:4,mlp,qlora:2"},
+        {TASK_ADDITION, "lora:1,full,nan=3"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        LabConfig c = tiny_lab(&base, cases[k].methods, under_valgrind() ? 4 : 7);
+        c.task = cases[k].task;
+        c.batch = 3;
+        c.eval_windows = 5; /* two chunks of B, the last one short */
+        c.final_windows = 7;
+        Status st;
+        assert_int_equal(lab_init(&one, &c, &st), LS_OK);
+        assert_int_equal(lab_init(&all, &c, &st), LS_OK);
+        /* Starting builds nothing: the runs come with the first units. */
+        LabSnapshot s;
+        lab_snapshot(&one, &s);
+        assert_false(s.methods[0].built);
+        assert_null(lab_method_run(&one, 0));
+        assert_true(isinf(lab_next_unit_ms(&one))); /* nothing measured yet */
+        int units = 0, samples = 0, scores = 0, warms = 0, halves = 0;
+        size_t max_tokens = (size_t)c.batch * (size_t)base.cfg.n_positions;
+        while (!lab_done(&one)) {
+            assert_int_equal(lab_step(&one, 0.0, &st), LS_OK);
+            const LabUnitStats *u = &one.last;
+            units++;
+            assert_true(u->forwards + u->backwards <= 1);
+            assert_true(u->builds <= 1);
+            assert_true(u->tokens <= max_tokens);
+            assert_true(u->bytes <= LAB_WARM_BYTES);
+            if (u->kind == LAB_UNIT_BUILD || u->kind == LAB_UNIT_WARM || u->kind == LAB_UNIT_NOTE)
+                assert_int_equal(u->forwards + u->backwards, 0);
+            if (u->kind == LAB_UNIT_LOSS || u->kind == LAB_UNIT_SAMPLE ||
+                u->kind == LAB_UNIT_SCORE || u->kind == LAB_UNIT_FORWARD)
+                assert_int_equal(u->forwards, 1);
+            samples += u->kind == LAB_UNIT_SAMPLE;
+            scores += u->kind == LAB_UNIT_SCORE;
+            warms += u->kind == LAB_UNIT_WARM;
+            halves += u->kind == LAB_UNIT_FORWARD || u->kind == LAB_UNIT_BACKWARD;
+            if (!lab_done(&one)) assert_true(lab_next_unit_ms(&one) >= 0);
+        }
+        assert_true(lab_next_unit_ms(&one) == 0);
+        /* Big budgets: a call stops early only before a kind of unit it has
+         * not timed yet. */
+        for (int calls = 0; !lab_done(&all); calls++) {
+            assert_true(calls < LAB_UNIT_KINDS);
+            assert_int_equal(lab_step(&all, 1e9, &st), LS_OK);
+        }
+        assert_same_lab(&one, &all);
+        lab_snapshot(&one, &s);
+        int n = s.n_methods;
+        assert_true(warms >= n + 1);
+        if (cases[k].task == TASK_ADDITION) {
+            /* One answer byte per unit: more units than groups of prompts. */
+            assert_true(scores > 2 * (n + 1));
+            assert_int_equal(samples, 0);
+        } else {
+            /* A sample is one byte per unit, for the base and each method. */
+            assert_int_equal(samples, c.sample_bytes * (n + 1));
+        }
+        /* Two halves per step that trained, one for a diverging step. */
+        int want = 0;
+        for (int i = 0; i < n; i++)
+            want +=
+                s.methods[i].diverged ? 2 * s.methods[i].diverged_step - 1 : 2 * s.methods[i].step;
+        assert_int_equal(halves, want);
+        assert_true(units > halves);
+        lab_free(&one);
+        lab_free(&all);
+    }
+    gpt_free(&base);
+}
+
+/* A stop between a step's halves finishes the step, then evaluates. */
+static void test_stop_between_halves(void **state)
+{
+    (void)state;
+    Gpt base;
+    tiny_base(&base);
+    static Lab lab;
+    LabConfig c = tiny_lab(&base, "lora:1,full", 50);
+    Status st;
+    assert_int_equal(lab_init(&lab, &c, &st), LS_OK);
+    while (!(lab.phase == LAB_PHASE_TRAINING && lab.round == 2 &&
+             lab.last.kind == LAB_UNIT_FORWARD && lab.last.method == 1))
+        assert_int_equal(lab_step(&lab, 0.0, &st), LS_OK);
+    assert_true(lab.methods[1].run.pending);
+    lab_stop(&lab);
+    assert_int_equal(lab_step(&lab, 0.0, &st), LS_OK);
+    assert_int_equal(lab.last.kind, LAB_UNIT_BACKWARD);
+    assert_int_equal(lab.last.method, 1);
+    LabSnapshot s;
+    lab_snapshot(&lab, &s);
+    assert_int_equal(s.phase, LAB_PHASE_FINAL);
+    run_to_end(&lab);
+    lab_snapshot(&lab, &s);
+    assert_int_equal(s.methods[0].step, 3);
+    assert_int_equal(s.methods[1].step, 3);
+    assert_true(isfinite(s.methods[1].train_loss[2]));
+    assert_true(s.methods[1].result->ready);
+    lab_free(&lab);
+    gpt_free(&base);
+}
+
+/* A step in two halves is tune_run_step, bit for bit. */
+static void test_step_halves(void **state)
+{
+    (void)state;
+    Gpt base;
+    tiny_base(&base);
+    int B = 2, T = base.cfg.n_positions;
+    int in[2 * 16], tg[2 * 16];
+    for (int i = 0; i < B * T; i++)
+        in[i] = (i * 7) % 256, tg[i] = (i * 7 + 1) % 256;
+    TuneSchedule sched = tune_schedule_defaults(10);
+    static const char *const specs[] = {"full", "lora:2", "prefix:3,mlp", "qlora:2"};
+    int start[8] = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        TuneSpec spec;
+        TuneRun a, b;
+        assert_int_equal(tune_spec_parse(&spec, specs[k], NULL), LS_OK);
+        assert_int_equal(tune_run_init(&a, &spec, &base, B, T, &sched, 5, start, 8, NULL), LS_OK);
+        assert_int_equal(tune_run_init(&b, &spec, &base, B, T, &sched, 5, start, 8, NULL), LS_OK);
+        for (int s = 0; s < 3; s++) {
+            float la, lb;
+            assert_int_equal(tune_run_step(&a, in, tg, &la, NULL), LS_OK);
+            assert_int_equal(tune_run_forward(&b, in, tg, &lb, NULL), LS_OK);
+            assert_true(b.pending);
+            assert_int_equal(b.step, s);
+            /* No second forward before the backward. */
+            Status st;
+            assert_int_not_equal(tune_run_forward(&b, in, tg, NULL, &st), LS_OK);
+            assert_int_equal(tune_run_backward(&b, NULL), LS_OK);
+            assert_false(b.pending);
+            assert_true(la == lb);
+        }
+        /* The trained parameters and the AdamW moments. */
+        size_t na, nb;
+        const float *pa = a.model.param_block, *pb = b.model.param_block;
+        na = nb = base.num_params;
+        if (spec.kind == TUNE_LORA || spec.kind == TUNE_QLORA)
+            pa = a.lora.params, pb = b.lora.params, na = nb = a.lora.n_params;
+        if (spec.kind == TUNE_PREFIX)
+            pa = prefix_params(&a.prefix, &na), pb = prefix_params(&b.prefix, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(pa, pb, na * sizeof(float));
+        assert_memory_equal(a.opt.m, b.opt.m, 2 * a.opt.n * sizeof(float));
+        tune_run_free(&a);
+        tune_run_free(&b);
+    }
+    gpt_free(&base);
+}
+
 int main(void)
 {
     linalg_set_threads(1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addition_generator),   cmocka_unit_test(test_answer_scoring),
-        cmocka_unit_test(test_batched_decoding),     cmocka_unit_test(test_divergence_isolated),
-        cmocka_unit_test(test_budget_stop_snapshot), cmocka_unit_test(test_text_and_addition_tasks),
+        cmocka_unit_test(test_addition_generator),
+        cmocka_unit_test(test_answer_scoring),
+        cmocka_unit_test(test_batched_decoding),
+        cmocka_unit_test(test_divergence_isolated),
+        cmocka_unit_test(test_budget_stop_snapshot),
+        cmocka_unit_test(test_text_and_addition_tasks),
+        cmocka_unit_test(test_units_small_and_invisible),
+        cmocka_unit_test(test_stop_between_halves),
+        cmocka_unit_test(test_step_halves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

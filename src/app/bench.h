@@ -31,6 +31,7 @@ extern const BenchEntry bench_svd;
 /* --- more benches are declared below as they land --- */
 extern const BenchEntry bench_lab;
 extern const BenchEntry bench_ui;
+extern const BenchEntry bench_labui;
 extern const BenchEntry bench_train;
 extern const BenchEntry bench_quant;
 

@@ -16,6 +16,7 @@ static const BenchEntry *const benches[] = {
     &bench_train,
     &bench_ui,
     &bench_lab,
+    &bench_labui,
     /* --- more benches listed here --- */
     NULL,
 };
@@ -53,7 +54,7 @@ static int run_bench(int argc, char **argv);
 
 const Command cmd_bench = {
     .name = "bench",
-    .summary = "measure speed: svd, quant, ui, train, lab",
+    .summary = "measure speed: svd, quant, ui, train, lab, labui",
     .help = NULL, /* run_bench prints it, listing the benches from the table */
     .run = run_bench,
 };

@@ -283,8 +283,10 @@ int lab_demo_tick(LabDemo *d, double budget_ms)
             d->state = LABD_DONE;
             break;
         }
-        /* Another unit like the last one would overrun the budget: stop. */
-        if (lab_demo_now_ms() - t0 + d->last_unit_ms > budget_ms) break;
+        /* Stop when the next unit would overrun the budget, by the lab's
+         * estimate for that unit (units differ: a sampled byte is ~1 ms, a
+         * full-tuning backward ~50). */
+        if (lab_demo_now_ms() - t0 + lab_next_unit_ms(&d->lab) > budget_ms) break;
     }
     refresh(d);
     return units;

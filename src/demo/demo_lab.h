@@ -5,8 +5,9 @@
  * virtual tokens, QLoRA — plus the steps and a learning-rate multiplier;
  * then starts the lab (src/tune/lab.h) and watches every method train on
  * the same batches, side by side. Nothing here blocks: lab_demo_tick() does
- * one lab unit at a time (a method's step, an evaluation) until its time
- * budget would be exceeded, so the interface polls input between units.
+ * one lab unit at a time (half a method's step, an evaluation chunk, a
+ * sampled byte) until the lab's estimate of the next says it would exceed
+ * the time budget, so the interface polls input between units.
  *
  * Everything shown is read from the lab's snapshot: loss curves (batch loss
  * per step, smoothed over the last LAB_DEMO_SMOOTH steps, and held-out loss

@@ -18,16 +18,28 @@
  *   }
  *   lab_free(&lab);
  *
- * lab_step does units of work until budget_ms has passed: first the base
- * model's figures (held-out loss, accuracy, forgetting baseline), then
- * training rounds (one unit = one method's step, or one held-out evaluation
- * for the curves), then each method's final evaluation. A unit is never
- * split, so a call may overrun its budget by one unit: the longest is a
- * step of full tuning (~70 ms for the default lab's 16 x 64 bytes on one
- * core, ~140 ms at batch 32); evaluations and samples go one forward pass
- * (at most B windows, or 16 sampled bytes) per unit. lab_stop() ends
- * training early; the following lab_step calls still evaluate what ran, so
- * the results cover it.
+ * lab_init only loads the base model and the task and checks the method
+ * list (~25 ms); the runs are built by the first units, so the snapshot's
+ * sizes and bytes of a method are valid once its `built` is set.
+ *
+ * The work is a sequence of small units, so that a caller can poll input
+ * between any two (the interface promises a key is handled within 100 ms).
+ * A unit is one of: building one method's run; zeroing at most
+ * LAB_WARM_BYTES of fresh memory (the first touch of each run's ~40 MB of
+ * activations otherwise costs ~150 ms of page faults inside its first
+ * forward); one forward pass over at most B windows (an evaluation chunk) or
+ * of one sequence (a sampled byte) or of one group of addition prompts (one
+ * answer byte each); the forward half of a method's training step; its
+ * backward half (backward, clipping, update). The last is the longest: a
+ * full-tuning backward of B x T tokens.
+ *
+ * lab_step does units until the next would overrun budget_ms, judged by the
+ * lab's estimate of it (lab_next_unit_ms: the measured time per token, byte
+ * or step of the last units of its kind), and always at least one. How the
+ * work is split never changes a number: a lab stepped with any budgets gives
+ * bit-identical results. lab_stop() ends training early (a step whose
+ * forward half ran is finished first); the following lab_step calls still
+ * evaluate what ran, so the results cover it.
  *
  * Snapshots point into the lab's own memory: valid until the next lab_step,
  * lab_stop or lab_free; copy what must live longer. */
@@ -45,9 +57,9 @@
 
 enum {
     LAB_MAX_METHODS = 16,
-    LAB_SAMPLE_MAX = 1024, /* bytes of a result's sample / answers text */
+    LAB_SAMPLE_MAX = 1024,    /* bytes of a result's sample / answers text */
+    LAB_WARM_BYTES = 4 << 20, /* fresh memory zeroed per unit (~12 ms of page faults) */
 };
-
 /* The default lab: methods, task and schedule (see lab_config_defaults). */
 #define LAB_DEFAULT_METHODS "full,lora:1,lora:2,lora:4,lora:8,lora:16,prefix:16"
 
@@ -102,6 +114,7 @@ typedef struct LabResult {
  * (eval_step[j], eval_loss[j]), the first at step 0 (the base model). */
 typedef struct LabMethodSnapshot {
     const char *label; /* the spec, e.g. "lora:8" */
+    bool built;        /* its run exists: the sizes and bytes below are valid */
     TuneKind kind;
     const char *kind_name;   /* "full", "lora", "prefix", "qlora" */
     int step, steps;         /* steps taken, of steps */
@@ -131,12 +144,15 @@ typedef struct LabSnapshot {
     double elapsed_s;      /* wall time spent inside lab_step */
     double progress;       /* 0..1 of the whole lab's work (rough) */
     size_t base_params;    /* parameters of the base model */
+    double unit_ms_max;    /* the longest single unit of work so far */
     const LabResult *base; /* the base model before tuning (ready after BASELINE) */
     int n_methods;
     LabMethodSnapshot methods[LAB_MAX_METHODS];
 } LabSnapshot;
 
 typedef struct LabMethod {
+    TuneSpec spec; /* what to build */
+    bool built;    /* run is valid */
     TuneRun run;
     float *train_loss; /* (steps) */
     int *eval_step;    /* (cap_eval) */
@@ -145,19 +161,58 @@ typedef struct LabMethod {
     LabResult result;
 } LabMethod;
 
-/* An evaluation or a sample in progress, done one forward pass per unit of
- * work so that no unit takes long (internal). */
+/* Kinds of units (internal; see the header comment). */
+typedef enum LabUnitKind {
+    LAB_UNIT_NONE,     /* nothing left */
+    LAB_UNIT_NOTE,     /* bookkeeping only (a diverged method's results) */
+    LAB_UNIT_BUILD,    /* build one method's run */
+    LAB_UNIT_WARM,     /* zero <= LAB_WARM_BYTES of a model's fresh memory */
+    LAB_UNIT_LOSS,     /* a held-out loss chunk: one forward of <= B windows */
+    LAB_UNIT_SAMPLE,   /* one sampled byte: one forward of one sequence */
+    LAB_UNIT_SCORE,    /* one answer byte of a group of addition prompts */
+    LAB_UNIT_FORWARD,  /* a training step's forward half */
+    LAB_UNIT_BACKWARD, /* its backward half and the update */
+    LAB_UNIT_KINDS,
+} LabUnitKind;
+
+/* A unit: its kind, whose (-1: the base model) and its size in the unit
+ * the kind's cost grows with (tokens through a forward, bytes zeroed,
+ * else 1). */
+typedef struct LabUnit {
+    LabUnitKind kind;
+    int method;
+    double work;
+} LabUnit;
+
+/* What the last unit did, counted where the lab calls the engine (tests
+ * check every unit against the bounds in the header comment). */
+typedef struct LabUnitStats {
+    LabUnitKind kind;
+    int method;
+    int forwards, backwards, builds; /* engine passes / runs built */
+    size_t tokens;                   /* tokens through those passes */
+    size_t bytes;                    /* memory zeroed */
+    double ms;
+} LabUnitStats;
+
+/* A job that spans several units: a held-out loss, a sample, addition
+ * scoring, warming a model's memory (internal). */
 typedef struct LabJob {
-    int kind; /* 0: none, 1: held-out loss, 2: sample */
+    int kind; /* LAB_UNIT_NONE when idle, else LAB_UNIT_LOSS, _SAMPLE, _SCORE, _WARM */
     Gpt *model;
     const TextData *text;      /* loss: the text */
     size_t windows, use, next; /* loss: windows in the text, used, done */
     double sum;                /* loss: nats so far */
     double *out;               /* loss: where the mean goes */
+    double nats;               /* loss: the mean of a curve point */
     int *ctx, len, made;       /* sample: context (n_positions), its length, bytes made */
     Rng rng;                   /* sample */
     char *text_out;            /* sample: where the text goes (LAB_SAMPLE_MAX) */
     size_t out_len;
+    TaskScoring score;        /* score */
+    unsigned char *region[3]; /* warm: blocks to zero, their sizes, where we are */
+    size_t region_n[3], off;
+    int n_region, cur;
 } LabJob;
 
 /* The lab (fields are internal: read it through lab_snapshot). It holds
@@ -174,22 +229,31 @@ typedef struct Lab {
     int B, T;
     Rng batch_rng;
     int *inputs, *targets; /* (B,T) the batch of the current round */
+    int batch_round;       /* the round inputs hold (-1: none yet) */
+    int *start, n_start;   /* bytes a prefix starts from */
     LabPhase phase;
     bool stopped;
-    int round;                     /* rounds completed */
-    int next_method;               /* next method to step in the current round */
-    int unit;                      /* progress through the current phase's units */
-    LabJob job;                    /* the evaluation in progress */
-    int *job_inputs, *job_targets; /* (B, n_positions) its batch */
-    float *job_scratch;            /* (V) sampling scratch */
+    int round;                                        /* rounds completed */
+    int unit;                                         /* where the current phase is (see lab.c) */
+    LabJob job;                                       /* the job in progress */
+    int *job_inputs, *job_targets;                    /* (B, n_positions) its batch */
+    float *job_scratch;                               /* (V) sampling scratch */
+    double rate[LAB_UNIT_KINDS][LAB_MAX_METHODS + 1]; /* ms per work (0: unmeasured) */
+    LabUnitStats cur, last;                           /* the unit in progress, the last one done */
+    double unit_ms_max;
     double elapsed;
     double total_work, done_work;
 } Lab;
 
 /* Load the base and the task, build every method's run. */
 int lab_init(Lab *lab, const LabConfig *cfg, Status *st);
-/* Do work for about budget_ms (at least one unit). LS_OK also when done. */
+/* Do units while the next fits in budget_ms (at least one). LS_OK also
+ * when done. */
 int lab_step(Lab *lab, double budget_ms, Status *st);
+/* The estimated time of the next unit in ms (INFINITY while its kind is
+ * unmeasured; 0 when done): what a caller that runs units one by one
+ * (lab_step with budget 0) uses to decide whether another fits. */
+double lab_next_unit_ms(const Lab *lab);
 bool lab_done(const Lab *lab);
 /* Fill snap (pointers into the lab; see the header comment). */
 void lab_snapshot(const Lab *lab, LabSnapshot *snap);

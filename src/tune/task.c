@@ -304,116 +304,172 @@ void task_batch(const Task *t, Rng *rng, int *inputs, int *targets, int B, int T
 // ----------------------------------------------------------------------------
 // Accuracy
 
-int task_addition_accuracy(const Task *t, Gpt *m, int n, TaskAccuracy *out, char *answers,
-                           size_t answers_size, int n_show, Status *st)
+enum { PROMPT_MAX = 32 };
+
+void task_scoring_free(TaskScoring *sc)
 {
+    if (!sc) return;
+    free(sc->tok);
+    free(sc->in);
+    free(sc->plen);
+    free(sc->order);
+    free(sc->decoded);
+    memset(sc, 0, sizeof *sc);
+}
+
+int task_scoring_begin(TaskScoring *sc, const Task *t, Gpt *m, int n, Status *st)
+{
+    memset(sc, 0, sizeof *sc);
     if (t->kind != TASK_ADDITION || t->n_heldout == 0)
         return status_fail(st, LS_ERR_ARG, "no problems to score");
     if (n <= 0 || n > t->n_heldout) n = t->n_heldout;
     if (n > TASK_ADDITION_EVAL_MAX) n = TASK_ADDITION_EVAL_MAX;
-    int V = m->cfg.vocab_size, maxT = m->cfg.n_positions;
-    int ans_max = t->digits + 2; /* D + 1 digits and the newline */
-    int chunk = m->act_block ? m->act_B : 32;
+    sc->t = t;
+    sc->m = m;
+    sc->n = n;
+    sc->ans_max = t->digits + 2; /* D + 1 digits and the newline */
+    sc->chunk = m->act_block ? m->act_B : 32;
     int rc = LS_OK;
-    if (!m->act_block && (rc = gpt_reserve(m, chunk, maxT, st))) return rc;
-    enum { PROMPT_MAX = 32 };
-    int W = PROMPT_MAX + ans_max;
-    int *tok = malloc((size_t)chunk * W * sizeof(int));
-    int *plen = malloc((size_t)n * sizeof(int));
-    int *order = malloc((size_t)n * sizeof(int));
-    char *decoded = calloc((size_t)n * (ans_max + 1), 1);
-    if (!tok || !plen || !order || !decoded) {
-        rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
-        goto done;
+    if (!m->act_block && (rc = gpt_reserve(m, sc->chunk, m->cfg.n_positions, st))) return rc;
+    sc->W = PROMPT_MAX + sc->ans_max;
+    sc->tok = malloc((size_t)sc->chunk * sc->W * sizeof(int));
+    sc->in = malloc((size_t)sc->chunk * sc->W * sizeof(int));
+    sc->plen = malloc((size_t)n * sizeof(int));
+    sc->order = malloc((size_t)n * sizeof(int));
+    sc->decoded = calloc((size_t)n * (sc->ans_max + 1), 1);
+    if (!sc->tok || !sc->in || !sc->plen || !sc->order || !sc->decoded) {
+        task_scoring_free(sc);
+        return status_fail(st, LS_ERR_NOMEM, "out of memory");
     }
     /* Order problems by prompt length so each forward has one length. */
     for (int i = 0; i < n; i++) {
         char buf[PROMPT_MAX];
-        plen[i] = snprintf(buf, sizeof buf, "%d+%d=", t->heldout[i].a, t->heldout[i].b);
-        order[i] = i;
+        sc->plen[i] = snprintf(buf, sizeof buf, "%d+%d=", t->heldout[i].a, t->heldout[i].b);
+        sc->order[i] = i;
     }
     for (int i = 1; i < n; i++) { /* insertion sort, stable */
-        int x = order[i], j = i - 1;
-        while (j >= 0 && plen[order[j]] > plen[x])
-            order[j + 1] = order[j], j--;
-        order[j + 1] = x;
+        int x = sc->order[i], j = i - 1;
+        while (j >= 0 && sc->plen[sc->order[j]] > sc->plen[x])
+            sc->order[j + 1] = sc->order[j], j--;
+        sc->order[j + 1] = x;
     }
-    for (int s = 0; s < n && !rc;) {
-        int len0 = plen[order[s]], count = 0;
-        while (s + count < n && count < chunk && plen[order[s + count]] == len0)
-            count++;
-        if (len0 + ans_max > maxT) {
-            rc = status_fail(st, LS_ERR_RANGE, "prompts of %d bytes do not fit n_positions %d",
-                             len0, maxT);
-            break;
-        }
-        int len = len0;
+    return LS_OK;
+}
+
+bool task_scoring_done(const TaskScoring *sc)
+{
+    return sc->s >= sc->n;
+}
+
+/* The group starting at problem s (in order): up to a chunk of prompts of
+ * its first one's length. */
+static int group_size(const TaskScoring *sc)
+{
+    int len0 = sc->plen[sc->order[sc->s]], count = 0;
+    while (sc->s + count < sc->n && count < sc->chunk && sc->plen[sc->order[sc->s + count]] == len0)
+        count++;
+    return count;
+}
+
+size_t task_scoring_next_tokens(const TaskScoring *sc)
+{
+    if (task_scoring_done(sc)) return 0;
+    if (sc->count > 0) return (size_t)sc->count * (size_t)sc->len;
+    return (size_t)group_size(sc) * (size_t)sc->plen[sc->order[sc->s]];
+}
+
+int task_scoring_step(TaskScoring *sc, Status *st)
+{
+    if (task_scoring_done(sc)) return LS_OK;
+    const Task *t = sc->t;
+    Gpt *m = sc->m;
+    int V = m->cfg.vocab_size, W = sc->W;
+    if (sc->count == 0) {
+        /* A new group: the next problems with the same prompt length. */
+        int len0 = sc->plen[sc->order[sc->s]], count = group_size(sc);
+        if (len0 + sc->ans_max > m->cfg.n_positions)
+            return status_fail(st, LS_ERR_RANGE, "prompts of %d bytes do not fit n_positions %d",
+                               len0, m->cfg.n_positions);
         for (int b = 0; b < count; b++) {
             char buf[PROMPT_MAX];
-            const AdditionProblem *p = &t->heldout[order[s + b]];
+            const AdditionProblem *p = &t->heldout[sc->order[sc->s + b]];
             snprintf(buf, sizeof buf, "%d+%d=", p->a, p->b);
             for (int i = 0; i < len0; i++)
-                tok[b * W + i] = (unsigned char)buf[i];
+                sc->tok[b * W + i] = (unsigned char)buf[i];
         }
-        /* The forward wants (count, len) contiguous: re-pack per step. */
-        int *in = malloc((size_t)count * W * sizeof(int));
-        if (!in) {
-            rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (int k = 0; k < ans_max && !rc; k++, len++) {
-            for (int b = 0; b < count; b++)
-                memcpy(in + b * len, tok + b * W, (size_t)len * sizeof(int));
-            rc = gpt_forward(m, in, NULL, count, len, false, st);
-            for (int b = 0; b < count && !rc; b++) {
-                const float *lg = m->acts.logits + ((size_t)b * len + (size_t)(len - 1)) * V;
-                int best = 0;
-                for (int v = 1; v < V; v++)
-                    if (lg[v] > lg[best]) best = v;
-                tok[b * W + len] = best;
-                decoded[(size_t)order[s + b] * (ans_max + 1) + k] = (char)best;
-            }
-        }
-        free(in);
-        s += count;
+        sc->count = count;
+        sc->len = len0;
+        sc->k = 0;
     }
-    if (!rc) {
-        int correct = 0;
-        for (int i = 0; i < n; i++)
-            correct += addition_answer_correct(&t->heldout[i], decoded + (size_t)i * (ans_max + 1),
-                                               (size_t)ans_max);
-        out->correct = correct;
-        out->total = n;
-        out->accuracy = (double)correct / n;
-        if (answers && answers_size) {
-            size_t used = 0;
-            answers[0] = '\0';
-            for (int i = 0; i < n && i < n_show; i++) {
-                const AdditionProblem *p = &t->heldout[i];
-                const char *d = decoded + (size_t)i * (ans_max + 1);
-                char shown[32];
-                int k = 0;
-                /* What the model wrote up to its newline, non-printables as '?'. */
-                for (; k < ans_max && d[k] != '\n' && d[k]; k++)
-                    shown[k] = (d[k] >= 32 && d[k] < 127) ? d[k] : '?';
-                shown[k] = '\0';
-                bool ok = addition_answer_correct(p, d, (size_t)ans_max);
-                int w = snprintf(answers + used, answers_size - used, "%d+%d=%s%s", p->a, p->b,
-                                 shown, "");
-                if (w < 0 || (size_t)w >= answers_size - used) break;
-                used += (size_t)w;
-                w = ok ? snprintf(answers + used, answers_size - used, "  ok\n")
-                       : snprintf(answers + used, answers_size - used, "  (want %d)\n",
-                                  p->a + p->b);
-                if (w < 0 || (size_t)w >= answers_size - used) break;
-                used += (size_t)w;
-            }
+    /* One byte of every answer in the group. The forward wants (count,
+     * len) contiguous: re-pack per step. */
+    int count = sc->count, len = sc->len;
+    for (int b = 0; b < count; b++)
+        memcpy(sc->in + b * len, sc->tok + b * W, (size_t)len * sizeof(int));
+    int rc = gpt_forward(m, sc->in, NULL, count, len, false, st);
+    if (rc) return rc;
+    for (int b = 0; b < count; b++) {
+        const float *lg = m->acts.logits + ((size_t)b * len + (size_t)(len - 1)) * V;
+        int best = 0;
+        for (int v = 1; v < V; v++)
+            if (lg[v] > lg[best]) best = v;
+        sc->tok[b * W + len] = best;
+        sc->decoded[(size_t)sc->order[sc->s + b] * (sc->ans_max + 1) + sc->k] = (char)best;
+    }
+    sc->len++;
+    if (++sc->k == sc->ans_max) {
+        sc->s += count;
+        sc->count = 0;
+    }
+    return LS_OK;
+}
+
+void task_scoring_end(const TaskScoring *sc, TaskAccuracy *out, char *answers, size_t answers_size,
+                      int n_show)
+{
+    const Task *t = sc->t;
+    int n = sc->n, ans_max = sc->ans_max;
+    const char *decoded = sc->decoded;
+    int correct = 0;
+    for (int i = 0; i < n; i++)
+        correct += addition_answer_correct(&t->heldout[i], decoded + (size_t)i * (ans_max + 1),
+                                           (size_t)ans_max);
+    out->correct = correct;
+    out->total = n;
+    out->accuracy = (double)correct / n;
+    if (answers && answers_size) {
+        size_t used = 0;
+        answers[0] = '\0';
+        for (int i = 0; i < n && i < n_show; i++) {
+            const AdditionProblem *p = &t->heldout[i];
+            const char *d = decoded + (size_t)i * (ans_max + 1);
+            char shown[32];
+            int k = 0;
+            /* What the model wrote up to its newline, non-printables as '?'. */
+            for (; k < ans_max && d[k] != '\n' && d[k]; k++)
+                shown[k] = (d[k] >= 32 && d[k] < 127) ? d[k] : '?';
+            shown[k] = '\0';
+            bool ok = addition_answer_correct(p, d, (size_t)ans_max);
+            int w =
+                snprintf(answers + used, answers_size - used, "%d+%d=%s%s", p->a, p->b, shown, "");
+            if (w < 0 || (size_t)w >= answers_size - used) break;
+            used += (size_t)w;
+            w = ok ? snprintf(answers + used, answers_size - used, "  ok\n")
+                   : snprintf(answers + used, answers_size - used, "  (want %d)\n", p->a + p->b);
+            if (w < 0 || (size_t)w >= answers_size - used) break;
+            used += (size_t)w;
         }
     }
-done:
-    free(tok);
-    free(plen);
-    free(order);
-    free(decoded);
+}
+
+int task_addition_accuracy(const Task *t, Gpt *m, int n, TaskAccuracy *out, char *answers,
+                           size_t answers_size, int n_show, Status *st)
+{
+    TaskScoring sc;
+    int rc = task_scoring_begin(&sc, t, m, n, st);
+    while (!rc && !task_scoring_done(&sc))
+        rc = task_scoring_step(&sc, st);
+    if (!rc) task_scoring_end(&sc, out, answers, answers_size, n_show);
+    task_scoring_free(&sc);
     return rc;
 }

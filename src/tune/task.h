@@ -94,4 +94,29 @@ typedef struct TaskAccuracy {
 int task_addition_accuracy(const Task *t, Gpt *m, int n, TaskAccuracy *out, char *answers,
                            size_t answers_size, int n_show, Status *st);
 
+/* The same scoring one decode step at a time, so that a caller can stop
+ * between steps (the lab, between the interface's input polls): a step is
+ * one forward over a group of at most `chunk` prompts of one length, and
+ * decodes one byte of each answer. task_addition_accuracy is begin, steps
+ * until done, end. m must not run anything else between the steps. */
+typedef struct TaskScoring {
+    const Task *t;
+    Gpt *m;
+    int n, chunk, ans_max, W; /* problems, prompts per forward, answer bytes, row width */
+    int *tok, *in;            /* (chunk, W) prompts and answers so far; packed (count, len) */
+    int *plen, *order;        /* (n) prompt lengths; problems by length (stable) */
+    char *decoded;            /* (n, ans_max + 1) */
+    int s;                    /* first problem (in order) of the current group */
+    int count, len, k;        /* the group (0: none yet), its current length, answer byte */
+} TaskScoring;
+
+int task_scoring_begin(TaskScoring *sc, const Task *t, Gpt *m, int n, Status *st);
+int task_scoring_step(TaskScoring *sc, Status *st);
+bool task_scoring_done(const TaskScoring *sc);
+/* Tokens the next step's forward takes (count x len): its work. */
+size_t task_scoring_next_tokens(const TaskScoring *sc);
+void task_scoring_end(const TaskScoring *sc, TaskAccuracy *out, char *answers, size_t answers_size,
+                      int n_show);
+void task_scoring_free(TaskScoring *sc);
+
 #endif

@@ -649,10 +649,13 @@ void tune_run_free(TuneRun *r)
     memset(r, 0, sizeof *r);
 }
 
-int tune_run_step(TuneRun *r, const int *inputs, const int *targets, float *loss, Status *st)
+int tune_run_forward(TuneRun *r, const int *inputs, const int *targets, float *loss, Status *st)
 {
     if (loss) *loss = NAN;
     if (r->diverged) return LS_OK;
+    if (r->pending)
+        return status_fail(st, LS_ERR_ARG, "%s: the last step's backward is still to come",
+                           r->spec.label);
     const TuneOps *o = &ops[r->spec.kind];
     Gpt *m = &r->model;
     double t0 = now_seconds();
@@ -669,12 +672,23 @@ int tune_run_step(TuneRun *r, const int *inputs, const int *targets, float *loss
         r->diverged_step = r->step + 1;
         r->step++;
         m->last_train = false;
-        r->seconds += now_seconds() - t0;
-        return LS_OK;
+    } else {
+        r->pending = true;
     }
+    r->seconds += now_seconds() - t0;
+    return LS_OK;
+}
+
+int tune_run_backward(TuneRun *r, Status *st)
+{
+    if (!r->pending) return LS_OK;
+    const TuneOps *o = &ops[r->spec.kind];
+    Gpt *m = &r->model;
+    double t0 = now_seconds();
     o->zero_grad(r);
-    rc = gpt_backward(m, st);
+    int rc = gpt_backward(m, st);
     if (rc) return rc;
+    r->pending = false;
     o->after_backward(r);
 
     Span sp[MAX_SPANS];
@@ -702,6 +716,12 @@ int tune_run_step(TuneRun *r, const int *inputs, const int *targets, float *loss
     r->step++;
     r->seconds += now_seconds() - t0;
     return LS_OK;
+}
+
+int tune_run_step(TuneRun *r, const int *inputs, const int *targets, float *loss, Status *st)
+{
+    int rc = tune_run_forward(r, inputs, targets, loss, st);
+    return rc ? rc : tune_run_backward(r, st);
 }
 
 int tune_run_prepare_eval(TuneRun *r, Status *st)

@@ -124,6 +124,7 @@ typedef struct TuneRun {
     size_t total_params;     /* base parameters + the method's own */
     bool diverged;
     int diverged_step; /* 1-based step whose loss was not finite */
+    bool pending;      /* tune_run_forward done, tune_run_backward to come */
     float last_loss;
     double seconds; /* wall time spent in tune_run_step */
 } TuneRun;
@@ -142,6 +143,13 @@ void tune_run_free(TuneRun *r);
  * diverged (no update is applied) and returns LS_OK; a diverged run ignores
  * further steps. *loss (may be NULL) gets the batch loss. */
 int tune_run_step(TuneRun *r, const int *inputs, const int *targets, float *loss, Status *st);
+/* The same step in two halves, for callers that must not block for a whole
+ * step (the lab between the interface's input polls): the forward pass and
+ * the loss (a non-finite loss ends it there, as above), then the backward
+ * pass, clipping and the update. tune_run_step is the two in a row; no
+ * other forward of r->model may come between them. */
+int tune_run_forward(TuneRun *r, const int *inputs, const int *targets, float *loss, Status *st);
+int tune_run_backward(TuneRun *r, Status *st);
 
 /* Make the model ready for inference/evaluation with the method applied
  * (prefix: computes the prefix from its MLP if it has one). Evaluations

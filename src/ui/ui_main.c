@@ -88,7 +88,8 @@ static int parse_options(int argc, char **argv, UiOptions *o)
  * running (app_busy), input is polled without waiting and the work gets a
  * slice of about APP_TICK_MS after each poll that found nothing (a demo
  * stops before a unit of work that would overrun it, so input waits at
- * most that plus one unit: a training step is ~20-90 ms). */
+ * most that plus one unit; the lab's largest unit is the backward half of
+ * a full-tuning step, ~45 ms at its batch of 16: `lorascope bench labui`). */
 static int run_loop(Term *term, App *app)
 {
     Grid screen;

@@ -284,6 +284,13 @@ static int note_rows(const char *note, int w)
     return wrap_plain(note, w - 2, st, ln, 6);
 }
 
+/* Why the lab stopped, whole: the reason ("out of memory …") usually comes
+ * last, after a path, so it is wrapped rather than cut at the edge. */
+static void failure_message(const LabView *v, const ViewEnv *env, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s The lab could not run: %s", env->ascii ? "!" : "⚠", v->d.err.msg);
+}
+
 static bool has_qlora(const LabView *v, char labels[][24], int n)
 {
     (void)v;
@@ -304,7 +311,11 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int n = table_methods(v, labels);
     int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
     h += 1 + 1;                  /* blank, progress */
-    if (v->d.state == LABD_FAILED) h++;
+    if (v->d.state == LABD_FAILED) {
+        char msg[sizeof v->d.err.msg + 64];
+        failure_message(v, env, msg, sizeof msg);
+        h += note_rows(msg, width);
+    }
     h += 1 + LV_PLOT_ROWS + 1;   /* blank, plot, blank */
     h += 2 + n + note_rows(cost_wide(v, &probe, labels, n, width - 2) ? cost_note_wide : cost_note_compact, width);
     if (has_qlora(v, labels, n)) h += 2;
@@ -399,7 +410,11 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
     const LabDemo *d = &v->d;
     const LabSnapshot *s = &d->snap;
     if (d->state == LABD_FAILED) {
-        grid_printf(g, y++, x, ROLE_ERROR, r.w - 2, "%s The lab could not run: %s", env->ascii ? "!" : "⚠", d->err.msg);
+        char msg[sizeof d->err.msg + 64];
+        failure_message(v, env, msg, sizeof msg);
+        int st[6], ln[6];
+        int nl = wrap_plain(msg, r.w - 2, st, ln, 6);
+        for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
     if (!d->have_lab) {
         const char *what = v->d.set.task == TASK_ADDITION
@@ -516,7 +531,8 @@ static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, 
     for (int i = 0; i < n; i++) {
         char **row = c + (size_t)(i + 1) * C;
         row[0] = vmem_strdup(labels[i]);
-        if (!v->d.have_lab) {
+        /* A run is built by the lab's first units: until then, dashes. */
+        if (!v->d.have_lab || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
             for (int k = 1; k < C; k++) row[k] = vmem_strdup("–");
             continue;
         }
@@ -594,7 +610,10 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
     for (int k = 0; k < nl; k++) grid_putn(g, y++, r.x + 2, cost_note + st[k], (size_t)ln[k], ROLE_DIM, r.w - 2);
     /* QLoRA: the frozen base as stored against fp32. */
     if (has_qlora(v, labels, n)) {
-        if (!v->d.have_lab) {
+        bool q_built = false;
+        for (int i = 0; v->d.have_lab && i < v->d.snap.n_methods; i++)
+            q_built |= v->d.snap.methods[i].kind == TUNE_QLORA && v->d.snap.methods[i].built;
+        if (!q_built) {
             grid_put(g, y++, r.x + 2, "QLoRA: its frozen base is measured as stored (NF4) once the lab starts.", ROLE_DIM,
                      r.w - 2);
             y++;
