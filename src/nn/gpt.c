@@ -335,6 +335,18 @@ static void prefix_of(Gpt *m, int l, const float **k, const float **v, float **d
     if (m->hooks.prefix_len > 0 && m->hooks.prefix_kv) m->hooks.prefix_kv(m->hooks.ctx, l, k, v, dk, dv);
 }
 
+/* Whether the backward reads the input of linear `id` of each layer: for
+ * its weight gradient (the family is trainable) or for an adapter. */
+static bool keeps_input(const Gpt *m, GptLinearId id)
+{
+    static const GptTensorId weight_of[] = {
+        [GPT_LINEAR_QKV] = GPT_QKVW, [GPT_LINEAR_ATTPROJ] = GPT_ATTPROJW,
+        [GPT_LINEAR_FC] = GPT_FCW, [GPT_LINEAR_FCPROJ] = GPT_FCPROJW};
+    if (m->grads.t[weight_of[id]]) return true;
+    if (!m->hooks.linear_backward) return false;
+    return m->hooks.adapted_linears == 0 || (m->hooks.adapted_linears & (1u << id));
+}
+
 int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, bool train,
                 Status *st)
 {
@@ -361,6 +373,13 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
     m->last_T = T;
     m->last_train = false;
 
+    /* The inputs of c_proj, c_fc and mlp.c_proj are kept per layer only for
+     * their weight gradients (or an adapter's); otherwise every layer writes
+     * layer 0's slot, which stays in cache (ln1 stays: LayerNorm and
+     * attention need their own inputs, not these). */
+    bool keep_atty = keeps_input(m, GPT_LINEAR_ATTPROJ);
+    bool keep_ln2 = keeps_input(m, GPT_LINEAR_FC);
+    bool keep_gelu = keeps_input(m, GPT_LINEAR_FCPROJ);
     encoder_forward(a->encoded, inputs, m->params.wte, m->params.wpe, B, T, C);
     const float *x = a->encoded; /* (B,T,C) residual stream */
     for (int l = 0; l < L; l++) {
@@ -372,13 +391,13 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
         float *ln1_rstd = a->ln1_rstd + l * BT;      /* (B,T) */
         float *qkv = a->qkv + l * BT * 3 * C;        /* (B,T,3C) */
         float *att = a->att + l * (size_t)B * NH * T * S; /* (B,NH,T,P+T) */
-        float *atty = a->atty + l * BT * C;          /* (B,T,C) */
+        float *atty = keep_atty ? a->atty + l * BT * C : a->atty; /* (B,T,C) */
         float *res2 = a->res2 + l * BT * C;          /* (B,T,C) */
-        float *ln2 = a->ln2 + l * BT * C;            /* (B,T,C) */
+        float *ln2 = keep_ln2 ? a->ln2 + l * BT * C : a->ln2; /* (B,T,C) */
         float *ln2_mean = a->ln2_mean + l * BT;      /* (B,T) */
         float *ln2_rstd = a->ln2_rstd + l * BT;      /* (B,T) */
         float *fch = a->fch + l * BT * 4 * C;        /* (B,T,4C) */
-        float *fch_gelu = a->fch_gelu + l * BT * 4 * C; /* (B,T,4C) */
+        float *fch_gelu = keep_gelu ? a->fch_gelu + l * BT * 4 * C : a->fch_gelu; /* (B,T,4C) */
         float *res3 = a->res3 + l * BT * C;          /* (B,T,C) */
         const float *pk, *pv;
         float *dpk, *dpv;

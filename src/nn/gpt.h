@@ -156,6 +156,10 @@ typedef struct GptHooks {
      * embeddings are frozen): then only the adapter's own gradients. */
     void (*linear_backward)(void *ctx, int layer, GptLinearId id, float *dinp,
                             const float *dout, const float *inp, int N, int IC, int OC);
+    /* Which linears linear_backward reads inp for: bit (1u << GptLinearId).
+     * 0 means all of them. A frozen linear whose input nobody reads in the
+     * backward does not keep it per layer (see gpt_forward). */
+    unsigned adapted_linears;
     /* Prefix tuning: prefix_len = P rows of keys and values per layer, fixed
      * before gpt_reserve(). prefix_kv returns the layer's (P, C) keys and
      * values and where to accumulate their gradients (NULL when frozen). */

@@ -295,6 +295,14 @@ void lora_attach(LoraAdapter *a, Gpt *m)
     m->hooks.ctx = a;
     m->hooks.linear_forward = hook_forward;
     m->hooks.linear_backward = hook_backward;
+    m->hooks.adapted_linears = lora_adapted_linears(a);
+}
+
+unsigned lora_adapted_linears(const LoraAdapter *a)
+{
+    unsigned mask = 0;
+    for (int m = 0; m < a->n_mod; m++) mask |= 1u << a->mod[m].linear;
+    return mask;
 }
 
 // ----------------------------------------------------------------------------

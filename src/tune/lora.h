@@ -114,6 +114,8 @@ void lora_backward(LoraAdapter *a, int l, GptLinearId id, float *dinp, const flo
                    const float *inp, int N, int IC, int OC);
 /* Point m's linear hooks at a (ctx = a); leaves the other hooks alone. */
 void lora_attach(LoraAdapter *a, Gpt *m);
+/* The linears the adapter adapts, as GptHooks.adapted_linears bits. */
+unsigned lora_adapted_linears(const LoraAdapter *a);
 
 /* W += s A^T B^T for every module (merge), or -= (unmerge). The model must
  * hold its weights in fp32 (not a released, quantised base). */

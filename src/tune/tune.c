@@ -452,6 +452,7 @@ static int lora_setup_common(TuneRun *r, unsigned long long seed, Status *st)
     m->hooks.ctx = r;
     m->hooks.linear_forward = hook_linear_forward;
     m->hooks.linear_backward = hook_linear_backward;
+    m->hooks.adapted_linears = lora_adapted_linears(&r->lora);
     r->trainable_params = r->lora.n_params;
     r->total_params = m->num_params + r->lora.n_params;
     return LS_OK;
