@@ -247,7 +247,9 @@ static const DemoParamSpec lab_params[] = {
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     INT_P("steps", 1, 2000, "120", "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
-    INT_P("batch", 1, 64, "16", "sequences of 64 bytes per step"),
+    /* At most 24: the lab trains inside the interface in units of half a step,
+     * and the backward half of full tuning must stay well under 100 ms. */
+    INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step (at most 24 keeps the lab responsive)"),
     INT_P("windows", 1, 1024, "128", "windows of the final held-out and forgetting evaluations"),
     INT_P("seed", 0, 2147483647, "1", "seed of the batches and of the methods' random starts"),
 };
