@@ -42,9 +42,7 @@ static void test_svd_slider(void **state)
     assert_non_null(strstr(s, "not started"));
     free(s);
     keys(&t, "j Enter");
-    s = wait_for(&t, "The SVD", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "The SVD", 3000);
     assert_true(goto_svd_demo(&t));
     keys(&t, "Tab");
     s = wait_for(&t, "▶ rank k", 3000);
@@ -65,9 +63,7 @@ static void test_svd_slider(void **state)
     free(s);
     keys(&t, "S-Right");
     snprintf(want, sizeof want, "rank k = %d", 2 * ((int)k0 + 3));
-    s = wait_for(&t, want, 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, want, 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     /* The page was saved. */
@@ -88,9 +84,7 @@ static void test_resize(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     sh("tmux -L %s resize-window -t t -x 80 -y 24", t.sock);
     s = wait_for(&t, "page 1/", 3000);
     assert_non_null(s);
@@ -185,9 +179,7 @@ static void test_resume(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "j Enter n n");
-    s = wait_for(&t, "page 3/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 3/", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     /* Same state folder, new run: the contents show lesson 2 at page 3. */
@@ -210,9 +202,7 @@ static void test_resume(void **state)
     assert_non_null(strstr(s, "▸  2"));
     free(s);
     keys(&t3, "Enter");
-    s = wait_for(&t3, "[3]", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t3, "[3]", 3000);
     keys(&t3, "q");
     check_exit(&t3, "0");
     stop(&t3);
@@ -229,13 +219,9 @@ static void test_ctrl_c(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     keys(&t, "C-c");
     check_exit(&t, "130");
     check_progress_intact(&t, "01-rank", 1);
@@ -253,13 +239,9 @@ static void test_sigterm(void **state)
     free(s);
     /* In the middle of a lesson, on its second page. */
     keys(&t, "Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     int pid = pid_of(&t);
     assert_true(pid > 0);
     sh("kill -TERM %d", pid);
@@ -279,13 +261,9 @@ static void test_sighup(void **state)
     free(s);
     /* In the middle of a lesson, on its second page. */
     keys(&t, "Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     int pid = pid_of(&t);
     assert_true(pid > 0);
     sh("kill -HUP %d", pid);
@@ -324,9 +302,7 @@ static void test_help_and_present(void **state)
     keys(&t, "Escape");  /* unblank */
     sleep_ms(100);
     keys(&t, "Escape");  /* leave presentation mode */
-    s = wait_for(&t, "? keys", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "? keys", 3000);
     keys(&t, "?");
     s = wait_for(&t, "Every key", 3000);
     assert_non_null(s);
@@ -348,9 +324,7 @@ static void test_search(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Enter / p i v o t Enter");
-    s = wait_for(&t, "found on page", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "found on page", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);
@@ -390,9 +364,7 @@ static void test_broken_lesson(void **state)
     assert_non_null(strstr(s, "cannot run"));
     free(s);
     keys(&t, "t k Enter");
-    s = wait_for(&t, "All fine here.", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "All fine here.", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);

@@ -18,19 +18,13 @@ static void start_test_lab(Tui *t, int page)
     assert_non_null(s);
     free(s);
     keys(t, "Enter");
-    s = wait_for(t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "page 1/", 3000);
     for (int p = 1; p < page; p++) keys(t, "n");
     char want[32];
     snprintf(want, sizeof want, "page %d/", page);
-    s = wait_for(t, want, 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, want, 3000);
     keys(t, "Tab");
-    s = wait_for(t, "Enter starts the lab", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "Enter starts the lab", 3000);
     keys(t, "Enter");
 }
 
@@ -69,22 +63,16 @@ static void test_lesson7_default_lab(void **state)
     free(s);
     /* The seventh lesson, its second page. */
     keys(&t, "j j j j j j Enter");
-    s = wait_for(&t, "The lab: fine-tuning side by side", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "The lab: fine-tuning side by side", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "[ Start the lab ]", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "[ Start the lab ]", 3000);
     keys(&t, "Tab");
     s = wait_for(&t, "Enter starts the lab", 3000);
     assert_non_null(s);
     assert_non_null(strstr(s, "7 methods · domain · 120 steps"));
     free(s);
     keys(&t, "Enter");
-    s = wait_for(&t, "[ Stop training ]", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "[ Stop training ]", 5000);
     int a = wait_step(&t, 1, 30000);
     assert_true(a >= 1);
     int b = wait_step(&t, a + 2, 30000);
@@ -143,9 +131,7 @@ static void test_keys_during_training(void **state)
     free(s);
     /* A scroll: the title scrolls away within a second. */
     keys(&t, "Escape");
-    s = wait_for(&t, "n/p page", 1000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "n/p page", 1000);
     keys(&t, "j j j");
     bool gone = false;
     for (int waited = 0; waited <= 1000 && !gone; waited += 50) {
@@ -159,9 +145,7 @@ static void test_keys_during_training(void **state)
     assert_true(wait_step(&t, a + 1, 20000) > a);
     /* Back to the button; Stop: the results cover what ran. */
     keys(&t, "g Tab");
-    s = wait_for(&t, "Enter stops training", 1000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Enter stops training", 1000);
     keys(&t, "Enter");
     s = wait_for(&t, "[ Run again ]", 20000);
     assert_non_null(s);

@@ -32,9 +32,7 @@ static void open_lesson(const Tui *t, const char *page_title)
     }
     keys(t, "Enter");
     /* The contents list page titles too: wait for the lesson itself. */
-    s = wait_for(t, "page 1/", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "page 1/", 5000);
 }
 
 /* Turn pages until `text` is on the screen. */
@@ -111,9 +109,7 @@ static void test_quant_bits_slider(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Tab Tab");
-    s = wait_for(&t, "bits per code:", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "bits per code:", 3000);
     s = wait_for(&t, "int8 tensor: SNR ", 3000);
     assert_non_null(s);
     double snr8 = number_after(s, "int8 tensor: SNR ");
@@ -155,9 +151,7 @@ static void test_ascii_80x24(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Tab Tab Tab");
-    s = wait_for(&t, "[tensor]", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "[tensor]", 3000);
     keys(&t, "Right");
     s = wait_for(&t, "[row]", 3000);
     assert_non_null(s);

@@ -105,9 +105,7 @@ static void demo_out_of_memory(const char *above)
     assert_non_null(s);
     free(s);
     keys(&t, "j Enter");
-    s = wait_for(&t, "The SVD", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "The SVD", 3000);
     assert_true(goto_svd_demo(&t));
     s = wait_for(&t, "This demo cannot run", 3000);
     assert_non_null(s);
@@ -121,13 +119,9 @@ static void demo_out_of_memory(const char *above)
     keys(&t, "n");
     char next[32];
     snprintf(next, sizeof next, "page %d/", page_index + 2);
-    s = wait_for(&t, next, 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, next, 3000);
     keys(&t, "p");
-    s = wait_for(&t, "This demo cannot run", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "This demo cannot run", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     check_screen_restored(&t);
@@ -184,9 +178,7 @@ static void test_quant_demo_says_model_not_loaded(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "j j j Enter");
-    s = wait_for(&t, "Quantization", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Quantization", 3000);
     s = page_until(&t, "showing Gaussian weights instead", 10);
     assert_non_null(s);
     if (!strstr(s, "model not loaded (out of memory)")) print_message("the demo's note:\n%s\n", s);
@@ -205,20 +197,14 @@ static void start_test_lab(const Tui *t, int page)
     assert_non_null(s);
     free(s);
     keys(t, "Enter");
-    s = wait_for(t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "page 1/", 3000);
     for (int p = 1; p < page; p++)
         keys(t, "n");
     char want[32];
     snprintf(want, sizeof want, "page %d/", page);
-    s = wait_for(t, want, 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, want, 3000);
     keys(t, "Tab");
-    s = wait_for(t, "Enter starts the lab", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "Enter starts the lab", 3000);
     keys(t, "Enter");
 }
 
@@ -257,13 +243,9 @@ static void test_interface_out_of_memory(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "j Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     exhaust_memory(&t);
     keys(&t, "n");
     s = wait_for(&t, "__DONE", 5000);
@@ -293,13 +275,9 @@ static void test_library_exits_out_of_memory(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "j Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     exhaust_memory(&t);
     keys(&t, "n");
     s = wait_for(&t, "__DONE", 5000);

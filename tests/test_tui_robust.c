@@ -22,9 +22,7 @@ static void test_resize_storm(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "j Enter");
-    s = wait_for(&t, "The SVD", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "The SVD", 3000);
     assert_true(goto_svd_demo(&t));
     static const int sizes[][2] = {{80, 24}, {160, 50}, {30, 8}, {120, 40}, {81, 25},
                                    {200, 60}, {79, 23}, {100, 30}, {10, 3}, {140, 35}};
@@ -33,9 +31,7 @@ static void test_resize_storm(void **state)
         sleep_ms(20);
     }
     resize(&t, 100, 30);
-    s = wait_for(&t, "live demo · svd", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "live demo · svd", 3000);
     assert_true(pid_of(&t) > 0);
     keys(&t, "q");
     check_exit(&t, "0");
@@ -56,9 +52,7 @@ static void test_tiny_terminals(void **state)
     resize(&t, 1, 1);
     sleep_ms(300);
     resize(&t, 100, 30);
-    s = wait_for(&t, "Lessons", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);
@@ -67,9 +61,7 @@ static void test_tiny_terminals(void **state)
     start(&t, "", 1, 1);
     sleep_ms(500);
     resize(&t, 100, 30);
-    s = wait_for(&t, "Lessons", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);
@@ -113,9 +105,7 @@ static void test_no_colour_terminal(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Enter");
-    s = wait_for(&t, "page 1/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 1/", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);
@@ -132,13 +122,9 @@ static void test_unwritable_state(void **state)
     assert_non_null(s);
     free(s);
     keys(&t, "Enter");
-    s = wait_for(&t, "progress not saved", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "progress not saved", 3000);
     keys(&t, "n");
-    s = wait_for(&t, "page 2/", 3000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "page 2/", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);

@@ -95,6 +95,15 @@ static inline char *wait_for(const Tui *t, const char *text, int timeout_ms)
     return NULL;
 }
 
+/* Fail the test unless `text` appears within timeout_ms (wait_for prints
+ * the screen it saw). */
+static inline void expect_text(const Tui *t, const char *text, int timeout_ms)
+{
+    char *s = wait_for(t, text, timeout_ms);
+    assert_non_null(s);
+    free(s);
+}
+
 static inline void keys(const Tui *t, const char *k)
 {
     sh("tmux -L %s send-keys -t t %s", t->sock, k);
