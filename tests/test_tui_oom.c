@@ -230,6 +230,24 @@ static void test_lab_shows_out_of_memory(void **state)
     stop(&t);
 }
 
+/* Opens lesson 2 on page 2 with `settings`, makes every allocation fail
+ * from now on, presses the next-page key and returns the screen once the
+ * program has ended. */
+static char *fail_on_next_key(Tui *t, const char *settings)
+{
+    start_oom(t, settings, "");
+    expect_text(t, "Lessons", 5000);
+    keys(t, "j Enter");
+    expect_text(t, "page 1/", 3000);
+    keys(t, "n");
+    expect_text(t, "page 2/", 3000);
+    exhaust_memory(t);
+    keys(t, "n");
+    char *s = wait_for(t, "__DONE", 5000);
+    assert_non_null(s);
+    return s;
+}
+
 /* Memory runs out while a page is open; the next key needs the interface
  * to allocate: a clear message, status 1, the terminal restored. */
 static void test_interface_out_of_memory(void **state)
@@ -238,18 +256,7 @@ static void test_interface_out_of_memory(void **state)
     if (skip_under_asan()) skip();
     REQUIRE_TMUX();
     Tui t;
-    start_oom(&t, "LS_OOM_ON_USR1=1", "");
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
-    keys(&t, "j Enter");
-    expect_text(&t, "page 1/", 3000);
-    keys(&t, "n");
-    expect_text(&t, "page 2/", 3000);
-    exhaust_memory(&t);
-    keys(&t, "n");
-    s = wait_for(&t, "__DONE", 5000);
-    assert_non_null(s);
+    char *s = fail_on_next_key(&t, "LS_OOM_ON_USR1=1");
     if (!strstr(s, "lorascope: out of memory")) print_message("the screen after exit:\n%s\n", s);
     assert_non_null(strstr(s, "lorascope: out of memory: the interface could not get "));
     assert_non_null(strstr(s, "the terminal was restored"));
@@ -270,18 +277,7 @@ static void test_library_exits_out_of_memory(void **state)
     if (skip_under_asan()) skip();
     REQUIRE_TMUX();
     Tui t;
-    start_oom(&t, "LS_OOM_ON_USR1=1 LS_OOM_EXIT=1", "");
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
-    keys(&t, "j Enter");
-    expect_text(&t, "page 1/", 3000);
-    keys(&t, "n");
-    expect_text(&t, "page 2/", 3000);
-    exhaust_memory(&t);
-    keys(&t, "n");
-    s = wait_for(&t, "__DONE", 5000);
-    assert_non_null(s);
+    char *s = fail_on_next_key(&t, "LS_OOM_ON_USR1=1 LS_OOM_EXIT=1");
     const char *theirs = strstr(s, "oom_preload: malloc failed");
     const char *ours = strstr(s, "lorascope: a library ended the program");
     if (!theirs || !ours || theirs > ours) print_message("the screen after exit:\n%s\n", s);
