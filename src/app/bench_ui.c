@@ -31,41 +31,67 @@ static int cmp_double(const void *a, const void *b)
 
 static bool open_svd_page(App *app, const LessonList *lessons);
 
+/* The interface as the terminal loop runs it, on an off-screen screen: the
+ * lessons, a curses SCREEN on /dev/null, the App and its screen model. */
+typedef struct Offscreen {
+    LessonList lessons;
+    Term term;
+    App app;
+    Grid screen;
+} Offscreen;
+
+static int offscreen_open(Offscreen *o, int w, int h, Progress *progress, Status *st)
+{
+    memset(o, 0, sizeof *o);
+    char dir[4096];
+    paths_resolve(dir, sizeof dir, "lessons");
+    if (lessons_load_dir(&o->lessons, dir, st) != LS_OK) return 1;
+    char err[256];
+    if (term_open_offscreen(&o->term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
+        status_fail(st, LS_ERR_IO, "%s", err);
+        lessons_free(&o->lessons);
+        return 1;
+    }
+    app_init(&o->app, &o->lessons, progress, NULL, (ViewEnv){false, o->term.colour}, NULL, false);
+    app_resize(&o->app, w, h);
+    grid_init(&o->screen, w, h, false);
+    return 0;
+}
+
+/* Draw the App and emit it: one frame. */
+static void offscreen_frame(Offscreen *o)
+{
+    app_draw(&o->app, &o->screen);
+    term_emit(&o->term, &o->screen, app_theme(&o->app));
+}
+
+static void offscreen_close(Offscreen *o)
+{
+    grid_free(&o->screen);
+    app_free(&o->app);
+    term_close(&o->term);
+    lessons_free(&o->lessons);
+}
+
 /* Everything from reading the lessons to the first frame emitted: the
  * contents, or (demo) the SVD demo page a resumed session opens on, which
  * includes decomposing the photograph. */
 static int start_once(int w, int h, bool demo, double *ms, Status *st)
 {
     double t0 = bench_now();
-    char dir[4096];
-    paths_resolve(dir, sizeof dir, "lessons");
-    LessonList lessons = {0};
-    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
     Progress progress;
     progress_init(&progress);
     Status ignore;
     progress_load(&progress, "/nonexistent/lorascope-bench/progress.json", &ignore);
-    Term term;
-    char err[256];
-    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
-        status_fail(st, LS_ERR_IO, "%s", err);
-        lessons_free(&lessons);
+    Offscreen o;
+    if (offscreen_open(&o, w, h, &progress, st)) {
         progress_free(&progress);
         return 1;
     }
-    App app;
-    app_init(&app, &lessons, &progress, NULL, (ViewEnv){false, term.colour}, NULL, false);
-    app_resize(&app, w, h);
-    if (demo) open_svd_page(&app, &lessons);
-    Grid screen;
-    grid_init(&screen, w, h, false);
-    app_draw(&app, &screen);
-    term_emit(&term, &screen, app_theme(&app));
+    if (demo) open_svd_page(&o.app, &o.lessons);
+    offscreen_frame(&o);
     *ms = 1e3 * (bench_now() - t0);
-    grid_free(&screen);
-    app_free(&app);
-    term_close(&term);
-    lessons_free(&lessons);
+    offscreen_close(&o);
     progress_free(&progress);
     return 0;
 }
@@ -92,55 +118,40 @@ typedef struct StepFigures {
     int steps;
 } StepFigures;
 
+/* Median, worst and mean of n step times (sorts t). */
+static StepFigures step_figures(double *t, int n)
+{
+    double sum = 0, worst = 0;
+    for (int i = 0; i < n; i++) {
+        sum += t[i];
+        if (t[i] > worst) worst = t[i];
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return (StepFigures){t[n / 2], worst, sum / n, n};
+}
+
 /* Time slider steps from rank 1 upwards: key -> demo update -> layout ->
  * draw -> emit, each one a frame. */
 static int time_steps(int w, int h, int n_steps, StepFigures *f, Status *st)
 {
-    char dir[4096];
-    paths_resolve(dir, sizeof dir, "lessons");
-    LessonList lessons = {0};
-    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
-    Term term;
-    char err[256];
-    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
-        status_fail(st, LS_ERR_IO, "%s", err);
-        lessons_free(&lessons);
-        return 1;
-    }
-    App app;
-    app_init(&app, &lessons, NULL, NULL, (ViewEnv){false, term.colour}, NULL, false);
-    app_resize(&app, w, h);
+    Offscreen o;
+    if (offscreen_open(&o, w, h, NULL, st)) return 1;
     int rc = 0;
-    if (!open_svd_page(&app, &lessons)) {
+    if (!open_svd_page(&o.app, &o.lessons)) {
         rc = 1;
         status_fail(st, LS_ERR_ARG, "no lesson has a working svd demo");
     }
-    Grid screen;
-    grid_init(&screen, w, h, false);
     double *t = calloc((size_t)n_steps, sizeof *t);
+    if (!rc && !t) rc = 1, status_fail(st, LS_ERR_NOMEM, "out of memory");
     for (int i = 0; !rc && i < n_steps; i++) {
         double s = bench_now();
-        int fl = app_key(&app, VK_RIGHT);
-        if (fl & (EV_REDRAW | EV_RELAYOUT)) {
-            app_draw(&app, &screen);
-            term_emit(&term, &screen, app_theme(&app));
-        }
+        int fl = app_key(&o.app, VK_RIGHT);
+        if (fl & (EV_REDRAW | EV_RELAYOUT)) offscreen_frame(&o);
         t[i] = 1e3 * (bench_now() - s);
     }
-    if (!rc) {
-        double sum = 0, worst = 0;
-        for (int i = 0; i < n_steps; i++) {
-            sum += t[i];
-            if (t[i] > worst) worst = t[i];
-        }
-        qsort(t, (size_t)n_steps, sizeof *t, cmp_double);
-        *f = (StepFigures){t[n_steps / 2], worst, sum / n_steps, n_steps};
-    }
+    if (!rc) *f = step_figures(t, n_steps);
     free(t);
-    grid_free(&screen);
-    app_free(&app);
-    term_close(&term);
-    lessons_free(&lessons);
+    offscreen_close(&o);
     return rc;
 }
 
@@ -189,56 +200,31 @@ static bool open_demo_control(App *app, const LessonList *lessons, const DemoSte
 
 static int time_demo_steps(int w, int h, const DemoStep *ds, int n_steps, StepFigures *f, Status *st)
 {
-    char dir[4096];
-    paths_resolve(dir, sizeof dir, "lessons");
-    LessonList lessons = {0};
-    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
-    Term term;
-    char err[256];
-    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
-        status_fail(st, LS_ERR_IO, "%s", err);
-        lessons_free(&lessons);
-        return 1;
-    }
-    App app;
-    app_init(&app, &lessons, NULL, NULL, (ViewEnv){false, term.colour}, NULL, false);
-    app_resize(&app, w, h);
+    Offscreen o;
+    if (offscreen_open(&o, w, h, NULL, st)) return 1;
     int rc = 0;
-    if (!open_demo_control(&app, &lessons, ds)) {
+    if (!open_demo_control(&o.app, &o.lessons, ds)) {
         rc = 1;
         status_fail(st, LS_ERR_ARG, "no lesson has a %s demo with control %d", ds->demo, ds->control);
     }
-    Grid screen;
-    grid_init(&screen, w, h, false);
-    app_draw(&app, &screen);
+    app_draw(&o.app, &o.screen);
     double *t = calloc((size_t)n_steps, sizeof *t);
+    if (!rc && !t) rc = 1, status_fail(st, LS_ERR_NOMEM, "out of memory");
     int key = VK_RIGHT, done = 0;
     for (int tries = 0; !rc && done < n_steps && tries < 4 * n_steps; tries++) {
         double s = bench_now();
-        int fl = app_key(&app, key);
+        int fl = app_key(&o.app, key);
         if (!(fl & (EV_REDRAW | EV_RELAYOUT))) {
             key = key == VK_RIGHT ? VK_LEFT : VK_RIGHT;
             continue;
         }
-        app_draw(&app, &screen);
-        term_emit(&term, &screen, app_theme(&app));
+        offscreen_frame(&o);
         t[done++] = 1e3 * (bench_now() - s);
     }
     if (!rc && done == 0) rc = 1, status_fail(st, LS_ERR_ARG, "the %s control does not move", ds->demo);
-    if (!rc) {
-        double sum = 0, worst = 0;
-        for (int i = 0; i < done; i++) {
-            sum += t[i];
-            if (t[i] > worst) worst = t[i];
-        }
-        qsort(t, (size_t)done, sizeof *t, cmp_double);
-        *f = (StepFigures){t[done / 2], worst, sum / done, done};
-    }
+    if (!rc) *f = step_figures(t, done);
     free(t);
-    grid_free(&screen);
-    app_free(&app);
-    term_close(&term);
-    lessons_free(&lessons);
+    offscreen_close(&o);
     return rc;
 }
 
@@ -291,29 +277,15 @@ static double pct(const double *sorted, int n, double p)
  * stop_after > 0 presses Stop after that many seconds of training. */
 static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status *st)
 {
-    char dir[4096];
-    paths_resolve(dir, sizeof dir, "lessons");
-    LessonList lessons = {0};
-    if (lessons_load_dir(&lessons, dir, st) != LS_OK) return 1;
-    Term term;
-    char err[256];
-    if (term_open_offscreen(&term, w, h, "xterm-256color", err, (int)sizeof err) != 0) {
-        status_fail(st, LS_ERR_IO, "%s", err);
-        lessons_free(&lessons);
-        return 1;
-    }
-    App app;
-    app_init(&app, &lessons, NULL, NULL, (ViewEnv){false, term.colour}, NULL, false);
-    app_resize(&app, w, h);
-    Grid screen;
-    grid_init(&screen, w, h, false);
+    Offscreen o;
+    if (offscreen_open(&o, w, h, NULL, st)) return 1;
     double *gap = malloc(LAB_MAX_TURNS * sizeof *gap), *draw = malloc(LAB_MAX_TURNS * sizeof *draw);
     double worst_wall = 0;
     unsigned char *phase_of = malloc(LAB_MAX_TURNS);
     int rc = gap && draw && phase_of ? 0 : (status_fail(st, LS_ERR_NOMEM, "out of memory"), 1);
     DemoStep ds = {"lab", nth, 0, "the lab's start button"};
     LabDemo *lab = NULL;
-    if (!rc && !open_demo_control(&app, &lessons, &ds)) {
+    if (!rc && !open_demo_control(&o.app, &o.lessons, &ds)) {
         rc = 1;
         status_fail(st, LS_ERR_ARG, "the lessons have no lab demo number %d", nth + 1);
     }
@@ -324,30 +296,27 @@ static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status
     int n = 0, n_draw = 0;
     double t0 = bench_now(), train_start = 0;
     if (!rc) {
-        app_draw(&app, &screen);
-        term_emit(&term, &screen, app_theme(&app));
-        const FocusItem *fi = &app.page.focus_items[app.page.focus];
-        lab = lab_view_demo(app.page.blocks[fi->block].view);
+        offscreen_frame(&o);
+        const FocusItem *fi = &o.app.page.focus_items[o.app.page.focus];
+        lab = lab_view_demo(o.app.page.blocks[fi->block].view);
         /* The start key: lab_init inside the key handler, then a frame. */
         double s = bench_now(), c0 = cpu_ms();
-        app_key(&app, VK_ENTER);
-        app_draw(&app, &screen);
-        term_emit(&term, &screen, app_theme(&app));
+        app_key(&o.app, VK_ENTER);
+        offscreen_frame(&o);
         gap[n] = 1e3 * (bench_now() - s);
         f->cpu_max = f->worst_cpu = cpu_ms() - c0;
         worst_wall = gap[n];
         phase_of[n++] = 0;
         if (lab->state != LABD_RUNNING) rc = 1, status_fail(st, LS_ERR_ARG, "the lab did not start: %s", lab->err.msg);
     }
-    while (!rc && app_busy(&app) && n < LAB_MAX_TURNS) {
+    while (!rc && app_busy(&o.app) && n < LAB_MAX_TURNS) {
         int phase = 1 + (int)lab->snap.phase;
         double s = bench_now(), c0 = cpu_ms();
-        int fl = app_tick(&app, APP_TICK_MS);
+        int fl = app_tick(&o.app, APP_TICK_MS);
         double tick = 1e3 * (bench_now() - s);
         if (fl & (EV_REDRAW | EV_RELAYOUT)) {
             double d0 = bench_now();
-            app_draw(&app, &screen);
-            term_emit(&term, &screen, app_theme(&app));
+            offscreen_frame(&o);
             draw[n_draw++] = 1e3 * (bench_now() - d0);
         }
         gap[n] = 1e3 * (bench_now() - s);
@@ -359,7 +328,7 @@ static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status
         if (lab->snap.phase == LAB_PHASE_TRAINING && !train_start) train_start = bench_now();
         /* Press Stop, as a student would; the lab evaluates what ran. */
         if (stop_after > 0 && train_start && !f->stopped && bench_now() - train_start > stop_after) {
-            app_key(&app, VK_ENTER);
+            app_key(&o.app, VK_ENTER);
             f->stopped = true;
         }
     }
@@ -392,10 +361,7 @@ static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status
     free(gap);
     free(draw);
     free(phase_of);
-    grid_free(&screen);
-    app_free(&app);
-    term_close(&term);
-    lessons_free(&lessons);
+    offscreen_close(&o);
     return rc;
 }
 
