@@ -25,6 +25,10 @@ typedef struct BenchEntry {
 
 /* Monotonic clock in seconds. */
 double bench_now(void);
+/* Sort n timings ascending. */
+void bench_sort(double *v, int n);
+/* Their median (sorts v). */
+double bench_median(double *v, int n);
 
 /* The benches (one per bench_*.c). */
 extern const BenchEntry bench_svd;

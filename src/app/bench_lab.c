@@ -23,18 +23,6 @@
 #include "bench.h"
 #include "cli.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static const char *const specs[] = {"full", "lora:1", "lora:8", "prefix:16", "qlora:8"};
 enum { N_SPECS = sizeof specs / sizeof specs[0], B = 32, MAX_ROUNDS = 64 };
 
@@ -84,7 +72,7 @@ static int run(const BenchOptions *o, cJSON *out)
     if (!rc) {
         double ms[N_SPECS], best[N_SPECS];
         for (int k = 0; k < N_SPECS; k++) {
-            ms[k] = 1e3 * median(t + k * MAX_ROUNDS, rounds);
+            ms[k] = 1e3 * bench_median(t + k * MAX_ROUNDS, rounds);
             best[k] = 1e3 * t[k * MAX_ROUNDS];
         }
         double ratio = ms[2] / ms[0];

@@ -14,18 +14,6 @@
 enum { WEIGHTS = 1 << 20 };
 static const double TARGET_MS = 20.0, TARGET_MVALS = 200.0;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
 typedef struct Timed {
     const char *label;
     QuantConfig cfg;
@@ -44,7 +32,7 @@ static int time_scheme(double *ms, QuantTensor *qt, float *deq, const QuantConfi
         quant_roundtrip(deq, &m, qt, cfg, w, rows, cols, st);
         t[r] = 1e3 * (bench_now() - t0);
     }
-    *ms = median(t, reps);
+    *ms = bench_median(t, reps);
     return LS_OK;
 }
 
@@ -59,7 +47,7 @@ static double throughput(ConvertFn fn, uint16_t *out, const float *in, size_t n,
         fn(out, in, n);
         t[r] = bench_now() - t0;
     }
-    double s = median(t, reps);
+    double s = bench_median(t, reps);
     return s > 0 ? (double)n / s / 1e6 : 0.0;
 }
 
@@ -115,7 +103,7 @@ static int run(const BenchOptions *o, cJSON *out)
             numfmt_fp16_to_fp32_array(x, h, n_conv);
             t[k] = bench_now() - t0;
         }
-        double s = median(t, reps);
+        double s = bench_median(t, reps);
         back = s > 0 ? (double)n_conv / s / 1e6 : 0.0;
     }
 

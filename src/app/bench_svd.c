@@ -52,12 +52,6 @@ static int make_image(Mat *img, const char **source, Status *st)
     return LS_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int run(const BenchOptions *o, cJSON *out)
 {
     Status st;
@@ -102,7 +96,7 @@ static int run(const BenchOptions *o, cJSON *out)
     double sorted[SIZE];
     int n = 0;
     for (int k = 1; k <= SIZE; k += step) sorted[n++] = per_k[k];
-    qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+    bench_sort(sorted, n);
     double median = sorted[n / 2];
 
     static const int sample_ks[] = {1, 8, 32, 64, 128, 256, 512};

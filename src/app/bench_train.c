@@ -86,18 +86,6 @@ static TorchTiming time_pytorch(int threads, int steps)
     return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* GFLOP/s of a 1024^3 sgemm: the best of reps, as a peak should be (on
  * shared cores a median can catch another job's burst). */
 static double sgemm_gflops(int reps)
@@ -200,10 +188,10 @@ static int run(const BenchOptions *o, cJSON *out)
     if (rc) {
         rc = cli_status(&st);
     } else {
-        double ms = 1e3 * median(t_step, steps); /* sorts t_step */
+        double ms = 1e3 * bench_median(t_step, steps); /* sorts t_step */
         double ms_best = 1e3 * t_step[0];
-        double fwd = 1e3 * median(t_fwd, steps), bwd = 1e3 * median(t_bwd, steps);
-        double upd = 1e3 * median(t_upd, steps);
+        double fwd = 1e3 * bench_median(t_fwd, steps), bwd = 1e3 * bench_median(t_bwd, steps);
+        double upd = 1e3 * bench_median(t_upd, steps);
         double flops = train_step_flops(&cfg, B, T);
         double gflops = flops / (ms * 1e-3) * 1e-9;
         double tok_s = (double)B * T / (ms * 1e-3);

@@ -23,12 +23,6 @@
 #include "bench.h"
 #include "cli.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static bool open_svd_page(App *app, const LessonList *lessons);
 
 /* The interface as the terminal loop runs it, on an off-screen screen: the
@@ -126,7 +120,7 @@ static StepFigures step_figures(double *t, int n)
         sum += t[i];
         if (t[i] > worst) worst = t[i];
     }
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    bench_sort(t, n);
     return (StepFigures){t[n / 2], worst, sum / n, n};
 }
 
@@ -343,7 +337,7 @@ static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status
             int k = 0;
             for (int i = 0; i < n; i++)
                 if (phase_of[i] == p) tmp[k++] = gap[i];
-            qsort(tmp, (size_t)k, sizeof *tmp, cmp_double);
+            bench_sort(tmp, k);
             f->phase_turns[p] = k;
             f->phase_median[p] = pct(tmp, k, 0.5);
             f->phase_max[p] = k ? tmp[k - 1] : 0;
@@ -351,10 +345,10 @@ static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status
         }
         free(tmp);
         for (int i = 0; i < n; i++) f->over_100 += gap[i] > 100.0;
-        qsort(gap, (size_t)n, sizeof *gap, cmp_double);
+        bench_sort(gap, n);
         f->median = pct(gap, n, 0.5);
         f->p99 = pct(gap, n, 0.99);
-        qsort(draw, (size_t)n_draw, sizeof *draw, cmp_double);
+        bench_sort(draw, n_draw);
         f->draw_median = pct(draw, n_draw, 0.5);
         f->draw_max = n_draw ? draw[n_draw - 1] : 0;
     }
@@ -455,8 +449,8 @@ static int run(const BenchOptions *o, cJSON *out)
         if (start_once(100, 30, false, &starts[i], &st) || start_once(100, 30, true, &demo_starts[i], &st))
             return cli_status(&st);
     double first = starts[0];
-    qsort(starts, (size_t)reps, sizeof *starts, cmp_double);
-    qsort(demo_starts, (size_t)reps, sizeof *demo_starts, cmp_double);
+    bench_sort(starts, reps);
+    bench_sort(demo_starts, reps);
     double start_median = starts[reps / 2], demo_median = demo_starts[reps / 2];
 
     static const struct {
