@@ -43,43 +43,53 @@ int sample_pick(const float *logits, int n, float temperature, int top_k, float 
     return last; /* rounding left acc just below 1 */
 }
 
-int gpt_sample(Gpt *m, const unsigned char *prompt, size_t prompt_len, const SampleConfig *cfg,
-               unsigned char *out, SampleEmit emit, void *emit_ctx, Status *st)
+int sampler_begin(Sampler *s, Gpt *m, const unsigned char *prompt, size_t prompt_len,
+                  const SampleConfig *cfg, int *ctx, float *scratch, Status *st)
 {
-    int T = m->cfg.n_positions, V = m->cfg.vocab_size;
+    int T = m->cfg.n_positions;
     if (cfg->tokens < 0 || !(cfg->temperature >= 0.0f) || cfg->top_k < 0)
         return status_fail(st, LS_ERR_ARG, "bad sampling settings");
     int rc = gpt_reserve(m, 1, T, st);
     if (rc) return rc;
-    int *ctx = malloc((size_t)T * sizeof(int));
-    float *scratch = malloc((size_t)V * sizeof(float));
-    if (!ctx || !scratch) {
-        free(ctx);
-        free(scratch);
-        return status_fail(st, LS_ERR_NOMEM, "out of memory");
-    }
-    /* The context window holds the last T bytes of prompt + output. */
-    int len = 0;
+    *s = (Sampler){.model = m, .cfg = *cfg, .ctx = ctx, .scratch = scratch};
     if (prompt_len == 0) {
-        ctx[len++] = '\n';
+        ctx[s->len++] = '\n';
     } else {
         size_t from = prompt_len > (size_t)T ? prompt_len - (size_t)T : 0;
-        for (size_t i = from; i < prompt_len; i++) ctx[len++] = prompt[i];
+        for (size_t i = from; i < prompt_len; i++) ctx[s->len++] = prompt[i];
     }
-    Rng rng;
-    rng_seed(&rng, cfg->seed);
+    rng_seed(&s->rng, cfg->seed);
+    return LS_OK;
+}
+
+int sampler_next(Sampler *s, unsigned char *byte, Status *st)
+{
+    Gpt *m = s->model;
+    int T = m->cfg.n_positions, V = m->cfg.vocab_size;
+    int rc = gpt_forward(m, s->ctx, NULL, 1, s->len, false, st);
+    if (rc) return rc;
+    const float *logits = m->acts.logits + (size_t)(s->len - 1) * V;
+    int tok = sample_pick(logits, V, s->cfg.temperature, s->cfg.top_k, rng_uniform(&s->rng), s->scratch);
+    *byte = (unsigned char)tok;
+    if (s->len == T) {
+        memmove(s->ctx, s->ctx + 1, (size_t)(T - 1) * sizeof(int));
+        s->len--;
+    }
+    s->ctx[s->len++] = tok;
+    return LS_OK;
+}
+
+int gpt_sample(Gpt *m, const unsigned char *prompt, size_t prompt_len, const SampleConfig *cfg,
+               unsigned char *out, SampleEmit emit, void *emit_ctx, Status *st)
+{
+    int *ctx = malloc((size_t)m->cfg.n_positions * sizeof(int));
+    float *scratch = malloc((size_t)m->cfg.vocab_size * sizeof(float));
+    Sampler s;
+    int rc = ctx && scratch ? sampler_begin(&s, m, prompt, prompt_len, cfg, ctx, scratch, st)
+                            : status_fail(st, LS_ERR_NOMEM, "out of memory");
     for (int i = 0; i < cfg->tokens && !rc; i++) {
-        rc = gpt_forward(m, ctx, NULL, 1, len, false, st);
-        if (rc) break;
-        const float *logits = m->acts.logits + (size_t)(len - 1) * V;
-        int tok = sample_pick(logits, V, cfg->temperature, cfg->top_k, rng_uniform(&rng), scratch);
-        out[i] = (unsigned char)tok;
-        if (emit) emit(emit_ctx, (unsigned char)tok);
-        if (len == T) {
-            memmove(ctx, ctx + 1, (size_t)(T - 1) * sizeof(int));
-            len--;
-        }
-        ctx[len++] = tok;
+        rc = sampler_next(&s, &out[i], st);
+        if (!rc && emit) emit(emit_ctx, out[i]);
     }
     free(ctx);
     free(scratch);

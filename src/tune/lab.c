@@ -349,7 +349,7 @@ static LabUnit figures_next(const Lab *lab, int method, int part)
     } else if (lab->cfg.sample_bytes > 0) {
         u.kind = LAB_UNIT_SAMPLE;
         size_t plen = strlen(lab->task.sample_prompt), T = (size_t)lab->base.cfg.n_positions;
-        u.work = j->kind == LAB_UNIT_SAMPLE ? j->len
+        u.work = j->kind == LAB_UNIT_SAMPLE ? j->sampler.len
                  : plen == 0                ? 1.0
                                             : (double)(plen < T ? plen : T);
     }
@@ -518,24 +518,15 @@ static int job_loss_step(Lab *lab, bool *finished, Status *st)
 static int job_start_sample(Lab *lab, Gpt *m, char *out, Status *st)
 {
     LabJob *j = &lab->job;
-    int T = m->cfg.n_positions;
-    int rc = gpt_reserve(m, 1, T, st);
-    if (rc) return rc;
     const char *prompt = lab->task.sample_prompt;
-    size_t plen = strlen(prompt);
+    SampleConfig sc = {.tokens = lab->cfg.sample_bytes, .temperature = 0.8f, .seed = lab->cfg.seed + 7};
+    int rc = sampler_begin(&j->sampler, m, (const unsigned char *)prompt, strlen(prompt), &sc,
+                           lab->job_inputs, lab->job_scratch, st);
+    if (rc) return rc;
     j->kind = LAB_UNIT_SAMPLE;
     j->model = m;
-    j->ctx = lab->job_inputs;
     j->text_out = out;
-    j->len = j->made = 0;
-    if (plen == 0) {
-        j->ctx[j->len++] = '\n';
-    } else {
-        size_t from = plen > (size_t)T ? plen - (size_t)T : 0;
-        for (size_t i = from; i < plen; i++)
-            j->ctx[j->len++] = (unsigned char)prompt[i];
-    }
-    rng_seed(&j->rng, lab->cfg.seed + 7);
+    j->made = 0;
     j->out_len = (size_t)snprintf(out, LAB_SAMPLE_MAX, "%s", prompt);
     if (j->out_len >= LAB_SAMPLE_MAX) j->out_len = LAB_SAMPLE_MAX - 1;
     return LS_OK;
@@ -544,22 +535,14 @@ static int job_start_sample(Lab *lab, Gpt *m, char *out, Status *st)
 static int job_sample_step(Lab *lab, bool *finished, Status *st)
 {
     LabJob *j = &lab->job;
-    Gpt *m = j->model;
-    int T = m->cfg.n_positions, V = m->cfg.vocab_size;
-    int rc = gpt_forward(m, j->ctx, NULL, 1, j->len, false, st);
     lab->cur.forwards++;
-    lab->cur.tokens += (size_t)j->len;
+    lab->cur.tokens += (size_t)j->sampler.len;
+    unsigned char tok;
+    int rc = sampler_next(&j->sampler, &tok, st);
     if (rc) return rc;
-    const float *logits = m->acts.logits + (size_t)(j->len - 1) * V;
-    int tok = sample_pick(logits, V, 0.8f, 0, rng_uniform(&j->rng), lab->job_scratch);
     if (j->out_len + 1 < LAB_SAMPLE_MAX)
         j->text_out[j->out_len++] = (tok == '\n' || (tok >= 32 && tok < 127)) ? (char)tok : '?';
     j->text_out[j->out_len] = '\0';
-    if (j->len == T) {
-        memmove(j->ctx, j->ctx + 1, (size_t)(T - 1) * sizeof(int));
-        j->len--;
-    }
-    j->ctx[j->len++] = tok;
     if (++j->made >= lab->cfg.sample_bytes) *finished = true;
     return LS_OK;
 }

@@ -52,6 +52,7 @@
 #include "../base/rng.h"
 #include "../base/status.h"
 #include "../nn/gpt.h"
+#include "../nn/sample.h"
 #include "task.h"
 #include "tune.h"
 
@@ -205,8 +206,8 @@ typedef struct LabJob {
     double sum;                /* loss: nats so far */
     double *out;               /* loss: where the mean goes */
     double nats;               /* loss: the mean of a curve point */
-    int *ctx, len, made;       /* sample: context (n_positions), its length, bytes made */
-    Rng rng;                   /* sample */
+    Sampler sampler;           /* sample: the generation, */
+    int made;                  /* and the bytes it has made */
     char *text_out;            /* sample: where the text goes (LAB_SAMPLE_MAX) */
     size_t out_len;
     TaskScoring score;        /* score */
