@@ -209,21 +209,40 @@ static void test_resume(void **state)
 }
 
 /* Ctrl-C, SIGTERM and SIGHUP end the program and restore the terminal. */
+
+/* Start lorascope and open lesson 1 on its second page. */
+static void start_mid_lesson(Tui *t)
+{
+    start(t, "", 100, 30);
+    expect_text(t, "Lessons", 5000);
+    keys(t, "Enter");
+    expect_text(t, "page 1/", 3000);
+    keys(t, "n");
+    expect_text(t, "page 2/", 3000);
+}
+
 static void test_ctrl_c(void **state)
 {
     (void)state;
     REQUIRE_TMUX();
     Tui t;
-    start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
-    keys(&t, "Enter");
-    expect_text(&t, "page 1/", 3000);
-    keys(&t, "n");
-    expect_text(&t, "page 2/", 3000);
+    start_mid_lesson(&t);
     keys(&t, "C-c");
     check_exit(&t, "130");
+    check_progress_intact(&t, "01-rank", 1);
+    stop(&t);
+}
+
+/* A signal from outside, in the middle of a lesson: the shell's status
+ * for death by that signal, the terminal restored, the progress whole. */
+static void check_killed_mid_lesson(const char *signal_name, const char *status)
+{
+    Tui t;
+    start_mid_lesson(&t);
+    int pid = pid_of(&t);
+    assert_true(pid > 0);
+    sh("kill -%s %d", signal_name, pid);
+    check_exit(&t, status);
     check_progress_intact(&t, "01-rank", 1);
     stop(&t);
 }
@@ -232,44 +251,14 @@ static void test_sigterm(void **state)
 {
     (void)state;
     REQUIRE_TMUX();
-    Tui t;
-    start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
-    /* In the middle of a lesson, on its second page. */
-    keys(&t, "Enter");
-    expect_text(&t, "page 1/", 3000);
-    keys(&t, "n");
-    expect_text(&t, "page 2/", 3000);
-    int pid = pid_of(&t);
-    assert_true(pid > 0);
-    sh("kill -TERM %d", pid);
-    check_exit(&t, "143");
-    check_progress_intact(&t, "01-rank", 1);
-    stop(&t);
+    check_killed_mid_lesson("TERM", "143");
 }
 
 static void test_sighup(void **state)
 {
     (void)state;
     REQUIRE_TMUX();
-    Tui t;
-    start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
-    /* In the middle of a lesson, on its second page. */
-    keys(&t, "Enter");
-    expect_text(&t, "page 1/", 3000);
-    keys(&t, "n");
-    expect_text(&t, "page 2/", 3000);
-    int pid = pid_of(&t);
-    assert_true(pid > 0);
-    sh("kill -HUP %d", pid);
-    check_exit(&t, "129");
-    check_progress_intact(&t, "01-rank", 1);
-    stop(&t);
+    check_killed_mid_lesson("HUP", "129");
 }
 
 /* Help lists the keys; presentation mode has no bars and reveals blocks. */
