@@ -80,13 +80,11 @@ static void test_resize(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter");
     expect_text(&t, "page 1/", 3000);
     sh("tmux -L %s resize-window -t t -x 80 -y 24", t.sock);
-    s = wait_for(&t, "page 1/", 3000);
+    char *s = wait_for(&t, "page 1/", 3000);
     assert_non_null(s);
     /* The status bar sits on row 24 now: count the lines. */
     int lines = 0;
@@ -122,16 +120,14 @@ static void test_question(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter");
     /* Page through lesson 1 until a question is on screen. */
     int found = 0;
     for (int i = 0; i < 10 && !found; i++) {
         keys(&t, "G");
         sleep_ms(150);
-        s = capture(&t);
+        char *s = capture(&t);
         found = strstr(s, "Question") != NULL;
         free(s);
         if (!found) keys(&t, "n");
@@ -141,12 +137,12 @@ static void test_question(void **state)
     for (int i = 0; i < 8; i++) {
         keys(&t, "Tab");
         sleep_ms(100);
-        s = capture(&t);
+        char *s = capture(&t);
         bool q = strstr(s, "press 1") || strstr(s, "press Enter and type");
         free(s);
         if (q) break;
     }
-    s = capture(&t);
+    char *s = capture(&t);
     bool number = strstr(s, "press Enter and type") != NULL;
     free(s);
     if (number) keys(&t, "Enter 3 Enter");
@@ -175,9 +171,7 @@ static void test_resume(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j Enter n n");
     expect_text(&t, "page 3/", 3000);
     keys(&t, "q");
@@ -197,7 +191,7 @@ static void test_resume(void **state)
     sh("sed -i 's#XDG_STATE_HOME=[^ ]*#XDG_STATE_HOME=%s#' '%s'", t3.state, script);
     sh("tmux -L %s -f '%s/tmux.conf' new-session -d -s t -x 100 -y 30 'sh %s' >/dev/null 2>&1",
        t3.sock, t3.state, script);
-    s = wait_for(&t3, "page 3/", 5000);
+    char *s = wait_for(&t3, "page 3/", 5000);
     assert_non_null(s);
     assert_non_null(strstr(s, "▸  2"));
     free(s);
@@ -309,9 +303,7 @@ static void test_search(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter / p i v o t Enter");
     expect_text(&t, "found on page", 3000);
     keys(&t, "q");
@@ -418,12 +410,10 @@ static void test_mouse(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j Enter");
     assert_true(goto_svd_demo(&t));
-    s = capture(&t);
+    char *s = capture(&t);
     /* Find the slider row and its knob. */
     int row = 0;
     char *line = s, *knob_line = NULL;
@@ -475,11 +465,9 @@ static void test_ascii_locale(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_env(&t, "export LANG=C LC_ALL=C", "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j Enter n n Tab");
-    s = wait_for(&t, "rank k = ", 3000);
+    char *s = wait_for(&t, "rank k = ", 3000);
     assert_non_null(s);
     for (char *p = s; *p; p++) assert_true((unsigned char)*p < 0x80);
     free(s);

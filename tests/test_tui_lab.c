@@ -14,9 +14,7 @@
 static void start_test_lab(Tui *t, int page)
 {
     start(t, LAB_LESSONS, 100, 30);
-    char *s = wait_for(t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "Lessons", 5000);
     keys(t, "Enter");
     expect_text(t, "page 1/", 3000);
     for (int p = 1; p < page; p++) keys(t, "n");
@@ -58,16 +56,14 @@ static void test_lesson7_default_lab(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     /* The seventh lesson, its second page. */
     keys(&t, "j j j j j j Enter");
     expect_text(&t, "The lab: fine-tuning side by side", 3000);
     keys(&t, "n");
     expect_text(&t, "[ Start the lab ]", 3000);
     keys(&t, "Tab");
-    s = wait_for(&t, "Enter starts the lab", 3000);
+    char *s = wait_for(&t, "Enter starts the lab", 3000);
     assert_non_null(s);
     assert_non_null(strstr(s, "7 methods · domain · 120 steps"));
     free(s);
@@ -120,13 +116,11 @@ static void test_keys_during_training(void **state)
     assert_true(a >= 3);
     /* Focus moves to the task control: its hint appears. */
     keys(&t, "Tab");
-    char *s = wait_for(&t, "the task (stop the lab to change it)", 1000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "the task (stop the lab to change it)", 1000);
     /* The settings are locked: ←/→ on the task changes nothing. */
     keys(&t, "Right");
     sleep_ms(200);
-    s = capture(&t);
+    char *s = capture(&t);
     assert_non_null(strstr(s, "[domain]"));
     free(s);
     /* A scroll: the title scrolls away within a second. */

@@ -10,11 +10,9 @@
  * `page_title` (the contents list the selected lesson's pages), and open it. */
 static void open_lesson(const Tui *t, const char *page_title)
 {
-    char *s = wait_for(t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "Lessons", 5000);
     for (int i = 0; i < 12; i++) {
-        s = capture(t);
+        char *s = capture(t);
         if (strstr(s, page_title)) {
             free(s);
             break;
@@ -143,11 +141,9 @@ static void test_ascii_80x24(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_env(&t, "export LANG=C LC_ALL=C", "", 80, 24);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     open_lesson(&t, "From weights to integers");
-    s = page_with(&t, "One outlier ruins it");
+    char *s = page_with(&t, "One outlier ruins it");
     assert_non_null(s);
     free(s);
     keys(&t, "Tab Tab Tab");

@@ -101,13 +101,11 @@ static void demo_out_of_memory(const char *above)
     char settings[64];
     snprintf(settings, sizeof settings, "LS_OOM_ABOVE=%s", above);
     start_oom(&t, settings, "");
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j Enter");
     expect_text(&t, "The SVD", 3000);
     assert_true(goto_svd_demo(&t));
-    s = wait_for(&t, "This demo cannot run", 3000);
+    char *s = wait_for(&t, "This demo cannot run", 3000);
     assert_non_null(s);
     const char *line = strstr(s, "This demo cannot run");
     if (!strstr(line, "out of memory")) print_message("the demo's message:\n%s\n", s);
@@ -174,12 +172,10 @@ static void test_quant_demo_says_model_not_loaded(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_oom(&t, "LS_OOM_ABOVE=1000000", "");
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j j j Enter");
     expect_text(&t, "Quantization", 3000);
-    s = page_until(&t, "showing Gaussian weights instead", 10);
+    char *s = page_until(&t, "showing Gaussian weights instead", 10);
     assert_non_null(s);
     if (!strstr(s, "model not loaded (out of memory)")) print_message("the demo's note:\n%s\n", s);
     assert_non_null(strstr(s, "model not loaded (out of memory)"));
@@ -193,9 +189,7 @@ static void test_quant_demo_says_model_not_loaded(void **state)
 /* Open page `page` (1-based) of the test lab lesson and start its lab. */
 static void start_test_lab(const Tui *t, int page)
 {
-    char *s = wait_for(t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(t, "Lessons", 5000);
     keys(t, "Enter");
     expect_text(t, "page 1/", 3000);
     for (int p = 1; p < page; p++)
@@ -304,11 +298,9 @@ static void test_out_of_memory_while_training(void **state)
     /* The long lab: still training when memory goes. */
     start_oom(&t, "LS_OOM_ON_USR1=1", "--lessons tests/data/lessons/lab");
     start_test_lab(&t, 3);
-    char *s = wait_for(&t, "training · step", 10000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "training · step", 10000);
     exhaust_memory(&t);
-    s = wait_for(&t, "__DONE", 10000);
+    char *s = wait_for(&t, "__DONE", 10000);
     assert_non_null(s);
     bool named = strstr(s, "out of memory") || strstr(s, "malloc failed");
     if (!named || !strstr(s, "the terminal was restored"))

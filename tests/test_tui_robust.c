@@ -18,9 +18,7 @@ static void test_resize_storm(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "j Enter");
     expect_text(&t, "The SVD", 3000);
     assert_true(goto_svd_demo(&t));
@@ -46,9 +44,7 @@ static void test_tiny_terminals(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, "", 20, 5);
-    char *s = wait_for(&t, "20×5", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "20×5", 5000);
     resize(&t, 1, 1);
     sleep_ms(300);
     resize(&t, 100, 30);
@@ -87,9 +83,7 @@ static void test_term_unknown(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_env(&t, "export TERM=no-such-terminal-xyz", "", 100, 30);
-    char *s = wait_for(&t, "no terminfo entry", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "no terminfo entry", 5000);
     check_exit(&t, "1");
     stop(&t);
 }
@@ -101,9 +95,7 @@ static void test_no_colour_terminal(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_env(&t, "export TERM=vt100", "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter");
     expect_text(&t, "page 1/", 3000);
     keys(&t, "q");
@@ -118,9 +110,7 @@ static void test_unwritable_state(void **state)
     REQUIRE_TMUX();
     Tui t;
     start_env(&t, "export XDG_STATE_HOME=/proc/lorascope-cannot-exist", "", 100, 30);
-    char *s = wait_for(&t, "Lessons", 5000);
-    assert_non_null(s);
-    free(s);
+    expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter");
     expect_text(&t, "progress not saved", 3000);
     keys(&t, "n");
