@@ -89,7 +89,7 @@ static void write_file(const char *path, const void *data, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
-/* Number of entries in dir (without . and ..), and how many contain ".tmp.". */
+/* Number of entries in dir (without . and ..), and how many contain ".tmp". */
 static int count_entries(const char *dir, int *temps)
 {
     int n = 0;
@@ -100,7 +100,7 @@ static int count_entries(const char *dir, int *temps)
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         n++;
-        if (strstr(e->d_name, ".tmp.")) (*temps)++;
+        if (strstr(e->d_name, ".tmp")) (*temps)++;
     }
     closedir(d);
     return n;

@@ -2,7 +2,8 @@
  *
  * Round trip through the file; the XDG_STATE_HOME / HOME rules (each test
  * points them at a fresh folder under /tmp, never at the real home); atomic
- * replacement; corrupt files of many kinds reported and ignored; folders that
+ * replacement; unusable files of many kinds reported and moved aside, never
+ * lost, and a newer version never downgraded; folders that
  * cannot be written giving a status, never a crash. */
 /* cmocka needs these first */
 #include <setjmp.h>
@@ -249,10 +250,45 @@ static void test_missing_file_is_empty(void **state)
     progress_free(&p);
 }
 
-static void test_corrupt_files_reported_and_ignored(void **state)
+/* The whole content of a file (malloc'd, NUL-terminated), *n its length. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(PROGRESS_MAX_BYTES + 16);
+    *n = fread(buf, 1, PROGRESS_MAX_BYTES + 15, f);
+    buf[*n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* After a load that set the file aside: the original name is free, the
+ * backup beside it holds exactly the old bytes, and a save works. */
+static void check_set_aside(const Scratch *s, Progress *p, const char *text, size_t len)
+{
+    assert_non_null(p->set_aside);
+    assert_false(p->read_only);
+    size_t dl = strlen(s->file);
+    assert_memory_equal(p->set_aside, s->file, dl);
+    assert_true(strncmp(p->set_aside + dl, ".unreadable-", 12) == 0);
+    assert_int_equal(access(s->file, F_OK), -1);
+    size_t n = 0;
+    char *back = slurp(p->set_aside, &n);
+    assert_non_null(back);
+    assert_int_equal(n, len);
+    assert_memory_equal(back, text, len);
+    free(back);
+    Status st;
+    assert_int_equal(progress_set_page(p, "01-rank", 1, &st), LS_OK);
+    assert_int_equal(progress_save(p, s->file, &st), LS_OK);
+}
+
+static void test_corrupt_files_set_aside(void **state)
 {
     Scratch *s = *state;
     make_dirs_for(s);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/state/lorascope", s->dir);
     /* Each text with its exact length, NUL bytes included. */
 #define B(lit)                                                                                     \
     {                                                                                              \
@@ -267,7 +303,7 @@ static void test_corrupt_files_reported_and_ignored(void **state)
         B("{\"version\": 1, \"lessons\": {"),   /* truncated */
         B("[1, 2, 3]"),                         /* not an object */
         B("{\"lessons\": {}}"),                 /* no version */
-        B("{\"version\": 2, \"lessons\": {}}"), /* from the future */
+        B("{\"version\": 0, \"lessons\": {}}"), /* older than any */
         B("{\"version\": 1, \"current\": 7}"),
         B("{\"version\": 1, \"lessons\": []}"),
         B("{\"version\": 1, \"lessons\": {\"01-rank\": 3}}"),
@@ -285,26 +321,25 @@ static void test_corrupt_files_reported_and_ignored(void **state)
         B("{\"version\": 1, \"lessons\": {\"01-rank\": {\"page\": 1}}}\0garbage"),
     };
 #undef B
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t n_bad = sizeof bad / sizeof bad[0];
+    for (size_t i = 0; i < n_bad; i++) {
         write_file(s->file, bad[i].text, bad[i].len);
         Progress p;
         Status st;
         fill(&p);
         int rc = progress_load(&p, s->file, &st);
         if (rc != LS_ERR_PARSE) fail_msg("case %zu: rc %d, want a parse error", i, rc);
-        /* The message names the file and says it is being ignored. */
+        /* The message names the file; nothing of it is kept in memory ... */
         assert_non_null(strstr(st.msg, s->file));
-        assert_non_null(strstr(st.msg, "ignoring"));
-        /* ... and nothing of it is kept: the progress is empty and usable. */
         assert_int_equal(p.n_lessons, 0);
         assert_null(progress_current(&p));
-        assert_int_equal(progress_set_page(&p, "01-rank", 1, &st), LS_OK);
-        /* Saving replaces the bad file with a good one. */
-        assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
-        assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
-        assert_int_equal(progress_page(&p, "01-rank"), 1);
+        /* ... but on disk it is, beside the new one. */
+        check_set_aside(s, &p, bad[i].text, bad[i].len);
         progress_free(&p);
     }
+    /* Many in the same second: each backup got its own name, none was
+     * overwritten (the progress file, plus one backup per bad case). */
+    assert_int_equal(count_entries(dir), (int)n_bad + 1);
 
     /* Too large to be ours. */
     FILE *f = fopen(s->file, "wb");
@@ -316,14 +351,67 @@ static void test_corrupt_files_reported_and_ignored(void **state)
     Status st;
     progress_init(&p);
     assert_int_equal(progress_load(&p, s->file, &st), LS_ERR_PARSE);
+    assert_non_null(strstr(st.msg, "more than"));
+    assert_non_null(p.set_aside);
+    struct stat sb;
+    assert_int_equal(stat(p.set_aside, &sb), 0);
+    assert_int_equal(sb.st_size, (off_t)PROGRESS_MAX_BYTES + 2);
+    unlink(p.set_aside);
     progress_free(&p);
 
-    /* A folder where the file should be. */
+    /* A folder where the file should be: moved aside too, then saving works. */
     unlink(s->file);
     assert_int_equal(mkdir(s->file, 0700), 0);
     assert_true(progress_load(&p, s->file, &st) != LS_OK);
     assert_int_equal(p.n_lessons, 0);
+    assert_non_null(p.set_aside);
+    assert_int_equal(stat(p.set_aside, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+    progress_free(&p);
+
+    /* Not readable (permissions do not bind root, so only as a user). */
+    if (geteuid() != 0) {
+        write_file(s->file, "{\"version\": 1}", 14);
+        assert_int_equal(chmod(s->file, 0), 0);
+        assert_int_equal(progress_load(&p, s->file, &st), LS_ERR_IO);
+        assert_non_null(p.set_aside);
+        assert_int_equal(access(s->file, F_OK), -1);
+        chmod(p.set_aside, 0600);
+        progress_free(&p);
+    }
+}
+
+/* A file from a newer lorascope is never downgraded: left byte for byte,
+ * and this session saves nothing. */
+static void test_newer_version_kept(void **state)
+{
+    Scratch *s = *state;
+    make_dirs_for(s);
+    static const char newer[] = "{\"version\": 2, \"lessons\": {\"01-rank\": {\"page\": 4, "
+                                "\"answers\": {\"0\": true}, \"finished\": [1, 2]}}}";
+    write_file(s->file, newer, sizeof newer - 1);
+    Progress p;
+    Status st;
+    fill(&p);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_ERR_RANGE);
+    assert_non_null(strstr(st.msg, s->file));
+    assert_non_null(strstr(st.msg, "newer lorascope"));
+    assert_true(p.read_only);
+    assert_null(p.set_aside);
+    assert_int_equal(progress_set_page(&p, "01-rank", 1, &st), LS_OK);
     assert_int_equal(progress_save(&p, s->file, &st), LS_ERR_IO);
+    assert_non_null(strstr(st.msg, "not saved"));
+    size_t n = 0;
+    char *now = slurp(s->file, &n);
+    assert_non_null(now);
+    assert_int_equal(n, sizeof newer - 1);
+    assert_memory_equal(now, newer, n);
+    free(now);
+    /* --reset-progress is the student's own choice: it may remove it. */
+    assert_int_equal(progress_clear(&p, s->file, &st), LS_OK);
+    assert_false(p.read_only);
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
     progress_free(&p);
 }
 
@@ -396,7 +484,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_right_stays_right, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file_is_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corrupt_files_reported_and_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_files_set_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_version_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_folder_is_a_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
     };

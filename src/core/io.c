@@ -11,6 +11,8 @@
  * a value by at most half a level (1/510). */
 #include "io.h"
 
+#include "../base/file.h"
+
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -661,7 +663,7 @@ int io_read_any(Mat *out, const char *path, bool *is_image, Status *st)
 }
 
 /* ---------------------------------------------------------------------------
- * Writing: encode into memory, then write a temporary file and rename it. */
+ * Writing: encode into memory, then write it atomically (src/base/file.h). */
 
 /* A float in [0, 1] to the nearest of 256 levels; NaN becomes 0. */
 static unsigned char to_byte(float v)
@@ -769,21 +771,6 @@ static bool ext_is(const char *ext, const char *want)
     return *ext == '\0' && *want == '\0';
 }
 
-/* Write all n bytes to fd, retrying short writes and EINTR. */
-static int write_all(int fd, const unsigned char *b, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        b += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 int io_write_image(const char *path, const Mat *img, Status *st)
 {
     if (!path || !*path) return status_fail(st, LS_ERR_ARG, "io_write_image: no output file name");
@@ -813,36 +800,9 @@ int io_write_image(const char *path, const Mat *img, Status *st)
     int rc = png ? encode_png(&data, &len, img, why, sizeof why) : encode_pgm(&data, &len, img);
     if (rc) return status_fail(st, rc, "%s: %s", path, why);
 
-    /* The temporary file lives next to the target so that rename() stays
-     * within one file system and is atomic: readers see the old image or the
-     * new one, never half of one. */
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) {
-        free(data);
-        return status_fail(st, LS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = status_fail(st, LS_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                         strerror(errno));
-        free(tmp);
-        free(data);
-        return rc;
-    }
-    /* mkstemp makes the file 0600; an image is for everyone to read. */
-    if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0) {
-        rc = status_fail(st, LS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        close(fd);
-    } else if (close(fd) != 0) {
-        rc = status_fail(st, LS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    } else if (rename(tmp, path) != 0) {
-        rc = status_fail(st, LS_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
-    }
-    if (rc) unlink(tmp);
-    free(tmp);
+    /* file_write_atomic: readers see the old image or the new one, never
+     * half of one. */
+    rc = file_write_atomic(path, data, len, st);
     free(data);
     return rc;
 }

@@ -63,8 +63,8 @@ int io_read_any(Mat *out, const char *path, bool *is_image, Status *st);
 
 /* Write img (values clamped to [0, 1], NaN as 0, rounded to the nearest of
  * 256 levels) as 8-bit grayscale; the format follows the extension (.pgm or
- * .png, any case; anything else is LS_ERR_ARG). Written to "path.tmp.XXXXXX"
- * in the same folder and renamed over path, so a failure never leaves a
+ * .png, any case; anything else is LS_ERR_ARG). Written with
+ * file_write_atomic (src/base/file.h), so a failure never leaves a
  * half-written image behind. The file gets mode 0644. */
 int io_write_image(const char *path, const Mat *img, Status *st);
 

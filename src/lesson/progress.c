@@ -3,10 +3,12 @@
  * The file is JSON read and written with cJSON. Loading validates every
  * field before anything is kept: a file that fails anywhere is reported and
  * ignored as a whole, because half-trusting a damaged file gives stranger
- * results than starting fresh. Saving goes through a temporary file in the
- * same folder plus rename(), which POSIX makes atomic: readers see the old
- * file or the new one, never a mix. */
+ * results than starting fresh; such a file is moved aside, never lost.
+ * Saving goes through file_write_atomic (src/base/file.h): readers see the
+ * old file or the new one, never a mix. */
 #include "progress.h"
+
+#include "../base/file.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { PROGRESS_VERSION = 1, ID_MAX = 255 };
@@ -37,6 +40,7 @@ void progress_free(Progress *p)
     }
     free(p->lessons);
     free(p->current);
+    free(p->set_aside);
     *p = (Progress){0};
 }
 
@@ -190,32 +194,6 @@ static const char *pick_path(const char *path, char *buf, size_t size, Status *s
     return progress_default_path(buf, size, st) ? NULL : buf;
 }
 
-/* mkdir -p for the folder holding `file`. */
-static int make_parent_dirs(const char *file, Status *st)
-{
-    char dir[4096];
-    if (strlen(file) >= sizeof dir) return status_fail(st, LS_ERR_RANGE, "path too long");
-    strcpy(dir, file);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) return LS_OK;
-    *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char keep = *p;
-        *p = '\0';
-        /* 0700: the XDG spec asks for private state folders. */
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return status_fail(st, LS_ERR_IO, "cannot create folder %s: %s", dir, strerror(errno));
-        struct stat sb;
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return status_fail(st, LS_ERR_IO, "cannot create folder %s: %s", dir,
-                               "a file of that name is in the way");
-        *p = keep;
-        if (keep == '\0') break;
-    }
-    return LS_OK;
-}
-
 /* ---------------------------------------------------------------------------
  * Loading */
 
@@ -239,6 +217,15 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st)
     const cJSON *item;
     if (!cJSON_IsObject(root)) {
         rc = status_fail(st, LS_ERR_PARSE, "not a JSON object");
+        goto done;
+    }
+    /* A newer version is not damage: LS_ERR_RANGE tells the loader to keep
+     * the file as it is (a later lorascope can read it). */
+    if (cJSON_IsNumber(ver) && ver->valuedouble > PROGRESS_VERSION && ver->valuedouble < 1e9) {
+        rc = status_fail(st, LS_ERR_RANGE,
+                         "it was written by a newer lorascope (format version %.0f; this one "
+                         "reads version %d)",
+                         ver->valuedouble, PROGRESS_VERSION);
         goto done;
     }
     if (!cJSON_IsNumber(ver) || ver->valuedouble != PROGRESS_VERSION) {
@@ -301,6 +288,46 @@ done:
     return rc;
 }
 
+/* Move the file at path aside to "PATH.unreadable-YYYYmmdd-HHMMSS" (with
+ * "-2", "-3", ... when that exists: an older backup is never overwritten).
+ * On success p->set_aside holds the new name. */
+static int set_aside(Progress *p, const char *path)
+{
+    char stamp[32], name[4200];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm))
+        snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+    for (int k = 1; k <= 100; k++) {
+        int n = k == 1 ? snprintf(name, sizeof name, "%s.unreadable-%s", path, stamp)
+                       : snprintf(name, sizeof name, "%s.unreadable-%s-%d", path, stamp, k);
+        if (n < 0 || (size_t)n >= sizeof name) return ENAMETOOLONG;
+        struct stat sb;
+        if (lstat(name, &sb) == 0) continue;
+        if (errno != ENOENT) return errno;
+        if (rename(path, name) != 0) return errno;
+        if (!(p->set_aside = strdup(name))) return ENOMEM;
+        return 0;
+    }
+    return EEXIST;
+}
+
+/* A file that cannot be used: keep it beside the new one, or, when that
+ * fails, leave it in place and save nothing this session. Returns code. */
+static int unusable(Progress *p, const char *path, int code, const char *why, Status *st)
+{
+    progress_free(p);
+    int e = set_aside(p, path);
+    if (e) {
+        p->read_only = true;
+        return status_fail(st, code,
+                           "the progress file %s cannot be used (%s) and could not be moved "
+                           "aside (%s); it is left as it is and this session is not saved",
+                           path, why, strerror(e));
+    }
+    return status_fail(st, code, "the progress file %s cannot be used (%s)", path, why);
+}
+
 int progress_load(Progress *p, const char *path, Status *st)
 {
     char buf[4096];
@@ -311,15 +338,19 @@ int progress_load(Progress *p, const char *path, Status *st)
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (errno == ENOENT) return LS_OK; /* first run */
-        return status_fail(st, LS_ERR_IO, "cannot read progress file %s: %s", path,
-                           strerror(errno));
+        return unusable(p, path, LS_ERR_IO, strerror(errno), st);
     }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
-        (unsigned long long)sb.st_size > PROGRESS_MAX_BYTES) {
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);
-        return status_fail(st, LS_ERR_PARSE,
-                           "ignoring progress file %s: not a regular file or too large", path);
+        return unusable(p, path, LS_ERR_PARSE, "not a regular file", st);
+    }
+    if ((unsigned long long)sb.st_size > PROGRESS_MAX_BYTES) {
+        fclose(f);
+        char why[96];
+        snprintf(why, sizeof why, "%lld bytes is more than the %u allowed", (long long)sb.st_size,
+                 PROGRESS_MAX_BYTES);
+        return unusable(p, path, LS_ERR_PARSE, why, st);
     }
     size_t size = (size_t)sb.st_size;
     char *text = malloc(size + 1);
@@ -332,18 +363,23 @@ int progress_load(Progress *p, const char *path, Status *st)
     fclose(f);
     if (err) {
         free(text);
-        return status_fail(st, LS_ERR_IO, "cannot read progress file %s", path);
+        return unusable(p, path, LS_ERR_IO, "read error", st);
     }
     text[got] = '\0';
     Status why;
     int rc = progress_parse(p, text, got, &why);
     free(text);
-    if (rc) {
+    if (rc == LS_ERR_NOMEM) {
         progress_free(p);
-        if (rc == LS_ERR_NOMEM) return status_fail(st, rc, "out of memory");
-        return status_fail(st, rc, "ignoring corrupt progress file %s (%s); starting fresh", path,
-                           why.msg);
+        return status_fail(st, rc, "out of memory");
     }
+    if (rc == LS_ERR_RANGE) {
+        /* Never downgrade: the newer file stays as it is, unsaved over. */
+        progress_free(p);
+        p->read_only = true;
+        return status_fail(st, rc, "the progress file %s is kept as it is: %s", path, why.msg);
+    }
+    if (rc) return unusable(p, path, rc, why.msg, st);
     return LS_OK;
 }
 
@@ -383,37 +419,27 @@ int progress_save(const Progress *p, const char *path, Status *st)
     status_clear(st);
     path = pick_path(path, buf, sizeof buf, st);
     if (!path) return LS_ERR_IO;
+    if (p->read_only)
+        return status_fail(st, LS_ERR_IO,
+                           "%s is kept as it is (see the notice at start); this session is not "
+                           "saved",
+                           path);
     cJSON *root = to_json(p);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text) return status_fail(st, LS_ERR_NOMEM, "out of memory while saving progress");
 
-    int rc = make_parent_dirs(path, st);
-    char tmp[4200];
-    int fd = -1;
-    if (!rc && snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
-        rc = status_fail(st, LS_ERR_RANGE, "progress file path is too long");
-    if (!rc && (fd = mkstemp(tmp)) < 0)
-        rc = status_fail(st, LS_ERR_IO, "cannot save progress in %s: %s", path, strerror(errno));
+    /* 0700: the XDG spec asks for private state folders. */
+    char dir[4096];
+    int rc = file_parent(dir, sizeof dir, path)
+                 ? status_fail(st, LS_ERR_RANGE, "progress file path is too long")
+                 : file_make_dirs_mode(dir, 0700, st);
     if (!rc) {
-        size_t len = strlen(text), done = 0;
-        while (done < len) {
-            ssize_t w = write(fd, text + done, len - done);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) break;
-            done += (size_t)w;
-        }
-        /* fsync before rename: otherwise a crash can leave the new name
-         * pointing at an empty file on some filesystems. */
-        bool ok = done == len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-        int saved = errno;
-        if (close(fd) != 0 && ok) ok = false, saved = errno;
-        if (!ok || rename(tmp, path) != 0) {
-            if (ok) saved = errno;
-            unlink(tmp);
-            rc =
-                status_fail(st, LS_ERR_IO, "cannot save progress to %s: %s", path, strerror(saved));
-        }
+        size_t len = strlen(text);
+        text[len] = '\n'; /* over the NUL: the file ends with a newline */
+        rc = file_write_atomic_mode(path, text, len + 1, 0600, st);
+        text[len] = '\0';
+        if (rc) status_prefix(st, "cannot save progress");
     }
     free(text);
     return rc;

@@ -11,9 +11,17 @@
  * Question numbers are Question.index (0-based, in file order). Saving writes
  * a temporary file in the same folder and renames it over the old one, so a
  * crash or a full disk never leaves half a file; missing folders are made.
- * Nothing here is fatal to the program: a missing file is an empty progress,
- * a corrupt one is reported (LS_ERR_PARSE) and ignored, an unwritable folder
- * is reported (LS_ERR_IO) for the interface to show as a warning. */
+ * Nothing here is fatal to the program: a missing file is an empty progress;
+ * an unwritable folder is reported (LS_ERR_IO) for the interface to show as a
+ * warning. A file that cannot be used is never lost:
+ *   - damaged, too large, not a regular file or not readable: it is renamed
+ *     to "progress.json.unreadable-YYYYmmdd-HHMMSS" beside it (with "-2",
+ *     "-3", ... rather than overwrite an older one; Progress.set_aside says
+ *     where), and the session starts fresh;
+ *   - written by a newer lorascope (a higher "version"): it is left exactly
+ *     as it is and this session saves nothing (Progress.read_only), so
+ *     nothing is downgraded;
+ *   - when the rename fails, the same: left in place, nothing saved. */
 #ifndef LS_PROGRESS_H
 #define LS_PROGRESS_H
 
@@ -45,6 +53,9 @@ typedef struct Progress {
     char *current; /* id of the lesson open last, or NULL */
     LessonProgress *lessons;
     int n_lessons;
+    /* How the file stood at load (see above): */
+    bool read_only;  /* it is kept as it is; progress_save refuses */
+    char *set_aside; /* an unusable file was renamed to this path, or NULL */
 } Progress;
 
 /* An empty progress; progress_free releases and empties again (NULL ok). */
@@ -56,9 +67,10 @@ void progress_free(Progress *p);
 int progress_default_path(char *out, size_t size, Status *st);
 
 /* Load `path` (NULL = the default) into p, replacing its contents. A missing
- * file gives an empty progress and LS_OK. An unreadable or corrupt file gives
- * an empty progress and LS_ERR_IO / LS_ERR_PARSE with a message to show as a
- * warning: never fatal, and the next save replaces the bad file. */
+ * file gives an empty progress and LS_OK. An unusable file gives an empty
+ * progress and a message to show (never fatal): LS_ERR_IO / LS_ERR_PARSE
+ * when it was moved aside (p->set_aside) or left in place (p->read_only),
+ * LS_ERR_RANGE when it is from a newer lorascope (p->read_only). */
 int progress_load(Progress *p, const char *path, Status *st);
 
 /* Parse the JSON text of a progress file into p (which must be empty, as
@@ -68,7 +80,8 @@ int progress_load(Progress *p, const char *path, Status *st);
 int progress_parse(Progress *p, const char *text, size_t len, Status *st);
 
 /* Write p to `path` (NULL = the default) atomically, making folders as
- * needed. LS_ERR_IO with a message when the folder is not writable. */
+ * needed. LS_ERR_IO with a message when the folder is not writable or p is
+ * read_only. */
 int progress_save(const Progress *p, const char *path, Status *st);
 
 /* Forget everything (--reset-progress): empty p (may be NULL) and remove the
