@@ -1,6 +1,7 @@
 /* cli.c — helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
+#include "../base/out_path.h"
 #include "../base/paths.h"
 
 #include <cjson/cJSON.h>
@@ -39,6 +40,16 @@ int cli_usage(const Command *cmd, const char *fmt, ...)
     else
         fputs("Try 'lorascope --help'.\n", stderr);
     return EXIT_USAGE;
+}
+
+int cli_check_outputs(const Command *cmd, const OutSpec *outs, int n)
+{
+    Status st;
+    status_clear(&st);
+    int rc = out_paths_check(outs, n, &st);
+    if (rc == LS_OK) return 0;
+    if (rc == LS_ERR_ARG) return cli_usage(cmd, "%s", st.msg);
+    return cli_status(&st);
 }
 
 bool cli_parse_int(const char *s, long lo, long hi, long *out)

@@ -28,6 +28,12 @@ int cli_status(const Status *st);
 /* A usage error: message, then "Try 'lorascope help NAME'."; returns 2. */
 int cli_usage(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Check a command's outputs (src/base/out_path.h) before its work starts:
+ * 0, a usage error (2) for wrong arguments, or 1 when a place cannot be
+ * written; the message says which option and what was expected. */
+struct OutSpec;
+int cli_check_outputs(const Command *cmd, const struct OutSpec *outs, int n);
+
 /* Strict number parsing for option values: the whole string must be a
  * finite number in [lo, hi]. */
 bool cli_parse_int(const char *s, long lo, long hi, long *out);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "../base/json_out.h"
+#include "../base/out_path.h"
+#include "../base/staged_dir.h"
 #include "../core/linalg.h"
 #include "../nn/fileio.h"
 #include "../tune/analysis.h"
@@ -675,11 +677,6 @@ static cJSON *lab_json(const LabSnapshot *s, long threads, unsigned long long se
     return o;
 }
 
-static FILE *open_out(const char *path)
-{
-    return strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-}
-
 static int write_json(const char *path, cJSON *o)
 {
     char *text = cJSON_Print(o);
@@ -704,10 +701,14 @@ static void csv_num(FILE *f, double v, const char *fmt)
     if (isfinite(v)) fprintf(f, fmt, v);
 }
 
+/* The CSV is built in memory, then written atomically like the JSON. */
 static int write_csv(const char *path, const LabSnapshot *s)
 {
-    FILE *f = open_out(path);
-    if (!f) return cli_error("%s: cannot write", path);
+    char *text = NULL;
+    size_t len = 0;
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : open_memstream(&text, &len);
+    if (!f) return cli_error("out of memory while writing CSV");
     fprintf(
         f,
         "method,kind,lr,steps_done,trainable_params,total_params,trainable_share,bytes_frozen,"
@@ -739,9 +740,13 @@ static int write_csv(const char *path, const LabSnapshot *s)
         if (m->diverged) fprintf(f, "%d", m->diverged_step);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    if (f != stdout) bad |= fclose(f) != 0;
-    return bad ? cli_error("%s: write failed", path) : 0;
+    if (to_stdout) return ferror(f) ? cli_error("standard output: write failed") : 0;
+    int rc = fclose(f) != 0 || !text ? cli_error("out of memory while writing CSV") : 0;
+    Status st;
+    status_clear(&st);
+    if (!rc && file_write_atomic(path, text, len, &st)) rc = cli_status(&st);
+    free(text);
+    return rc;
 }
 
 /* DIR/<label with : , = + turned into _>. */
@@ -753,10 +758,39 @@ static void save_dir_for(char *out, size_t size, const char *dir, const char *la
     out[n] = '\0';
 }
 
+/* Two methods whose labels give the same folder name (the same spec twice,
+ * or labels that differ only in : , = + /) would overwrite each other. */
+static int check_save_names(const char *dir, const char *methods)
+{
+    TuneSpec specs[LAB_MAX_METHODS];
+    int n = 0;
+    Status st;
+    status_clear(&st);
+    if (tune_spec_list_parse(specs, LAB_MAX_METHODS, &n, methods ? methods : LAB_DEFAULT_METHODS,
+                             &st))
+        return cli_usage(&cmd_finetune, "%s", st.msg);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) {
+            char a[4096], b[4096];
+            save_dir_for(a, sizeof a, dir, specs[i].label);
+            save_dir_for(b, sizeof b, dir, specs[j].label);
+            if (strcmp(a, b) == 0)
+                return cli_usage(&cmd_finetune,
+                                 "--save: methods '%s' and '%s' would both be saved in %s; give "
+                                 "each method once (or change one's options)",
+                                 specs[j].label, specs[i].label, a);
+        }
+    return 0;
+}
+
+/* Every method into a fresh folder beside DIR, which then replaces DIR in
+ * one step (staged_dir.h): a kill leaves the old save or this one whole. */
 static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
 {
     Status st;
     status_clear(&st);
+    StagedDir sd;
+    if (staged_dir_begin(&sd, dir, &st)) return cli_status(&st);
     for (int i = 0; i < s->n_methods; i++) {
         TuneRun *r = lab_method_run(lab, i);
         if (r->diverged) {
@@ -764,9 +798,21 @@ static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
             continue;
         }
         char path[4096];
+        save_dir_for(path, sizeof path, sd.tmp, r->spec.label);
+        if (tune_run_save(r, path, lab->base_dir, &st)) {
+            staged_dir_abort(&sd);
+            return cli_status(&st);
+        }
+    }
+    if (staged_dir_commit(&sd, NULL, &st)) {
+        staged_dir_abort(&sd);
+        return cli_status(&st);
+    }
+    for (int i = 0; i < s->n_methods; i++) {
+        const TuneRun *r = lab_method_run(lab, i);
+        char path[4096];
         save_dir_for(path, sizeof path, dir, r->spec.label);
-        if (tune_run_save(r, path, lab->base_dir, &st)) return cli_status(&st);
-        fprintf(stderr, "lorascope: saved %s to %s\n", r->spec.label, path);
+        if (!r->diverged) fprintf(stderr, "lorascope: saved %s to %s\n", r->spec.label, path);
     }
     return 0;
 }
@@ -779,6 +825,14 @@ static int run_finetune(int argc, char **argv)
     lab_config_defaults(&o.lab);
     int rc = parse(argc, argv, &o);
     if (rc) return rc;
+    /* Outputs are checked before any work: a run must not end unsaved. */
+    const OutSpec outs[] = {
+        {"--json", o.json, OUT_FILE, NULL},
+        {"--csv", o.csv, OUT_FILE, NULL},
+        {"--save", o.save, OUT_DIR, NULL},
+    };
+    if ((rc = cli_check_outputs(&cmd_finetune, outs, 3))) return rc;
+    if (o.save && (rc = check_save_names(o.save, o.lab.methods))) return rc;
     linalg_set_threads((int)o.threads);
     Status st;
     status_clear(&st);

@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/out_path.h"
 #include "../base/paths.h"
+#include "../base/staged_dir.h"
 #include "../core/linalg.h"
 #include "../nn/checkpoint.h"
 #include "../nn/dataset.h"
@@ -143,6 +145,22 @@ static int cli_data_path(char *out, size_t size, const char *arg, const char *fa
     return snprintf(out, size, "%s", arg) >= (int)size ? -1 : 0;
 }
 
+/* What a model folder holds: one made before saves carried their mark
+ * (data/models/base, say) may still be replaced. */
+static const char *const model_files[] = {"config.json", "model.safetensors", NULL};
+
+/* The model into a fresh folder that then replaces `dir` whole
+ * (staged_dir.h): a kill leaves the old model or the new one. */
+static int save_model(const Gpt *m, const char *dir, Status *st)
+{
+    StagedDir sd;
+    int rc = staged_dir_begin(&sd, dir, st);
+    if (!rc) rc = gpt_save(m, sd.tmp, st);
+    if (!rc) rc = staged_dir_commit(&sd, model_files, st);
+    staged_dir_abort(&sd);
+    return rc;
+}
+
 static int load_config_file(const char *path, GptConfig *cfg)
 {
     Status st;
@@ -165,6 +183,9 @@ static int run_pretrain(int argc, char **argv)
                  .lr = 2e-3, .out = "pretrained"};
     int rc = parse(argc, argv, &o);
     if (rc) return rc;
+    /* The output folder is checked before training, not after it. */
+    const OutSpec outs[] = {{"--out", o.out, OUT_DIR, model_files}};
+    if ((rc = cli_check_outputs(&cmd_pretrain, outs, 1))) return rc;
     if (o.config && (rc = load_config_file(o.config, &o.cfg))) return rc;
     Status st;
     status_clear(&st);
@@ -278,7 +299,7 @@ static int run_pretrain(int argc, char **argv)
     bool interrupted = done < o.steps;
     double elapsed = bench_now() - t_start;
 
-    if (gpt_save(&m, o.out, &st)) {
+    if (save_model(&m, o.out, &st)) {
         rc = cli_status(&st);
         goto done_signals;
     }

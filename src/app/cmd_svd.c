@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "../base/json_out.h"
+#include "../base/out_path.h"
 #include "../core/io.h"
 #include "../core/lowrank.h"
 #include "cli.h"
@@ -104,6 +105,9 @@ static int run_svd(int argc, char **argv)
     if (rank < 0 && !sweep) return cli_usage(&cmd_svd, "svd needs --rank K or --sweep");
     if (out && rank < 0) return cli_usage(&cmd_svd, "--out needs --rank K");
     const char *path = argv[optind];
+    const OutSpec outs[] = {{"--out", out, OUT_FILE, NULL}};
+    int bad = cli_check_outputs(&cmd_svd, outs, 1);
+    if (bad) return bad;
 
     Status st;
     status_clear(&st);
