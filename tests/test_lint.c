@@ -550,7 +550,7 @@ static void test_cli_reports_file_line_message(void **state)
     /* Every line of the report, in order. */
     static const char *const want[] = {
         ":5: unknown demo 'wavelet'",
-        ":10: demo svd: image: data file 'tests/data/lessons/assets/missing.pgm' not found",
+        ":10: demo svd: image: data file 'assets/missing.pgm' not found",
         ":11: demo svd: rank: 'eight' is not a whole number",
         ":14: demo svd: missing required parameter 'image'",
         ":15: demo svd: rank: 99999 is out of range 1..4096",
@@ -620,7 +620,7 @@ static void test_cli_errors_and_usage(void **state)
     cli_result_free(&r);
 
     /* A folder without lesson files: nothing was checked, which is an error. */
-    r = cli_run("lint tests/data/lessons/assets", NULL);
+    r = cli_run("lint tests/data/lessons/good/assets", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "no lesson files"));
     cli_result_free(&r);
@@ -632,6 +632,112 @@ static void test_cli_errors_and_usage(void **state)
         strstr(r.out, "tests/data/lessons/good/README.md: 'README.md' is not a lesson file name"));
     assert_non_null(strstr(r.out, "tests/data/lessons/good/README.md:4: unknown demo 'nonsense'"));
     cli_result_free(&r);
+}
+
+/* ------------------------------------------------------------------------
+ * What a lesson may read: files beside it and in lorascope's data folder,
+ * nothing else (absolute paths, ".." and symbolic links that lead out are
+ * refused by lint and by the interface, with file:line). */
+
+static void test_lesson_paths(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lorascope-test-paths-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char root_data[4096], cmd[8192];
+    assert_non_null(realpath("data/images/boats.pgm", root_data));
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd %s; mkdir -p lesson/sub secret; "
+             "printf '1 2\\n3 4\\n' > secret/outside.csv; "
+             "printf '1 0\\n0 1\\n' > lesson/mine.csv; printf '1 0\\n0 1\\n' > lesson/sub/deep.csv; "
+             "ln -s %s/secret/outside.csv lesson/link.csv; ln -s %s/secret lesson/escape",
+             dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    char lesson[4200];
+    snprintf(lesson, sizeof lesson, "%s/lesson/01-paths.md", dir);
+    FILE *f = fopen(lesson, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "# Paths\n"                                /* 1 */
+            "\n"                                       /* 2 */
+            "```demo matrix\n"                         /* 3 */
+            "matrix = mine.csv\n"                      /* 4: beside the lesson */
+            "```\n"                                    /* 5 */
+            "```demo matrix\n"                         /* 6 */
+            "matrix = sub/./deep.csv\n"                /* 7: in a subfolder */
+            "```\n"                                    /* 8 */
+            "```demo svd\n"                            /* 9 */
+            "image = data/images/boats.pgm\n"          /* 10: lorascope's data */
+            "```\n"                                    /* 11 */
+            "```demo matrix\n"                         /* 12 */
+            "matrix = ../secret/outside.csv\n"         /* 13: .. out */
+            "```\n"                                    /* 14 */
+            "```demo matrix\n"                         /* 15 */
+            "matrix = %s/secret/outside.csv\n"         /* 16: absolute */
+            "```\n"                                    /* 17 */
+            "```demo matrix\n"                         /* 18 */
+            "matrix = link.csv\n"                      /* 19: a link out */
+            "```\n"                                    /* 20 */
+            "```demo matrix\n"                         /* 21 */
+            "matrix = escape/outside.csv\n"            /* 22: a linked folder */
+            "```\n"                                    /* 23 */
+            "```demo svd\n"                            /* 24 */
+            "image = %s\n"                             /* 25: absolute, in data */
+            "```\n"                                    /* 26 */
+            "```demo matrix\n"                         /* 27 */
+            "matrix = data/../../../../../../../../../../../../etc/hosts.csv\n" /* 28 */
+            "```\n",                                   /* 29 */
+            dir, root_data);
+    fclose(f);
+
+    Lesson l;
+    Status st;
+    assert_int_equal(lesson_load(&l, lesson, &st), LS_OK);
+    lesson_sort_diags(&l);
+    static const struct {
+        int line;
+        const char *text;
+    } want[] = {
+        {13, "leads outside the lesson's folder"}, {16, "absolute path"},
+        {19, "symbolic link"},                     {22, "symbolic link"},
+        {25, "absolute path"},                     {28, "leads outside"},
+    };
+    int n = (int)(sizeof want / sizeof want[0]);
+    for (int i = 0; i < l.n_diags; i++) print_message("%d: %s\n", l.diags[i].line, l.diags[i].message);
+    assert_int_equal(l.n_diags, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(l.diags[i].line, want[i].line);
+        assert_non_null(strstr(l.diags[i].message, want[i].text));
+    }
+    /* The good ones run; the refused ones are placeholders, never read. */
+    const Page *pg = &l.pages[0];
+    assert_int_equal(pg->n_blocks, 9);
+    for (int i = 0; i < pg->n_blocks; i++) assert_int_equal(pg->blocks[i].valid, i < 3);
+    DemoArgs a;
+    assert_int_equal(demo_args_from_block(&a, &pg->blocks[0], &st), LS_OK);
+    char path[4096];
+    assert_int_equal(demo_args_path(&a, "matrix", path, sizeof path, &st), LS_OK);
+    assert_non_null(strstr(path, "/lesson/mine.csv"));
+    /* The interface's own path goes through the same rule. */
+    assert_int_equal(demo_args_from_block(&a, &pg->blocks[5], &st), LS_ERR_PARSE);
+    assert_non_null(strstr(st.msg, "line 19"));
+    lesson_free(&l);
+
+    /* lint says file:line for each. */
+    char args[4300];
+    snprintf(args, sizeof args, "lint %s", lesson);
+    CliResult r = cli_run(args, NULL);
+    assert_int_equal(r.status, 1);
+    for (int i = 0; i < n; i++) {
+        char at[4300];
+        snprintf(at, sizeof at, "%s:%d: ", lesson, want[i].line);
+        if (!strstr(r.out, at)) print_error("no '%s' in:\n%s\n", at, r.out);
+        assert_non_null(strstr(r.out, at));
+    }
+    assert_null(strstr(r.out, ":4: "));
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -652,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_cli_reports_file_line_message),
         cmocka_unit_test(test_cli_mixed_folder),
         cmocka_unit_test(test_cli_errors_and_usage),
+        cmocka_unit_test(test_lesson_paths),
     };
     return cmocka_run_group_tests_name("lint", tests, NULL, NULL);
 }

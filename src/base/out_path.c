@@ -11,35 +11,8 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "paths.h"
 #include "staged_dir.h"
-
-/* Remove "." and "x/.." components and doubled slashes of an absolute path
- * in place. */
-static void normalize(char *p)
-{
-    char *out = p;
-    const char *in = p;
-    while (*in) {
-        while (*in == '/') in++;
-        const char *end = in;
-        while (*end && *end != '/') end++;
-        size_t len = (size_t)(end - in);
-        if (len == 0) break;
-        if (len == 1 && in[0] == '.') {
-            /* skip */
-        } else if (len == 2 && in[0] == '.' && in[1] == '.') {
-            while (out > p && *--out != '/') {
-            }
-        } else {
-            *out++ = '/';
-            memmove(out, in, len);
-            out += len;
-        }
-        in = end;
-    }
-    if (out == p) *out++ = '/';
-    *out = '\0';
-}
 
 int out_path_resolve(char *out, size_t size, const char *path)
 {
@@ -53,7 +26,7 @@ int out_path_resolve(char *out, size_t size, const char *path)
         n = snprintf(abs, sizeof abs, "%s/%s", cwd, path);
     }
     if (n < 0 || (size_t)n >= sizeof abs) return -1;
-    normalize(abs);
+    paths_normalize(abs);
     /* Resolve the longest existing folder prefix (symbolic links), keep the rest. */
     size_t cut = strlen(abs);
     for (;;) {

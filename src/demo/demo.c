@@ -18,12 +18,10 @@
 
 int demo_args_matrix(Mat *out, const DemoArgs *args, Status *st)
 {
-    const char *file = demo_args_given(args, "matrix") ? demo_args_text(args, "matrix") : NULL;
-    if (file) {
+    if (demo_args_given(args, "matrix")) {
         char path[4096];
-        if (paths_resolve(path, sizeof path, file) != 0)
-            return status_fail(st, LS_ERR_RANGE, "%s: path too long", file);
-        return io_read_matrix(out, path, st);
+        int rc = demo_args_path(args, "matrix", path, sizeof path, st);
+        return rc ? rc : io_read_matrix(out, path, st);
     }
     const char *rows = demo_args_text(args, "rows");
     if (!rows) return status_fail(st, LS_ERR_ARG, "the demo needs 'matrix' or 'rows'");
@@ -35,11 +33,8 @@ int demo_args_matrix(Mat *out, const DemoArgs *args, Status *st)
 static int svd_init(void *state, const DemoArgs *a, Status *st)
 {
     char path[4096];
-    const char *img = demo_args_text(a, "image");
-    if (!img) return status_fail(st, LS_ERR_ARG, "the svd demo needs an image");
-    if (paths_resolve(path, sizeof path, img) != 0)
-        return status_fail(st, LS_ERR_RANGE, "%s: path too long", img);
-    return svd_demo_init_image(state, path, (int)demo_args_int(a, "rank"), st);
+    int rc = demo_args_path(a, "image", path, sizeof path, st);
+    return rc ? rc : svd_demo_init_image(state, path, (int)demo_args_int(a, "rank"), st);
 }
 
 static void svd_free_(void *state) { svd_demo_free(state); }
@@ -153,11 +148,8 @@ static int precision_init(void *state, const DemoArgs *a, Status *st)
         return precision_demo_init_matmul(state, (int)demo_args_int(a, "size"),
                                           (uint64_t)demo_args_int(a, "seed"), e, m, st);
     char path[4096];
-    const char *img = demo_args_text(a, "image");
-    if (!img) return status_fail(st, LS_ERR_ARG, "the precision demo needs an image");
-    if (paths_resolve(path, sizeof path, img) != 0)
-        return status_fail(st, LS_ERR_RANGE, "%s: path too long", img);
-    return precision_demo_init_image(state, path, e, m, st);
+    int rc = demo_args_path(a, "image", path, sizeof path, st);
+    return rc ? rc : precision_demo_init_image(state, path, e, m, st);
 }
 
 static void precision_free_(void *state) { precision_demo_free(state); }
@@ -214,10 +206,10 @@ static int quant_memory_init(void *state, const DemoArgs *a, Status *st)
 static int quant_loss_init(void *state, const DemoArgs *a, Status *st)
 {
     char dir[4096], text[4096];
-    const char *t = demo_args_text(a, "text");
-    if (paths_resolve(dir, sizeof dir, "data/models/base") != 0 || !t ||
-        paths_resolve(text, sizeof text, t) != 0)
+    if (paths_resolve(dir, sizeof dir, "data/models/base") != 0)
         return status_fail(st, LS_ERR_RANGE, "path too long");
+    int trc = demo_args_path(a, "text", text, sizeof text, st);
+    if (trc) return trc;
     QuantConfig cfg = args_quant_config(a);
     int rc = quant_loss_demo_init(state, dir, text, (int)demo_args_int(a, "windows"), &cfg, st);
     if (rc == LS_ERR_IO)
@@ -261,9 +253,8 @@ static void lora_shapes_free_(void *state) { lora_shapes_free(state); }
 static int lora_merge_init_(void *state, const DemoArgs *a, Status *st)
 {
     char dir[4096], text[4096];
-    const char *t = demo_args_text(a, "text");
     int rc = base_dir(dir, sizeof dir, st);
-    if (!rc && (!t || paths_resolve(text, sizeof text, t) != 0)) rc = status_fail(st, LS_ERR_RANGE, "path too long");
+    if (!rc) rc = demo_args_path(a, "text", text, sizeof text, st);
     if (!rc)
         rc = lora_merge_demo_init(state, dir, text, (int)demo_args_int(a, "rank"), (int)demo_args_int(a, "layer"),
                                   (int)demo_args_int(a, "steps"), st);
@@ -287,9 +278,8 @@ static void lora_delta_free_(void *state) { lora_delta_demo_free(state); }
 static int prefix_attention_init_(void *state, const DemoArgs *a, Status *st)
 {
     char dir[4096], text[4096];
-    const char *t = demo_args_text(a, "text");
     int rc = base_dir(dir, sizeof dir, st);
-    if (!rc && (!t || paths_resolve(text, sizeof text, t) != 0)) rc = status_fail(st, LS_ERR_RANGE, "path too long");
+    if (!rc) rc = demo_args_path(a, "text", text, sizeof text, st);
     if (!rc)
         rc = prefix_attn_init(state, dir, text, (int)demo_args_int(a, "at"), (int)demo_args_int(a, "prefix"),
                               (int)demo_args_int(a, "tokens"), (int)demo_args_int(a, "layer"),

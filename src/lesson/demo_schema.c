@@ -44,8 +44,8 @@ static const char *const matrix_show[] = {"rank", "steps", "singular", NULL};
 /* The two ways to give a small matrix, shared by the rank demos. */
 #define MATRIX_FILE_P                                                          \
     { .name = "matrix", .type = DEMO_PARAM_PATH, .exts = matrix_exts,          \
-      .help = "a matrix file (CSV or spaces, one row per line) under the "     \
-              "lorascope folder, e.g. data/matrices/rank2.csv" }
+      .help = "a matrix file (CSV or spaces, one row per line) beside the "    \
+              "lesson or in data/, e.g. data/matrices/rank2.csv" }
 #define MATRIX_ROWS_P(d)                                                       \
     { .name = "rows", .type = DEMO_PARAM_ROWS, .def = d,                       \
       .help = "the matrix written inline, rows separated by ';': "             \
@@ -81,7 +81,7 @@ static const DemoParamSpec rank_noise_params[] = {
 
 static const DemoParamSpec svd_params[] = {
     { .name = "image", .type = DEMO_PARAM_PATH, .exts = image_exts, .required = true,
-      .help = "a grayscale PGM or PNG photo under the lorascope folder, "
+      .help = "a grayscale PGM or PNG photo beside the lesson or in data/, "
               "e.g. data/images/boats.pgm" },
     INT_P("rank", 1, 4096, "8", "starting rank k of the approximation (clamped to min(m, n))"),
     BOOL_P("error", "yes", "also show the error image (original minus rank-k)"),
@@ -137,7 +137,7 @@ static const DemoParamSpec precision_params[] = {
     { .name = "target", .type = DEMO_PARAM_ENUM, .choices = precision_targets, .def = "image",
       .help = "what is rounded: image (a photo's pixels) or matmul (a matrix product)" },
     { .name = "image", .type = DEMO_PARAM_PATH, .exts = image_exts, .def = "data/images/boats.pgm",
-      .help = "the photo for target = image (PGM or PNG under the lorascope folder)" },
+      .help = "the photo for target = image (PGM or PNG beside the lesson or in data/)" },
     INT_P("exponent", 2, 8, "5", "starting exponent bits E of the format eXmY"),
     INT_P("mantissa", 0, 23, "10", "starting mantissa bits M (e5m10 is fp16, e8m7 is bf16)"),
     INT_P("size", 2, 64, "32", "target = matmul: the matrices are size x size"),
@@ -710,12 +710,18 @@ static void unknown_param(Reporter *r, const DemoKind *k, const Param *p)
         problem(r, p->line, "unknown parameter '%s' (parameters: %s)", p->key, names);
 }
 
-/* Does a path value name a readable regular file under the root? */
-static bool data_file_exists(const char *rel, char *resolved, size_t size)
+/* Does a path value name a readable regular file a lesson may read? If
+ * not, st says why. */
+static bool data_file_ok(const char *lesson_file, const char *rel, Status *st)
 {
+    char resolved[4096];
+    if (paths_lesson_data(resolved, sizeof resolved, lesson_file, rel, st)) return false;
     struct stat sb;
-    if (paths_resolve(resolved, size, rel) != 0) return false;
-    return stat(resolved, &sb) == 0 && S_ISREG(sb.st_mode) && access(resolved, R_OK) == 0;
+    if (stat(resolved, &sb) != 0 || !S_ISREG(sb.st_mode) || access(resolved, R_OK) != 0) {
+        status_fail(st, LS_ERR_IO, "'%s' is not a readable file (%s)", rel, resolved);
+        return false;
+    }
+    return true;
 }
 
 int demo_args_resolve(DemoArgs *out, const Block *b, DemoProblemFn report, void *ctx)
@@ -736,6 +742,7 @@ int demo_args_resolve(DemoArgs *out, const Block *b, DemoProblemFn report, void 
         return r.count;
     }
     out->kind = k;
+    out->lesson_file = b->file;
     r.demo = k->name;
     char msg[400];
 
@@ -770,14 +777,10 @@ int demo_args_resolve(DemoArgs *out, const Block *b, DemoProblemFn report, void 
             problem(&r, pa->line, "%s: %s", pa->key, msg);
             continue;
         }
-        if (s->type == DEMO_PARAM_PATH) {
-            char resolved[4096];
-            if (!data_file_exists(pa->value, resolved, sizeof resolved)) {
-                char c[64];
-                problem(&r, pa->line, "%s: data file '%s' not found (looked for %s)", pa->key,
-                        clip(c, sizeof c, pa->value), resolved);
-                continue;
-            }
+        Status why;
+        if (s->type == DEMO_PARAM_PATH && !data_file_ok(b->file, pa->value, &why)) {
+            problem(&r, pa->line, "%s: data file %s", pa->key, why.msg);
+            continue;
         }
         nv.given = true;
         nv.line = pa->line;
@@ -872,4 +875,12 @@ bool demo_args_given(const DemoArgs *a, const char *name)
 {
     const DemoValue *v = demo_args_get(a, name);
     return v && v->given && v->set;
+}
+
+int demo_args_path(const DemoArgs *a, const char *name, char *out, size_t size, Status *st)
+{
+    const DemoValue *v = demo_args_get(a, name);
+    if (!v || !v->set || !v->text) return status_fail(st, LS_ERR_ARG, "no '%s' given", name);
+    /* The same rule lint applied: a refused path never reaches a reader. */
+    return paths_lesson_data(out, size, v->given ? a->lesson_file : NULL, v->text, st);
 }

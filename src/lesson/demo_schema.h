@@ -11,7 +11,8 @@
  *   int     decimal integer            rank = 8
  *   real    decimal or exponent form   noise = 1e-3
  *   enum    one of the listed words    show = singular
- *   path    file under the lessons root (paths_root()); must exist
+ *   path    a file in the lesson's folder or lorascope's data folder
+ *           (paths_lesson_data); must exist, may not lead outside them
  *   bool    yes/no, true/false, on/off, 1/0
  *   rows    an inline matrix: numbers separated by spaces, rows by ';'
  *           rows = 1 2 3; 1 5 6; 3 4 7 */
@@ -91,14 +92,15 @@ typedef struct DemoValue {
 typedef struct DemoArgs {
     const DemoKind *kind;
     DemoValue v[DEMO_MAX_PARAMS];
+    const char *lesson_file; /* Block.file: where path values are looked for */
 } DemoArgs;
 
 /* Called once per problem found while resolving a block. */
 typedef void (*DemoProblemFn)(void *ctx, int line, const char *message);
 
 /* Resolve a BLOCK_DEMO into typed values with defaults filled in, checking
- * everything lint checks (including that path values exist under
- * paths_root()). Each problem goes to `report` (may be NULL) with its line.
+ * everything lint checks (including that path values name readable files
+ * a lesson may read: paths_lesson_data). Each problem goes to `report` (may be NULL) with its line.
  * Returns the number of problems (0 = ready to run); `out` holds every
  * value that was good, defaults elsewhere (kind NULL when the name is
  * unknown). */
@@ -114,6 +116,10 @@ double demo_args_real(const DemoArgs *a, const char *name);
 bool demo_args_bool(const DemoArgs *a, const char *name);
 const char *demo_args_text(const DemoArgs *a, const char *name);
 bool demo_args_given(const DemoArgs *a, const char *name);
+/* The real path of a path parameter: a value the lesson wrote is looked for
+ * beside the lesson first (paths_lesson_data), a default in lorascope's data
+ * folder. LS_ERR_ARG / LS_ERR_IO / LS_ERR_RANGE with the reason. */
+int demo_args_path(const DemoArgs *a, const char *name, char *out, size_t size, Status *st);
 
 /* Parse one value for `spec` (no file-existence check). On failure fills msg
  * (e.g. "'abc' is not an integer") and returns false. */

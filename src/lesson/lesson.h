@@ -99,6 +99,9 @@ typedef struct Block {
     Question question; /* BLOCK_QUESTION */
     bool valid;        /* true, except for a DEMO or QUESTION that a diagnostic
                         * concerns: show a placeholder instead of running it */
+    const char *file;  /* DEMO: the lesson file (Lesson.path, borrowed), set by
+                        * lesson_check; its folder is where data paths are
+                        * looked for first. NULL: lorascope's data folder only */
 } Block;
 
 typedef struct Page {
@@ -157,7 +160,8 @@ int lesson_load(Lesson *out, const char *path, Status *st);
 
 /* Check every demo block against the demo table (src/lesson/demo_schema.h):
  * known name, known keys, values of the right type and range, required
- * parameters, data files that exist under paths_root(). Appends
+ * parameters, data files that exist in the lesson's folder or lorascope's
+ * data folder (paths_lesson_data, src/base/paths.h). Appends
  * diagnostics and clears Block.valid of bad demos. Returns LS_OK or
  * LS_ERR_NOMEM. (lesson_load calls it; lesson_parse does not.) */
 int lesson_check(Lesson *l, Status *st);

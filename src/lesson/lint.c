@@ -31,6 +31,7 @@ int lesson_check(Lesson *l, Status *st)
             if (b->kind != BLOCK_DEMO) continue;
             /* A nameless demo was reported by the parser already. */
             if (!b->info || !b->info[0]) continue;
+            b->file = l->path; /* data paths are looked for beside the lesson */
             DemoArgs args;
             if (demo_args_resolve(&args, b, to_diag, &c) > 0) b->valid = false;
         }
