@@ -352,7 +352,8 @@ static void test_broken_lesson(void **state)
     sh("rm -rf '%s'", dir);
 }
 
-/* A damaged progress file is reported and ignored. */
+/* A damaged progress file is reported and set aside (test_tui_files.c
+ * checks where it went). */
 static void test_corrupt_progress(void **state)
 {
     (void)state;
@@ -360,11 +361,11 @@ static void test_corrupt_progress(void **state)
     Tui t;
     start_env(&t, "mkdir -p \"$XDG_STATE_HOME/lorascope\"; printf '{not json' > \"$XDG_STATE_HOME/lorascope/progress.json\"",
               "", 100, 30);
-    char *s = wait_for(&t, "Progress file ignored", 5000);
+    char *s = wait_for(&t, "cannot be used", 5000);
     assert_non_null(s);
     assert_non_null(strstr(s, "Lessons"));
     free(s);
-    keys(&t, "Enter q");
+    keys(&t, "Space Enter q");
     check_exit(&t, "0");
     /* The next save replaced it with good JSON. */
     char *prog = sh_out("cat '%s/lorascope/progress.json'", t.state);

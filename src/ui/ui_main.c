@@ -6,6 +6,7 @@
  * Every way out restores the terminal: term_close (q, Ctrl-C, SIGTERM,
  * SIGHUP), or term.c's handlers (a fatal signal, running out of memory, a
  * library calling exit). */
+#include <ctype.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +19,30 @@
 #include "../view/app.h"
 #include "../view/theme.h"
 #include "../view/utf8.h"
+#include "../view/vmem.h"
 #include "term.h"
+
+/* What the student must know when the progress file could not be used:
+ * the reason, where the file is now, and whether this session is saved
+ * (malloc'd). */
+static char *progress_notice(const Progress *p, const Status *st)
+{
+    char path[4096] = "";
+    progress_default_path(path, sizeof path, NULL);
+    char *text;
+    if (p->set_aside)
+        text = vmem_printf("%s.\nIt was kept, unchanged, as\n%s\nThis session starts with fresh "
+                           "progress, saved to %s.",
+                           st->msg, p->set_aside, path);
+    else if (st->code == LS_ERR_RANGE)
+        text = vmem_printf("%s.\nIt is left exactly as it is and this session is not saved, so "
+                           "nothing in it is lost.",
+                           st->msg);
+    else
+        text = vmem_printf("%s.", st->msg);
+    text[0] = (char)toupper((unsigned char)text[0]); /* the message starts a sentence */
+    return text;
+}
 
 int ui_main(int argc, char **argv);
 
@@ -146,6 +170,7 @@ int ui_main(int argc, char **argv)
     progress_init(&progress);
     Status st = {0};
     char warning[600] = "";
+    char *notice = NULL; /* a progress file that could not be used: what became of it */
     if (opt.reset_progress) {
         if (progress_clear(&progress, NULL, &st) != LS_OK) {
             fprintf(stderr, "lorascope: %s\n", st.msg);
@@ -153,7 +178,7 @@ int ui_main(int argc, char **argv)
         }
         snprintf(warning, sizeof warning, "Progress was reset.");
     } else if (progress_load(&progress, NULL, &st) != LS_OK) {
-        snprintf(warning, sizeof warning, "Progress file ignored: %s", st.msg);
+        notice = progress_notice(&progress, &st);
     }
 
     char dir[PATH_MAX];
@@ -163,11 +188,13 @@ int ui_main(int argc, char **argv)
     status_clear(&st);
     if (lessons_load_dir(&lessons, dir, &st) != LS_OK) {
         fprintf(stderr, "lorascope: %s\n", st.msg);
+        free(notice);
         progress_free(&progress);
         return 1;
     }
     if (lessons.n == 0) {
         fprintf(stderr, "lorascope: no lessons in %s (lesson files are named like 01-rank.md)\n", dir);
+        free(notice);
         lessons_free(&lessons);
         progress_free(&progress);
         return 1;
@@ -177,6 +204,7 @@ int ui_main(int argc, char **argv)
     char err[256];
     if (term_open(&term, utf8, no_color, true, err, (int)sizeof err) != 0) {
         fprintf(stderr, "lorascope: %s\n", err);
+        free(notice);
         lessons_free(&lessons);
         progress_free(&progress);
         return 1;
@@ -187,6 +215,8 @@ int ui_main(int argc, char **argv)
     App app;
     app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
     if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
+    if (notice) app_notice(&app, "Progress file", notice);
+    free(notice);
     int w, h;
     term_size(&term, &w, &h);
     app_resize(&app, w, h);

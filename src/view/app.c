@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "utf8.h"
 #include "vmem.h"
+#include "wrap.h"
 
 #ifndef LS_VERSION
 #define LS_VERSION "?"
@@ -26,6 +27,14 @@ void app_message(App *a, bool error, const char *fmt, ...)
     vsnprintf(a->message, sizeof a->message, fmt, ap);
     va_end(ap);
     a->message_is_error = error;
+}
+
+void app_notice(App *a, const char *title, const char *text)
+{
+    free(a->notice);
+    a->notice = vmem_strdup(text);
+    snprintf(a->notice_title, sizeof a->notice_title, "%s", title);
+    a->overlay = OVERLAY_NOTICE;
 }
 
 static bool too_small(const App *a)
@@ -131,6 +140,8 @@ void app_free(App *a)
 {
     if (a->page_open) page_close(&a->page);
     a->page_open = false;
+    free(a->notice);
+    a->notice = NULL;
 }
 
 void app_resize(App *a, int w, int h)
@@ -555,6 +566,11 @@ int app_key(App *a, int key)
     bool had_message = a->message[0] != 0;
     a->message[0] = 0;
     if (a->overlay == OVERLAY_SEARCH) return search_key(a, key);
+    if (a->overlay == OVERLAY_NOTICE) {
+        if (key == VK_CTRL_C) return EV_QUIT;
+        a->overlay = OVERLAY_NONE; /* any other key: read, go on */
+        return EV_HANDLED | EV_REDRAW;
+    }
     if (a->overlay == OVERLAY_HELP) {
         if (key == VK_DOWN || key == 'j') a->help_scroll++;
         else if (key == VK_UP || key == 'k') a->help_scroll = a->help_scroll > 0 ? a->help_scroll - 1 : 0;
@@ -642,6 +658,10 @@ int app_mouse(App *a, const MouseEvent *ev)
     if (too_small(a)) return 0;
     if (a->blank) {
         a->blank = false;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    if (a->overlay == OVERLAY_NOTICE) {
+        if (ev->kind == MOUSE_PRESS) a->overlay = OVERLAY_NONE;
         return EV_HANDLED | EV_REDRAW;
     }
     if (a->overlay == OVERLAY_HELP) {
@@ -910,6 +930,28 @@ static void draw_page(App *a, Grid *g)
 }
 
 /* The help screen, generated from the key table. */
+/* The notice, wrapped (a long path is broken between characters, never
+ * cut), in a box as tall as it needs. */
+static void draw_notice(App *a, Grid *g)
+{
+    int bw = a->w - 8 < 76 ? a->w - 8 : 76, tw = bw - 4;
+    WrapSpan span = {a->notice ? a->notice : "", ROLE_TEXT};
+    Wrap w = {0};
+    wrap_spans(&w, &span, 1, tw);
+    int bh = w.n_lines + 4;
+    if (bh > a->h - 2) bh = a->h - 2;
+    Rect box = {(a->h - bh) / 2, (a->w - bw) / 2, bh, bw};
+    grid_fill(g, box, NULL, ROLE_TEXT);
+    grid_box(g, box, ROLE_FRAME, a->notice_title, ROLE_TITLE);
+    for (int i = 0; i < w.n_lines && i < bh - 4; i++) {
+        char *line = wrap_line_text(&w, &span, i);
+        grid_put(g, box.y + 1 + i, box.x + 2, line, ROLE_WARN, tw);
+        free(line);
+    }
+    grid_put(g, box.y + bh - 2, box.x + 2, "Press any key to go on.", ROLE_DIM, tw);
+    wrap_free(&w);
+}
+
 static void draw_help(App *a, Grid *g)
 {
     Rect box = {1, 2, a->h - 2, a->w - 4};
@@ -980,5 +1022,6 @@ void app_draw(App *a, Grid *g)
         draw_toc(a, g);
     }
     if (a->overlay == OVERLAY_HELP) draw_help(a, g);
+    if (a->overlay == OVERLAY_NOTICE) draw_notice(a, g);
     if (a->overlay == OVERLAY_SEARCH && a->present) draw_status(a, g, NULL, true, NULL);
 }

@@ -27,7 +27,7 @@
 enum { APP_MIN_W = 80, APP_MIN_H = 24 };
 
 typedef enum AppScreen { SCREEN_TOC, SCREEN_PAGE } AppScreen;
-typedef enum AppOverlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_SEARCH } AppOverlay;
+typedef enum AppOverlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_SEARCH, OVERLAY_NOTICE } AppOverlay;
 
 /* A clickable place on the screen (page tabs in the title bar). */
 typedef struct AppHit {
@@ -57,6 +57,8 @@ typedef struct App {
     int match_row, match_col;  /* current match on the canvas, -1 = none */
     char message[256];         /* one-line notice in the status bar */
     bool message_is_error;
+    char *notice;              /* OVERLAY_NOTICE's text (malloc'd), or NULL */
+    char notice_title[64];
     AppHit hits[40];
     int n_hits;
 } App;
@@ -66,8 +68,12 @@ typedef struct App {
 void app_init(App *a, const LessonList *lessons, Progress *progress, const char *progress_path,
               ViewEnv env, const Theme *theme, bool present);
 void app_free(App *a);
-/* A notice for the status bar (a corrupt progress file, say). */
+/* A notice for the status bar (one line, cut at the width). */
 void app_message(App *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A notice the student must read before going on (the progress file could
+ * not be used, say): a box over the screen with the whole text wrapped to
+ * the width, never cut, until a key is pressed. */
+void app_notice(App *a, const char *title, const char *text);
 
 void app_resize(App *a, int w, int h);
 int app_key(App *a, int key);
