@@ -251,6 +251,11 @@ static void test_staged_refuses_foreign(void **state)
     snprintf(file, sizeof file, "%s/mine/thesis.tex", dir);
     assert_int_equal(staged_dir_check(file, NULL, &st), LS_ERR_ARG);
     assert_non_null(strstr(st.msg, "not a folder"));
+    char link[256];
+    snprintf(link, sizeof link, "%s/linked", dir);
+    assert_int_equal(symlink(model, link), 0);
+    assert_int_equal(staged_dir_check(link, known, &st), LS_ERR_ARG);
+    assert_non_null(strstr(st.msg, "symbolic link"));
 
     /* Files that appear during the work stop the swap; the new save is kept. */
     char late[256];

@@ -3,7 +3,10 @@
  * A damaged file is kept beside the new one and the student is told where,
  * in full: the whole path appears in the notice, wrapped inside the box at
  * 80x24, never cut at the terminal's edge. A file from a newer lorascope is
- * left byte for byte as it was, and the session says it is not saved. */
+ * left byte for byte as it was, and the session says it is not saved.
+ * And a lesson that names a file outside its folder: refused on screen with
+ * file:line. */
+#include <ctype.h>
 #include <dirent.h>
 
 #include "tui_harness.h"
@@ -130,11 +133,44 @@ static void test_newer_progress_never_downgraded(void **state)
     stop(&t);
 }
 
+/* A lesson naming a file outside its folder: the interface refuses the
+ * demo and says where, file:line, and never shows the file. */
+static void test_lesson_path_outside_refused(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start_env(&t,
+              "mkdir -p \"$XDG_STATE_HOME/les\" && printf 'SECRET-1 2\\n' > "
+              "\"$XDG_STATE_HOME/secret.csv\" && printf '# Bad\\n\\n## One\\n\\nText.\\n\\n"
+              "```demo matrix\\nmatrix = ../secret.csv\\n```\\n' > \"$XDG_STATE_HOME/les/01-bad.md\"",
+              "--lessons \"$XDG_STATE_HOME/les\"", 80, 24);
+    expect_text(&t, "Lessons", 5000);
+    keys(&t, "Enter");
+    char *s = wait_for(&t, "01-bad.md:8:", 3000);
+    assert_non_null(s);
+    /* The message is wrapped: compare with the white space squeezed. */
+    char *flat = strdup(s);
+    size_t k = 0;
+    for (size_t i = 0; s[i]; i++)
+        if (!isspace((unsigned char)s[i]) || (k && flat[k - 1] != ' ')) flat[k++] = isspace((unsigned char)s[i]) ? ' ' : s[i];
+    flat[k] = 0;
+    if (!strstr(flat, "leads outside the lesson's folder")) print_message("%s", s);
+    assert_non_null(strstr(flat, "leads outside the lesson's folder"));
+    free(flat);
+    assert_null(strstr(s, "SECRET"));
+    free(s);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damaged_progress_kept_and_named),
         cmocka_unit_test(test_newer_progress_never_downgraded),
+        cmocka_unit_test(test_lesson_path_outside_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

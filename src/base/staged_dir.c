@@ -45,6 +45,11 @@ int staged_dir_check(const char *dir, const char *const *known, Status *st)
         if (errno == ENOENT) return LS_OK;
         return status_fail(st, LS_ERR_IO, "%s: %s", dir, strerror(errno));
     }
+    /* The swap renames the entry itself: through a link it would replace
+     * the link, not the folder it names. */
+    if (S_ISLNK(sb.st_mode))
+        return status_fail(st, LS_ERR_ARG,
+                           "%s is a symbolic link; give the folder it points to instead", dir);
     if (!S_ISDIR(sb.st_mode))
         return status_fail(st, LS_ERR_ARG, "%s is a file, not a folder; give a folder name", dir);
     char foreign[256];
