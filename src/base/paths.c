@@ -105,8 +105,9 @@ typedef struct Place {
     const char *name;    /* "the lesson's folder" */
 } Place;
 
-/* Outcome of trying one place: found (out set), absent, or refused. */
-enum { TRY_FOUND, TRY_ABSENT, TRY_OUTSIDE };
+/* Outcome of trying one place: found (out set), absent, or refused: the
+ * name leads out, or a file there is a symbolic link out. */
+enum { TRY_FOUND, TRY_ABSENT, TRY_OUTSIDE, TRY_LINK_OUT };
 
 static int try_place(const Place *pl, const char *rel, char *out, size_t size, char *why,
                      size_t why_size)
@@ -123,7 +124,7 @@ static int try_place(const Place *pl, const char *rel, char *out, size_t size, c
     if (!inside(real, pl->fence)) {
         snprintf(why, why_size, "it leads outside %s (%s) through a symbolic link to %s", pl->name,
                  pl->fence, real);
-        return TRY_OUTSIDE;
+        return TRY_LINK_OUT;
     }
     if (snprintf(out, size, "%s", real) >= (int)size) return TRY_ABSENT;
     return TRY_FOUND;
@@ -163,7 +164,7 @@ int paths_lesson_data(char *out, size_t size, const char *lesson_file, const cha
         if (got[i] == TRY_FOUND) return LS_OK;
         /* Leaving the first place tried (the lesson's folder, when there is
          * one) is what a hostile path does: refuse it, whatever else exists. */
-        if (got[i] == TRY_OUTSIDE && (i == 0 || strstr(why[i], "symbolic link")))
+        if (got[i] == TRY_LINK_OUT || (got[i] == TRY_OUTSIDE && i == 0))
             return status_fail(st, LS_ERR_ARG, "'%s': %s", rel, why[i]);
     }
     if (n == 2)
