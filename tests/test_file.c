@@ -342,6 +342,13 @@ static void test_out_paths(void **state)
     OutSpec linked[] = {{"--json", file, OUT_FILE, NULL}, {"--csv", via, OUT_FILE, NULL}};
     assert_int_equal(check(linked, 2, &st), LS_ERR_ARG);
 
+    /* The folder we stand in, or one above it, cannot be swapped out. */
+    static const char *const here[] = {".", "..", "/", "./"};
+    for (int i = 0; i < 4; i++) {
+        OutSpec cwd_save[] = {{"--save", here[i], OUT_DIR, NULL}};
+        assert_int_equal(check(cwd_save, 1, &st), LS_ERR_ARG);
+        assert_non_null(strstr(st.msg, "current folder"));
+    }
     char r[4096];
     assert_int_equal(out_path_resolve(r, sizeof r, "/a/./b//../c/"), 0);
     assert_string_equal(r, "/a/c");

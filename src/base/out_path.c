@@ -94,8 +94,18 @@ static int check_file(const OutSpec *o, Status *st)
     return LS_OK;
 }
 
-static int check_dir(const OutSpec *o, Status *st)
+static int check_dir(const OutSpec *o, const char *resolved, Status *st)
 {
+    /* A save swaps its folder out whole: never the folder we stand in. */
+    char cwd[4096];
+    size_t rl = strlen(resolved);
+    if (strcmp(resolved, "/") == 0 ||
+        (getcwd(cwd, sizeof cwd) && strncmp(cwd, resolved, rl) == 0 &&
+         (cwd[rl] == '/' || cwd[rl] == '\0')))
+        return status_fail(st, LS_ERR_ARG,
+                           "%s %s: that is the current folder or one above it; give a new folder "
+                           "for the save",
+                           o->option, o->path);
     int rc = staged_dir_check(o->path, o->known, st);
     if (rc) {
         status_prefix(st, "%s", o->option);
@@ -169,7 +179,9 @@ int out_paths_check(const OutSpec *outs, int n, Status *st)
                 rc = clash(&outs[j], resolved[j], o, resolved[i], st);
     }
     for (int i = 0; i < n && !rc; i++)
-        if (resolved[i][0]) rc = outs[i].kind == OUT_DIR ? check_dir(&outs[i], st) : check_file(&outs[i], st);
+        if (resolved[i][0])
+            rc = outs[i].kind == OUT_DIR ? check_dir(&outs[i], resolved[i], st)
+                                         : check_file(&outs[i], st);
     free(resolved);
     return rc;
 }
