@@ -230,7 +230,6 @@ static void test_kill_mid_save(void **state)
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
         }
-        if (getenv("DEBUG_KILL")) print_message("trial %d begun %d pid %d\n", trial, begun, (int)pid);
         if (same_tree(d, P("ref1")))
             old++;
         else if (same_tree(d, P("ref2")))
