@@ -223,8 +223,8 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st)
      * the file as it is (a later lorascope can read it). */
     if (cJSON_IsNumber(ver) && ver->valuedouble > PROGRESS_VERSION && ver->valuedouble < 1e9) {
         rc = status_fail(st, LS_ERR_RANGE,
-                         "it was written by a newer lorascope (format version %.0f; this one "
-                         "reads version %d)",
+                         "written by a newer lorascope (format version %.0f; this one reads "
+                         "version %d)",
                          ver->valuedouble, PROGRESS_VERSION);
         goto done;
     }
@@ -377,7 +377,7 @@ int progress_load(Progress *p, const char *path, Status *st)
         /* Never downgrade: the newer file stays as it is, unsaved over. */
         progress_free(p);
         p->read_only = true;
-        return status_fail(st, rc, "the progress file %s is kept as it is: %s", path, why.msg);
+        return status_fail(st, rc, "the progress file %s was %s", path, why.msg);
     }
     if (rc) return unusable(p, path, rc, why.msg, st);
     return LS_OK;
