@@ -249,11 +249,32 @@ static void test_kill_mid_save(void **state)
     assert_int_equal(count(scratch, ".run."), 0);
 }
 
+/* A run whose every method diverged has nothing to save: an earlier save
+ * in the folder is left as it was, not replaced by an empty one. */
+static void test_all_diverged_keeps_old_save(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/kept/lora_1 && echo earlier > %s/kept/lora_1/keep && "
+                              "touch %s/kept/.lorascope-save",
+             scratch, scratch, scratch);
+    assert_int_equal(system(cmd), 0);
+    char args[1024];
+    snprintf(args, sizeof args, "finetune --methods lora:1,nan=1 " TINY " --save %s/kept", scratch);
+    CliResult r = cli_run(args, NULL);
+    if (!strstr(r.err, "nothing saved")) print_error("%s\n", r.err);
+    assert_non_null(strstr(r.err, "nothing saved"));
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "grep -q earlier %s/kept/lora_1/keep", scratch);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outputs_checked_first),
         cmocka_unit_test(test_kill_mid_save),
+        cmocka_unit_test(test_all_diverged_keeps_old_save),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -793,6 +793,13 @@ static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
 {
     Status st;
     status_clear(&st);
+    int saveable = 0;
+    for (int i = 0; i < s->n_methods; i++) saveable += !lab_method_run(lab, i)->diverged;
+    if (saveable == 0) {
+        /* An empty save would replace an earlier one with nothing. */
+        fprintf(stderr, "lorascope: every method diverged: nothing saved, %s left as it was\n", dir);
+        return 0;
+    }
     StagedDir sd;
     if (staged_dir_begin(&sd, dir, &st)) return cli_status(&st);
     for (int i = 0; i < s->n_methods; i++) {

@@ -56,6 +56,7 @@ static int probe(const char *dir, bool folder)
     char inside[4200];
     snprintf(inside, sizeof inside, "%s/probe", dir);
     if (file_sibling_template(tmp, sizeof tmp, inside, "probe", &ignore)) return ENAMETOOLONG;
+    file_remove_stale_siblings(inside, "probe"); /* one a killed check left */
     if (folder) {
         if (!mkdtemp(tmp)) return errno;
         rmdir(tmp);
