@@ -45,19 +45,19 @@ static int run_eval(int argc, char **argv)
     bool json = false;
     long threads = 1;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 'a': adapter_arg = optarg; break;
         case 't': text_arg = optarg; break;
         case 'j': json = true; break;
         case 'n':
-            if (!cli_parse_int(optarg, 1, 256, &threads))
-                return cli_usage(&cmd_eval, "--threads needs a whole number 1..256, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 1, 256, &threads, &why)) return cli_bad_value(&cmd_eval, argv, &why);
             break;
-        default: return cli_usage(&cmd_eval, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_eval, argv, c);
         }
     }
     if (optind < argc) return cli_usage(&cmd_eval, "unexpected argument '%s'", argv[optind]);

@@ -165,28 +165,25 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
         .source = SRC_GAUSSIAN, .gaussian = DEFAULT_GAUSSIAN, .seed = 1, .block = DEFAULT_BLOCK};
     bool have_gaussian = false, have_outliers = false;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             a->source = SRC_FILE;
             a->input = optarg;
             break;
         case 'g':
-            if (!cli_parse_int(optarg, 1, MAX_GAUSSIAN, &a->gaussian))
-                return cli_usage(&cmd_quant, "--gaussian needs a count 1..%d, not '%s'",
-                                 MAX_GAUSSIAN, optarg);
+            if (!cli_parse_int(optarg, 1, MAX_GAUSSIAN, &a->gaussian, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             have_gaussian = true;
             break;
         case 'o':
-            if (!cli_parse_int(optarg, 0, MAX_GAUSSIAN, &a->outliers))
-                return cli_usage(&cmd_quant, "--outliers needs a count >= 0, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 0, MAX_GAUSSIAN, &a->outliers, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             have_outliers = true;
             break;
         case 's':
-            if (!cli_parse_int(optarg, 0, 0x7FFFFFFFFFFFFFFFL, &a->seed))
-                return cli_usage(&cmd_quant, "--seed needs a whole number >= 0, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 0, 0x7FFFFFFFFFFFFFFFL, &a->seed, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             break;
         case 'S': a->scheme = optarg; break;
         case 'G':
@@ -196,15 +193,14 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
             a->granularity_set = true;
             break;
         case 'b':
-            if (!cli_parse_int(optarg, 1, QUANT_MAX_WEIGHTS, &a->block))
-                return cli_usage(&cmd_quant, "--block needs a block size >= 1, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 1, QUANT_MAX_WEIGHTS, &a->block, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             a->block_set = true;
             break;
         case 'a': a->asymmetric = true; break;
         case 'j': a->json = true; break;
         case 'm': a->model = optarg; break;
         case 't': a->tensor = optarg; break;
-        default: return cli_usage(&cmd_quant, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_quant, argv, c);
         }
     }
     if (optind < argc) return cli_usage(&cmd_quant, "unexpected argument '%s'", argv[optind]);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/file_read.h"
 #include "../base/json_out.h"
 #include "fileio.h"
 #include "safetensors.h"
@@ -248,19 +249,23 @@ int gpt_load(Gpt *m, const char *dir, Status *st)
     memset(m, 0, sizeof *m);
     size_t dlen = strlen(dir);
     char *cfg_path = malloc(dlen + 32), *model_path = malloc(dlen + 32);
-    unsigned char *cfg_text = NULL, *model = NULL;
-    size_t cfg_len = 0, model_size = 0;
+    unsigned char *cfg_text = NULL;
+    size_t cfg_len = 0;
+    /* Mapped, not read: the header is checked before any data is touched,
+     * so a large file that is not a checkpoint costs nothing. */
+    FileMap model = {0};
     int rc = (!cfg_path || !model_path) ? status_fail(st, LS_ERR_NOMEM, "out of memory") : LS_OK;
     if (!rc) {
         snprintf(cfg_path, dlen + 32, "%s/config.json", dir);
         snprintf(model_path, dlen + 32, "%s/model.safetensors", dir);
         rc = file_read_all(cfg_path, CHECKPOINT_MAX_CONFIG_BYTES, &cfg_text, &cfg_len, st);
     }
-    if (!rc) rc = file_read_all(model_path, CHECKPOINT_MAX_MODEL_BYTES, &model, &model_size, st);
+    if (!rc) rc = file_map(&model, model_path, CHECKPOINT_MAX_MODEL_BYTES, st);
     if (!rc)
-        rc = load_named(m, cfg_path, (const char *)cfg_text, cfg_len, model_path, model, model_size, st);
+        rc = load_named(m, cfg_path, (const char *)cfg_text, cfg_len, model_path, model.data, model.size,
+                        st);
     free(cfg_text);
-    free(model);
+    file_unmap(&model);
     free(cfg_path);
     free(model_path);
     return rc;

@@ -45,12 +45,14 @@ typedef struct StFile {
     size_t data_size;
     StTensor *tensors;              /* owned, in header order */
     int n;
+    int *by_name;                   /* owned: indices into tensors, sorted by name */
 } StFile;
 
 /* Parse and validate bytes[0..size) (not copied: keep them alive while the
  * StFile is used). */
 int st_parse(StFile *f, const void *bytes, size_t size, Status *st);
 void st_free(StFile *f);
+/* Binary search by name: a header may hold a million entries. */
 const StTensor *st_find(const StFile *f, const char *name);
 const char *st_dtype_name(StDtype dtype);
 size_t st_numel(const StTensor *t);

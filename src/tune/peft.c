@@ -568,9 +568,15 @@ int peft_adapter_type(const char *dir, char *type, size_t size, Status *st)
     int rc = read_pair(dir, &config, &clen, NULL, NULL, st);
     if (rc) return rc;
     cJSON *root = cJSON_ParseWithLength((const char *)config, clen);
-    const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
-    if (!cJSON_IsString(v))
-        rc = status_fail(st, LS_ERR_PARSE, "%s/adapter_config.json: no \"peft_type\"", dir);
+    const cJSON *v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
+    if (!cJSON_IsObject(root))
+        rc = status_fail(st, LS_ERR_PARSE, "%s/adapter_config.json: %s", dir,
+                         root ? "not a JSON object" : "not valid JSON");
+    else if (!cJSON_IsString(v))
+        rc = status_fail(st, LS_ERR_PARSE,
+                         "%s/adapter_config.json: no \"peft_type\" (expected \"LORA\" or "
+                         "\"PREFIX_TUNING\")",
+                         dir);
     else
         snprintf(type, size, "%s", v->valuestring);
     cJSON_Delete(root);
