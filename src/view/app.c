@@ -64,7 +64,7 @@ static void save_progress(App *a)
 static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
-    PageEnv env = {&a->env, a->present, a->progress};
+    PageEnv env = {&a->env, a->present, a->progress, a->start_budget_ms};
     page_render(&a->page, a->w, &env);
 }
 
@@ -590,6 +590,7 @@ int app_key(App *a, int key)
 bool app_busy(const App *a)
 {
     if (a->screen != SCREEN_PAGE || !a->page_open) return false;
+    if (!a->page.started && !too_small(a)) return true; /* demos still starting */
     for (int i = 0; i < a->page.n_blocks; i++) {
         const PageBlock *pb = &a->page.blocks[i];
         if (pb->view && pb->ops->busy && pb->ops->busy(pb->view)) return true;
@@ -600,6 +601,11 @@ bool app_busy(const App *a)
 int app_tick(App *a, double budget_ms)
 {
     if (!app_busy(a)) return 0;
+    if (!a->page.started) { /* start the next few demos (render_page does) */
+        render_page(a);
+        clamp_scroll(a);
+        return EV_REDRAW;
+    }
     int n = 0, fl = 0;
     for (int i = 0; i < a->page.n_blocks; i++) {
         const PageBlock *pb = &a->page.blocks[i];
