@@ -59,7 +59,7 @@ typedef struct App {
     bool message_is_error;
     AppHit hits[40];
     int n_hits;
-    double start_budget_ms;    /* demo set-up per render (PageEnv); 0 = all at once */
+    double start_budget_ms;    /* demo set-up per render (PageView); 0 = all at once */
 } App;
 
 /* Start on the contents, or (present) in presentation mode on the lesson

@@ -606,7 +606,7 @@ static bool tight(const Block *a, const Block *b)
 
 void page_render(PageView *pv, int width, const PageEnv *env)
 {
-    if (!pv->started) start_demos(pv, env->start_budget_ms);
+    if (!pv->started) start_demos(pv, pv->start_budget_ms);
     const Page *p = &pv->lesson->pages[pv->index];
     DrawCtx c = {pv, env, geometry(width, env->present), env->view->ascii};
     /* Measure, then draw into a canvas of exactly that height. */

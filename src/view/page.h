@@ -73,6 +73,10 @@ typedef struct PageView {
     AnswerEvent answer;
     bool started;              /* every demo created (or failed) */
     int next_start;            /* blocks before it have had their demo started */
+    /* Demo set-up per render, in ms, set after page_open: a page with many
+     * heavy demos starts them a few at a time, the loop polling keys in
+     * between (0: all at once, as tests and benches want). */
+    double start_budget_ms;
     PageLink *links;
     int n_links, cap_links;
 } PageView;
@@ -81,17 +85,13 @@ typedef struct PageEnv {
     const ViewEnv *view;
     bool present;              /* presentation: bigger margins, reveal */
     const Progress *progress;  /* answers from earlier sessions (may be NULL) */
-    /* Demo set-up per render, in ms: a page with many heavy demos starts
-     * them a few at a time, the loop polling keys in between (0: all at
-     * once, as tests and benches want). */
-    double start_budget_ms;
 } PageEnv;
 
 /* Open page `index` of lesson l (no layout yet). */
 void page_open(PageView *pv, const Lesson *l, int index);
 void page_close(PageView *pv);
 /* Lay out and draw the canvas at `width`. Starts demos on first use
- * (within env->start_budget_ms; demos not yet started show as such). */
+ * (within pv->start_budget_ms; demos not yet started show as such). */
 void page_render(PageView *pv, int width, const PageEnv *env);
 
 /* Keys for the focused control or question (raw key + its action in the
