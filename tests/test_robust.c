@@ -209,8 +209,9 @@ static int run_limited(const char *args, long limit_mb, char **err)
 }
 
 /* A 2 GB file that is not a checkpoint was read whole (2 GB of memory,
- * 11 s) before its header was looked at. Now the header is checked first:
- * with 512 MB of data segment the right message still comes. */
+ * 11 s) before its header was looked at. Now the file is mapped and the
+ * header checked first: with 512 MB of data segment the right message
+ * still comes (before, "out of memory"). */
 static void test_big_file_header_first(void **state)
 {
     (void)state;
@@ -239,6 +240,19 @@ static void test_big_file_header_first(void **state)
     if (status != 1 || !strstr(err, "header length")) print_error("status %d: %s\n", status, err);
     assert_int_equal(status, 1);
     assert_non_null(strstr(err, "header length"));
+    free(err);
+    /* Adapters too (their limit is 1 GiB). */
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    write_text(path, "{\"peft_type\": \"LORA\", \"r\": 1, \"lora_alpha\": 2, "
+                     "\"target_modules\": [\"c_attn\"]}");
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
+    write_text(path, "hello wo");
+    assert_int_equal(truncate(path, (off_t)1 << 30), 0);
+    snprintf(args, sizeof args, "eval --adapter %s --text %s", dir, TINY_TEXT);
+    status = run_limited(args, 512, &err);
+    if (status != 1 || !strstr(err, "header length")) print_error("status %d: %s\n", status, err);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(err, "adapter_model.safetensors: header length"));
     free(err);
 }
 

@@ -368,6 +368,11 @@ static bool find_largest(void *ctx, const char *name, const float *w, size_t n)
 
 int gpt_fail_nonfinite(const Gpt *m, const char *what, Status *st)
 {
+    /* A weight that is itself NaN or infinite (training diverged) is the
+     * cause to name first. */
+    Status why;
+    if (gpt_check_finite(m, &why))
+        return status_fail(st, LS_ERR_RANGE, "%s came out NaN or infinite: %s", what, why.msg);
     Largest g = {0};
     visit_tensors(m, find_largest, &g);
     /* Trained GPT-2 weights stay well below 100; far above that, say so. */
