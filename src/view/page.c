@@ -341,6 +341,15 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
     int x = c->geo.left, w = c->geo.wide_w;
     const DemoKind *kind = demo_kind_find(b->info);
     int focus = focus_control_of(pv, bi);
+    if (!pb->view && !pb->error) { /* not started yet (see start_demos): one plain rule */
+        if (g) {
+            grid_hline(g, y, x, w, ROLE_FRAME);
+            char *label = vmem_printf(" starting demo %s... ", b->info ? b->info : "?");
+            grid_put(g, y, x + 2, label, ROLE_DIM, w - 4);
+            free(label);
+        }
+        return 1;
+    }
     /* Header rule with the demo's name and what it shows. */
     if (g) {
         grid_hline(g, y, x, w, focus >= 0 ? ROLE_FOCUS : ROLE_FRAME);
@@ -358,11 +367,6 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
         free(label);
     }
     int rows = 1;
-    if (!pb->view && !pb->error) { /* not started yet (see start_demos) */
-        rows += draw_string(g, y + rows, x + 2, w - 2, "starting this demo...", ROLE_LABEL,
-                            c->ascii);
-        return rows;
-    }
     if (!pb->view) {
         char *msg = vmem_printf("%s This demo cannot run%s%s", c->ascii ? "!" : "⚠",
                                 pb->error ? ": " : "", pb->error ? pb->error : "");
