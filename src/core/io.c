@@ -11,8 +11,6 @@
  * a value by at most half a level (1/510). */
 #include "io.h"
 
-#include "../base/file_read.h"
-
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -24,6 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../base/file_read.h"
 
 /* ---------------------------------------------------------------------------
  * Reading a whole file (or stdin) into memory */

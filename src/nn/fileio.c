@@ -1,14 +1,14 @@
 /* fileio.c — whole-file reads and atomic writes (see fileio.h). */
 #include "fileio.h"
 
-#include "../base/file_read.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../base/file_read.h"
 
 int file_read_all(const char *path, size_t max_size, unsigned char **data, size_t *size, Status *st)
 {

@@ -65,6 +65,7 @@ static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
     PageEnv env = {&a->env, a->present, a->progress};
+    a->page.start_budget_ms = a->start_budget_ms;
     page_render(&a->page, a->w, &env);
 }
 
@@ -88,7 +89,6 @@ void app_open_lesson(App *a, int i, int p)
     a->lesson = i;
     a->toc_sel = i;
     page_open(&a->page, l, p);
-    a->page.start_budget_ms = a->start_budget_ms;
     a->page_open = true;
     a->screen = SCREEN_PAGE;
     a->scroll = 0;
@@ -159,7 +159,6 @@ static int goto_page(App *a, int p, bool reveal_all)
     if (p < 0 || p >= l->n_pages) return EV_HANDLED;
     if (a->page_open) page_close(&a->page);
     page_open(&a->page, l, p);
-    a->page.start_budget_ms = a->start_budget_ms;
     a->page_open = true;
     a->scroll = 0;
     a->match_row = -1;

@@ -73,7 +73,7 @@ typedef struct PageView {
     AnswerEvent answer;
     bool started;              /* every demo created (or failed) */
     int next_start;            /* blocks before it have had their demo started */
-    /* Demo set-up per render, in ms, set after page_open: a page with many
+    /* Demo set-up per render, in ms (the caller's to set): a page with many
      * heavy demos starts them a few at a time, the loop polling keys in
      * between (0: all at once, as tests and benches want). */
     double start_budget_ms;
