@@ -127,6 +127,22 @@ static void test_many_entry_header(void **state)
     assert_null(st_find(&f, "zzz"));
     st_free(&f);
     alarm(0);
+    /* More entries than any model has (the header size alone would allow
+     * 1.5 million, 25 s and 1.3 GB of JSON nodes): counted and refused
+     * before the JSON is parsed. */
+    free(buf);
+    n = ST_MAX_ENTRIES + 2;
+    cap = (size_t)n * 16 + 16;
+    buf = malloc(cap);
+    assert_non_null(buf);
+    len = 8;
+    buf[len++] = '{';
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(buf + len, cap - len, "%s\"%x\":{}", i ? "," : "", i);
+    buf[len++] = '}';
+    hl = len - 8;
+    for (int i = 0; i < 8; i++) buf[i] = (char)(hl >> (8 * i));
+    assert_int_equal(st_parse(&f, buf, len, &st), LS_ERR_RANGE);
+    assert_non_null(strstr(st.msg, "header lists 262146 entries; at most 262144 are read"));
     /* A repeated name is still an error, wherever the two copies are. */
     len = 8 + (size_t)snprintf(buf + 8, cap - 8,
                                "{\"b\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},"

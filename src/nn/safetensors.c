@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,31 @@ static int check_layout(const StFile *f, Status *st)
     return rc;
 }
 
+/* Entries of the top-level object (commas at depth 1, plus one), by one
+ * pass that skips strings: cheap next to building the JSON tree. Exact for
+ * valid JSON; for invalid JSON any count will do, cJSON rejects it next. */
+static size_t count_entries(const char *p, size_t n)
+{
+    size_t commas = 0;
+    int depth = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\') i++;
+            if (depth == 1) any = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == ',' && depth == 1) {
+            commas++;
+        }
+    }
+    return any ? commas + 1 : 0;
+}
+
 int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
 {
     memset(f, 0, sizeof *f);
@@ -206,6 +232,10 @@ int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
         return status_fail(st, LS_ERR_RANGE, "header length %llu is over the %llu-byte limit",
                            (unsigned long long)n, (unsigned long long)ST_MAX_HEADER);
     const char *hdr = (const char *)p + 8;
+    size_t entries = count_entries(hdr, (size_t)n);
+    if (entries > ST_MAX_ENTRIES + 1) /* + __metadata__ */
+        return status_fail(st, LS_ERR_RANGE, "header lists %zu entries; at most %d are read", entries,
+                           ST_MAX_ENTRIES);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
     if (!root) {
