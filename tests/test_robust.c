@@ -178,7 +178,7 @@ static void test_fifo_refused(void **state)
     lesson_free(&l);
     /* The same through the commands a student would type. */
     const char *cmds[] = {"lint %s", "eval --text %s", "svd %s --rank 1", "rank %s",
-                          "quant --input %s", "eval --model %s --text " TINY_TEXT};
+                          "quant --input %s", ("eval --model %s --text " TINY_TEXT)};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char args[512];
         snprintf(args, sizeof args, cmds[i], fifo);
