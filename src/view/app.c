@@ -602,8 +602,18 @@ bool app_busy(const App *a)
 int app_tick(App *a, double budget_ms)
 {
     if (!app_busy(a)) return 0;
-    if (!a->page.started) { /* start the next few demos (render_page does) */
+    if (!a->page.started) {
+        /* Start the next few demos; lay the page out again only when one
+         * of them shows (or moves what shows), or all have started. */
+        a->page.start_budget_ms = a->start_budget_ms;
+        int y = page_start_more(&a->page);
+        /* Below the screen, with the screen where it was at the last
+         * layout: nothing to show yet (a layout of many demos is costly). */
+        if (!a->page.started && (y < 0 || y >= a->scroll + app_view_rows(a)) &&
+            a->scroll == a->start_scroll)
+            return 0;
         render_page(a);
+        a->start_scroll = a->scroll;
         clamp_scroll(a);
         return EV_REDRAW;
     }

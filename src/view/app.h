@@ -60,6 +60,7 @@ typedef struct App {
     AppHit hits[40];
     int n_hits;
     double start_budget_ms;    /* demo set-up per render (PageView); 0 = all at once */
+    int start_scroll;          /* scroll at the last layout while demos start */
 } App;
 
 /* Start on the contents, or (present) in presentation mode on the lesson

@@ -548,16 +548,19 @@ void page_close(PageView *pv)
 /* Start the page's valid demos in order, from pv->next_start, until
  * budget_ms is spent (at least one; 0: all), then list the focusable
  * controls of what has started. A key can arrive between two calls, so a
- * page of many heavy demos never holds the interface for long. */
-static void start_demos(PageView *pv, double budget_ms)
+ * page of many heavy demos never holds the interface for long. Returns the
+ * first block started (-1: none). */
+static int start_demos(PageView *pv, double budget_ms)
 {
     const Page *p = &pv->lesson->pages[pv->index];
     double t0 = clock_now_s();
+    int first = -1;
     while (pv->next_start < p->n_blocks) {
         int i = pv->next_start++;
         const Block *b = &p->blocks[i];
         PageBlock *pb = &pv->blocks[i];
         if (b->kind != BLOCK_DEMO) continue;
+        if (first < 0) first = i;
         if (b->valid) {
             Status st = {0};
             DemoArgs args;
@@ -600,6 +603,14 @@ static void start_demos(PageView *pv, double budget_ms)
             pv->focus_items[pv->n_focus++] = (FocusItem){i, k};
         }
     }
+    return first;
+}
+
+int page_start_more(PageView *pv)
+{
+    if (!pv->lesson || pv->started) return -1;
+    int first = start_demos(pv, pv->start_budget_ms);
+    return first < 0 ? -1 : pv->blocks[first].y;
 }
 
 /* Two blocks in a row that need no blank line between them. */

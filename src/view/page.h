@@ -94,6 +94,12 @@ void page_close(PageView *pv);
  * (within pv->start_budget_ms; demos not yet started show as such). */
 void page_render(PageView *pv, int width, const PageEnv *env);
 
+/* Start more demos of a page still starting them (within
+ * pv->start_budget_ms) without laying it out: the canvas row where the
+ * first one started sits (as last laid out), or -1 when none did. The
+ * caller lays the page out again when that row is on screen or above it. */
+int page_start_more(PageView *pv);
+
 /* Keys for the focused control or question (raw key + its action in the
  * widget context). Returns EV_* flags; 0 = not handled. */
 int page_key(PageView *pv, int key, Action act);
