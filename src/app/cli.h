@@ -34,10 +34,24 @@ int cli_usage(const Command *cmd, const char *fmt, ...) __attribute__((format(pr
 struct OutSpec;
 int cli_check_outputs(const Command *cmd, const struct OutSpec *outs, int n);
 
+/* What an option's value had to be, written by a parse that refused it. */
+typedef struct CliExpect {
+    char text[96];  /* "a whole number 1..256" */
+} CliExpect;
+
 /* Strict number parsing for option values: the whole string must be a
- * finite number in [lo, hi]. */
-bool cli_parse_int(const char *s, long lo, long hi, long *out);
-bool cli_parse_float(const char *s, double lo, double hi, double *out);
+ * finite number in [lo, hi]; on failure `why` (may be NULL) says so. */
+bool cli_parse_int(const char *s, long lo, long hi, long *out, CliExpect *why);
+bool cli_parse_float(const char *s, double lo, double hi, double *out, CliExpect *why);
+
+/* The usage errors of a getopt_long loop (opterr = 0, optstring ":"), so
+ * every command words them alike. cli_bad_option takes getopt's answer c:
+ * ':' for an option given without its value, '?' for an unknown one.
+ * cli_bad_value is for a value a
+ * parse refused: "bad value 'X' for --opt: expected a whole number 1..256".
+ * Both read getopt's optind/optarg/optopt and return EXIT_USAGE. */
+int cli_bad_option(const Command *cmd, char **argv, int c);
+int cli_bad_value(const Command *cmd, char **argv, const CliExpect *why);
 
 /* The model folder a command should load: `arg` as given, or the shipped
  * base model (data/models/base under the data root) when arg is NULL.

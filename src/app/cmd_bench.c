@@ -89,19 +89,18 @@ static int run_bench(int argc, char **argv)
     BenchOptions o = {.threads = 1};
     long threads = 1;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (!cli_parse_int(optarg, 1, 256, &threads))
-                return cli_usage(&cmd_bench, "--threads needs a whole number 1..256, not '%s'",
-                                 optarg);
+            if (!cli_parse_int(optarg, 1, 256, &threads, &why)) return cli_bad_value(&cmd_bench, argv, &why);
             break;
         case 'q': o.quick = true; break;
         case 'j': o.json = true; break;
         case 'h': print_help(); return 0;
-        default: return cli_usage(&cmd_bench, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_bench, argv, c);
         }
     }
     for (int i = optind; i < argc; i++)

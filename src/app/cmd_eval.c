@@ -45,19 +45,19 @@ static int run_eval(int argc, char **argv)
     bool json = false;
     long threads = 1;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 'a': adapter_arg = optarg; break;
         case 't': text_arg = optarg; break;
         case 'j': json = true; break;
         case 'n':
-            if (!cli_parse_int(optarg, 1, 256, &threads))
-                return cli_usage(&cmd_eval, "--threads needs a whole number 1..256, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 1, 256, &threads, &why)) return cli_bad_value(&cmd_eval, argv, &why);
             break;
-        default: return cli_usage(&cmd_eval, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_eval, argv, c);
         }
     }
     if (optind < argc) return cli_usage(&cmd_eval, "unexpected argument '%s'", argv[optind]);
@@ -77,7 +77,12 @@ static int run_eval(int argc, char **argv)
         if (!arc && strcmp(type, "LORA") == 0) {
             PeftLora pl;
             arc = peft_load_lora(&pl, &m.cfg, adapter_arg, &st);
-            if (!arc) lora_add_to(&pl.lora, &m, 1.0f);
+            if (!arc) {
+                /* Finite factors can still multiply past float's range. */
+                lora_add_to(&pl.lora, &m, 1.0f);
+                arc = gpt_check_finite(&m, &st);
+                if (arc) status_prefix(&st, "%s: merging the adapter overflows float", adapter_arg);
+            }
             peft_lora_free(&pl);
         } else if (!arc && strcmp(type, "PREFIX_TUNING") == 0) {
             arc = peft_load_prefix(&prefix, &m.cfg, adapter_arg, &st);
@@ -101,6 +106,7 @@ static int run_eval(int argc, char **argv)
     int rc = gpt_eval_text(&m, &text, 32, 0, &er, &st);
     if (rc) {
         status_prefix(&st, "%s", text_arg);
+        if (adapter_arg) status_prefix(&st, "with the adapter %s", adapter_arg);
         rc = cli_status(&st);
     } else {
         double unigram = text_unigram_bits(&text, m.cfg.n_positions);

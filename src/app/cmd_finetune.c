@@ -158,9 +158,10 @@ static int parse(int argc, char **argv, Options *o)
     };
     bool task_given = false;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         bool ok = true;
         long v = 0;
         double d = 0;
@@ -178,54 +179,54 @@ static int parse(int argc, char **argv, Options *o)
             break;
         case 'm': o->lab.methods = optarg; break;
         case 's':
-            ok = cli_parse_int(optarg, 1, 10000000, &v);
+            ok = cli_parse_int(optarg, 1, 10000000, &v, &why);
             o->lab.steps = (int)v;
             break;
         case 'b':
-            ok = cli_parse_int(optarg, 1, 4096, &v);
+            ok = cli_parse_int(optarg, 1, 4096, &v, &why);
             o->lab.batch = (int)v;
             break;
         case 'l':
-            ok = cli_parse_float(optarg, 1e-9, 1e10, &d);
+            ok = cli_parse_float(optarg, 1e-9, 1e10, &d, &why);
             o->lab.lr = (float)d;
             break;
         case 'S':
-            ok = cli_parse_int(optarg, 0, 0x7fffffffL, &v);
+            ok = cli_parse_int(optarg, 0, 0x7fffffffL, &v, &why);
             o->lab.seed = (unsigned long long)v;
             break;
-        case 'j': ok = cli_parse_int(optarg, 1, 256, &o->threads); break;
+        case 'j': ok = cli_parse_int(optarg, 1, 256, &o->threads, &why); break;
         case 'J': o->json = optarg; break;
         case 'C': o->csv = optarg; break;
         case 'o': o->save = optarg; break;
         case 'M': o->lab.base_dir = optarg; break;
         case 'd':
-            ok = cli_parse_int(optarg, 2, TASK_ADDITION_MAX_DIGITS, &v);
+            ok = cli_parse_int(optarg, 2, TASK_ADDITION_MAX_DIGITS, &v, &why);
             o->lab.digits = (int)v;
             break;
         case 'e':
-            ok = cli_parse_int(optarg, 0, 10000000, &v);
+            ok = cli_parse_int(optarg, 0, 10000000, &v, &why);
             o->lab.eval_every = v == 0 ? -1 : (int)v;
             break;
         case 'A': o->analysis = false; break;
         case 'w':
-            ok = cli_parse_int(optarg, 1, 1000000, &v);
+            ok = cli_parse_int(optarg, 1, 1000000, &v, &why);
             o->lab.eval_windows = (int)v;
             break;
         case 'W':
-            ok = cli_parse_int(optarg, 1, 1000000, &v);
+            ok = cli_parse_int(optarg, 1, 1000000, &v, &why);
             o->lab.final_windows = (int)v;
             break;
         case 'P':
-            ok = cli_parse_int(optarg, 1, TASK_ADDITION_EVAL_MAX, &v);
+            ok = cli_parse_int(optarg, 1, TASK_ADDITION_EVAL_MAX, &v, &why);
             o->lab.accuracy_problems = (int)v;
             break;
         case 'B':
-            ok = cli_parse_int(optarg, 0, 900, &v);
+            ok = cli_parse_int(optarg, 0, 900, &v, &why);
             o->lab.sample_bytes = v == 0 ? -1 : (int)v;
             break;
-        default: return cli_usage(&cmd_finetune, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_finetune, argv, c);
         }
-        if (!ok) return cli_usage(&cmd_finetune, "bad value '%s' for %s", optarg, argv[optind - 2]);
+        if (!ok) return cli_bad_value(&cmd_finetune, argv, &why);
     }
     if (optind < argc) return cli_usage(&cmd_finetune, "unexpected argument '%s'", argv[optind]);
     if (task_given && o->lab.text_path)

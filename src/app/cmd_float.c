@@ -111,6 +111,20 @@ static const char *num(char *buf, size_t size, double v)
     return buf;
 }
 
+/* An error or ulp for the text output: a number only when it is one. A
+ * finite x stored as infinity or NaN overflowed the format: say so rather
+ * than print an "inf" error that reads like a measurement (x = NAN: just
+ * "-", for the ulp). */
+static const char *err_text(char *buf, size_t size, double x, const NumInfo *in, double v,
+                            const char *fmt)
+{
+    if (isfinite(v))
+        snprintf(buf, size, fmt, v);
+    else
+        snprintf(buf, size, "%s", isfinite(x) && !isfinite(in->value) ? "overflow" : "-");
+    return buf;
+}
+
 static void print_table(double x, const char *text, bool saturate)
 {
     char b1[48];
@@ -125,8 +139,11 @@ static void print_table(double x, const char *text, bool saturate)
         char bin[64], hex[16];
         numfmt_bits_string(bin, sizeof bin, &f, in.bits, '|');
         hex_string(hex, sizeof hex, &f, in.bits);
-        printf("%-6s %-34s %-10s %-22s %-10.3g %-10.3g %.3g\n", f.name, bin, hex,
-               num(b1, sizeof b1, in.value), in.abs_error, in.rel_error, (double)in.ulp);
+        char e1[24], e2[24], e3[24];
+        printf("%-6s %-34s %-10s %-22s %-10s %-10s %s\n", f.name, bin, hex,
+               num(b1, sizeof b1, in.value), err_text(e1, sizeof e1, x, &in, in.abs_error, "%.3g"),
+               err_text(e2, sizeof e2, x, &in, in.rel_error, "%.3g"),
+               err_text(e3, sizeof e3, NAN, &in, (double)in.ulp, "%.3g"));
     }
     printf("\n%-6s %-14s %-14s %-14s %s\n", "format", "max", "min normal", "min subnormal",
            "epsilon");
@@ -178,9 +195,13 @@ static void print_detail(const NumFormat *f, double x, const char *text)
     }
     printf("class          %s\n", numfmt_class_name(in.cls));
     printf("stored value   %s\n", num(b1, sizeof b1, in.value));
-    printf("abs error      %.6g\n", in.abs_error);
-    printf("rel error      %.6g\n", in.rel_error);
-    printf("ulp            %.9g\n", (double)in.ulp);
+    char e1[24], e2[24], e3[24];
+    printf("abs error      %s\n", err_text(e1, sizeof e1, x, &in, in.abs_error, "%.6g"));
+    printf("rel error      %s\n", err_text(e2, sizeof e2, x, &in, in.rel_error, "%.6g"));
+    printf("ulp            %s\n", err_text(e3, sizeof e3, NAN, &in, (double)in.ulp, "%.9g"));
+    if (isfinite(x) && !isfinite(in.value))
+        printf("overflow       %s is beyond %s's largest value %.9g%s\n", text, f->name,
+               (double)l.max, f->saturate ? "" : " (--saturate stores the largest instead)");
     printf("next up        %s\nnext down      %s\n", num(b1, sizeof b1, in.next_up),
            num(b2, sizeof b2, in.next_down));
     printf("max            %.9g\n", (double)l.max);

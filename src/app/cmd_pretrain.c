@@ -108,29 +108,30 @@ static int parse(int argc, char **argv, Options *o)
     long L = 4, H = 4, D = 128, T = 64;
     bool arch = false;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'c': o->config = optarg; break;
-        case 'L': ok = cli_parse_int(optarg, 1, GPT_MAX_LAYERS, &L), arch = true; break;
-        case 'H': ok = cli_parse_int(optarg, 1, GPT_MAX_HEADS, &H), arch = true; break;
-        case 'D': ok = cli_parse_int(optarg, 1, GPT_MAX_EMBD, &D), arch = true; break;
-        case 'T': ok = cli_parse_int(optarg, 1, GPT_MAX_POSITIONS, &T), arch = true; break;
-        case 's': ok = cli_parse_int(optarg, 1, 100000000, &o->steps); break;
-        case 'b': ok = cli_parse_int(optarg, 1, 4096, &o->batch); break;
-        case 'l': ok = cli_parse_float(optarg, 1e-7, 1.0, &o->lr); break;
-        case 'w': ok = cli_parse_int(optarg, 0, 100000000, &o->warmup); break;
+        case 'L': ok = cli_parse_int(optarg, 1, GPT_MAX_LAYERS, &L, &why), arch = true; break;
+        case 'H': ok = cli_parse_int(optarg, 1, GPT_MAX_HEADS, &H, &why), arch = true; break;
+        case 'D': ok = cli_parse_int(optarg, 1, GPT_MAX_EMBD, &D, &why), arch = true; break;
+        case 'T': ok = cli_parse_int(optarg, 1, GPT_MAX_POSITIONS, &T, &why), arch = true; break;
+        case 's': ok = cli_parse_int(optarg, 1, 100000000, &o->steps, &why); break;
+        case 'b': ok = cli_parse_int(optarg, 1, 4096, &o->batch, &why); break;
+        case 'l': ok = cli_parse_float(optarg, 1e-7, 1.0, &o->lr, &why); break;
+        case 'w': ok = cli_parse_int(optarg, 0, 100000000, &o->warmup, &why); break;
         case 'o': o->out = optarg; break;
-        case 'S': ok = cli_parse_int(optarg, 0, 0x7fffffffL, &o->seed); break;
-        case 'j': ok = cli_parse_int(optarg, 1, 256, &o->threads); break;
+        case 'S': ok = cli_parse_int(optarg, 0, 0x7fffffffL, &o->seed, &why); break;
+        case 'j': ok = cli_parse_int(optarg, 1, 256, &o->threads, &why); break;
         case 't': o->train = optarg; break;
         case 'v': o->valid = optarg; break;
-        case 'e': ok = cli_parse_int(optarg, 0, 100000000, &o->eval_every); break;
-        default: return cli_usage(&cmd_pretrain, "unknown option '%s'", argv[optind - 1]);
+        case 'e': ok = cli_parse_int(optarg, 0, 100000000, &o->eval_every, &why); break;
+        default: return cli_bad_option(&cmd_pretrain, argv, c);
         }
-        if (!ok) return cli_usage(&cmd_pretrain, "bad value '%s' for %s", optarg, argv[optind - 2]);
+        if (!ok) return cli_bad_value(&cmd_pretrain, argv, &why);
     }
     if (optind < argc) return cli_usage(&cmd_pretrain, "unexpected argument '%s'", argv[optind]);
     if (o->config && arch)

@@ -61,7 +61,10 @@ static const char HELP[] =
     "                  \"fp32_bytes\" and \"results\", an array with one object per\n"
     "                  scheme (\"scheme\", \"granularity\", \"block\", \"asymmetric\",\n"
     "                  \"bits\", \"bits_per_weight\", \"bytes\", \"mse\", \"max_abs_error\",\n"
-    "                  \"snr_db\"); always an array, even with --scheme\n"
+    "                  \"snr_db\"); always an array, even with --scheme. A scheme\n"
+    "                  whose scale cannot hold these weights (fp16 stops at 65504)\n"
+    "                  has \"error\" and nulls instead of figures; when every scheme\n"
+    "                  asked for fails, the command fails\n"
     "\n"
     "Examples:\n"
     "  lorascope quant --gaussian 1048576 --outliers 4\n"
@@ -165,28 +168,25 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
         .source = SRC_GAUSSIAN, .gaussian = DEFAULT_GAUSSIAN, .seed = 1, .block = DEFAULT_BLOCK};
     bool have_gaussian = false, have_outliers = false;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             a->source = SRC_FILE;
             a->input = optarg;
             break;
         case 'g':
-            if (!cli_parse_int(optarg, 1, MAX_GAUSSIAN, &a->gaussian))
-                return cli_usage(&cmd_quant, "--gaussian needs a count 1..%d, not '%s'",
-                                 MAX_GAUSSIAN, optarg);
+            if (!cli_parse_int(optarg, 1, MAX_GAUSSIAN, &a->gaussian, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             have_gaussian = true;
             break;
         case 'o':
-            if (!cli_parse_int(optarg, 0, MAX_GAUSSIAN, &a->outliers))
-                return cli_usage(&cmd_quant, "--outliers needs a count >= 0, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 0, MAX_GAUSSIAN, &a->outliers, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             have_outliers = true;
             break;
         case 's':
-            if (!cli_parse_int(optarg, 0, 0x7FFFFFFFFFFFFFFFL, &a->seed))
-                return cli_usage(&cmd_quant, "--seed needs a whole number >= 0, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 0, 0x7FFFFFFFFFFFFFFFL, &a->seed, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             break;
         case 'S': a->scheme = optarg; break;
         case 'G':
@@ -196,15 +196,14 @@ static int parse_args(QuantArgs *a, int argc, char **argv)
             a->granularity_set = true;
             break;
         case 'b':
-            if (!cli_parse_int(optarg, 1, QUANT_MAX_WEIGHTS, &a->block))
-                return cli_usage(&cmd_quant, "--block needs a block size >= 1, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 1, QUANT_MAX_WEIGHTS, &a->block, &why)) return cli_bad_value(&cmd_quant, argv, &why);
             a->block_set = true;
             break;
         case 'a': a->asymmetric = true; break;
         case 'j': a->json = true; break;
         case 'm': a->model = optarg; break;
         case 't': a->tensor = optarg; break;
-        default: return cli_usage(&cmd_quant, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_quant, argv, c);
         }
     }
     if (optind < argc) return cli_usage(&cmd_quant, "unexpected argument '%s'", argv[optind]);
@@ -278,7 +277,7 @@ static const char *granularity_label(char *buf, size_t size, const QuantConfig *
     return buf;
 }
 
-static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m)
+static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m, const Status *why)
 {
     char name[16];
     cJSON *o = cJSON_CreateObject();
@@ -290,6 +289,12 @@ static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m)
         cJSON_AddNullToObject(o, "block");
     cJSON_AddBoolToObject(o, "asymmetric", c->asymmetric);
     cJSON_AddNumberToObject(o, "bits", c->bits);
+    if (why->code) { /* this scheme cannot store the weights: no figures */
+        cJSON_AddStringToObject(o, "error", why->msg);
+        const char *keys[] = {"bits_per_weight", "bytes", "mse", "max_abs_error", "snr_db"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) cJSON_AddNullToObject(o, keys[k]);
+        return o;
+    }
     json_add_double(o, "bits_per_weight", m->bits_per_weight);
     cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
     json_add_double(o, "mse", m->mse);
@@ -343,10 +348,19 @@ static int run_quant(int argc, char **argv)
     QuantMetrics *m = calloc((size_t)n_cfg, sizeof *m);
     QuantTensor qt;
     quant_tensor_init(&qt);
-    if (!deq || !m) rc = cli_error("out of memory for %zu weights", n);
-    for (int i = 0; i < n_cfg && !rc; i++)
-        if (quant_roundtrip(deq, &m[i], &qt, &cfgs[i], w.data, w.rows, w.cols, &st))
-            rc = cli_status(&st);
+    /* why[i]: the scheme cannot store these weights (a scale beyond its
+     * format). In a table of several schemes that is a row of its own; when
+     * no scheme (or the one asked for) can, it is the command's error. */
+    Status *why = calloc((size_t)n_cfg, sizeof *why);
+    if (!deq || !m || !why) rc = cli_error("out of memory for %zu weights", n);
+    int failed = 0;
+    for (int i = 0; i < n_cfg && !rc; i++) {
+        if (!quant_roundtrip(deq, &m[i], &qt, &cfgs[i], w.data, w.rows, w.cols, &why[i])) continue;
+        failed++;
+        if (why[i].code != LS_ERR_RANGE) rc = cli_status(&why[i]);
+    }
+    for (int i = 0; i < n_cfg && !rc && failed == n_cfg; i++)
+        if (why[i].code) rc = cli_status(&why[i]);
 
     if (!rc && a.json) {
         cJSON *o = cJSON_CreateObject();
@@ -357,7 +371,7 @@ static int run_quant(int argc, char **argv)
         cJSON_AddNumberToObject(o, "fp32_bytes", (double)(n * sizeof(float)));
         cJSON *arr = cJSON_AddArrayToObject(o, "results");
         for (int i = 0; i < n_cfg; i++)
-            cJSON_AddItemToArray(arr, result_json(&cfgs[i], &m[i]));
+            cJSON_AddItemToArray(arr, result_json(&cfgs[i], &m[i], &why[i]));
         rc = cli_print_json(o);
     } else if (!rc) {
         if (a.source == SRC_MODEL)
@@ -374,13 +388,20 @@ static int run_quant(int argc, char **argv)
                "bytes", "MSE", "max abs err", "SNR dB");
         for (int i = 0; i < n_cfg; i++) {
             char name[16], gran[32];
-            printf("%-7s %-16s %11.4f %12zu %12.4g %12.4g %8.2f\n",
-                   quant_scheme_name(&cfgs[i], name, sizeof name),
-                   granularity_label(gran, sizeof gran, &cfgs[i]), m[i].bits_per_weight, m[i].bytes,
-                   m[i].mse, m[i].max_abs_error, m[i].snr_db);
+            printf("%-7s %-16s ", quant_scheme_name(&cfgs[i], name, sizeof name),
+                   granularity_label(gran, sizeof gran, &cfgs[i]));
+            if (why[i].code)
+                printf("%11s %12s %12s %12s %8s  (see below)\n", "-", "-", "-", "-", "-");
+            else
+                printf("%11.4f %12zu %12.4g %12.4g %8.2f\n", m[i].bits_per_weight, m[i].bytes,
+                       m[i].mse, m[i].max_abs_error, m[i].snr_db);
         }
+        for (int i = 0; i < n_cfg; i++)
+            if (why[i].code) printf("\n%s", why[i].msg);
+        if (failed) printf("\n");
     }
     quant_tensor_free(&qt);
+    free(why);
     free(m);
     free(deq);
     mat_free(&w);

@@ -86,17 +86,17 @@ static int run_rank(int argc, char **argv)
     };
     double tol = -1.0;
     int steps = 0, json = 0, c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (!cli_parse_float(optarg, 0.0, 1e30, &tol))
-                return cli_usage(&cmd_rank, "--tol needs a number >= 0, not '%s'", optarg);
+            if (!cli_parse_float(optarg, 0.0, 1e30, &tol, &why)) return cli_bad_value(&cmd_rank, argv, &why);
             break;
         case 's': steps = 1; break;
         case 'j': json = 1; break;
-        default: return cli_usage(&cmd_rank, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_rank, argv, c);
         }
     }
     if (optind != argc - 1)

@@ -42,20 +42,21 @@ static int run_sample(int argc, char **argv)
     long tokens = 200, top_k = 0, seed = 1;
     double temperature = 0.8;
     int c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 'p': prompt = optarg; break;
-        case 'n': ok = cli_parse_int(optarg, 0, 1000000, &tokens); break;
-        case 't': ok = cli_parse_float(optarg, 0.0, 100.0, &temperature); break;
-        case 'k': ok = cli_parse_int(optarg, 0, 256, &top_k); break;
-        case 's': ok = cli_parse_int(optarg, 0, 0x7fffffffL, &seed); break;
-        default: return cli_usage(&cmd_sample, "unknown option '%s'", argv[optind - 1]);
+        case 'n': ok = cli_parse_int(optarg, 0, 1000000, &tokens, &why); break;
+        case 't': ok = cli_parse_float(optarg, 0.0, 100.0, &temperature, &why); break;
+        case 'k': ok = cli_parse_int(optarg, 0, 256, &top_k, &why); break;
+        case 's': ok = cli_parse_int(optarg, 0, 0x7fffffffL, &seed, &why); break;
+        default: return cli_bad_option(&cmd_sample, argv, c);
         }
-        if (!ok) return cli_usage(&cmd_sample, "bad value '%s' for %s", optarg, argv[optind - 2]);
+        if (!ok) return cli_bad_value(&cmd_sample, argv, &why);
     }
     if (optind < argc) return cli_usage(&cmd_sample, "unexpected argument '%s'", argv[optind]);
     linalg_set_threads(1);

@@ -86,18 +86,18 @@ static int run_svd(int argc, char **argv)
     long rank = -1;
     const char *out = NULL;
     int sweep = 0, json = 0, c;
+    CliExpect why;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
-            if (!cli_parse_int(optarg, 1, MAT_MAX_DIM, &rank))
-                return cli_usage(&cmd_svd, "--rank needs a whole number >= 1, not '%s'", optarg);
+            if (!cli_parse_int(optarg, 1, MAT_MAX_DIM, &rank, &why)) return cli_bad_value(&cmd_svd, argv, &why);
             break;
         case 'o': out = optarg; break;
         case 's': sweep = 1; break;
         case 'j': json = 1; break;
-        default: return cli_usage(&cmd_svd, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(&cmd_svd, argv, c);
         }
     }
     if (optind != argc - 1)

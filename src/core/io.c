@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/file_read.h"
+
 /* ---------------------------------------------------------------------------
  * Reading a whole file (or stdin) into memory */
 
@@ -50,15 +52,21 @@ static int read_whole(unsigned char **data, size_t *len, const char *path, Statu
     *len = 0;
     const char *name = display_name(path);
     bool use_stdin = strcmp(path, "-") == 0;
-    FILE *f = use_stdin ? stdin : fopen(path, "rb");
-    if (!f) return status_fail(st, LS_ERR_IO, "%s: %s", path, strerror(errno));
-    /* A regular file says its size up front: refuse a huge one before
-     * reading it. Pipes and stdin are caught by the counting below. */
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
-        (uintmax_t)sb.st_size > IO_MAX_FILE_BYTES) {
-        if (!use_stdin) fclose(f);
-        return fail_too_big(st, name);
+    FILE *f = stdin;
+    if (!use_stdin) {
+        /* A named file must be regular (a FIFO would block); it says its
+         * size up front, so a huge one is refused before reading it. Stdin
+         * is caught by the counting below. */
+        uint64_t fsize;
+        int rc = file_open_regular(path, &f, &fsize, st);
+        if (rc) {
+            status_prefix(st, "%s", path);
+            return rc;
+        }
+        if (fsize > IO_MAX_FILE_BYTES) {
+            fclose(f);
+            return fail_too_big(st, name);
+        }
     }
 
     size_t cap = 0, n = 0;

@@ -1,6 +1,8 @@
 /* linalg.c — wrappers over OpenBLAS (cblas) and LAPACKE (see linalg.h). */
 #include "linalg.h"
 
+#include <math.h>
+
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -144,6 +146,27 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
     return LS_OK;
 }
 
+/* LAPACK scales internally, so it never overflows on the way; but a
+ * singular value can be larger than any float (s1 >= the largest entry, and
+ * up to sqrt(m n) times it) and then comes back as infinity. */
+static int check_values(const float *s, int k, const Mat *a, Status *st)
+{
+    for (int i = 0; i < k; i++)
+        if (!isfinite(s[i])) {
+            float amax = 0.0f;
+            for (int r = 0; r < a->rows; r++)
+                for (int c = 0; c < a->cols; c++) {
+                    float v = fabsf(MAT_AT(a, r, c));
+                    amax = v > amax ? v : amax;
+                }
+            return status_fail(st, LS_ERR_RANGE,
+                               "singular value %d of this %d x %d matrix is beyond float's range "
+                               "(3.4e38): its entries reach %.3g; scale the matrix down",
+                               i + 1, a->rows, a->cols, (double)amax);
+        }
+    return LS_OK;
+}
+
 int svd_compute(Svd *out, const Mat *a, Status *st)
 {
     *out = (Svd){0};
@@ -166,6 +189,7 @@ int svd_compute(Svd *out, const Mat *a, Status *st)
     }
     rc = run_svd('S', work, m, n, out->s, out->U.data, k, out->Vt.data, n, st);
     free(work);
+    if (!rc) rc = check_values(out->s, k, a, st);
     if (rc) svd_free(out);
     return rc;
 }
@@ -182,7 +206,7 @@ int svd_values(float *s, const Mat *a, Status *st)
     int k = m < n ? m : n;
     int rc = run_svd('N', work, m, n, s, dummy, k, dummy, n, st);
     free(work);
-    return rc;
+    return rc ? rc : check_values(s, k, a, st);
 }
 
 /* ---------------------------------------------------------------------------
@@ -192,7 +216,10 @@ float rank_default_tolerance(const float *s, int k, int m, int n)
 {
     if (k <= 0) return 0.0f;
     int big = m > n ? m : n;
-    return s[0] * (float)big * FLT_EPSILON;
+    /* In double: s1 * max(m,n) alone can pass float's range before eps
+     * brings it back down (s1 = 2.8e38, n = 2 gave an infinite tolerance
+     * and rank 0). */
+    return (float)((double)s[0] * big * FLT_EPSILON);
 }
 
 int rank_from_values(const float *s, int k, float tol)

@@ -550,20 +550,22 @@ typedef struct KindTraits {
     void (*dequantize)(float *out, const QuantTensor *qt);
     float (*step)(const QuantTensor *qt, size_t g);
     int (*levels)(float *tmp, const QuantTensor *qt, size_t g);
+    const char *scale_format; /* what stores a scale, for the overflow message */
 } KindTraits;
 
 static const KindTraits kinds[QUANT_KIND_COUNT] = {
-    [QUANT_INT] = {"int", 0, 0, 0, int_reserve, int_quantize, int_dequantize, int_step, int_levels},
+    [QUANT_INT] = {"int", 0, 0, 0, int_reserve, int_quantize, int_dequantize, int_step, int_levels,
+                   "fp32 (largest 3.4e38)"},
     [QUANT_Q8_0] = {"q8_0", 8, QK8_0, sizeof(BlockQ8_0), q8_0_reserve, q8_0_quantize,
-                    q8_0_dequantize, q8_0_step, q8_0_levels},
+                    q8_0_dequantize, q8_0_step, q8_0_levels, "fp16 (largest 65504)"},
     [QUANT_Q4_0] = {"q4_0", 4, QK4_0, sizeof(BlockQ4_0), q4_0_reserve, q4_0_quantize,
-                    q4_0_dequantize, q4_0_step, q4_0_levels},
+                    q4_0_dequantize, q4_0_step, q4_0_levels, "fp16 (largest 65504)"},
     [QUANT_NF4] = {"nf4", 4, QK_NF4, QK_NF4 / 2 + sizeof(float), nf4_reserve, nf4_quantize,
-                   nf4_dequantize, nf4_step, nf4_levels},
+                   nf4_dequantize, nf4_step, nf4_levels, "fp32 (largest 3.4e38)"},
     /* absmax as an int8 code; the per-256 steps and the mean are added in
      * quant_storage_bytes */
     [QUANT_NF4_DQ] = {"nf4-dq", 4, QK_NF4, QK_NF4 / 2 + 1, nf4_dq_reserve, nf4_dq_quantize,
-                      nf4_dq_dequantize, nf4_step, nf4_levels},
+                      nf4_dq_dequantize, nf4_step, nf4_levels, "fp32 (largest 3.4e38)"},
 };
 
 /* ---------------------------------------------------------------------------
@@ -737,6 +739,22 @@ int quant_quantize(QuantTensor *qt, const QuantConfig *cfg, const float *w, int 
     qt->n_groups = G;
     qt->bytes = quant_storage_bytes(cfg, rows, cols);
     kinds[cfg->kind].quantize(qt, w);
+    /* A finite weight can still need a scale its format cannot hold (fp16
+     * stops at 65504, so q8_0 at weights of about 8.3e6): refuse, rather
+     * than report an infinite error as a measurement. */
+    for (size_t g = 0; g < G; g++) {
+        if (isfinite(kinds[cfg->kind].step(qt, g))) continue;
+        size_t off;
+        int len;
+        group_span(qt, g, &off, &len);
+        char name[16];
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s cannot store these weights: the group of %d from (%zu, %zu), "
+                           "largest magnitude %.3g, needs a scale beyond %s",
+                           quant_scheme_name(cfg, name, sizeof name), len, off / (size_t)cols + 1,
+                           off % (size_t)cols + 1, (double)block_absmax(w + off, len),
+                           kinds[cfg->kind].scale_format);
+    }
     return LS_OK;
 }
 

@@ -140,7 +140,9 @@ void quant_tensor_free(QuantTensor *qt);
 
 /* Quantize w (rows, cols), row-major and contiguous, into qt. Grows qt's
  * buffers only when needed. Non-finite weights are refused (LS_ERR_RANGE),
- * as are more than QUANT_MAX_WEIGHTS weights. */
+ * as are more than QUANT_MAX_WEIGHTS weights and weights whose scale the
+ * scheme cannot store (q8_0 and q4_0 keep it in fp16, at most 65504; qt's
+ * contents are then meaningless but it can be reused or freed). */
 int quant_quantize(QuantTensor *qt, const QuantConfig *cfg, const float *w, int rows, int cols,
                    Status *st);
 /* out (rows, cols) = the values qt stands for. */

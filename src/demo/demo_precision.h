@@ -249,6 +249,7 @@ typedef struct PrecisionDemo {
     float *ar, *br;         /* (n, n) A, B rounded */
     int curve_exp;          /* exponent bits the curves were computed for (-1 none) */
     PrecisionResult res;
+    char note[160];         /* image: "" or how a large one was shrunk (demo_image.h) */
 } PrecisionDemo;
 
 /* An image (PGM/PNG) with the format eXmY. */

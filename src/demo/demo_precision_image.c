@@ -23,6 +23,7 @@
 
 #include "../base/rng.h"
 #include "../core/io.h"
+#include "demo_image.h"
 #include "demo_precision.h"
 
 /* ===========================================================================
@@ -362,11 +363,13 @@ int precision_demo_init_image(PrecisionDemo *d, const char *path, int exp_bits, 
                               Status *st)
 {
     Mat img = {0};
+    char note[sizeof d->note];
     memset(d, 0, sizeof *d);
-    int rc = io_read_image(&img, path, st);
+    int rc = demo_read_image(&img, path, note, sizeof note, st);
     if (rc) return rc;
     rc = precision_demo_init_mat(d, &img, exp_bits, man_bits, st);
     mat_free(&img);
+    if (!rc) memcpy(d->note, note, sizeof note);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/io.h"
+#include "demo_image.h"
 
 int svd_demo_init_mat(SvdDemo *d, const Mat *a, int k, Status *st)
 {
@@ -30,11 +31,13 @@ fail:
 int svd_demo_init_image(SvdDemo *d, const char *path, int k, Status *st)
 {
     Mat img = {0};
+    char note[sizeof d->note];
     memset(d, 0, sizeof *d);
-    int rc = io_read_image(&img, path, st);
+    int rc = demo_read_image(&img, path, note, sizeof note, st);
     if (rc) return rc;
     rc = svd_demo_init_mat(d, &img, k, st);
     mat_free(&img);
+    if (!rc) memcpy(d->note, note, sizeof note);
     return rc;
 }
 

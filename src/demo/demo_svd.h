@@ -32,9 +32,11 @@ typedef struct SvdDemo {
     Mat approx;     /* (m, n) A_k */
     Mat error;      /* (m, n) A − A_k */
     SvdDemoResult res;
+    char note[160]; /* "" or how a large image was shrunk (demo_image.h) */
 } SvdDemo;
 
-/* Load an image (PGM/PNG) and decompose it; then set rank k (clamped). */
+/* Load an image (PGM/PNG; a large one shrunk, see demo_image.h) and
+ * decompose it; then set rank k (clamped). */
 int svd_demo_init_image(SvdDemo *d, const char *path, int k, Status *st);
 /* The same from a matrix already in memory (copied). */
 int svd_demo_init_mat(SvdDemo *d, const Mat *a, int k, Status *st);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "lesson.h"
+#include "../base/file_read.h"
 
 /* A lesson with nothing in it but the reason, for files we cannot parse. */
 static int lesson_unreadable(Lesson *out, const char *path, int code, const char *why, Status *st)
@@ -29,21 +30,18 @@ int lesson_load(Lesson *out, const char *path, Status *st)
 {
     status_clear(st);
     *out = (Lesson){0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return lesson_unreadable(out, path, LS_ERR_IO, strerror(errno), st);
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return lesson_unreadable(out, path, LS_ERR_IO, "not a regular file", st);
-    }
-    if ((unsigned long long)sb.st_size > LESSON_MAX_BYTES) {
+    FILE *f;
+    uint64_t fsize;
+    Status os;
+    if (file_open_regular(path, &f, &fsize, &os)) return lesson_unreadable(out, path, os.code, os.msg, st);
+    if (fsize > LESSON_MAX_BYTES) {
         fclose(f);
         char why[128];
-        snprintf(why, sizeof why, "file too large for a lesson (%lld bytes; the limit is %u)",
-                 (long long)sb.st_size, LESSON_MAX_BYTES);
+        snprintf(why, sizeof why, "file too large for a lesson (%llu bytes; the limit is %u)",
+                 (unsigned long long)fsize, LESSON_MAX_BYTES);
         return lesson_unreadable(out, path, LS_ERR_RANGE, why, st);
     }
-    size_t size = (size_t)sb.st_size;
+    size_t size = (size_t)fsize;
     char *text = malloc(size + 1);
     if (!text) {
         fclose(f);

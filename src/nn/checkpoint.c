@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/file_read.h"
 #include "../base/json_out.h"
 #include "fileio.h"
 #include "safetensors.h"
@@ -248,19 +249,23 @@ int gpt_load(Gpt *m, const char *dir, Status *st)
     memset(m, 0, sizeof *m);
     size_t dlen = strlen(dir);
     char *cfg_path = malloc(dlen + 32), *model_path = malloc(dlen + 32);
-    unsigned char *cfg_text = NULL, *model = NULL;
-    size_t cfg_len = 0, model_size = 0;
+    unsigned char *cfg_text = NULL;
+    size_t cfg_len = 0;
+    /* Mapped, not read: the header is checked before any data is touched,
+     * so a large file that is not a checkpoint costs nothing. */
+    FileMap model = {0};
     int rc = (!cfg_path || !model_path) ? status_fail(st, LS_ERR_NOMEM, "out of memory") : LS_OK;
     if (!rc) {
         snprintf(cfg_path, dlen + 32, "%s/config.json", dir);
         snprintf(model_path, dlen + 32, "%s/model.safetensors", dir);
         rc = file_read_all(cfg_path, CHECKPOINT_MAX_CONFIG_BYTES, &cfg_text, &cfg_len, st);
     }
-    if (!rc) rc = file_read_all(model_path, CHECKPOINT_MAX_MODEL_BYTES, &model, &model_size, st);
+    if (!rc) rc = file_map(&model, model_path, CHECKPOINT_MAX_MODEL_BYTES, st);
     if (!rc)
-        rc = load_named(m, cfg_path, (const char *)cfg_text, cfg_len, model_path, model, model_size, st);
+        rc = load_named(m, cfg_path, (const char *)cfg_text, cfg_len, model_path, model.data, model.size,
+                        st);
     free(cfg_text);
-    free(model);
+    file_unmap(&model);
     free(cfg_path);
     free(model_path);
     return rc;
@@ -301,9 +306,96 @@ int gpt_serialize(const Gpt *m, unsigned char **out, size_t *size, Status *st)
     return rc;
 }
 
+// ----------------------------------------------------------------------------
+// Numbers that overflow
+
+/* Calls fn for every stored tensor (one per layer) with its name. */
+typedef bool (*TensorVisit)(void *ctx, const char *name, const float *w, size_t n);
+
+static void visit_tensors(const Gpt *m, TensorVisit fn, void *ctx)
+{
+    char name[160];
+    for (int id = 0; id < GPT_NUM_TENSORS; id++) {
+        if (!m->params.t[id]) continue; /* released (QLoRA keeps it quantised) */
+        GptTensorInfo ti = gpt_tensor_info(&m->cfg, (GptTensorId)id);
+        size_t per = (size_t)ti.rows * (size_t)(ti.cols ? ti.cols : 1);
+        for (int l = 0; l < ti.layers; l++) {
+            tensor_name(name, sizeof name, &ti, l);
+            if (!fn(ctx, name, m->params.t[id] + (size_t)l * per, per)) return;
+        }
+    }
+}
+
+typedef struct FiniteCheck {
+    Status *st;
+    int rc;
+} FiniteCheck;
+
+static bool check_one(void *ctx, const char *name, const float *w, size_t n)
+{
+    FiniteCheck *c = ctx;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(w[i])) {
+            c->rc = status_fail(c->st, LS_ERR_RANGE, "tensor '%s' holds %s at index %zu", name,
+                                isnan(w[i]) ? "NaN" : "infinity", i);
+            return false;
+        }
+    return true;
+}
+
+int gpt_check_finite(const Gpt *m, Status *st)
+{
+    FiniteCheck c = {st, LS_OK};
+    visit_tensors(m, check_one, &c);
+    return c.rc;
+}
+
+typedef struct Largest {
+    float abs;
+    char name[160];
+} Largest;
+
+static bool find_largest(void *ctx, const char *name, const float *w, size_t n)
+{
+    Largest *g = ctx;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(w[i]) > g->abs) {
+            g->abs = fabsf(w[i]);
+            snprintf(g->name, sizeof g->name, "%s", name);
+        }
+    return true;
+}
+
+int gpt_fail_nonfinite(const Gpt *m, const char *what, Status *st)
+{
+    /* A weight that is itself NaN or infinite (training diverged) is the
+     * cause to name first. */
+    Status why;
+    if (gpt_check_finite(m, &why))
+        return status_fail(st, LS_ERR_RANGE, "%s came out NaN or infinite: %s", what, why.msg);
+    Largest g = {0};
+    visit_tensors(m, find_largest, &g);
+    /* Trained GPT-2 weights stay well below 100; far above that, say so. */
+    if (g.abs > 1e4f)
+        return status_fail(st, LS_ERR_RANGE,
+                           "%s came out NaN or infinite: the model's numbers overflow float "
+                           "(its largest weight is %.3g, in %s)",
+                           what, g.abs, g.name);
+    return status_fail(st, LS_ERR_RANGE,
+                       "%s came out NaN or infinite: the model's numbers overflow float (its "
+                       "weights are at most %.3g, so an adapter or prefix may be the cause)",
+                       what, g.abs);
+}
+
 int gpt_save(const Gpt *m, const char *dir, Status *st)
 {
-    int rc = file_make_dirs(dir, st);
+    /* A model that cannot be evaluated is not worth keeping. */
+    int rc = gpt_check_finite(m, st);
+    if (rc) {
+        status_prefix(st, "%s: not saved", dir);
+        return rc;
+    }
+    rc = file_make_dirs(dir, st);
     if (rc) return rc;
     size_t dlen = strlen(dir);
     char *path = malloc(dlen + 32);

@@ -46,4 +46,16 @@ int gpt_save(const Gpt *m, const char *dir, Status *st);
 /* The safetensors bytes of m (malloc'd), as gpt_save writes them. */
 int gpt_serialize(const Gpt *m, unsigned char **out, size_t *size, Status *st);
 
+/* Finite weights are not enough: a LayerNorm weight of 3e38 overflows float
+ * as soon as it multiplies anything above 1, and the loss becomes NaN. The
+ * boundaries (load, merge, save, evaluate, sample, tune) check their
+ * numbers with these, never the kernels.
+ * gpt_check_finite: every stored weight is finite, else an error naming the
+ *   tensor and index (a merge that overflowed, say).
+ * gpt_fail_nonfinite: the error for a forward whose `what` ("the loss",
+ *   "the logits") came out NaN or infinite, naming the model's largest
+ *   weight as the likely cause; returns LS_ERR_RANGE. */
+int gpt_check_finite(const Gpt *m, Status *st);
+int gpt_fail_nonfinite(const Gpt *m, const char *what, Status *st);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "fileio.h"
 
 int text_load(TextData *d, const char *path, Status *st)
@@ -89,6 +90,7 @@ int gpt_eval_text(Gpt *m, const TextData *d, int B, size_t max_windows, EvalResu
     out->tokens = use * (size_t)T;
     out->nats = sum / (double)out->tokens;
     out->bits_per_byte = out->nats / log(2.0);
+    if (!isfinite(out->nats)) return gpt_fail_nonfinite(m, "the loss", st);
     return LS_OK;
 }
 

@@ -8,23 +8,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/file_read.h"
+
 int file_read_all(const char *path, size_t max_size, unsigned char **data, size_t *size, Status *st)
 {
     *data = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return status_fail(st, LS_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return status_fail(st, LS_ERR_IO, "%s: not a regular file", path);
+    FILE *f;
+    uint64_t fsize;
+    int rc = file_open_regular(path, &f, &fsize, st);
+    if (rc) {
+        status_prefix(st, "%s", path);
+        return rc;
     }
-    if ((unsigned long long)sb.st_size > (unsigned long long)max_size) {
+    if (fsize > (uint64_t)max_size) {
         fclose(f);
-        return status_fail(st, LS_ERR_RANGE, "%s: %lld bytes is more than the %zu allowed", path,
-                           (long long)sb.st_size, max_size);
+        return status_fail(st, LS_ERR_RANGE, "%s: %llu bytes is more than the %zu allowed", path,
+                           (unsigned long long)fsize, max_size);
     }
-    size_t n = (size_t)sb.st_size;
+    size_t n = (size_t)fsize;
     unsigned char *buf = malloc(n + 1);
     if (!buf) {
         fclose(f);

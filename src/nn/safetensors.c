@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,14 +35,56 @@ void st_free(StFile *f)
     if (!f) return;
     for (int i = 0; i < f->n; i++) free(f->tensors[i].name);
     free(f->tensors);
+    free(f->by_name);
     memset(f, 0, sizeof *f);
 }
 
 const StTensor *st_find(const StFile *f, const char *name)
 {
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
+    int lo = 0, hi = f->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        const StTensor *t = &f->tensors[f->by_name[mid]];
+        int c = strcmp(t->name, name);
+        if (c == 0) return t;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+/* qsort has no context argument, so the name index sorts pointers first. */
+static int cmp_name(const void *pa, const void *pb)
+{
+    const StTensor *a = *(const StTensor *const *)pa, *b = *(const StTensor *const *)pb;
+    return strcmp(a->name, b->name);
+}
+
+/* Build f->by_name; a name that appears twice is an error. Sorting keeps
+ * this O(n log n) where a lookup per entry was quadratic. */
+static int index_names(StFile *f, Status *st)
+{
+    size_t n = f->n ? (size_t)f->n : 1;
+    const StTensor **order = malloc(n * sizeof *order);
+    f->by_name = malloc(n * sizeof *f->by_name);
+    if (!order || !f->by_name) {
+        free(order);
+        return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < f->n; i++) order[i] = &f->tensors[i];
+    qsort(order, (size_t)f->n, sizeof *order, cmp_name);
+    int rc = LS_OK;
+    for (int i = 0; i < f->n; i++) {
+        if (i > 0 && strcmp(order[i - 1]->name, order[i]->name) == 0) {
+            rc = status_fail(st, LS_ERR_PARSE, "tensor '%.200s' appears twice", order[i]->name);
+            break;
+        }
+        f->by_name[i] = (int)(order[i] - f->tensors);
+    }
+    free(order);
+    return rc;
 }
 
 /* A JSON number that is a whole number in [0, 2^53]. */
@@ -149,6 +192,31 @@ static int check_layout(const StFile *f, Status *st)
     return rc;
 }
 
+/* Entries of the top-level object (commas at depth 1, plus one), by one
+ * pass that skips strings: cheap next to building the JSON tree. Exact for
+ * valid JSON; for invalid JSON any count will do, cJSON rejects it next. */
+static size_t count_entries(const char *p, size_t n)
+{
+    size_t commas = 0;
+    int depth = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\') i++;
+            if (depth == 1) any = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == ',' && depth == 1) {
+            commas++;
+        }
+    }
+    return any ? commas + 1 : 0;
+}
+
 int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
 {
     memset(f, 0, sizeof *f);
@@ -164,6 +232,10 @@ int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
         return status_fail(st, LS_ERR_RANGE, "header length %llu is over the %llu-byte limit",
                            (unsigned long long)n, (unsigned long long)ST_MAX_HEADER);
     const char *hdr = (const char *)p + 8;
+    size_t entries = count_entries(hdr, (size_t)n);
+    if (entries > ST_MAX_ENTRIES + 1) /* + __metadata__ */
+        return status_fail(st, LS_ERR_RANGE, "header lists %zu entries; at most %d are read", entries,
+                           ST_MAX_ENTRIES);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
     if (!root) {
@@ -204,10 +276,6 @@ int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
                                      kv->string ? kv->string : "?");
             continue;
         }
-        if (st_find(f, item->string)) {
-            rc = status_fail(st, LS_ERR_PARSE, "tensor '%.200s' appears twice", item->string);
-            break;
-        }
         StTensor *t = &f->tensors[f->n];
         t->name = strdup(item->string);
         if (!t->name) {
@@ -218,6 +286,7 @@ int st_parse(StFile *f, const void *bytes, size_t size, Status *st)
         rc = parse_tensor(t, item, f->data_size, st);
     }
     cJSON_Delete(root);
+    if (!rc) rc = index_names(f, st);
     if (!rc) rc = check_layout(f, st);
     if (rc) st_free(f);
     return rc;

@@ -25,6 +25,10 @@
 enum { ST_MAX_DIMS = 8 };
 /* Largest header accepted (the reference implementation's limit). */
 #define ST_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
+/* Most entries accepted. A lorascope model has at most about a thousand
+ * tensors; the header size alone would allow 1.5 million tiny entries,
+ * which take gigabytes of JSON nodes. They are counted before parsing. */
+enum { ST_MAX_ENTRIES = 1 << 18 };
 
 typedef enum StDtype {
     ST_F64, ST_F32, ST_F16, ST_BF16, ST_F8_E4M3, ST_F8_E5M2,
@@ -45,12 +49,14 @@ typedef struct StFile {
     size_t data_size;
     StTensor *tensors;              /* owned, in header order */
     int n;
+    int *by_name;                   /* owned: indices into tensors, sorted by name */
 } StFile;
 
 /* Parse and validate bytes[0..size) (not copied: keep them alive while the
  * StFile is used). */
 int st_parse(StFile *f, const void *bytes, size_t size, Status *st);
 void st_free(StFile *f);
+/* Binary search by name: a header may hold a million entries. */
 const StTensor *st_find(const StFile *f, const char *name);
 const char *st_dtype_name(StDtype dtype);
 size_t st_numel(const StTensor *t);

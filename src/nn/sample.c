@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/rng.h"
+#include "checkpoint.h"
 #include "layers.h"
 
 int sample_pick(const float *logits, int n, float temperature, int top_k, float rng_u, float *scratch)
@@ -69,6 +70,8 @@ int sampler_next(Sampler *s, unsigned char *byte, Status *st)
     int rc = gpt_forward(m, s->ctx, NULL, 1, s->len, false, st);
     if (rc) return rc;
     const float *logits = m->acts.logits + (size_t)(s->len - 1) * V;
+    for (int v = 0; v < V; v++)
+        if (!isfinite(logits[v])) return gpt_fail_nonfinite(m, "the logits", st);
     int tok = sample_pick(logits, V, s->cfg.temperature, s->cfg.top_k, rng_uniform(&s->rng), s->scratch);
     *byte = (unsigned char)tok;
     if (s->len == T) {

@@ -508,6 +508,10 @@ static int job_loss_step(Lab *lab, bool *finished, Status *st)
     if (j->next == j->use) {
         *j->out = j->sum / ((double)j->use * T);
         *finished = true;
+        /* A method may diverge (a result); a base that overflows before any
+         * training is an error to name, not a row of diverged methods. */
+        if (j->model == &lab->base && !isfinite(*j->out))
+            return gpt_fail_nonfinite(&lab->base, "the base model's loss (before training)", st);
     }
     return LS_OK;
 }

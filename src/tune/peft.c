@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/file_read.h"
 #include "../base/json_out.h"
 #include "../nn/checkpoint.h"
 #include "../nn/fileio.h"
@@ -526,24 +527,22 @@ int peft_load_lora_memory(PeftLora *out, const GptConfig *cfg, const char *confi
     return rc;
 }
 
-static int read_pair(const char *dir, unsigned char **config, size_t *clen, unsigned char **model,
-                     size_t *mlen, Status *st)
+/* The config read, the weights mapped (model may be NULL): a large file
+ * that is not an adapter is refused by its header without being read. */
+static int read_pair(const char *dir, unsigned char **config, size_t *clen, FileMap *model,
+                     Status *st)
 {
     *config = NULL;
-    if (model) *model = NULL;
+    if (model) *model = (FileMap){0};
     char *pc = join(dir, "adapter_config.json"), *pm = join(dir, "adapter_model.safetensors");
     int rc = (!pc || !pm) ? status_fail(st, LS_ERR_NOMEM, "out of memory") : LS_OK;
     if (!rc) rc = file_read_all(pc, PEFT_MAX_CONFIG_BYTES, config, clen, st);
-    if (!rc && model) rc = file_read_all(pm, PEFT_MAX_MODEL_BYTES, model, mlen, st);
+    if (!rc && model) rc = file_map(model, pm, PEFT_MAX_MODEL_BYTES, st);
     free(pc);
     free(pm);
     if (rc) {
         free(*config);
         *config = NULL;
-        if (model) {
-            free(*model);
-            *model = NULL;
-        }
     }
     return rc;
 }
@@ -551,13 +550,15 @@ static int read_pair(const char *dir, unsigned char **config, size_t *clen, unsi
 int peft_load_lora(PeftLora *out, const GptConfig *cfg, const char *dir, Status *st)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *config, *model;
-    size_t clen, mlen;
-    int rc = read_pair(dir, &config, &clen, &model, &mlen, st);
-    if (!rc) rc = peft_load_lora_memory(out, cfg, (const char *)config, clen, model, mlen, st);
+    unsigned char *config;
+    size_t clen;
+    FileMap model;
+    int rc = read_pair(dir, &config, &clen, &model, st);
+    if (!rc)
+        rc = peft_load_lora_memory(out, cfg, (const char *)config, clen, model.data, model.size, st);
     if (rc) status_prefix(st, "%s", dir);
     free(config);
-    free(model);
+    file_unmap(&model);
     return rc;
 }
 
@@ -565,12 +566,18 @@ int peft_adapter_type(const char *dir, char *type, size_t size, Status *st)
 {
     unsigned char *config;
     size_t clen;
-    int rc = read_pair(dir, &config, &clen, NULL, NULL, st);
+    int rc = read_pair(dir, &config, &clen, NULL, st);
     if (rc) return rc;
     cJSON *root = cJSON_ParseWithLength((const char *)config, clen);
-    const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
-    if (!cJSON_IsString(v))
-        rc = status_fail(st, LS_ERR_PARSE, "%s/adapter_config.json: no \"peft_type\"", dir);
+    const cJSON *v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
+    if (!cJSON_IsObject(root))
+        rc = status_fail(st, LS_ERR_PARSE, "%s/adapter_config.json: %s", dir,
+                         root ? "not a JSON object" : "not valid JSON");
+    else if (!cJSON_IsString(v))
+        rc = status_fail(st, LS_ERR_PARSE,
+                         "%s/adapter_config.json: no \"peft_type\" (expected \"LORA\" or "
+                         "\"PREFIX_TUNING\")",
+                         dir);
     else
         snprintf(type, size, "%s", v->valuestring);
     cJSON_Delete(root);
@@ -581,9 +588,10 @@ int peft_adapter_type(const char *dir, char *type, size_t size, Status *st)
 int peft_load_prefix(Prefix *p, const GptConfig *cfg, const char *dir, Status *st)
 {
     memset(p, 0, sizeof *p);
-    unsigned char *config, *model;
-    size_t clen, mlen;
-    int rc = read_pair(dir, &config, &clen, &model, &mlen, st);
+    unsigned char *config;
+    size_t clen;
+    FileMap model;
+    int rc = read_pair(dir, &config, &clen, &model, st);
     if (rc) return rc;
     cJSON *root = cJSON_ParseWithLength((const char *)config, clen);
     int P = 0;
@@ -622,7 +630,7 @@ int peft_load_prefix(Prefix *p, const GptConfig *cfg, const char *dir, Status *s
     StFile f = {0};
     bool parsed = false;
     if (!rc) {
-        rc = st_parse(&f, model, mlen, st);
+        rc = st_parse(&f, model.data, model.size, st);
         parsed = !rc;
         if (rc) status_prefix(st, "adapter_model.safetensors");
     }
@@ -657,7 +665,7 @@ int peft_load_prefix(Prefix *p, const GptConfig *cfg, const char *dir, Status *s
     }
     if (parsed) st_free(&f);
     free(config);
-    free(model);
+    file_unmap(&model);
     if (rc) {
         prefix_free(p);
         status_prefix(st, "%s", dir);

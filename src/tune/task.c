@@ -203,11 +203,13 @@ static int text_task_init(Task *t, const char *path, Status *st)
             break;
         }
     if (cut < 200 || all.n - cut < 200) {
-        text_free(&all);
-        return status_fail(
+        /* The message first: text_free zeroes the count. */
+        rc = status_fail(
             st, LS_ERR_RANGE,
             "%s: %zu bytes is too short (need at least 2,000: 90 %% to train, 10 %% held out)",
             path, all.n);
+        text_free(&all);
+        return rc;
     }
     t->train.n = cut;
     t->valid.n = all.n - cut;

@@ -214,6 +214,7 @@ int ui_main(int argc, char **argv)
     ViewEnv env = {.ascii = !utf8, .colour = term.colour};
     App app;
     app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
+    app.start_budget_ms = APP_TICK_MS; /* a page's demos start between key polls */
     if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
     if (notice) app_notice(&app, "Progress file", notice);
     free(notice);

@@ -74,6 +74,7 @@ static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
     PageEnv env = {&a->env, a->present, a->progress};
+    a->page.start_budget_ms = a->start_budget_ms;
     page_render(&a->page, a->w, &env);
 }
 
@@ -606,6 +607,7 @@ int app_key(App *a, int key)
 bool app_busy(const App *a)
 {
     if (a->screen != SCREEN_PAGE || !a->page_open) return false;
+    if (!a->page.started && !too_small(a)) return true; /* demos still starting */
     for (int i = 0; i < a->page.n_blocks; i++) {
         const PageBlock *pb = &a->page.blocks[i];
         if (pb->view && pb->ops->busy && pb->ops->busy(pb->view)) return true;
@@ -616,6 +618,21 @@ bool app_busy(const App *a)
 int app_tick(App *a, double budget_ms)
 {
     if (!app_busy(a)) return 0;
+    if (!a->page.started) {
+        /* Start the next few demos; lay the page out again only when one
+         * of them shows (or moves what shows), or all have started. */
+        a->page.start_budget_ms = a->start_budget_ms;
+        int y = page_start_more(&a->page);
+        /* Below the screen, with the screen where it was at the last
+         * layout: nothing to show yet (a layout of many demos is costly). */
+        if (!a->page.started && (y < 0 || y >= a->scroll + app_view_rows(a)) &&
+            a->scroll == a->start_scroll)
+            return 0;
+        render_page(a);
+        a->start_scroll = a->scroll;
+        clamp_scroll(a);
+        return EV_REDRAW;
+    }
     int n = 0, fl = 0;
     for (int i = 0; i < a->page.n_blocks; i++) {
         const PageBlock *pb = &a->page.blocks[i];

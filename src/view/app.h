@@ -61,6 +61,8 @@ typedef struct App {
     char notice_title[64];
     AppHit hits[40];
     int n_hits;
+    double start_budget_ms;    /* demo set-up per render (PageView); 0 = all at once */
+    int start_scroll;          /* scroll at the last layout while demos start */
 } App;
 
 /* Start on the contents, or (present) in presentation mode on the lesson

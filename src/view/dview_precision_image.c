@@ -138,6 +138,7 @@ static void pv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
             grid_printf(g, y, x, ROLE_WARN, r.x + r.w - x, " · %s dark pixels underflowed to 0", n);
         }
         if (res->n_overflow) grid_printf(g, y, x, ROLE_BAD, r.x + r.w - x, " · %zu pixels overflowed", res->n_overflow);
+        if (d->note[0]) grid_put(g, y + 1, r.x + 2, d->note, ROLE_DIM, r.w - 2);
     } else {
         pct(a, sizeof a, res->rel_error_fmt);
         pct(b, sizeof b, res->rel_error_f32);

@@ -68,7 +68,8 @@ static int svd_height(void *self, int width, const ViewEnv *env)
     (void)env;
     int iw, ih;
     image_size(self, width, &iw, &ih);
-    return 1 + SVD_STATS_ROWS + 1 + ih + 1 + 1 + SVD_PLOT_ROWS;
+    const SvdView *v = self;
+    return 1 + SVD_STATS_ROWS + (v->demo.note[0] != '\0') + 1 + ih + 1 + 1 + SVD_PLOT_ROWS;
 }
 
 static int apply_rank(SvdView *v)
@@ -134,6 +135,7 @@ static void svd_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     if (v->st.code) {
         grid_put(g, y - 1, r.x + 2, v->st.msg, ROLE_ERROR, r.w - 2);
     }
+    if (v->demo.note[0]) grid_put(g, y++, r.x + 2, v->demo.note, ROLE_DIM, r.w - 2);
     y++;
 
     /* Images side by side. */

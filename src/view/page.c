@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/clock.h"
 #include "utf8.h"
 #include "vmem.h"
 #include "wrap.h"
@@ -340,6 +341,15 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
     int x = c->geo.left, w = c->geo.wide_w;
     const DemoKind *kind = demo_kind_find(b->info);
     int focus = focus_control_of(pv, bi);
+    if (!pb->view && !pb->error) { /* not started yet (see start_demos): one plain rule */
+        if (g) {
+            grid_hline(g, y, x, w, ROLE_FRAME);
+            char *label = vmem_printf(" starting demo %s... ", b->info ? b->info : "?");
+            grid_put(g, y, x + 2, label, ROLE_DIM, w - 4);
+            free(label);
+        }
+        return 1;
+    }
     /* Header rule with the demo's name and what it shows. */
     if (g) {
         grid_hline(g, y, x, w, focus >= 0 ? ROLE_FOCUS : ROLE_FRAME);
@@ -535,15 +545,23 @@ void page_close(PageView *pv)
     memset(pv, 0, sizeof *pv);
 }
 
-/* Start every valid demo of the page and list the focusable controls. */
-static void start_demos(PageView *pv)
+/* Start the page's valid demos in order, from pv->next_start, until
+ * budget_ms is spent (at least one; 0: all), then list the focusable
+ * controls of what has started. A key can arrive between two calls, so a
+ * page of many heavy demos never holds the interface for long. Returns the
+ * first block started (-1: none). */
+static int start_demos(PageView *pv, double budget_ms)
 {
     const Page *p = &pv->lesson->pages[pv->index];
-    int cap = 0;
-    for (int i = 0; i < p->n_blocks; i++) {
+    double t0 = clock_now_s();
+    int first = -1;
+    while (pv->next_start < p->n_blocks) {
+        int i = pv->next_start++;
         const Block *b = &p->blocks[i];
         PageBlock *pb = &pv->blocks[i];
-        if (b->kind == BLOCK_DEMO && b->valid) {
+        if (b->kind != BLOCK_DEMO) continue;
+        if (first < 0) first = i;
+        if (b->valid) {
             Status st = {0};
             DemoArgs args;
             const DemoViewOps *ops = dview_find(b->info);
@@ -556,23 +574,43 @@ static void start_demos(PageView *pv)
             } else {
                 pb->ops = ops;
             }
-        } else if (b->kind == BLOCK_DEMO) {
+        } else {
             pb->error = vmem_strdup("see the problems listed for this lesson");
         }
-        cap += pb->view ? pb->ops->n_controls(pb->view) : (b->kind == BLOCK_QUESTION && b->valid);
+        if (budget_ms > 0 && (clock_now_s() - t0) * 1000.0 >= budget_ms) break;
     }
-    pv->focus_items = vmem_array((size_t)(cap ? cap : 1), sizeof *pv->focus_items);
-    pv->n_focus = 0;
+    pv->started = pv->next_start >= p->n_blocks;
+    /* The focus list again, keeping the focused and the captured item. */
+    FocusItem was = pv->focus >= 0 ? pv->focus_items[pv->focus] : (FocusItem){-1, -1};
+    FocusItem held = pv->capture >= 0 ? pv->focus_items[pv->capture] : (FocusItem){-1, -1};
+    int cap = 0;
     for (int i = 0; i < p->n_blocks; i++) {
         PageBlock *pb = &pv->blocks[i];
-        if (pb->view) {
-            int n = pb->ops->n_controls(pb->view);
-            for (int k = 0; k < n; k++) pv->focus_items[pv->n_focus++] = (FocusItem){i, k};
-        } else if (p->blocks[i].kind == BLOCK_QUESTION && p->blocks[i].valid) {
-            pv->focus_items[pv->n_focus++] = (FocusItem){i, 0};
+        cap += pb->view ? pb->ops->n_controls(pb->view)
+                        : (p->blocks[i].kind == BLOCK_QUESTION && p->blocks[i].valid);
+    }
+    free(pv->focus_items);
+    pv->focus_items = vmem_array((size_t)(cap ? cap : 1), sizeof *pv->focus_items);
+    pv->n_focus = 0;
+    pv->focus = pv->capture = -1;
+    for (int i = 0; i < p->n_blocks; i++) {
+        PageBlock *pb = &pv->blocks[i];
+        int n = pb->view ? pb->ops->n_controls(pb->view)
+                         : (p->blocks[i].kind == BLOCK_QUESTION && p->blocks[i].valid);
+        for (int k = 0; k < n; k++) {
+            if (i == was.block && k == was.control) pv->focus = pv->n_focus;
+            if (i == held.block && k == held.control) pv->capture = pv->n_focus;
+            pv->focus_items[pv->n_focus++] = (FocusItem){i, k};
         }
     }
-    pv->started = true;
+    return first;
+}
+
+int page_start_more(PageView *pv)
+{
+    if (!pv->lesson || pv->started) return -1;
+    int first = start_demos(pv, pv->start_budget_ms);
+    return first < 0 ? -1 : pv->blocks[first].y;
 }
 
 /* Two blocks in a row that need no blank line between them. */
@@ -583,7 +621,7 @@ static bool tight(const Block *a, const Block *b)
 
 void page_render(PageView *pv, int width, const PageEnv *env)
 {
-    if (!pv->started) start_demos(pv);
+    if (!pv->started) start_demos(pv, pv->start_budget_ms);
     const Page *p = &pv->lesson->pages[pv->index];
     DrawCtx c = {pv, env, geometry(width, env->present), env->view->ascii};
     /* Measure, then draw into a canvas of exactly that height. */

@@ -71,7 +71,12 @@ typedef struct PageView {
     int reveal;                /* presentation: blocks shown (n_blocks = all) */
     int capture;               /* focus item a mouse drag holds, -1 = none */
     AnswerEvent answer;
-    bool started;              /* demos created */
+    bool started;              /* every demo created (or failed) */
+    int next_start;            /* blocks before it have had their demo started */
+    /* Demo set-up per render, in ms (the caller's to set): a page with many
+     * heavy demos starts them a few at a time, the loop polling keys in
+     * between (0: all at once, as tests and benches want). */
+    double start_budget_ms;
     PageLink *links;
     int n_links, cap_links;
 } PageView;
@@ -85,8 +90,15 @@ typedef struct PageEnv {
 /* Open page `index` of lesson l (no layout yet). */
 void page_open(PageView *pv, const Lesson *l, int index);
 void page_close(PageView *pv);
-/* Lay out and draw the canvas at `width`. Starts demos on first use. */
+/* Lay out and draw the canvas at `width`. Starts demos on first use
+ * (within pv->start_budget_ms; demos not yet started show as such). */
 void page_render(PageView *pv, int width, const PageEnv *env);
+
+/* Start more demos of a page still starting them (within
+ * pv->start_budget_ms) without laying it out: the canvas row where the
+ * first one started sits (as last laid out), or -1 when none did. The
+ * caller lays the page out again when that row is on screen or above it. */
+int page_start_more(PageView *pv);
 
 /* Keys for the focused control or question (raw key + its action in the
  * widget context). Returns EV_* flags; 0 = not handled. */
