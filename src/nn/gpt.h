@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "../base/status.h"
+#include "layers_par.h"
 
 /* ---------------------------------------------------------------------------
  * Configuration */
@@ -221,6 +222,8 @@ typedef struct Gpt {
     int last_B, last_T;              /* shape of the last forward */
     bool last_train;                 /* last forward left gradients in logits */
     float mean_loss;                 /* of the last forward with targets */
+    Pool *pool;                      /* owns the passes' worker threads (NULL: none yet) */
+    ParScratch par_scratch;          /* owns the helpers' working space */
 } Gpt;
 
 /* Allocate the parameters (uninitialised: call gpt_init_weights or load). */
