@@ -543,6 +543,10 @@ typedef struct PassScope {
     Pool *pool; /* NULL: serial */
 } PassScope;
 
+/* Below this many tokens (sampling, one short sequence) waking the helpers
+ * costs more than they save: the pass runs on the caller alone. */
+enum { PAR_MIN_TOKENS = 16 };
+
 /* The pool for n threads with its scratch; NULL (serial) if n < 2 or if it
  * cannot be had (the results are the same, only slower). */
 static Pool *pool_for(Gpt *m, int n)
@@ -563,10 +567,10 @@ static Pool *pool_for(Gpt *m, int n)
     return m->pool;
 }
 
-static PassScope pass_begin(Gpt *m)
+static PassScope pass_begin(Gpt *m, long tokens)
 {
     PassScope s = {.fp = subnormal_flush_begin(), .blas_threads = linalg_get_threads()};
-    s.pool = pool_for(m, s.blas_threads);
+    s.pool = tokens >= PAR_MIN_TOKENS ? pool_for(m, s.blas_threads) : NULL;
     if (s.blas_threads > 1) linalg_set_threads(1);
     return s;
 }
@@ -580,7 +584,7 @@ static void pass_end(PassScope s)
 int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, bool train,
                 Status *st)
 {
-    PassScope s = pass_begin(m);
+    PassScope s = pass_begin(m, (long)B * T);
     int rc = forward_pass(m, s.pool, inputs, targets, B, T, train, st);
     pass_end(s);
     return rc;
@@ -588,7 +592,7 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
 
 int gpt_backward(Gpt *m, Status *st)
 {
-    PassScope s = pass_begin(m);
+    PassScope s = pass_begin(m, (long)m->last_B * m->last_T);
     int rc = backward_pass(m, s.pool, st);
     pass_end(s);
     return rc;
