@@ -15,10 +15,13 @@
  * FZ (bit 24 of FPCR) on arm64. They are per-thread state, so they are set
  * at the entry of gpt_forward, gpt_backward and the optimizer and restored
  * on the way out: the rest of the process (the precision lessons, `lorascope
- * float`) keeps IEEE subnormals. Debian's OpenBLAS hands the caller's MXCSR
- * to its worker threads with every job (built with CONSISTENT_FPCSR), and
- * the engine's own parallel kernels copy it into theirs, so the mode
- * follows the work across threads (tests/test_gpt.c checks both).
+ * float`) keeps IEEE subnormals. Other threads must be told: OpenBLAS's
+ * workers keep their own MXCSR unless it is built with CONSISTENT_FPCSR
+ * (Debian's 0.3.21 is not: a two-thread product kept half its subnormals,
+ * see tests/test_subnormal.c), so inside the passes
+ * OpenBLAS runs single-threaded and the engine's own threads (pool.h) load
+ * the caller's control word for every job. The tests check every pass and
+ * thread.
  *
  * Elsewhere (or under valgrind, which ignores these bits) the calls change
  * nothing and the engine computes with IEEE subnormals, only slower. */
