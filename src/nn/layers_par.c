@@ -13,15 +13,15 @@ size_t par_scratch_floats(int C, int T, int P)
     return att > gelu ? att : gelu;
 }
 
-/* Helper i's working space (i >= 1). */
-static float *helper_area(ParScratch s, int i) { return s.f + (size_t)(i - 1) * s.per; }
+/* Share i's working space (i >= 1). */
+static float *share_area(ParScratch s, int i) { return s.f + (size_t)(i - 1) * s.per; }
 
-/* Adds the helpers' partial sums (at offset `off` of each area, len floats)
+/* Adds the partial sums of shares 1.. (at offset `off` of each area, len floats)
  * to acc, in thread order. */
 static void add_partials(float *acc, ParScratch s, int n, size_t off, size_t len)
 {
     for (int i = 1; i < n; i++) {
-        const float *a = helper_area(s, i) + off;
+        const float *a = share_area(s, i) + off;
         for (size_t k = 0; k < len; k++) acc[k] += a[k];
     }
 }
@@ -170,7 +170,7 @@ static void ln_backward_task(void *ctx, int i, int n)
     pool_share(i, n, j->N, 1, &lo, &hi);
     float *dw = j->dweight, *db = j->dbias;
     if (i > 0) {
-        float *s = helper_area(j->scratch, i);
+        float *s = share_area(j->scratch, i);
         memset(s, 0, 2 * (size_t)j->C * sizeof(float));
         dw = dw ? s : NULL;
         db = db ? s + j->C : NULL;
@@ -225,7 +225,7 @@ void par_attention_forward(Pool *p, float *out, float *att, const float *qkv, co
     pool_run(p, att_forward_task, &j);
 }
 
-/* A helper's area: datt (T, P+T), then its partial dpk and dpv (P, C). */
+/* A share's area (shares 1..): datt (T, P+T), then its partial dpk and dpv (P, C). */
 static void att_backward_task(void *ctx, int i, int n)
 {
     const AttJob *j = ctx;
@@ -234,7 +234,7 @@ static void att_backward_task(void *ctx, int i, int n)
     size_t T = (size_t)j->T, C = (size_t)j->C, S = (size_t)(j->P + j->T), PC = (size_t)j->P * C;
     float *datt = j->datt, *dpk = j->dpk, *dpv = j->dpv;
     if (i > 0) {
-        datt = helper_area(j->scratch, i);
+        datt = share_area(j->scratch, i);
         if (dpk) memset(dpk = datt + T * S, 0, PC * sizeof(float));
         if (dpv) memset(dpv = datt + T * S + PC, 0, PC * sizeof(float));
     }
@@ -295,7 +295,7 @@ static void gelu_backward_task(void *ctx, int i, int n)
     pool_share(i, n, j->N, 1, &lo, &hi);
     float *db = j->dbias;
     if (db && i > 0) {
-        db = helper_area(j->scratch, i);
+        db = share_area(j->scratch, i);
         memset(db, 0, (size_t)j->C * sizeof(float));
     }
     if (hi <= lo) return;

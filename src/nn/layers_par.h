@@ -3,10 +3,10 @@
  * Same arguments and the same results as the serial kernels (up to the
  * order of a few sums), plus the pool (NULL: run serially) and, where the
  * threads accumulate a parameter gradient, a scratch area of
- * par_scratch_floats() floats per thread beyond the first. Each thread takes
- * a contiguous share of rows (or of columns, for a weight gradient), so the
+ * par_scratch_floats() floats per share beyond the first. Share i of n is a
+ * contiguous range of rows (or of columns, for a weight gradient), so the
  * split is fixed by the thread count and the results are deterministic.
- * Partial sums of helpers are added after the caller's, in thread order. */
+ * The partial sums of shares 1.. are added after share 0's, in order. */
 #ifndef LS_LAYERS_PAR_H
 #define LS_LAYERS_PAR_H
 
@@ -15,14 +15,14 @@
 
 #include "pool.h"
 
-/* Working space of the helper threads: `per` floats each, helper i (>= 1)
- * at f + (i - 1) * per. */
+/* Working space of shares 1..n-1: `per` floats each, share i at
+ * f + (i - 1) * per. */
 typedef struct ParScratch {
     float *f;
     size_t per;
 } ParScratch;
 
-/* Floats one helper needs for model width C, sequence T, prefix length P. */
+/* Floats one share needs for model width C, sequence T, prefix length P. */
 size_t par_scratch_floats(int C, int T, int P);
 
 /* C = alpha op(A) op(B) + beta C (linalg_sgemm), split over the rows or the

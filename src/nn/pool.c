@@ -2,18 +2,20 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "subnormal.h"
 
 struct Pool {
-    int n;                 /* threads including the caller */
+    int n;                 /* threads including the caller = shares per job */
     pthread_t *helpers;    /* (n - 1) */
     pthread_mutex_t mu;
     pthread_cond_t wake;   /* a new job, or shutdown */
-    pthread_cond_t done;   /* the last helper finished */
+    pthread_cond_t done;   /* the last share of a job finished */
     unsigned long job;     /* job number, bumped per pool_run */
-    int pending;           /* helpers still running the current job */
+    int next;              /* next share of the current job to hand out */
+    int finished;          /* shares of the current job done */
     int quit;
     PoolFn fn;
     void *ctx;
@@ -22,8 +24,30 @@ struct Pool {
 
 typedef struct Helper {
     Pool *p;
-    int i;
 } Helper;
+
+/* Takes and runs shares of the current job until none is left; called and
+ * returns with p->mu held. Any thread may run any share: a helper that is
+ * slow to wake (a busy machine) leaves its share to the caller instead of
+ * holding it up, and the results do not depend on who ran what. */
+static void run_shares(Pool *p, bool helper)
+{
+    while (p->next < p->n) {
+        int i = p->next++;
+        PoolFn fn = p->fn;
+        void *ctx = p->ctx;
+        unsigned long long control = p->control, mine = 0;
+        pthread_mutex_unlock(&p->mu);
+        if (helper) {
+            mine = subnormal_control_get();
+            subnormal_control_set(control);
+        }
+        fn(ctx, i, p->n);
+        if (helper) subnormal_control_set(mine);
+        pthread_mutex_lock(&p->mu);
+        if (++p->finished == p->n) pthread_cond_signal(&p->done);
+    }
+}
 
 static void *helper_main(void *arg)
 {
@@ -36,16 +60,7 @@ static void *helper_main(void *arg)
         while (!p->quit && p->job == seen) pthread_cond_wait(&p->wake, &p->mu);
         if (p->quit) break;
         seen = p->job;
-        PoolFn fn = p->fn;
-        void *ctx = p->ctx;
-        unsigned long long control = p->control;
-        pthread_mutex_unlock(&p->mu);
-        unsigned long long mine = subnormal_control_get();
-        subnormal_control_set(control);
-        fn(ctx, h.i, p->n);
-        subnormal_control_set(mine);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0) pthread_cond_signal(&p->done);
+        run_shares(p, true);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -68,7 +83,7 @@ int pool_new(Pool **out, int threads, Status *st)
     pthread_cond_init(&p->done, NULL);
     for (int i = 1; i < threads; i++) {
         Helper *h = malloc(sizeof *h);
-        if (h) *h = (Helper){p, i};
+        if (h) *h = (Helper){p};
         if (!h || pthread_create(&p->helpers[i - 1], NULL, helper_main, h) != 0) {
             free(h);
             p->n = i; /* only the helpers started so far are joined */
@@ -107,13 +122,12 @@ void pool_run(Pool *p, PoolFn fn, void *ctx)
     p->fn = fn;
     p->ctx = ctx;
     p->control = subnormal_control_get();
-    p->pending = p->n - 1;
+    p->next = 0;
+    p->finished = 0;
     p->job++;
     pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    fn(ctx, 0, p->n);
-    pthread_mutex_lock(&p->mu);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+    run_shares(p, false);
+    while (p->finished < p->n) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -10,9 +10,12 @@
  *
  * A pool of n threads is the calling thread plus n - 1 helpers that sleep
  * on a condition variable between jobs. pool_run(p, fn, ctx) calls
- * fn(ctx, i, n) once for every i in [0, n): i = 0 on the caller, the others
- * on the helpers, each with the caller's control word (subnormal mode)
- * loaded first, and returns when all are done. */
+ * fn(ctx, i, n) once for every share i in [0, n) and returns when all are
+ * done. The caller and the helpers take shares in turn, so a helper that a
+ * busy machine is slow to wake leaves its share to the caller rather than
+ * stalling it; a helper loads the caller's control word (subnormal mode)
+ * first. Which thread runs a share never changes its result: fn must only
+ * depend on i (partial sums go to a slot per share, not per thread). */
 #ifndef LS_POOL_H
 #define LS_POOL_H
 
@@ -27,7 +30,8 @@ int pool_new(Pool **out, int threads, Status *st);
 void pool_delete(Pool *p);
 int pool_threads(const Pool *p);
 /* Run fn(ctx, i, n) for i = 0..n-1 in parallel (see above). p may be NULL:
- * then fn(ctx, 0, 1) on the caller. */
+ * then fn(ctx, 0, 1) on the caller. Not reentrant: fn must not call
+ * pool_run on the same pool. */
 void pool_run(Pool *p, PoolFn fn, void *ctx);
 
 /* The share [*lo, *hi) of thread i of n in [0, total), in multiples of
