@@ -81,7 +81,7 @@ static const char HELP[] =
     "  --lr LR        one peak learning rate for every method (overrides the defaults)\n"
     "  --seed S       batches and the methods' random starts (default 1)\n"
     "  --threads N    threads for the training (default: 2, or 1 on a one-core\n"
-    "                 machine; a step of the reference model is ~1.7x faster on 2)\n"
+    "                 machine: `lorascope bench train` ran ~1.9x faster on 2 idle cores)\n"
     "  --json FILE    every figure and the loss curves as JSON ('-': stdout, instead\n"
     "                 of the table)\n"
     "  --csv FILE     one row per method ('-': stdout, instead of the table)\n"
@@ -775,8 +775,9 @@ static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
 // ----------------------------------------------------------------------------
 
 /* Both cores where there are two: the engine splits each step between its
- * own threads (OpenBLAS single-threaded inside), ~1.7x faster on 2 cores;
- * the tiny model gains little beyond 2. */
+ * own threads (OpenBLAS single-threaded inside); the reference step ran
+ * 1.86-1.95x faster on 2 idle cores than on 1. More is not tried: the tiny
+ * model's products are too small to gain much beyond 2. */
 static long default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
