@@ -81,7 +81,7 @@ static const char HELP[] =
     "  --lr LR        one peak learning rate for every method (overrides the defaults)\n"
     "  --seed S       batches and the methods' random starts (default 1)\n"
     "  --threads N    threads for the training (default: 2, or 1 on a one-core\n"
-    "                 machine: `lorascope bench train` ran ~1.9x faster on 2 idle cores)\n"
+    "                 machine; the reference step ran ~1.9x faster on 2 idle cores)\n"
     "  --json FILE    every figure and the loss curves as JSON ('-': stdout, instead\n"
     "                 of the table)\n"
     "  --csv FILE     one row per method ('-': stdout, instead of the table)\n"
