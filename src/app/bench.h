@@ -37,6 +37,7 @@ extern const BenchEntry bench_lab;
 extern const BenchEntry bench_ui;
 extern const BenchEntry bench_labui;
 extern const BenchEntry bench_train;
+extern const BenchEntry bench_subnormal;
 extern const BenchEntry bench_quant;
 
 #endif

@@ -2,11 +2,13 @@
  * reference config (L4 H4 D128 T64, batch 32): full tuning, LoRA r = 1 and
  * r = 8 on q and v, prefix tuning with P = 16, QLoRA r = 8 on an NF4 base.
  *
- * The target: a LoRA r = 8 step takes at most 0.7 x a full-tuning step.
- * Where the time goes: LoRA skips every weight-gradient product (the frozen
- * weights get none) and the embedding gradients, which is ~1/3 of the
- * step's matrix work; the forward pass, the input gradients, attention,
- * GELU and LayerNorm remain, so the floor is ~0.69 of full tuning's FLOPs.
+ * The target (issue 14): a LoRA r = 8 step takes at most 0.73 x a
+ * full-tuning step. Where the time goes: LoRA skips every weight-gradient
+ * product (the frozen weights get none), the embedding gradients and block
+ * 0's c_attn input gradient, about 1/3 of the step's matrix work; the
+ * forward pass, the other input gradients, attention, GELU and LayerNorm
+ * remain. lora_floor() counts the products of both steps: their ratio
+ * (~0.68) is what the ratio would be if only the products took time.
  *
  * Steps are timed in rounds (one step of each method per round, the same
  * batch) so that a slow spell of a shared machine hits every method alike;
@@ -25,6 +27,22 @@
 
 static const char *const specs[] = {"full", "lora:1", "lora:8", "prefix:16", "qlora:8"};
 enum { N_SPECS = sizeof specs / sizeof specs[0], B = 32, MAX_ROUNDS = 64 };
+
+/* Matrix-product FLOPs of a LoRA (rank r on q and v, embeddings frozen)
+ * step over a full-tuning step, per token: linear layers and the tied head
+ * 2 (forward) + 2 (input gradient) + 2 (weight gradient) x their weights;
+ * attention 6 x 2 C (T + 1) / 2 per layer in both; LoRA skips the weight
+ * gradients and block 0's c_attn input gradient and adds its adapters
+ * (2 modules of C -> r -> C: 4 C r forward, 8 C r backward). */
+static double lora_floor(const GptConfig *c, int r)
+{
+    double C = c->n_embd, L = c->n_layer, V = c->vocab_size, T = c->n_positions;
+    double weights = L * 12.0 * C * C + V * C;
+    double attention = 6.0 * L * 2.0 * C * (T + 1.0) / 2.0;
+    double full = 6.0 * weights + attention;
+    double lora = 4.0 * weights - 2.0 * 3.0 * C * C + attention + L * 2.0 * 12.0 * C * r;
+    return lora / full;
+}
 
 static int run(const BenchOptions *o, cJSON *out)
 {
@@ -75,8 +93,8 @@ static int run(const BenchOptions *o, cJSON *out)
             ms[k] = 1e3 * bench_median(t + k * MAX_ROUNDS, rounds);
             best[k] = 1e3 * t[k * MAX_ROUNDS];
         }
-        double ratio = ms[2] / ms[0];
-        bool met = ratio <= 0.7;
+        double ratio = ms[2] / ms[0], floor = lora_floor(&cfg, 8);
+        bool met = ratio <= 0.73;
         if (!o->json) {
             printf("config:  L%d H%d D%d T%d, batch %d (%zu parameters); medians of %d rounds\n",
                    cfg.n_layer, cfg.n_head, cfg.n_embd, T, B, base.num_params, rounds);
@@ -85,7 +103,8 @@ static int run(const BenchOptions *o, cJSON *out)
             for (int k = 0; k < N_SPECS; k++)
                 printf("  %-10s %10.1f %10.1f %12zu %9.2fx\n", specs[k], ms[k], best[k],
                        runs[k].trainable_params, ms[k] / ms[0]);
-            printf("lora:8 / full = %.2f (target <= 0.70): %s\n", ratio, met ? "PASS" : "MISS");
+            printf("lora:8 / full = %.3f (target <= 0.73; products alone would give %.3f): %s\n", ratio, floor,
+                   met ? "PASS" : "MISS");
         }
         cJSON *m = cJSON_AddObjectToObject(out, "ms_per_step");
         for (int k = 0; k < N_SPECS; k++)
@@ -94,6 +113,7 @@ static int run(const BenchOptions *o, cJSON *out)
         for (int k = 0; k < N_SPECS; k++)
             json_add_double(bb, specs[k], best[k]);
         json_add_double(out, "lora8_over_full", ratio);
+        json_add_double(out, "lora8_over_full_floor", floor);
         cJSON_AddBoolToObject(out, "target_met", met);
         cJSON_AddNumberToObject(out, "rounds", rounds);
         cJSON_AddNumberToObject(out, "batch", B);
@@ -112,6 +132,6 @@ static int run(const BenchOptions *o, cJSON *out)
 
 const BenchEntry bench_lab = {
     .name = "lab",
-    .summary = "one tuning step per method, L4 H4 D128 T64 batch 32 (target: lora:8 <= 0.7 x full)",
+    .summary = "one tuning step per method, L4 H4 D128 T64 batch 32 (target: lora:8 <= 0.73 x full)",
     .run = run,
 };

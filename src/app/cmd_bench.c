@@ -15,6 +15,7 @@ static const BenchEntry *const benches[] = {
     &bench_svd,
     &bench_quant,
     &bench_train,
+    &bench_subnormal,
     &bench_ui,
     &bench_lab,
     &bench_labui,
@@ -72,7 +73,7 @@ static int run_bench(int argc, char **argv);
 
 const Command cmd_bench = {
     .name = "bench",
-    .summary = "measure speed: svd, quant, ui, train, lab, labui",
+    .summary = "measure speed: svd, quant, ui, train, subnormal, lab, labui",
     .help = NULL, /* run_bench prints it, listing the benches from the table */
     .run = run_bench,
 };

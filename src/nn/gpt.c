@@ -10,6 +10,8 @@
 #include "../base/rng.h"
 #include "../core/linalg.h"
 #include "layers.h"
+#include "layers_par.h"
+#include "subnormal.h"
 
 _Static_assert(sizeof(GptParams) == GPT_NUM_TENSORS * sizeof(float *),
                "GptParams: one named pointer per tensor family, in enum order");
@@ -126,6 +128,8 @@ void gpt_free(Gpt *m)
     free(m->grad_block);
     free(m->act_block);
     free(m->acts.tokens);
+    pool_delete(m->pool);
+    free(m->par_scratch.f);
     memset(m, 0, sizeof *m);
 }
 
@@ -347,8 +351,8 @@ static bool keeps_input(const Gpt *m, GptLinearId id)
     return m->hooks.adapted_linears == 0 || (m->hooks.adapted_linears & (1u << id));
 }
 
-int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, bool train,
-                Status *st)
+static int forward_pass(Gpt *m, Pool *pool, const int *inputs, const int *targets, int B, int T,
+                        bool train, Status *st)
 {
     const GptConfig *c = &m->cfg;
     int C = c->n_embd, L = c->n_layer, NH = c->n_head, V = c->vocab_size;
@@ -403,26 +407,26 @@ int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, boo
         float *dpk, *dpv;
         prefix_of(m, l, &pk, &pv, &dpk, &dpv);
 
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, x, w.ln1w, w.ln1b, c->layer_norm_epsilon, (int)BT, C);
-        matmul_forward(qkv, ln1, w.qkvw, w.qkvb, (int)BT, C, 3 * C);
+        par_layernorm_forward(pool, ln1, ln1_mean, ln1_rstd, x, w.ln1w, w.ln1b, c->layer_norm_epsilon, (int)BT, C);
+        par_matmul_forward(pool, qkv, ln1, w.qkvw, w.qkvb, (int)BT, C, 3 * C);
         hook_linear(m, l, GPT_LINEAR_QKV, qkv, ln1, (int)BT, C, 3 * C);
-        attention_forward(atty, att, qkv, pk, pv, B, T, C, NH, P);
-        matmul_forward_residual(res2, x, atty, w.attprojw, w.attprojb, (int)BT, C, C);
+        par_attention_forward(pool, atty, att, qkv, pk, pv, B, T, C, NH, P);
+        par_matmul_forward_residual(pool, res2, x, atty, w.attprojw, w.attprojb, (int)BT, C, C);
         hook_linear(m, l, GPT_LINEAR_ATTPROJ, res2, atty, (int)BT, C, C);
-        layernorm_forward(ln2, ln2_mean, ln2_rstd, res2, w.ln2w, w.ln2b, c->layer_norm_epsilon, (int)BT, C);
-        matmul_forward(fch, ln2, w.fcw, w.fcb, (int)BT, C, 4 * C);
+        par_layernorm_forward(pool, ln2, ln2_mean, ln2_rstd, res2, w.ln2w, w.ln2b, c->layer_norm_epsilon, (int)BT, C);
+        par_matmul_forward(pool, fch, ln2, w.fcw, w.fcb, (int)BT, C, 4 * C);
         hook_linear(m, l, GPT_LINEAR_FC, fch, ln2, (int)BT, C, 4 * C);
-        gelu_forward(fch_gelu, fch, BT * 4 * C);
-        matmul_forward_residual(res3, res2, fch_gelu, w.fcprojw, w.fcprojb, (int)BT, 4 * C, C);
+        par_gelu_forward(pool, fch_gelu, fch, BT * 4 * C);
+        par_matmul_forward_residual(pool, res3, res2, fch_gelu, w.fcprojw, w.fcprojb, (int)BT, 4 * C, C);
         hook_linear(m, l, GPT_LINEAR_FCPROJ, res3, fch_gelu, (int)BT, 4 * C, C);
         x = res3;
     }
-    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, m->params.lnfw, m->params.lnfb,
+    par_layernorm_forward(pool, a->lnf, a->lnf_mean, a->lnf_rstd, x, m->params.lnfw, m->params.lnfb,
                       c->layer_norm_epsilon, (int)BT, C);
     /* Tied head: logits (BT,V) = lnf (BT,C) @ wte^T (C,V). */
-    linalg_sgemm(false, true, (int)BT, V, C, 1.0f, a->lnf, C, m->params.wte, C, 0.0f, a->logits, V);
+    par_sgemm(pool, false, true, (int)BT, V, C, 1.0f, a->lnf, C, m->params.wte, C, 0.0f, a->logits, V);
     if (targets) {
-        crossentropy_forward(a->losses, a->logits, targets, train ? 1.0f / (float)BT : 0.0f, (int)BT, V);
+        par_crossentropy_forward(pool, a->losses, a->logits, targets, train ? 1.0f / (float)BT : 0.0f, (int)BT, V);
         double sum = 0.0;
         for (size_t i = 0; i < BT; i++) sum += a->losses[i];
         m->mean_loss = (float)(sum / (double)BT);
@@ -447,7 +451,7 @@ static void hook_linear_backward(Gpt *m, int l, GptLinearId id, float *dinp, con
         m->hooks.linear_backward(m->hooks.ctx, l, id, dinp, dout, inp, N, IC, OC);
 }
 
-int gpt_backward(Gpt *m, Status *st)
+static int backward_pass(Gpt *m, Pool *pool, Status *st)
 {
     if (!m->last_train)
         return status_fail(st, LS_ERR_ARG, "backward needs a training forward (with targets) first");
@@ -463,11 +467,11 @@ int gpt_backward(Gpt *m, Status *st)
 
     /* Head and final LayerNorm. logits now hold dloss/dlogits (BT,V). */
     const float *xL = L > 0 ? a->res3 + (size_t)(L - 1) * BT * C : a->encoded;
-    linalg_sgemm(false, false, (int)BT, C, V, 1.0f, a->logits, V, m->params.wte, C, 0.0f, a->dbuf, C);
+    par_sgemm(pool, false, false, (int)BT, C, V, 1.0f, a->logits, V, m->params.wte, C, 0.0f, a->dbuf, C);
     if (g->wte)
-        linalg_sgemm(true, false, V, C, (int)BT, 1.0f, a->logits, V, a->lnf, C, 1.0f, g->wte, C);
+        par_sgemm(pool, true, false, V, C, (int)BT, 1.0f, a->logits, V, a->lnf, C, 1.0f, g->wte, C);
     memset(a->dres, 0, BT * C * sizeof(float));
-    layernorm_backward(a->dres, g->lnfw, g->lnfb, a->dbuf, xL, m->params.lnfw, a->lnf_mean,
+    par_layernorm_backward(pool, m->par_scratch, a->dres, g->lnfw, g->lnfb, a->dbuf, xL, m->params.lnfw, a->lnf_mean,
                        a->lnf_rstd, (int)BT, C);
 
     /* Blocks, last to first; a->dres is the gradient of the residual stream
@@ -494,35 +498,102 @@ int gpt_backward(Gpt *m, Status *st)
         prefix_of(m, l, &pk, &pv, &dpk, &dpv);
 
         /* MLP: x3 = x2 + fcproj(gelu(fc(ln2(x2)))) */
-        matmul_backward(a->dfch, grad_at(m, GPT_FCPROJW, l), grad_at(m, GPT_FCPROJB, l), a->dres,
+        par_matmul_backward(pool, a->dfch, grad_at(m, GPT_FCPROJW, l), grad_at(m, GPT_FCPROJB, l), a->dres,
                         fch_gelu, w.fcprojw, (int)BT, 4 * C, C);
         hook_linear_backward(m, l, GPT_LINEAR_FCPROJ, a->dfch, a->dres, fch_gelu, (int)BT, 4 * C, C);
         /* GELU backward, with c_fc's bias gradient taken in the same pass. */
         float *dfcb = grad_at(m, GPT_FCB, l);
-        if (dfcb)
-            gelu_backward_bias(a->dfch, dfcb, fch, a->dfch, (int)BT, 4 * C);
-        else
-            gelu_backward(a->dfch, fch, a->dfch, BT * 4 * C);
-        matmul_backward(a->dbuf, grad_at(m, GPT_FCW, l), NULL, a->dfch, ln2, w.fcw, (int)BT, C, 4 * C);
+        par_gelu_backward_bias(pool, m->par_scratch, a->dfch, dfcb, fch, a->dfch, (int)BT, 4 * C);
+        par_matmul_backward(pool, a->dbuf, grad_at(m, GPT_FCW, l), NULL, a->dfch, ln2, w.fcw, (int)BT, C, 4 * C);
         hook_linear_backward(m, l, GPT_LINEAR_FC, a->dbuf, a->dfch, ln2, (int)BT, C, 4 * C);
-        layernorm_backward(a->dres, grad_at(m, GPT_LN2W, l), grad_at(m, GPT_LN2B, l), a->dbuf, res2,
+        par_layernorm_backward(pool, m->par_scratch, a->dres, grad_at(m, GPT_LN2W, l), grad_at(m, GPT_LN2B, l), a->dbuf, res2,
                            w.ln2w, ln2_mean, ln2_rstd, (int)BT, C);
 
         /* Attention: x2 = x + attproj(attention(qkv(ln1(x)))) */
-        matmul_backward(a->dbuf, grad_at(m, GPT_ATTPROJW, l), grad_at(m, GPT_ATTPROJB, l), a->dres,
+        par_matmul_backward(pool, a->dbuf, grad_at(m, GPT_ATTPROJW, l), grad_at(m, GPT_ATTPROJB, l), a->dres,
                         atty, w.attprojw, (int)BT, C, C);
         hook_linear_backward(m, l, GPT_LINEAR_ATTPROJ, a->dbuf, a->dres, atty, (int)BT, C, C);
-        attention_backward(a->dqkv, dpk, dpv, a->datt, a->dbuf, qkv, att, pk, pv, B, T, C, NH, P);
+        par_attention_backward(pool, a->datt, m->par_scratch, a->dqkv, dpk, dpv, a->dbuf, qkv, att, pk, pv, B, T, C, NH, P);
         float *dln1w = grad_at(m, GPT_LN1W, l), *dln1b = grad_at(m, GPT_LN1B, l);
         bool need_dln1 = l > 0 || need_input_grad || dln1w || dln1b;
-        matmul_backward(need_dln1 ? a->dbuf : NULL, grad_at(m, GPT_QKVW, l), grad_at(m, GPT_QKVB, l),
+        par_matmul_backward(pool, need_dln1 ? a->dbuf : NULL, grad_at(m, GPT_QKVW, l), grad_at(m, GPT_QKVB, l),
                         a->dqkv, ln1, w.qkvw, (int)BT, C, 3 * C);
         hook_linear_backward(m, l, GPT_LINEAR_QKV, need_dln1 ? a->dbuf : NULL, a->dqkv, ln1, (int)BT, C,
                              3 * C);
         if (need_dln1)
-            layernorm_backward(l > 0 || need_input_grad ? a->dres : NULL, dln1w, dln1b, a->dbuf, x,
+            par_layernorm_backward(pool, m->par_scratch, l > 0 || need_input_grad ? a->dres : NULL, dln1w, dln1b, a->dbuf, x,
                                w.ln1w, ln1_mean, ln1_rstd, (int)BT, C);
     }
     if (need_input_grad) encoder_backward(g->wte, g->wpe, a->dres, a->tokens, B, T, C);
     return LS_OK;
+}
+
+// ----------------------------------------------------------------------------
+// Entry points
+//
+// Inside a pass subnormals flush to zero (subnormal.h), and the thread count
+// the caller gave OpenBLAS (linalg_set_threads) becomes the engine's: its
+// own pool splits the kernels, and OpenBLAS runs single-threaded on each of
+// them, so the threads never outnumber the caller's choice and every one of
+// them flushes. Both settings are restored on the way out.
+
+typedef struct PassScope {
+    SubnormalMode fp;
+    int blas_threads;
+    Pool *pool; /* NULL: serial */
+} PassScope;
+
+/* Below this many tokens (sampling, one short sequence) waking the helpers
+ * costs more than they save: the pass runs on the caller alone. */
+enum { PAR_MIN_TOKENS = 16 };
+
+/* The pool for n threads with its scratch; NULL (serial) if n < 2 or if it
+ * cannot be had (the results are the same, only slower). */
+static Pool *pool_for(Gpt *m, int n)
+{
+    if (n < 2) return NULL;
+    size_t per = par_scratch_floats(m->cfg.n_embd, m->act_T, m->act_P);
+    if (m->pool && pool_threads(m->pool) == n && m->par_scratch.per == per) return m->pool;
+    pool_delete(m->pool);
+    free(m->par_scratch.f);
+    m->pool = NULL;
+    m->par_scratch = (ParScratch){0};
+    float *f = malloc((size_t)(n - 1) * per * sizeof(float));
+    if (!f || pool_new(&m->pool, n, NULL)) {
+        free(f);
+        return NULL;
+    }
+    m->par_scratch = (ParScratch){f, per};
+    return m->pool;
+}
+
+static PassScope pass_begin(Gpt *m, long tokens)
+{
+    PassScope s = {.fp = subnormal_flush_begin(), .blas_threads = linalg_get_threads()};
+    s.pool = tokens >= PAR_MIN_TOKENS ? pool_for(m, s.blas_threads) : NULL;
+    if (s.blas_threads > 1) linalg_set_threads(1);
+    return s;
+}
+
+static void pass_end(PassScope s)
+{
+    if (s.blas_threads > 1) linalg_set_threads(s.blas_threads);
+    subnormal_flush_end(s.fp);
+}
+
+int gpt_forward(Gpt *m, const int *inputs, const int *targets, int B, int T, bool train,
+                Status *st)
+{
+    PassScope s = pass_begin(m, (long)B * T);
+    int rc = forward_pass(m, s.pool, inputs, targets, B, T, train, st);
+    pass_end(s);
+    return rc;
+}
+
+int gpt_backward(Gpt *m, Status *st)
+{
+    PassScope s = pass_begin(m, (long)m->last_B * m->last_T);
+    int rc = backward_pass(m, s.pool, st);
+    pass_end(s);
+    return rc;
 }

@@ -22,7 +22,14 @@
  *   - QLoRA: a hook may swap in dequantised weights per block, forward and
  *     backward, so the base can be stored in NF4;
  *   - frozen weights: gpt_set_trainable() before gpt_alloc_grads().
- * Without hooks the model is plain full fine-tuning / pretraining. */
+ * Without hooks the model is plain full fine-tuning / pretraining.
+ *
+ * Threads: gpt_forward and gpt_backward use as many threads as the caller
+ * gave OpenBLAS (linalg_set_threads): the model's own pool splits every
+ * kernel by rows, sequences or weight columns (layers_par.h), and OpenBLAS
+ * runs single-threaded inside, so the two never add up to more. Hooks run
+ * on the calling thread. Inside both passes subnormal floats flush to zero
+ * (subnormal.h); the caller's floating-point mode is restored on return. */
 #ifndef LS_GPT_H
 #define LS_GPT_H
 
@@ -30,6 +37,7 @@
 #include <stddef.h>
 
 #include "../base/status.h"
+#include "layers_par.h"
 
 /* ---------------------------------------------------------------------------
  * Configuration */
@@ -221,6 +229,8 @@ typedef struct Gpt {
     int last_B, last_T;              /* shape of the last forward */
     bool last_train;                 /* last forward left gradients in logits */
     float mean_loss;                 /* of the last forward with targets */
+    Pool *pool;                      /* owns the passes' worker threads (NULL: none yet) */
+    ParScratch par_scratch;          /* owns the helpers' working space */
 } Gpt;
 
 /* Allocate the parameters (uninitialised: call gpt_init_weights or load). */

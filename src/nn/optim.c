@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "subnormal.h"
 #include "vecmath.h"
 
 AdamWConfig adamw_defaults(void)
@@ -62,6 +63,9 @@ void adamw_update(AdamW *o, float *params, const float *grads, size_t offset, si
     float step = lr / bc1, rbc2 = 1.0f / sqrtf(bc2);
     float shrink = decay ? 1.0f - lr * c->weight_decay : 1.0f;
     float *m = o->m + offset, *v = o->v + offset;
+    /* v decays geometrically where a gradient is (near) zero and would
+     * settle among the subnormals: flush them (subnormal.h). */
+    SubnormalMode fp = subnormal_flush_begin();
     size_t i = 0;
 #ifdef LS_X86_AVX2
     if (cpu_has_avx2()) i = adamw_avx2(params, grads, m, v, n, b1, b2, rbc2, c->eps, shrink, step);
@@ -73,6 +77,7 @@ void adamw_update(AdamW *o, float *params, const float *grads, size_t offset, si
         float denom = sqrtf(v[i]) * rbc2 + c->eps;
         params[i] = params[i] * shrink - step * m[i] / denom;
     }
+    subnormal_flush_end(fp);
 }
 
 double grad_norm(const float *grads, size_t n)
@@ -87,7 +92,9 @@ double grad_clip(float *grads, size_t n, double max_norm)
     double norm = grad_norm(grads, n);
     if (max_norm > 0.0 && norm > max_norm) {
         float s = (float)(max_norm / (norm + 1e-6));
+        SubnormalMode fp = subnormal_flush_begin();
         for (size_t i = 0; i < n; i++) grads[i] *= s;
+        subnormal_flush_end(fp);
     }
     return norm;
 }
