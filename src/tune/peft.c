@@ -9,10 +9,8 @@
 #include <string.h>
 
 #include "../base/json_out.h"
-#include "../nn/checkpoint.h"
 #include "../nn/fileio.h"
 #include "../nn/safetensors.h"
-#include "tune.h"
 
 // ----------------------------------------------------------------------------
 // Names
@@ -242,44 +240,6 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
     free(config);
     free(model);
     return rc;
-}
-
-// ----------------------------------------------------------------------------
-// Saving a run
-
-/* An fp32 model with the run's update merged in, whatever the method. */
-static int merged_copy(TuneRun *r, Gpt *out, Status *st)
-{
-    int rc = gpt_init(out, &r->model.cfg, st);
-    if (rc) return rc;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++)
-        if (r->model.params.t[id])
-            memcpy(out->params.t[id], r->model.params.t[id],
-                   gpt_tensor_numel(&out->cfg, (GptTensorId)id) * sizeof(float));
-    if (r->spec.kind == TUNE_QLORA) qlora_dequantize_into(&r->qbase, out);
-    if (!r->lora.merged) lora_add_to(&r->lora, out, 1.0f);
-    return LS_OK;
-}
-
-int peft_save_lora_run(TuneRun *r, const char *dir, const char *base_name, Status *st)
-{
-    int rc = peft_save_lora(&r->lora, r->spec.pissa ? r->lora.init : NULL, &r->model.cfg,
-                            r->spec.rslora, dir, base_name, st);
-    Gpt merged;
-    if (!rc) rc = merged_copy(r, &merged, st);
-    if (!rc) {
-        char *md = join(dir, "merged");
-        rc = md ? gpt_save(&merged, md, st) : status_fail(st, LS_ERR_NOMEM, "out of memory");
-        free(md);
-        gpt_free(&merged);
-    }
-    return rc;
-}
-
-int peft_save_prefix_run(TuneRun *r, const char *dir, const char *base_name, Status *st)
-{
-    if (r->prefix.P > 0) prefix_mlp_forward(&r->prefix); /* the MLP's current output */
-    return peft_save_prefix(&r->prefix, &r->model.cfg, dir, base_name, st);
 }
 
 // ----------------------------------------------------------------------------

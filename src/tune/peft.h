@@ -55,8 +55,6 @@
 #include "lora.h"
 #include "prefix.h"
 
-struct TuneRun;
-
 /* Largest adapter files read. */
 #define PEFT_MAX_CONFIG_BYTES ((size_t)1 << 20)
 #define PEFT_MAX_MODEL_BYTES ((size_t)1 << 30)
@@ -68,11 +66,6 @@ typedef struct PeftLora {
     bool rslora;          /* use_rslora */
     char base_model[512]; /* base_model_name_or_path ("" when null) */
 } PeftLora;
-
-/* Save a LoRA / QLoRA run's adapter into dir and the merged fp32 model into
- * dir/merged; save a prefix run's prefix (see tune_run_save). */
-int peft_save_lora_run(struct TuneRun *r, const char *dir, const char *base_name, Status *st);
-int peft_save_prefix_run(struct TuneRun *r, const char *dir, const char *base_name, Status *st);
 
 /* Save adapter a (for a model of config cfg) as PEFT LoRA files in dir.
  * use_rslora: how the scale is expressed in the config. init (may be NULL):
