@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "../tune/lab.h"
 #include "../tune/peft.h"
 #include "cli.h"
+#include "stop.h"
 
 static const char HELP_HEAD[] =
     "Usage: lorascope finetune [--task domain|addition | --text FILE] [--methods LIST]\n"
@@ -139,19 +139,6 @@ static void print_help(void)
                        "nan=N\t(testing) make step N's loss NaN, as a divergence\n",
                        4, 17);
     fputs(HELP_TAIL, stdout);
-}
-
-/* Set by the signal handler only (a handler can reach nothing else). */
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig)
-{
-    if (stop_requested) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_requested = 1;
 }
 
 typedef struct Options {
@@ -829,13 +816,8 @@ static int run_finetune(int argc, char **argv)
         return cli_status(&st);
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_requested = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    CliStop stop;
+    cli_stop_begin(&stop);
 
     LabSnapshot snap;
     lab_snapshot(lab, &snap);
@@ -848,7 +830,7 @@ static int run_finetune(int argc, char **argv)
     Progress pg = {.tty = isatty(fileno(stderr)), .last_round = -1};
     bool stopped = false;
     while (!lab_done(lab)) {
-        if (stop_requested && !stopped) {
+        if (cli_stop_requested() && !stopped) {
             lab_stop(lab);
             stopped = true;
         }
@@ -887,8 +869,7 @@ static int run_finetune(int argc, char **argv)
     if (!rc && stopped) rc = 130;
 
 done:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_stop_end(&stop);
     lab_free(lab);
     free(lab);
     return rc;
