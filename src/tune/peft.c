@@ -170,6 +170,9 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
+static int read_pair(const char *dir, unsigned char **config, size_t *clen, unsigned char **model,
+                     size_t *mlen, Status *st);
+
 static int write_pair(const char *dir, const char *config, const unsigned char *model, size_t size,
                       Status *st)
 {
@@ -180,6 +183,25 @@ static int write_pair(const char *dir, const char *config, const unsigned char *
     if (!rc) rc = file_write_atomic(pc, config, strlen(config), st);
     free(pc);
     free(pm);
+    return rc;
+}
+
+int peft_write_adapter(const char *dir, const char *config_json, const StWriteTensor *ts, int n,
+                       Status *st)
+{
+    unsigned char *model = NULL;
+    size_t size = 0;
+    int rc = st_serialize(&model, &size, ts, n, st);
+    if (!rc) rc = write_pair(dir, config_json, model, size, st);
+    free(model);
+    return rc;
+}
+
+int peft_read_adapter(const char *dir, char **config_json, size_t *config_len,
+                      unsigned char **model, size_t *model_size, Status *st)
+{
+    int rc = read_pair(dir, (unsigned char **)config_json, config_len, model, model_size, st);
+    if (rc) status_prefix(st, "%s", dir);
     return rc;
 }
 

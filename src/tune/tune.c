@@ -21,7 +21,8 @@
 // ----------------------------------------------------------------------------
 // The registry
 
-extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora;
+extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora,
+    tune_method_ia3;
 
 /* Default peak learning rates (in each row), chosen by a sweep on the
  * default lab (domain task, 120 steps of 16 x 64 bytes; held-out nats
@@ -38,6 +39,7 @@ static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
     [TUNE_LORA] = &tune_method_lora,
     [TUNE_PREFIX] = &tune_method_prefix,
     [TUNE_QLORA] = &tune_method_qlora,
+    [TUNE_IA3] = &tune_method_ia3,
 };
 
 const TuneMethod *tune_method(TuneKind kind)

@@ -41,7 +41,14 @@
 #include "../nn/optim.h"
 #include "lora.h"
 
-typedef enum TuneKind { TUNE_FULL, TUNE_LORA, TUNE_PREFIX, TUNE_QLORA, TUNE_NUM_KINDS } TuneKind;
+typedef enum TuneKind {
+    TUNE_FULL,
+    TUNE_LORA,
+    TUNE_PREFIX,
+    TUNE_QLORA,
+    TUNE_IA3,
+    TUNE_NUM_KINDS
+} TuneKind;
 
 enum { TUNE_LABEL_MAX = 96 };
 
@@ -88,6 +95,7 @@ typedef enum TuneColour {
     TUNE_COLOUR_PREFIX,
     TUNE_COLOUR_QLORA,
     TUNE_COLOUR_RANKS,
+    TUNE_COLOUR_IA3,
     TUNE_NUM_COLOURS
 } TuneColour;
 

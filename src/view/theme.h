@@ -54,6 +54,7 @@ typedef enum Role {
     ROLE_METHOD_FULL,   /* the lab's methods (tune.h's TuneColour) */
     ROLE_METHOD_PREFIX,
     ROLE_METHOD_QLORA,
+    ROLE_METHOD_IA3,
     ROLE_METHOD_RANK1,  /* a method offered at several sizes: one per size, ascending */
     ROLE_METHOD_RANK2,
     ROLE_METHOD_RANK3,
