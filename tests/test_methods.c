@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 
 #include "../src/base/rng.h"
 #include "../src/core/linalg.h"
+#include "../src/nn/checkpoint.h"
+#include "../src/nn/fileio.h"
 #include "../src/tune/tune.h"
 
 enum { TB = 2, TT = 5 };
@@ -147,12 +150,100 @@ static void test_save_apply(void **state)
     gpt_free(&base);
 }
 
+// ----------------------------------------------------------------------------
+// The same adapters through PEFT's semantics (tests/peft/peft_forward.py)
+//
+// tests/data/peft/ holds a small model (fixture_model) and the adapters
+// lorascope exported for it (each method of specs[], parameters moved off
+// their start as make_run does), written by this program with
+// LORASCOPE_WRITE_PEFT_FIXTURE=1; and what the independent torch forward
+// pass made of them (NAME.expected.json). Here lorascope applies the
+// committed files itself and must get the same loss and logits.
+
+#define FIXTURE_DIR "tests/data/peft"
+#define FIXTURE_TEXT "Call me Ishmael. Some"
+
+static void fixture_model(Gpt *m)
+{
+    GptConfig c = gpt_config_make(2, 2, 16, 24);
+    assert_int_equal(gpt_init(m, &c, NULL), LS_OK);
+    gpt_init_weights(m, 21);
+    Rng r;
+    rng_seed(&r, 121);
+    for (size_t i = 0; i < m->num_params; i++)
+        m->param_block[i] += 0.1f * rng_normal(&r);
+}
+
+static void write_fixture(void)
+{
+    Gpt base;
+    fixture_model(&base);
+    Status st;
+    if (gpt_save(&base, FIXTURE_DIR "/model", &st)) fail_msg("%s", st.msg);
+    for (int s = 0; s < N_SPECS; s++) {
+        TuneRun r;
+        make_run(&r, &base, specs[s]);
+        char dir[256];
+        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", specs[s]);
+        if (tune_run_save(&r, dir, "tests/data/peft/model", &st)) fail_msg("%s", st.msg);
+        tune_run_free(&r);
+    }
+    gpt_free(&base);
+}
+
+static void test_peft_semantics(void **state)
+{
+    (void)state;
+    if (getenv("LORASCOPE_WRITE_PEFT_FIXTURE")) write_fixture();
+    const char *text = FIXTURE_TEXT;
+    int T = (int)strlen(text) - 1;
+    int *tin = malloc((size_t)T * sizeof(int)), *ttg = malloc((size_t)T * sizeof(int));
+    for (int i = 0; i < T; i++) tin[i] = (unsigned char)text[i], ttg[i] = (unsigned char)text[i + 1];
+    for (int s = 0; s < N_SPECS; s++) {
+        Status st;
+        Gpt m;
+        if (gpt_load(&m, FIXTURE_DIR "/model", &st)) fail_msg("%s", st.msg);
+        char dir[256], path[300];
+        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", specs[s]);
+        TuneApplied ap;
+        if (tune_adapter_apply(&m, dir, &ap, &st)) fail_msg("%s", st.msg);
+        assert_int_equal(gpt_reserve(&m, 1, T, NULL), LS_OK);
+        assert_int_equal(gpt_forward(&m, tin, ttg, 1, T, false, NULL), LS_OK);
+        double loss = 0;
+        for (int i = 0; i < T; i++) loss += m.acts.losses[i];
+        loss /= T;
+        snprintf(path, sizeof path, FIXTURE_DIR "/%s.expected.json", specs[s]);
+        unsigned char *buf;
+        size_t n;
+        if (file_read_all(path, 1 << 20, &buf, &n, &st)) fail_msg("%s", st.msg);
+        cJSON *o = cJSON_ParseWithLength((const char *)buf, n);
+        assert_non_null(o);
+        assert_string_equal(cJSON_GetObjectItem(o, "text")->valuestring, text);
+        double want = cJSON_GetObjectItem(o, "loss")->valuedouble;
+        if (fabs(loss - want) > 1e-4 * fabs(want))
+            fail_msg("%s: lorascope's loss %.7f, PEFT's semantics %.7f", specs[s], loss, want);
+        const cJSON *lg = cJSON_GetObjectItem(o, "last_logits");
+        int V = m.cfg.vocab_size;
+        for (int i = 0; i < cJSON_GetArraySize(lg); i++) {
+            double a = m.acts.logits[(size_t)(T - 1) * V + i], b = cJSON_GetArrayItem(lg, i)->valuedouble;
+            if (fabs(a - b) > 1e-4 + 1e-4 * fabs(b)) fail_msg("%s: logit %d is %g, PEFT's %g", specs[s], i, a, b);
+        }
+        cJSON_Delete(o);
+        free(buf);
+        tune_applied_free(&ap);
+        gpt_free(&m);
+    }
+    free(tin);
+    free(ttg);
+}
+
 int main(void)
 {
     linalg_set_threads(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_save_apply),
+        cmocka_unit_test(test_peft_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,11 @@
  * real tokens keep positions 0..T-1, as in Li & Liang), while transformers'
  * GPT-2 numbers tokens after past_key_values from P on.
  *
+ * Each method writes its own files through peft_write_adapter (tune_ia3.c:
+ * peft_type "IA3"; the methods' files say how they map). Positions: LoRA,
+ * IA3 and DoRA move none, so their files are the same model in PEFT;
+ * prefix and prompt tuning are not (see their files and lessons).
+ *
  * The loader trusts nothing: every config key it relies on is checked (type
  * and range), every tensor name must be one of the names above for a layer
  * the model has, dtype F32, shapes (r, in) and (out, r), A and B in pairs,
