@@ -22,7 +22,8 @@
 
 enum { TB = 2, TT = 5 };
 
-static const char *const specs[] = {"ia3"};
+static const char *const specs[] = {"ia3", "dora:2,targets=q+v+o+fc+fcproj"};
+static const char *const fixture_names[] = {"ia3", "dora"}; /* folders in tests/data/peft */
 enum { N_SPECS = sizeof specs / sizeof specs[0] };
 
 static void tiny_model(Gpt *m, unsigned long long seed)
@@ -184,7 +185,7 @@ static void write_fixture(void)
         TuneRun r;
         make_run(&r, &base, specs[s]);
         char dir[256];
-        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", specs[s]);
+        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", fixture_names[s]);
         if (tune_run_save(&r, dir, "tests/data/peft/model", &st)) fail_msg("%s", st.msg);
         tune_run_free(&r);
     }
@@ -204,7 +205,7 @@ static void test_peft_semantics(void **state)
         Gpt m;
         if (gpt_load(&m, FIXTURE_DIR "/model", &st)) fail_msg("%s", st.msg);
         char dir[256], path[300];
-        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", specs[s]);
+        snprintf(dir, sizeof dir, FIXTURE_DIR "/%s", fixture_names[s]);
         TuneApplied ap;
         if (tune_adapter_apply(&m, dir, &ap, &st)) fail_msg("%s", st.msg);
         assert_int_equal(gpt_reserve(&m, 1, T, NULL), LS_OK);
@@ -212,7 +213,7 @@ static void test_peft_semantics(void **state)
         double loss = 0;
         for (int i = 0; i < T; i++) loss += m.acts.losses[i];
         loss /= T;
-        snprintf(path, sizeof path, FIXTURE_DIR "/%s.expected.json", specs[s]);
+        snprintf(path, sizeof path, FIXTURE_DIR "/%s.expected.json", fixture_names[s]);
         unsigned char *buf;
         size_t n;
         if (file_read_all(path, 1 << 20, &buf, &n, &st)) fail_msg("%s", st.msg);

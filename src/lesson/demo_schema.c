@@ -246,6 +246,7 @@ static const DemoParamSpec lab_params[] = {
               "offered as toggles" },
     INT_P("prefix", 0, 64, "16", "prefix tuning with P virtual tokens at the start (0: off)"),
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
+    INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
     INT_P("steps", 1, 2000, "120", "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),

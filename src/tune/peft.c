@@ -31,6 +31,11 @@ static const struct {
 
 #define PEFT_PREFIX "base_model.model.transformer.h."
 
+const char *peft_linear_path(GptLinearId id)
+{
+    return linear_rows[id].path;
+}
+
 static void tensor_name(char *out, size_t size, int l, GptLinearId id, char ab)
 {
     snprintf(out, size, PEFT_PREFIX "%d.%s.lora_%c.weight", l, linear_rows[id].path, ab);
@@ -541,6 +546,20 @@ int peft_load_lora(PeftLora *out, const GptConfig *cfg, const char *dir, Status 
     free(config);
     free(model);
     return rc;
+}
+
+int peft_config_flag(const char *dir, const char *key, bool *value, Status *st)
+{
+    unsigned char *config;
+    size_t clen;
+    *value = false;
+    int rc = read_pair(dir, &config, &clen, NULL, NULL, st);
+    if (rc) return rc;
+    cJSON *root = cJSON_ParseWithLength((const char *)config, clen);
+    *value = root && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, key));
+    cJSON_Delete(root);
+    free(config);
+    return LS_OK;
 }
 
 int peft_adapter_type(const char *dir, char *type, size_t size, Status *st)

@@ -98,6 +98,9 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
 /* Load a prefix saved so (prompt_embeddings (P, 2LC)) into p (prefix_init'ed here). */
 int peft_load_prefix(Prefix *p, const GptConfig *cfg, const char *dir, Status *st);
 
+/* A linear layer's module path inside transformer.h.N ("attn.c_attn"). */
+const char *peft_linear_path(GptLinearId id);
+
 /* The two files of any adapter: adapter_config.json (config_json, text)
  * and adapter_model.safetensors (the tensors), written whole or not at all. */
 int peft_write_adapter(const char *dir, const char *config_json, const StWriteTensor *ts, int n,
@@ -105,6 +108,9 @@ int peft_write_adapter(const char *dir, const char *config_json, const StWriteTe
 /* Read both files of dir (malloc'd; sizes bounded by PEFT_MAX_*_BYTES). */
 int peft_read_adapter(const char *dir, char **config_json, size_t *config_len,
                       unsigned char **model, size_t *model_size, Status *st);
+
+/* Is key true in dir/adapter_config.json ("use_dora")? */
+int peft_config_flag(const char *dir, const char *key, bool *value, Status *st);
 
 /* "LORA" / "PREFIX_TUNING" from dir/adapter_config.json into type. */
 int peft_adapter_type(const char *dir, char *type, size_t size, Status *st);

@@ -22,7 +22,7 @@
 // The registry
 
 extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora,
-    tune_method_ia3;
+    tune_method_ia3, tune_method_dora;
 
 /* Default peak learning rates (in each row), chosen by a sweep on the
  * default lab (domain task, 120 steps of 16 x 64 bytes; held-out nats
@@ -40,6 +40,7 @@ static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
     [TUNE_PREFIX] = &tune_method_prefix,
     [TUNE_QLORA] = &tune_method_qlora,
     [TUNE_IA3] = &tune_method_ia3,
+    [TUNE_DORA] = &tune_method_dora,
 };
 
 const TuneMethod *tune_method(TuneKind kind)
@@ -57,7 +58,8 @@ const TuneMethod *tune_method_find(const char *name)
 const TuneMethod *tune_method_for_peft_type(const char *peft_type)
 {
     for (int i = 0; i < TUNE_NUM_KINDS; i++)
-        if (registry[i]->peft_type && strcmp(registry[i]->peft_type, peft_type) == 0)
+        if (registry[i]->peft_type && !registry[i]->peft_flag &&
+            strcmp(registry[i]->peft_type, peft_type) == 0)
             return registry[i];
     return NULL;
 }
@@ -483,7 +485,18 @@ int tune_adapter_apply(Gpt *m, const char *dir, TuneApplied *out, Status *st)
     char type[64];
     int rc = peft_adapter_type(dir, type, sizeof type, st);
     if (rc) return rc;
-    const TuneMethod *meth = tune_method_for_peft_type(type);
+    /* A row whose flag the config sets (DoRA: LORA with use_dora) before
+     * the plain row of that type. */
+    const TuneMethod *meth = NULL;
+    for (int i = 0; i < TUNE_NUM_KINDS && !meth; i++) {
+        const TuneMethod *c = registry[i];
+        bool on = false;
+        if (!c->peft_type || !c->peft_flag || strcmp(c->peft_type, type) != 0) continue;
+        rc = peft_config_flag(dir, c->peft_flag, &on, st);
+        if (rc) return rc;
+        if (on) meth = c;
+    }
+    if (!meth) meth = tune_method_for_peft_type(type);
     if (!meth || !meth->load) {
         char names[256] = "";
         size_t len = 0;

@@ -47,6 +47,7 @@ typedef enum TuneKind {
     TUNE_PREFIX,
     TUNE_QLORA,
     TUNE_IA3,
+    TUNE_DORA,
     TUNE_NUM_KINDS
 } TuneKind;
 
@@ -96,6 +97,7 @@ typedef enum TuneColour {
     TUNE_COLOUR_QLORA,
     TUNE_COLOUR_RANKS,
     TUNE_COLOUR_IA3,
+    TUNE_COLOUR_DORA,
     TUNE_NUM_COLOURS
 } TuneColour;
 
@@ -115,6 +117,7 @@ typedef struct TuneMethod {
     const TuneOption *options;              /* its own options (lr= and nan= apply to all) */
     int n_options;
     const char *peft_type;                  /* adapter_config.json's peft_type it reads, or NULL */
+    const char *peft_flag;                  /* a config key that must be true too ("use_dora") */
 
     /* Fill a spec's method fields for size (rank, P) with their defaults. */
     void (*spec_make)(TuneSpec *s, int size);

@@ -235,10 +235,11 @@ static int opt_nf4(TuneSpec *s, const char *v, Status *st)
     return LS_OK;
 }
 
+/* alpha, rslora and targets first: DoRA shares them (tune_dora.c). */
 #define LORA_OPTIONS                                                                               \
-    {"alpha", true, opt_alpha}, {"rslora", false, opt_rslora}, {"pissa", false, opt_pissa},       \
-        {"targets", true, opt_targets}
-static const TuneOption lora_options[] = {LORA_OPTIONS};
+    {"alpha", true, opt_alpha}, {"rslora", false, opt_rslora}, {"targets", true, opt_targets},    \
+        {"pissa", false, opt_pissa}
+const TuneOption tune_lora_options[] = {LORA_OPTIONS};
 static const TuneOption qlora_options[] = {LORA_OPTIONS, {"int8", false, opt_int8},
                                            {"nf4", false, opt_nf4}};
 
@@ -262,8 +263,8 @@ const TuneMethod tune_method_lora = {
     .summary = "LoRA of rank R (Hu et al. 2021): h = W0 x + (alpha/R) B A x, W0 frozen;\n"
                "B = 0 and A kaiming-uniform at the start, so it starts at the base",
     .help = LORA_HELP,
-    .options = lora_options,
-    .n_options = (int)(sizeof lora_options / sizeof lora_options[0]),
+    .options = tune_lora_options,
+    .n_options = 4,
     .peft_type = "LORA",
     .spec_make = lora_spec_make,
     .setup = lora_setup,

@@ -55,6 +55,7 @@ typedef enum Role {
     ROLE_METHOD_PREFIX,
     ROLE_METHOD_QLORA,
     ROLE_METHOD_IA3,
+    ROLE_METHOD_DORA,
     ROLE_METHOD_RANK1,  /* a method offered at several sizes: one per size, ascending */
     ROLE_METHOD_RANK2,
     ROLE_METHOD_RANK3,

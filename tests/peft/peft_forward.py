@@ -10,6 +10,11 @@ adapter_model.safetensors:
 
   IA3            c_attn's output times ia3_l (3C; q, k and v), mlp.c_proj's
                  input times ia3_l (4C) (PEFT tuners/ia3/layer.py, Linear)
+  LORA           every adapted Conv1D: x W + b + s x A^T B^T, s = lora_alpha / r
+                 (or / sqrt r with use_rslora) (tuners/lora/layer.py)
+  LORA, use_dora DoRA: the norm n of each output's row of (W^T + s B A) and
+                 g = magnitude / n; x W + b + (g - 1) (x W) + g s x A^T B^T
+                 (tuners/lora/dora.py, DoraLinearLayer.forward)
   PROMPT_TUNING  the P rows of prompt_embeddings prepended to the token
                  embeddings; positions count from 0 over the virtual tokens
                  too, so the real tokens sit at P..P+T-1 (GPT-2 in
@@ -48,11 +53,29 @@ def gelu_new(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
+def linear(w, t, cfg, a, path, x):
+    """Conv1D path (weight (in, out)) with the adapter's LoRA / DoRA on it."""
+    W, b = w[path[len("base_model.model."):] + ".weight"], w[path[len("base_model.model."):] + ".bias"]
+    y = x @ W + b
+    if a is None or (path + ".lora_A.weight") not in t:
+        return y
+    A, B = t[path + ".lora_A.weight"], t[path + ".lora_B.weight"]
+    r = A.shape[0]
+    s = a["lora_alpha"] / (math.sqrt(r) if a.get("use_rslora") else r)
+    lora = (x @ A.T @ B.T) * s
+    if not a.get("use_dora"):
+        return y + lora
+    n = torch.linalg.norm(W.T + s * (B @ A), dim=1)
+    g = t[path + ".lora_magnitude_vector"] / n
+    return y + (g - 1) * (x @ W) + g * lora
+
+
 def forward(cfg, w, adapter, tokens):
     C, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
     eps = cfg.get("layer_norm_epsilon", 1e-5)
     kind = adapter["config"]["peft_type"] if adapter else None
     t = adapter["tensors"] if adapter else {}
+    la = adapter["config"] if kind == "LORA" else None
     x = w["transformer.wte.weight"][tokens]
     P = 0
     if kind == "PROMPT_TUNING":
@@ -66,7 +89,7 @@ def forward(cfg, w, adapter, tokens):
         p = "transformer.h.%d." % l
         a = "base_model.model." + p
         h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
-        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        qkv = linear(w, t, cfg, la, a + "attn.c_attn", h)
         if kind == "IA3":
             qkv = qkv * t[a + "attn.c_attn.ia3_l"].flatten()
         q, k, v = qkv.split(C, 1)
@@ -76,12 +99,12 @@ def forward(cfg, w, adapter, tokens):
         att = (q @ k.transpose(1, 2)) / math.sqrt(C // H)
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         y = (att @ v).transpose(0, 1).reshape(T, C)
-        x = x + y @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        x = x + linear(w, t, cfg, la, a + "attn.c_proj", y)
         h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        h = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+        h = gelu_new(linear(w, t, cfg, la, a + "mlp.c_fc", h))
         if kind == "IA3":
             h = h * t[a + "mlp.c_proj.ia3_l"].flatten()
-        x = x + h @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        x = x + linear(w, t, cfg, la, a + "mlp.c_proj", h)
     x = torch.nn.functional.layer_norm(x, (C,), w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
     logits = x @ w["transformer.wte.weight"].T
     return logits[P:]
