@@ -372,8 +372,14 @@ static void test_view_divergence_and_curves(void **state)
     assert_non_null(strstr(t, "diverged at step 4"));
     assert_non_null(strstr(t, "(diverged at step 4)"));
     free(t);
+    /* The curves control, found by its hint (the size sliders before it
+     * come from the method registry). */
+    int curves = -1;
+    for (int c = 0; c < dview_lab.n_controls(v); c++)
+        if (strstr(dview_lab.hint(v, c), "which curves")) curves = c;
+    assert_true(curves >= 0);
     for (int k = 0; k < 3; k++) {
-        dview_lab.key(v, 7, VK_RIGHT, ACT_INC);
+        dview_lab.key(v, curves, VK_RIGHT, ACT_INC);
         t = draw_view(v, 100, k == 2, &g);
         assert_non_null(strstr(t, k == 0 ? "training loss (nats per byte" : k == 1 ? "and held-out loss" : "held-out loss"));
         free(t);
