@@ -257,6 +257,11 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
         cJSON_AddNumberToObject(o, "num_attention_heads", cfg->n_head);
         cJSON_AddNumberToObject(o, "num_transformer_submodules", 1);
         cJSON_AddFalseToObject(o, "prefix_projection");
+        /* The positions: stated in the file, as the lesson states it. */
+        cJSON_AddStringToObject(o, "lorascope_note",
+                                "not PEFT-equivalent: lorascope's prefix occupies no positions (the "
+                                "real tokens keep 0..T-1), while GPT-2 in transformers numbers them "
+                                "from P after past_key_values");
         cJSON_AddNumberToObject(o, "encoder_hidden_size", p->mlp ? p->H : C);
         cJSON_AddTrueToObject(o, "inference_mode");
         config = json_print(o);

@@ -1,16 +1,22 @@
-/* tune.h — the tuning methods of the fine-tune lab, and one method's run.
+/* tune.h — the tuning methods of the fine-tune lab (a registry of
+ * TuneMethod rows, one file each), and one method's run.
  *
- * A method is chosen by a short spec (see tune_spec_parse):
+ * A method is chosen by a short spec (see tune_spec_parse; `lorascope help
+ * finetune` prints the registry's list):
  *
- *   full                   every parameter trained
- *   lora:R                 LoRA of rank R (Hu et al. 2021):
+ *   full                   every parameter trained                 (tune_full.c)
+ *   lora:R                 LoRA of rank R (Hu et al. 2021):        (tune_lora.c)
  *                            h = W0 x + s * B A x,  s = alpha / R  (rsLoRA: alpha / sqrt(R))
  *                          A (R, in) kaiming-uniform (a = sqrt 5, as PEFT), B (out, R) zero,
  *                          so the adapted model starts exactly at the base.
  *   prefix:P               prefix tuning (Li & Liang 2021): P trainable key and
- *                          value vectors per layer prepended in every attention
+ *                          value vectors per layer prepended in every attention (tune_prefix.c)
  *   qlora:R                LoRA of rank R on a frozen base stored in NF4 blocks of
- *                          64 (Dettmers et al. 2023), dequantised layer by layer
+ *                          64 (Dettmers et al. 2023), dequantised layer by layer (tune_lora.c)
+ *   ia3                    (IA)^3 (Liu et al. 2022): vectors rescaling keys, values
+ *                          and the MLP's inner activations     (tune_ia3.c)
+ *   dora:R                 DoRA (Liu et al. 2024): a magnitude per output times a
+ *                          LoRA-updated, normalised direction  (tune_dora.c)
  *
  * followed by options, comma-separated, e.g.
  *   lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa,lr=3e-3
