@@ -2,6 +2,7 @@
  * each one's analytic gradients against central differences through its
  * TuneRun, and its saved PEFT files applied to a fresh copy of the base
  * (tune_adapter_apply) giving the trained model's own logits. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,63 @@ static void test_save_apply(void **state)
     gpt_free(&base);
 }
 
+/* Bad files are refused with a message, the model untouched. */
+static void test_bad_files(void **state)
+{
+    (void)state;
+    Gpt base;
+    tiny_model(&base, 7);
+    static const struct {
+        const char *file, *from, *to;
+    } cuts[] = {
+        {"adapter_config.json", "\"IA3\"", "\"IA4\""},
+        {"adapter_config.json", "\"mlp.c_proj\"]", "\"mlp.c_fcxx\"]"},
+        {"adapter_config.json", "\"use_dora\":\ttrue", "\"use_dora\":\t7"},
+        {"adapter_model.safetensors", "ia3_l", "ia3_x"},
+        {"adapter_model.safetensors", "lora_magnitude_vector", "lora_magnitude_vectoR"},
+    };
+    for (int s = 0; s < N_SPECS; s++) {
+        TuneRun r;
+        make_run(&r, &base, specs[s]);
+        int tried = 0;
+        for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+            char dir[] = "/tmp/lorascope_bad_XXXXXX", path[128];
+            assert_non_null(mkdtemp(dir));
+            assert_int_equal(tune_run_save(&r, dir, "tiny", NULL), LS_OK);
+            snprintf(path, sizeof path, "%s/%s", dir, cuts[c].file);
+            unsigned char *buf;
+            size_t n;
+            assert_int_equal(file_read_all(path, 1 << 20, &buf, &n, NULL), LS_OK);
+            char *at = memmem(buf, n, cuts[c].from, strlen(cuts[c].from));
+            bool applies = at && strlen(cuts[c].from) == strlen(cuts[c].to);
+            if (applies) {
+                tried++;
+                memcpy(at, cuts[c].to, strlen(cuts[c].to));
+                FILE *f = fopen(path, "wb");
+                fwrite(buf, 1, n, f);
+                fclose(f);
+                Gpt m;
+                assert_int_equal(gpt_init(&m, &base.cfg, NULL), LS_OK);
+                memcpy(m.param_block, base.param_block, base.num_params * sizeof(float));
+                TuneApplied ap;
+                Status st;
+                status_clear(&st);
+                if (tune_adapter_apply(&m, dir, &ap, &st) == LS_OK)
+                    fail_msg("%s: %s with %s accepted", specs[s], cuts[c].file, cuts[c].to);
+                assert_true(st.msg[0] != '\0');
+                gpt_free(&m);
+            }
+            free(buf);
+            char cmd[128];
+            snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+            assert_int_equal(system(cmd), 0);
+        }
+        assert_true(tried >= 2); /* each method met at least two bad files */
+        tune_run_free(&r);
+    }
+    gpt_free(&base);
+}
+
 // ----------------------------------------------------------------------------
 // The same adapters through PEFT's semantics (tests/peft/peft_forward.py)
 //
@@ -244,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_save_apply),
+        cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_peft_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

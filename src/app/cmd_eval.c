@@ -25,8 +25,9 @@ static const char HELP[] =
     "\n"
     "  --model DIR   model folder (default data/models/base)\n"
     "  --adapter DIR a PEFT adapter for that model (as `lorascope finetune --save`\n"
-    "                writes): LoRA is merged into the weights (W += alpha/r B A);\n"
-    "                a prefix (PREFIX_TUNING) is prepended in every attention\n"
+    "                writes): LoRA is merged into the weights (W += alpha/r B A),\n"
+    "                so are IA3's vectors and DoRA (LORA with use_dora); a prefix\n"
+    "                (PREFIX_TUNING) is prepended in every attention\n"
     "  --text FILE   text to evaluate\n"
     "  --json        JSON: nats, bits_per_byte, windows, tokens, unigram_bits_per_byte\n"
     "  --threads N   OpenBLAS threads (default 1)\n";
