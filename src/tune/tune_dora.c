@@ -499,6 +499,9 @@ const TuneMethod tune_method_dora = {
     .size_min = 1,
     .size_max = LORA_MAX_RANK,
     .size_default = 8,
+    /* Default lab, 60 steps, held-out nats (forgetting): 3e-3: 2.059
+     * (+0.049), 1e-2: 2.030 (+0.079), 3e-2: 2.037 (+0.145); lora:8 at
+     * 1e-2: 2.038 (+0.082). */
     .default_lr = 1e-2f,
     .summary = "DoRA of rank R (Liu et al. 2024): a trained magnitude m per output times\n"
                "the direction W0 + (alpha/R) B A, normalised per output",
