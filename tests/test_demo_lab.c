@@ -46,10 +46,10 @@ static int teardown(void **state)
 static void tiny_settings(LabDemoSettings *s)
 {
     lab_demo_settings_defaults(s);
-    s->full = true;
+    s->on[TUNE_FULL] = true;
     for (int i = 0; i < s->n_ranks; i++) s->rank_on[i] = s->ranks[i] == 2;
-    s->prefix = true;
-    s->prefix_len = 4;
+    s->on[TUNE_PREFIX] = true;
+    s->size[TUNE_PREFIX] = 4;
     s->steps = 12;
     s->batch = 2;
     s->windows = 4;
@@ -78,14 +78,14 @@ static void test_methods_list(void **state)
     assert_int_equal(s.steps, c.steps);
     assert_int_equal(s.task, TASK_DOMAIN);
     /* QLoRA and another prefix length; a learning-rate multiplier. */
-    s.qlora = true;
-    s.prefix_len = 8;
+    s.on[TUNE_QLORA] = true;
+    s.size[TUNE_PREFIX] = 8;
     s.lr_scale = 2;
     for (int i = 0; i < s.n_ranks; i++) s.rank_on[i] = s.ranks[i] == 4;
     assert_int_equal(lab_demo_methods(&s, buf, sizeof buf), 4);
     assert_string_equal(buf, "full,lr=0.002,lora:4,lr=0.02,prefix:8,lr=0.1,qlora:8,lr=0.02");
     /* Nothing chosen: nothing to run, and starting says so. */
-    s.full = s.prefix = s.qlora = false;
+    s.on[TUNE_FULL] = s.on[TUNE_PREFIX] = s.on[TUNE_QLORA] = false;
     s.rank_on[2] = false;
     assert_int_equal(lab_demo_methods(&s, buf, sizeof buf), 0);
     LabDemo d;
@@ -122,10 +122,10 @@ static void test_settings_from_lesson(void **state)
     LabDemoSettings s;
     assert_int_equal(lab_demo_settings_from_args(&s, &a, &st), LS_OK);
     assert_int_equal(s.task, TASK_ADDITION);
-    assert_false(s.full);
-    assert_false(s.prefix);
-    assert_true(s.qlora);
-    assert_int_equal(s.qlora_rank, 4);
+    assert_false(s.on[TUNE_FULL]);
+    assert_false(s.on[TUNE_PREFIX]);
+    assert_true(s.on[TUNE_QLORA]);
+    assert_int_equal(s.size[TUNE_QLORA], 4);
     assert_int_equal(s.steps, 30);
     assert_true(fabs(s.lr_scale - 0.5) < 1e-12);
     assert_int_equal(s.batch, 4);
@@ -162,20 +162,20 @@ static void test_tiny_lab_runs(void **state)
     int last_step = -1, rose = 0;
     LabDemoRow r0;
     lab_demo_row(&d, 1, &r0);
-    assert_string_equal(r0.label, "lora:2");
+    assert_string_equal(r0.m->label, "lora:2");
     while (lab_demo_running(&d) && d.snap.phase != LAB_PHASE_FINAL) {
         assert_true(lab_demo_tick(&d, 0.0) >= 1); /* at least one unit, even with no budget */
         LabDemoRow r;
         lab_demo_row(&d, 1, &r);
-        assert_string_equal(r.label, "lora:2");
+        assert_string_equal(r.m->label, "lora:2");
         if (!d.snap.methods[1].built) {
             assert_int_equal(d.snap.phase, LAB_PHASE_BASELINE);
             continue;
         }
-        assert_true(r.trainable > 0);
-        assert_true(r.share > 0 && r.share < 0.5);
-        if (r.step > last_step) rose++, last_step = r.step;
-        if (r.step > 0 && !r.final) {
+        assert_true(r.m->trainable_params > 0);
+        assert_true(r.m->trainable_share > 0 && r.m->trainable_share < 0.5);
+        if (r.m->step > last_step) rose++, last_step = r.m->step;
+        if (r.m->step > 0 && !r.final) {
             assert_true(isfinite(r.train_loss));
             assert_true(isfinite(r.eval_loss)); /* the step-0 point at least */
         }
@@ -187,11 +187,11 @@ static void test_tiny_lab_runs(void **state)
         LabDemoRow r;
         lab_demo_row(&d, i, &r);
         assert_true(r.final);
-        assert_int_equal(r.step, 12);
-        assert_false(r.diverged);
+        assert_int_equal(r.m->step, 12);
+        assert_false(r.m->diverged);
         assert_true(isfinite(r.train_loss) && isfinite(r.eval_loss) && isfinite(r.bpb) && isfinite(r.forgetting));
         assert_true(fabs(r.bpb - r.eval_loss / log(2.0)) < 1e-9);
-        assert_true(r.bytes.total > 0 && r.bytes.activations > 0);
+        assert_true(r.m->bytes.total > 0 && r.m->bytes.activations > 0);
         assert_true(r.ms_per_step > 0);
         assert_true(strlen(r.sample) > 0);
         /* The smoothed curve is the mean of the last batch losses. */
@@ -204,9 +204,9 @@ static void test_tiny_lab_runs(void **state)
     /* Full tuning trains everything, and keeps nothing frozen. */
     LabDemoRow full;
     lab_demo_row(&d, 0, &full);
-    assert_string_equal(full.label, "full");
-    assert_int_equal(full.trainable, tiny.num_params);
-    assert_int_equal(full.bytes.frozen, 0);
+    assert_string_equal(full.m->label, "full");
+    assert_int_equal(full.m->trainable_params, tiny.num_params);
+    assert_int_equal(full.m->bytes.frozen, 0);
     lab_demo_free(&d);
 }
 
@@ -225,10 +225,10 @@ static void test_divergence(void **state)
     LabDemoRow a, b;
     lab_demo_row(&d, 0, &a);
     lab_demo_row(&d, 1, &b);
-    assert_true(a.diverged);
-    assert_int_equal(a.diverged_step, 4);
-    assert_false(b.diverged);
-    assert_int_equal(b.step, 12);
+    assert_true(a.m->diverged);
+    assert_int_equal(a.m->diverged_step, 4);
+    assert_false(b.m->diverged);
+    assert_int_equal(b.m->step, 12);
     /* Its smoothed curve stops before the bad step. */
     assert_true(isfinite(d.smooth[0][2]));
     assert_true(isnan(d.smooth[0][3]));
@@ -254,7 +254,7 @@ static void test_stop(void **state)
         LabDemoRow r;
         lab_demo_row(&d, i, &r);
         assert_true(r.final);
-        assert_true(r.step >= 5 && r.step < 200);
+        assert_true(r.m->step >= 5 && r.m->step < 200);
         assert_true(isfinite(r.eval_loss));
     }
     /* Starting again begins a new run. */
@@ -326,9 +326,9 @@ static void test_view_fills_in(void **state)
             assert_non_null(strstr(t, "■ full"));
             assert_non_null(strstr(t, "ms/step"));
             /* Settings are locked while it runs. */
-            int before = d->set.prefix_len;
+            int before = d->set.size[TUNE_PREFIX];
             assert_int_equal(dview_lab.key(v, 3, VK_RIGHT, ACT_INC), EV_HANDLED);
-            assert_int_equal(d->set.prefix_len, before);
+            assert_int_equal(d->set.size[TUNE_PREFIX], before);
             free(t);
         }
     }
@@ -372,8 +372,14 @@ static void test_view_divergence_and_curves(void **state)
     assert_non_null(strstr(t, "diverged at step 4"));
     assert_non_null(strstr(t, "(diverged at step 4)"));
     free(t);
+    /* The curves control, found by its hint (the size sliders before it
+     * come from the method registry). */
+    int curves = -1;
+    for (int c = 0; c < dview_lab.n_controls(v); c++)
+        if (strstr(dview_lab.hint(v, c), "which curves")) curves = c;
+    assert_true(curves >= 0);
     for (int k = 0; k < 3; k++) {
-        dview_lab.key(v, 7, VK_RIGHT, ACT_INC);
+        dview_lab.key(v, curves, VK_RIGHT, ACT_INC);
         t = draw_view(v, 100, k == 2, &g);
         assert_non_null(strstr(t, k == 0 ? "training loss (nats per byte" : k == 1 ? "and held-out loss" : "held-out loss"));
         free(t);

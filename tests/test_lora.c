@@ -387,7 +387,7 @@ static void test_spec_parse(void **state)
     assert_int_equal(s[4].rank, 1);
     assert_float_equal(s[4].alpha, 2.0f, 0); /* alpha defaults to 2r */
     assert_int_equal(s[4].targets, LORA_TARGET_Q | LORA_TARGET_V);
-    assert_float_equal(tune_spec_lr(&s[4]), tune_methods[TUNE_LORA].default_lr, 0);
+    assert_float_equal(tune_spec_lr(&s[4]), tune_method(TUNE_LORA)->default_lr, 0);
     /* rsLoRA's scale is alpha / sqrt(r). */
     assert_float_equal(lora_scale(16.0f, 4, true), 8.0f, 1e-6f);
     assert_float_equal(lora_scale(16.0f, 4, false), 4.0f, 1e-6f);

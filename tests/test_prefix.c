@@ -204,6 +204,18 @@ static void test_drop_mlp(void **state)
     assert_non_null(mkdtemp(dir));
     Status st;
     assert_int_equal(tune_run_save(&r, dir, "tiny", &st), LS_OK);
+    /* The file says it is not PEFT's model: PEFT's GPT-2 moves the real
+     * tokens' positions by P, lorascope's prefix does not. */
+    {
+        char *cfg;
+        size_t clen;
+        unsigned char *mb;
+        size_t ml;
+        assert_int_equal(peft_read_adapter(dir, &cfg, &clen, &mb, &ml, NULL), LS_OK);
+        assert_non_null(strstr(cfg, "not PEFT-equivalent"));
+        free(cfg);
+        free(mb);
+    }
     Prefix p;
     assert_int_equal(peft_load_prefix(&p, &base.cfg, dir, &st), LS_OK);
     assert_false(p.mlp);

@@ -102,7 +102,7 @@ static int run(const BenchOptions *o, cJSON *out)
     static const int sample_ks[] = {1, 8, 32, 64, 128, 256, 512};
     if (!o->json) {
         printf("image:            %s\n", source);
-        printf("sgesdd 512x512:   %.1f ms (%s, once per image)\n", svd_ms, svd_last_routine());
+        printf("sgesdd 512x512:   %.1f ms (%s, once per image)\n", svd_ms, lr.svd.routine);
         printf("rank-k rebuild:   ");
         for (size_t i = 0; i < sizeof sample_ks / sizeof *sample_ks; i++)
             if (per_k[sample_ks[i]] > 0) printf("k=%d %.3f ms  ", sample_ks[i], per_k[sample_ks[i]]);

@@ -10,7 +10,7 @@
 #include "../core/linalg.h"
 #include "../nn/checkpoint.h"
 #include "../nn/dataset.h"
-#include "../tune/peft.h"
+#include "../tune/tune.h"
 #include "cli.h"
 
 static const char HELP[] =
@@ -25,8 +25,9 @@ static const char HELP[] =
     "\n"
     "  --model DIR   model folder (default data/models/base)\n"
     "  --adapter DIR a PEFT adapter for that model (as `lorascope finetune --save`\n"
-    "                writes): LoRA is merged into the weights (W += alpha/r B A);\n"
-    "                a prefix (PREFIX_TUNING) is prepended in every attention\n"
+    "                writes): LoRA is merged into the weights (W += alpha/r B A),\n"
+    "                so are IA3's vectors and DoRA (LORA with use_dora); a prefix\n"
+    "                (PREFIX_TUNING) is prepended in every attention\n"
     "  --text FILE   text to evaluate\n"
     "  --json        JSON: nats, bits_per_byte, windows, tokens, unigram_bits_per_byte\n"
     "  --threads N   OpenBLAS threads (default 1)\n";
@@ -69,37 +70,24 @@ static int run_eval(int argc, char **argv)
     status_clear(&st);
     Gpt m;
     if (gpt_load(&m, model_dir, &st)) return cli_status(&st);
-    /* The adapter, if any: LoRA merged into the weights, or a prefix. */
-    Prefix prefix = {0};
-    if (adapter_arg) {
-        char type[32];
-        int arc = peft_adapter_type(adapter_arg, type, sizeof type, &st);
-        if (!arc && strcmp(type, "LORA") == 0) {
-            PeftLora pl;
-            arc = peft_load_lora(&pl, &m.cfg, adapter_arg, &st);
-            if (!arc) {
-                /* Finite factors can still multiply past float's range. */
-                lora_add_to(&pl.lora, &m, 1.0f);
-                arc = gpt_check_finite(&m, &st);
-                if (arc) status_prefix(&st, "%s: merging the adapter overflows float", adapter_arg);
-            }
-            peft_lora_free(&pl);
-        } else if (!arc && strcmp(type, "PREFIX_TUNING") == 0) {
-            arc = peft_load_prefix(&prefix, &m.cfg, adapter_arg, &st);
-            if (!arc) prefix_attach(&prefix, &m);
-        } else if (!arc) {
-            arc = status_fail(&st, LS_ERR_PARSE, "%s: peft_type \"%s\" is not supported (LORA, PREFIX_TUNING)",
-                              adapter_arg, type);
-        }
-        if (arc) {
-            gpt_free(&m);
-            return cli_status(&st);
-        }
+    /* The adapter, if any: the method its config names applies it (LoRA
+     * merged into the weights, a prefix attached). */
+    TuneApplied applied = {0};
+    if (adapter_arg && tune_adapter_apply(&m, adapter_arg, &applied, &st)) {
+        gpt_free(&m);
+        return cli_status(&st);
+    }
+    /* Finite factors can still multiply past float's range when merged. */
+    if (adapter_arg && gpt_check_finite(&m, &st)) {
+        status_prefix(&st, "%s: merging the adapter overflows float", adapter_arg);
+        tune_applied_free(&applied);
+        gpt_free(&m);
+        return cli_status(&st);
     }
     TextData text;
     if (text_load(&text, text_arg, &st)) {
         gpt_free(&m);
-        prefix_free(&prefix);
+        tune_applied_free(&applied);
         return cli_status(&st);
     }
     EvalResult er;
@@ -132,7 +120,7 @@ static int run_eval(int argc, char **argv)
     }
     text_free(&text);
     gpt_free(&m);
-    prefix_free(&prefix);
+    tune_applied_free(&applied);
     return rc;
 }
 

@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +26,9 @@
 #include "../tune/lab.h"
 #include "../tune/peft.h"
 #include "cli.h"
+#include "stop.h"
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "Usage: lorascope finetune [--task domain|addition | --text FILE] [--methods LIST]\n"
     "                          [--steps N] [--batch B] [--lr LR] [--seed S] [--threads N]\n"
     "                          [--json FILE] [--csv FILE] [--save DIR] [--model DIR]\n"
@@ -57,25 +57,10 @@ static const char HELP[] =
     "             never trained on; exact-match accuracy of greedy decoding\n"
     "  --text F   your own text: the last 10 % held out\n"
     "\n"
-    "Methods (LIST is comma-separated; default " LAB_DEFAULT_METHODS "):\n"
-    "  full          every parameter trained (default lr 1e-3)\n"
-    "  lora:R        LoRA of rank R on q and v (default lr 1e-2): h = W0 x + (alpha/R) B A x,\n"
-    "                B = 0 and A kaiming-uniform at the start; alpha defaults to 2R\n"
-    "  prefix:P      P trainable keys and values per layer (default lr 5e-2), starting\n"
-    "                from the base model's own keys/values for P bytes of the task\n"
-    "  qlora:R       LoRA of rank R on a frozen NF4 base (blocks of 64), dequantised\n"
-    "                layer by layer (default lr 1e-2)\n"
-    "  Options follow a method after commas:\n"
-    "    alpha=A          LoRA alpha (default 2R, so alpha/R = 2)\n"
-    "    rslora           scale alpha/sqrt(R) instead of alpha/R\n"
-    "    targets=T        q, k, v, o (attn.c_proj), fc, fcproj, mlp, attn, all joined\n"
-    "                     by '+' (default q+v, as the LoRA paper)\n"
-    "    pissa            start from the top-R SVD of W (W becomes its residual)\n"
-    "    mlp, hidden=H    prefix: train through an MLP (width H, default n_embd),\n"
-    "                     dropped after training (Li & Liang)\n"
-    "    int8             qlora: int8 blocks of 64 instead of NF4\n"
-    "    lr=LR            this method's peak learning rate\n"
-    "    nan=N            (testing) make step N's loss NaN, as a divergence\n"
+    "Methods (LIST is comma-separated; default " LAB_DEFAULT_METHODS "):\n";
+
+/* After the methods (which come from the registry, tune.h). */
+static const char HELP_TAIL[] =
     "  e.g. --methods full,lora:8,alpha=16,targets=qkv+o+mlp,lora:8,lr=3e-3,prefix:16,mlp\n"
     "\n"
     "  --steps N      steps per method (default 110)\n"
@@ -94,7 +79,10 @@ static const char HELP[] =
     "                 so separate q and v adapters of rank R are stored exactly as one\n"
     "                 c_attn adapter of rank 2R (block-diagonal, the k rows of lora_B\n"
     "                 zero) with lora_alpha rescaled to keep alpha/r; a PiSSA adapter\n"
-    "                 is stored against the original base (rank 2 x that).\n"
+    "                 is stored against the original base (rank 2 x that); IA3 as\n"
+    "                 PEFT's IA3 (c_attn's q third ones), DoRA as LORA with use_dora and\n"
+    "                 lora_magnitude_vector. The prefix file is not PEFT's model (its\n"
+    "                 config says why: positions); the others are.\n"
     "                 DIR is written whole: into a fresh folder beside it that then\n"
     "                 replaces it, so DIR holds one run and a kill leaves the old\n"
     "                 save or the new one; it may only replace a folder lorascope\n"
@@ -113,17 +101,54 @@ static const char HELP[] =
     "the others carry on unaffected. Progress goes to stderr; the table to stdout.\n"
     "Ctrl-C stops training, evaluates what ran, prints the table and exits 130.\n";
 
-/* Set by the signal handler only (a handler can reach nothing else). */
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig)
+/* Lines "option<TAB>text" indented, the option padded to a column. */
+static void print_option_lines(const char *text, int indent, int width)
 {
-    if (stop_requested) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        const char *tab = memchr(text, '\t', n);
+        size_t k = tab ? (size_t)(tab - text) : 0;
+        const char *rest = tab ? tab + 1 : text;
+        printf("%*s%-*.*s%.*s\n", indent, "", width, (int)k, text, (int)(n - (size_t)(rest - text)), rest);
+        text += n + (text[n] == '\n');
     }
-    stop_requested = 1;
+}
+
+/* The usage text: the methods, their default rates and options from the
+ * method registry. */
+static void print_help(void)
+{
+    fputs(HELP_HEAD, stdout);
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        char head[32];
+        snprintf(head, sizeof head, "%s%s%s", m->name, m->size_name ? ":" : "", m->size_name ? m->size_symbol : "");
+        const char *s = m->summary;
+        size_t n = strcspn(s, "\n");
+        printf("  %-14s%.*s\n", head, (int)n, s);
+        for (s += n; *s == '\n'; s += n) {
+            s++;
+            n = strcspn(s, "\n");
+            printf("  %-14s%.*s\n", "", (int)n, s);
+        }
+        printf("  %-14s(default lr %g)\n", "", (double)m->default_lr);
+    }
+    fputs("  Options follow a method after commas:\n", stdout);
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        if (!m->help || !m->help[0]) continue;
+        /* QLoRA repeats LoRA's options: each option once. */
+        bool seen = false;
+        for (int j = 0; j < k && !seen; j++) seen = strcmp(tune_method((TuneKind)j)->help, m->help) == 0;
+        if (seen) continue;
+        printf("   %s:\n", m->name);
+        print_option_lines(m->help, 4, 17);
+    }
+    fputs("   every method:\n", stdout);
+    print_option_lines("lr=LR\tthis method's peak learning rate\n"
+                       "nan=N\t(testing) make step N's loss NaN, as a divergence\n",
+                       4, 17);
+    fputs(HELP_TAIL, stdout);
 }
 
 typedef struct Options {
@@ -844,6 +869,11 @@ static long default_threads(void)
 
 static int run_finetune(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help();
+            return 0;
+        }
     Options o = {.threads = default_threads(), .analysis = true};
     lab_config_defaults(&o.lab);
     int rc = parse(argc, argv, &o);
@@ -866,13 +896,8 @@ static int run_finetune(int argc, char **argv)
         return cli_status(&st);
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_requested = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    CliStop stop;
+    cli_stop_begin(&stop);
 
     LabSnapshot snap;
     lab_snapshot(lab, &snap);
@@ -885,7 +910,7 @@ static int run_finetune(int argc, char **argv)
     Progress pg = {.tty = isatty(fileno(stderr)), .last_round = -1};
     bool stopped = false;
     while (!lab_done(lab)) {
-        if (stop_requested && !stopped) {
+        if (cli_stop_requested() && !stopped) {
             lab_stop(lab);
             stopped = true;
         }
@@ -924,8 +949,7 @@ static int run_finetune(int argc, char **argv)
     if (!rc && stopped) rc = 130;
 
 done:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_stop_end(&stop);
     lab_free(lab);
     free(lab);
     return rc;
@@ -934,6 +958,6 @@ done:
 const Command cmd_finetune = {
     .name = "finetune",
     .summary = "tune the base model side by side: full, LoRA, prefix, QLoRA",
-    .help = HELP,
+    .help = NULL, /* run_finetune prints it, the methods from the registry */
     .run = run_finetune,
 };

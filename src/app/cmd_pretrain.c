@@ -7,7 +7,6 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "../nn/train.h"
 #include "bench.h"
 #include "cli.h"
+#include "stop.h"
 
 static const char HELP[] =
     "Usage: lorascope pretrain [--config FILE.json | --layers L --heads H --embd D --ctx T]\n"
@@ -59,22 +59,6 @@ static const char HELP[] =
     "Ctrl-C (or SIGTERM) finishes the current step, saves the model and exits\n"
     "with status 130; a second Ctrl-C stops at once without saving.\n"
     "The same seed and thread count give bit-identical losses.\n";
-
-/* Set by the signal handler only; the single mutable global of this file,
- * as a signal handler can reach nothing else. */
-static volatile sig_atomic_t stop_requested = 0;
-
-/* First signal: ask the loop to stop after this step. A second one ends
- * the process at once, the default way. */
-static void on_signal(int sig)
-{
-    if (stop_requested) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_requested = 1;
-}
 
 static void format_eta(char *buf, size_t size, double seconds)
 {
@@ -229,13 +213,8 @@ static int run_pretrain(int argc, char **argv)
         goto done_model;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    CliStop stop;
+    cli_stop_begin(&stop);
 
     bool tty = isatty(fileno(stderr));
     fprintf(stderr,
@@ -249,7 +228,7 @@ static int run_pretrain(int argc, char **argv)
     int window_count = 0;
     float last_val = NAN, recent_loss = NAN;
     int done = 0;
-    for (done = 0; done < o.steps && !stop_requested; done++) {
+    for (done = 0; done < o.steps && !cli_stop_requested(); done++) {
         TrainStepInfo info;
         if (trainer_step(&tr, &info, &st)) {
             if (tty) fputc('\n', stderr);
@@ -329,8 +308,7 @@ static int run_pretrain(int argc, char **argv)
     rc = interrupted ? 130 : 0;
 
 done_signals:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_stop_end(&stop);
     trainer_free(&tr);
 done_model:
     gpt_free(&m);

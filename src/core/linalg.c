@@ -61,7 +61,6 @@ int linalg_gemm(Mat *c, const Mat *a, bool trans_a, const Mat *b, bool trans_b,
 /* ---------------------------------------------------------------------------
  * SVD */
 
-static const char *last_routine = "none";
 
 /* LAPACKE's own error reporter prints to standard output, which in the
  * lessons is the screen (it scribbles over the page). Every failure it
@@ -79,10 +78,6 @@ static bool lapacke_out_of_memory(int info)
 {
     return info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR;
 }
-static bool skip_gesdd_once = false;
-
-const char *svd_last_routine(void) { return last_routine; }
-void svd_force_fallback_once(void) { skip_gesdd_once = true; }
 
 void svd_free(Svd *svd)
 {
@@ -104,12 +99,13 @@ static float *packed_copy(const Mat *a)
     return w;
 }
 
-/* Run sgesdd, or sgesvd when sgesdd fails (info > 0) or is skipped. */
+/* Run sgesdd, or sgesvd when sgesdd fails (info > 0) or is skipped;
+ * *routine (may be NULL) gets the one that made the result. */
 static int run_svd(char job, float *work, int m, int n, float *s, float *u, int ldu,
-                   float *vt, int ldvt, Status *st)
+                   float *vt, int ldvt, bool skip_gesdd, const char **routine, Status *st)
 {
     int info = 1;
-    if (!skip_gesdd_once) {
+    if (!skip_gesdd) {
         /* sgesdd destroys its input even when it fails: keep a copy for the
          * fallback. */
         float *backup = malloc((size_t)m * (size_t)n * sizeof(float));
@@ -117,7 +113,7 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
         memcpy(backup, work, (size_t)m * (size_t)n * sizeof(float));
         info = LAPACKE_sgesdd(LAPACK_ROW_MAJOR, job, m, n, work, n, s, u, ldu, vt, ldvt);
         if (info == 0) {
-            last_routine = "sgesdd";
+            if (routine) *routine = "sgesdd";
             free(backup);
             return LS_OK;
         }
@@ -128,7 +124,6 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
         if (info < 0)
             return status_fail(st, LS_ERR_ARG, "sgesdd rejected argument %d", -info);
     }
-    skip_gesdd_once = false;
     int k = m < n ? m : n;
     float *superb = malloc((size_t)(k > 1 ? k : 2) * sizeof(float));
     if (!superb) return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD");
@@ -142,7 +137,7 @@ static int run_svd(char job, float *work, int m, int n, float *s, float *u, int 
         return status_fail(st, LS_ERR_LINALG,
                            "the SVD did not converge (sgesdd and sgesvd both failed, info %d)",
                            info);
-    last_routine = "sgesvd";
+    if (routine) *routine = "sgesvd";
     return LS_OK;
 }
 
@@ -169,6 +164,11 @@ static int check_values(const float *s, int k, const Mat *a, Status *st)
 
 int svd_compute(Svd *out, const Mat *a, Status *st)
 {
+    return svd_compute_with(out, a, false, st);
+}
+
+int svd_compute_with(Svd *out, const Mat *a, bool skip_gesdd, Status *st)
+{
     *out = (Svd){0};
     int m = a->rows, n = a->cols, k = m < n ? m : n;
     if (k == 0) return status_fail(st, LS_ERR_ARG, "cannot decompose an empty matrix");
@@ -187,7 +187,8 @@ int svd_compute(Svd *out, const Mat *a, Status *st)
         svd_free(out);
         return status_fail(st, LS_ERR_NOMEM, "out of memory for the SVD of a %d x %d matrix", m, n);
     }
-    rc = run_svd('S', work, m, n, out->s, out->U.data, k, out->Vt.data, n, st);
+    rc = run_svd('S', work, m, n, out->s, out->U.data, k, out->Vt.data, n, skip_gesdd,
+                 &out->routine, st);
     free(work);
     if (!rc) rc = check_values(out->s, k, a, st);
     if (rc) svd_free(out);
@@ -204,7 +205,7 @@ int svd_values(float *s, const Mat *a, Status *st)
      * dimensions in row-major order, so pass shapes it accepts. */
     float dummy[1];
     int k = m < n ? m : n;
-    int rc = run_svd('N', work, m, n, s, dummy, k, dummy, n, st);
+    int rc = run_svd('N', work, m, n, s, dummy, k, dummy, n, false, NULL, st);
     free(work);
     return rc ? rc : check_values(s, k, a, st);
 }

@@ -44,20 +44,19 @@ typedef struct Svd {
     Mat U;     /* (m, k) left singular vectors as columns */
     float *s;  /* (k)    singular values, descending */
     Mat Vt;    /* (k, n) right singular vectors as rows */
+    const char *routine; /* the LAPACK routine that made it: "sgesdd" or "sgesvd" */
 } Svd;
 
 /* Full thin SVD of a (not modified). Uses sgesdd and falls back to sgesvd if
  * divide-and-conquer fails to converge. */
 int svd_compute(Svd *out, const Mat *a, Status *st);
+/* The same; skip_gesdd: straight to sgesvd, as if sgesdd had failed (the
+ * fallback's test). */
+int svd_compute_with(Svd *out, const Mat *a, bool skip_gesdd, Status *st);
 /* Singular values only into s (length min(m, n)). */
 int svd_values(float *s, const Mat *a, Status *st);
 void svd_free(Svd *svd);
 
-/* Which LAPACK routine produced the last decomposition on this thread of
- * work ("sgesdd" or "sgesvd"); for diagnostics and the fallback test. */
-const char *svd_last_routine(void);
-/* Testing hook: make the next svd_* call skip sgesdd, as if it had failed. */
-void svd_force_fallback_once(void);
 
 /* ---------------------------------------------------------------------------
  * Numerical rank */

@@ -25,14 +25,13 @@ void lab_demo_settings_defaults(LabDemoSettings *s)
     lab_config_defaults(&c);
     memset(s, 0, sizeof *s);
     s->task = TASK_DOMAIN;
-    s->full = true;
     /* LAB_DEFAULT_METHODS: full, LoRA 1..16, prefix 16; QLoRA offered, off. */
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        s->size[k] = tune_method((TuneKind)k)->size_default;
+        s->on[k] = k == TUNE_FULL || k == TUNE_PREFIX;
+    }
     static const int offered[] = {1, 2, 4, 8, 16, 32, 64};
     for (size_t i = 0; i < sizeof offered / sizeof offered[0]; i++) lab_demo_add_rank(s, offered[i], offered[i] <= 16);
-    s->prefix = true;
-    s->prefix_len = 16;
-    s->qlora = false;
-    s->qlora_rank = 8;
     s->steps = c.steps;
     s->lr_scale = 1.0;
     s->seed = c.seed;
@@ -58,40 +57,53 @@ bool lab_demo_add_rank(LabDemoSettings *s, int r, bool on)
     return true;
 }
 
+/* The ranks a lesson names ("1 2 8") turn on (and are offered). */
+static int ranks_from_args(LabDemoSettings *s, const char *ranks, Status *st)
+{
+    if (!ranks) return LS_OK;
+    Mat m = {0};
+    int rc = demo_rows_parse(&m, ranks, st);
+    if (rc) return rc;
+    for (int i = 0; i < s->n_ranks; i++) s->rank_on[i] = false;
+    for (int i = 0; i < m.rows * m.cols; i++) {
+        float r = MAT_AT(&m, i / m.cols, i % m.cols);
+        if (r == 0) continue; /* lora = 0: no LoRA run */
+        if (r != floorf(r) || r < 1 || r > LAB_DEMO_MAX_RANK) {
+            mat_free(&m);
+            return status_fail(st, LS_ERR_RANGE, "lora: rank %g is not a whole number from 1 to %d", r,
+                               LAB_DEMO_MAX_RANK);
+        }
+        if (!lab_demo_add_rank(s, (int)r, true)) {
+            mat_free(&m);
+            return status_fail(st, LS_ERR_RANGE, "lora: at most %d different ranks", LAB_DEMO_MAX_RANKS);
+        }
+    }
+    mat_free(&m);
+    return LS_OK;
+}
+
 int lab_demo_settings_from_args(LabDemoSettings *s, const DemoArgs *a, Status *st)
 {
     lab_demo_settings_defaults(s);
     const DemoValue *t = demo_args_get(a, "task");
     s->task = t && t->set && t->i == 1 ? TASK_ADDITION : TASK_DOMAIN;
     s->digits = (int)demo_args_int(a, "digits");
-    s->full = demo_args_bool(a, "full");
-    /* The ranks the lesson names are on; the usual ones are offered too. */
-    Mat m = {0};
-    const char *ranks = demo_args_text(a, "lora");
-    if (ranks) {
-        int rc = demo_rows_parse(&m, ranks, st);
-        if (rc) return rc;
-        for (int i = 0; i < s->n_ranks; i++) s->rank_on[i] = false;
-        for (int i = 0; i < m.rows * m.cols; i++) {
-            float r = MAT_AT(&m, i / m.cols, i % m.cols);
-            if (r == 0) continue; /* lora = 0: no LoRA run */
-            if (r != floorf(r) || r < 1 || r > LAB_DEMO_MAX_RANK) {
-                mat_free(&m);
-                return status_fail(st, LS_ERR_RANGE, "lora: rank %g is not a whole number from 1 to %d", r,
-                                   LAB_DEMO_MAX_RANK);
-            }
-            if (!lab_demo_add_rank(s, (int)r, true)) {
-                mat_free(&m);
-                return status_fail(st, LS_ERR_RANGE, "lora: at most %d different ranks", LAB_DEMO_MAX_RANKS);
-            }
+    /* One parameter per method, named as it: rows of ranks for the method
+     * with several sizes (the ranks the lesson names are on, the usual ones
+     * offered too), a size for one with a size (0: off), else yes/no. */
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *tm = tune_method((TuneKind)k);
+        if (tm->several_sizes) {
+            int rc = ranks_from_args(s, demo_args_text(a, tm->name), st);
+            if (rc) return rc;
+        } else if (tm->size_name) {
+            int n = (int)demo_args_int(a, tm->name);
+            s->on[k] = n > 0;
+            if (n > 0) s->size[k] = n;
+        } else {
+            s->on[k] = demo_args_bool(a, tm->name);
         }
-        mat_free(&m);
     }
-    int p = (int)demo_args_int(a, "prefix"), q = (int)demo_args_int(a, "qlora");
-    s->prefix = p > 0;
-    if (p > 0) s->prefix_len = p;
-    s->qlora = q > 0;
-    if (q > 0) s->qlora_rank = q;
     s->steps = (int)demo_args_int(a, "steps");
     s->lr_scale = demo_args_real(a, "lr");
     s->batch = (int)demo_args_int(a, "batch");
@@ -100,53 +112,44 @@ int lab_demo_settings_from_args(LabDemoSettings *s, const DemoArgs *a, Status *s
     return LS_OK;
 }
 
-/* Append one method (and its lr option) to out. */
-static void add_method(char *out, size_t size, size_t *len, int *n, const char *spec, TuneKind kind,
-                       double lr_scale)
+/* The chosen methods in registry order: specs (e.g. "lora:8") into buf and
+ * their kinds; returns the count. */
+int lab_demo_planned(const LabDemoSettings *s, char buf[][24], TuneKind *kinds, int max)
 {
-    if (*len >= size) return;
-    int w = snprintf(out + *len, size - *len, "%s%s", *n ? "," : "", spec);
-    if (w > 0) *len += (size_t)w;
-    if (lr_scale != 1.0 && *len < size) {
-        w = snprintf(out + *len, size - *len, ",lr=%.4g", tune_methods[kind].default_lr * lr_scale);
-        if (w > 0) *len += (size_t)w;
-    }
-    if (*len >= size) *len = size - 1;
-    (*n)++;
-}
-
-int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
-{
-    size_t len = 0;
     int n = 0;
-    char spec[32];
-    if (size == 0) return 0;
-    out[0] = '\0';
-    if (s->full) add_method(out, size, &len, &n, "full", TUNE_FULL, s->lr_scale);
-    for (int i = 0; i < s->n_ranks; i++)
-        if (s->rank_on[i]) {
-            snprintf(spec, sizeof spec, "lora:%d", s->ranks[i]);
-            add_method(out, size, &len, &n, spec, TUNE_LORA, s->lr_scale);
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *tm = tune_method((TuneKind)k);
+        if (tm->several_sizes) {
+            for (int i = 0; i < s->n_ranks && n < max; i++)
+                if (s->rank_on[i]) {
+                    if (kinds) kinds[n] = (TuneKind)k;
+                    snprintf(buf[n++], 24, "%s:%d", tm->name, s->ranks[i]);
+                }
+        } else if (s->on[k] && n < max) {
+            if (kinds) kinds[n] = (TuneKind)k;
+            if (tm->size_name) snprintf(buf[n++], 24, "%s:%d", tm->name, s->size[k]);
+            else snprintf(buf[n++], 24, "%s", tm->name);
         }
-    if (s->prefix) {
-        snprintf(spec, sizeof spec, "prefix:%d", s->prefix_len);
-        add_method(out, size, &len, &n, spec, TUNE_PREFIX, s->lr_scale);
-    }
-    if (s->qlora) {
-        snprintf(spec, sizeof spec, "qlora:%d", s->qlora_rank);
-        add_method(out, size, &len, &n, spec, TUNE_QLORA, s->lr_scale);
     }
     return n;
 }
 
-int lab_demo_planned(const LabDemoSettings *s, char buf[][24], int max)
+int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
 {
-    int n = 0;
-    if (s->full && n < max) snprintf(buf[n++], 24, "full");
-    for (int i = 0; i < s->n_ranks && n < max; i++)
-        if (s->rank_on[i]) snprintf(buf[n++], 24, "lora:%d", s->ranks[i]);
-    if (s->prefix && n < max) snprintf(buf[n++], 24, "prefix:%d", s->prefix_len);
-    if (s->qlora && n < max) snprintf(buf[n++], 24, "qlora:%d", s->qlora_rank);
+    char specs[LAB_MAX_METHODS * 2][24];
+    TuneKind kinds[LAB_MAX_METHODS * 2];
+    int n = lab_demo_planned(s, specs, kinds, LAB_MAX_METHODS * 2);
+    size_t len = 0;
+    if (size == 0) return 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && len < size; i++) {
+        int w = snprintf(out + len, size - len, "%s%s", i ? "," : "", specs[i]);
+        if (w > 0) len += (size_t)w;
+        if (s->lr_scale != 1.0 && len < size) {
+            w = snprintf(out + len, size - len, ",lr=%.4g", tune_method(kinds[i])->default_lr * s->lr_scale);
+            if (w > 0) len += (size_t)w;
+        }
+    }
     return n;
 }
 
@@ -310,15 +313,8 @@ void lab_demo_row(const LabDemo *d, int i, LabDemoRow *row)
     memset(row, 0, sizeof *row);
     const LabMethodSnapshot *m = &d->snap.methods[i];
     const LabResult *r = m->result;
-    row->label = m->label;
-    row->step = m->step;
-    row->steps = m->steps;
-    row->trainable = m->trainable_params;
-    row->share = m->trainable_share;
-    row->bytes = m->bytes;
+    row->m = m;
     row->ms_per_step = m->step ? m->ms_per_step : NAN;
-    row->diverged = m->diverged;
-    row->diverged_step = m->diverged_step;
     row->final = r && r->ready;
     row->bpb = row->forgetting = row->accuracy = NAN;
     row->sample = "";

@@ -1,8 +1,8 @@
 /* demo_lab.h — lesson 7: the fine-tune lab as a live demo.
  *
  * The student picks a task (domain shift or addition) and the methods to
- * compare — full tuning, LoRA at any of a few ranks, prefix tuning with P
- * virtual tokens, QLoRA — plus the steps and a learning-rate multiplier;
+ * compare — every method of the registry (tune.h): full tuning, LoRA at any
+ * of a few ranks, prefix tuning with P virtual tokens, QLoRA ... — plus the steps and a learning-rate multiplier;
  * then starts the lab (src/tune/lab.h) and watches every method train on
  * the same batches, side by side. Nothing here blocks: lab_demo_tick() does
  * one lab unit at a time (half a method's step, an evaluation chunk, a
@@ -28,20 +28,21 @@ enum {
     LAB_DEMO_SMOOTH = 10,    /* training curve: mean of the last N batch losses */
     LAB_DEMO_MAX_P = 64,     /* prefix length and QLoRA rank limits */
     LAB_DEMO_MAX_RANK = 64,
+    LAB_DEMO_MAX_SIZE = 64,  /* a size slider's limit (prefix P, QLoRA rank) */
 };
 
 /* What the student chose. */
 typedef struct LabDemoSettings {
     TaskKind task;                  /* TASK_DOMAIN or TASK_ADDITION */
     int digits;                     /* addition: operand digits (0: 2) */
-    bool full;                      /* full fine-tuning */
-    int n_ranks;                    /* LoRA rank toggles offered */
+    /* Methods in registry order (tune.h). One offered at several sizes
+     * (LoRA) has a toggle per rank below; any other has one toggle, on[k],
+     * at size[k] (prefix P, QLoRA rank; unused without a size). */
+    bool on[TUNE_NUM_KINDS];
+    int size[TUNE_NUM_KINDS];
+    int n_ranks;                    /* rank toggles offered */
     int ranks[LAB_DEMO_MAX_RANKS];  /* ascending */
     bool rank_on[LAB_DEMO_MAX_RANKS];
-    bool prefix;                    /* prefix tuning with prefix_len */
-    int prefix_len;                 /* P */
-    bool qlora;                     /* QLoRA with qlora_rank */
-    int qlora_rank;
     int steps;                      /* per method */
     double lr_scale;                /* every method's default peak LR times this */
     int batch;                      /* sequences per step (0: the lab's default) */
@@ -74,14 +75,11 @@ typedef enum LabDemoState {
     LABD_FAILED,    /* lab_init or a step failed: see err */
 } LabDemoState;
 
-/* One row of the table, from the snapshot. */
+/* One row of the table: the method's snapshot and what the table derives
+ * from it. */
 typedef struct LabDemoRow {
-    const char *label;
-    int step, steps;
-    size_t trainable;
-    double share;             /* trainable / total parameters */
-    TuneBytes bytes;
-    double ms_per_step;
+    const LabMethodSnapshot *m; /* label, steps, sizes, bytes, divergence ... */
+    double ms_per_step;       /* m->ms_per_step, NaN before a step */
     double train_loss;        /* final, else the mean of the last steps so far (NaN: none) */
     double eval_loss;         /* final held-out loss, else the latest curve point (NaN: none) */
     int eval_step;            /* the step of that point (steps when final) */
@@ -89,8 +87,6 @@ typedef struct LabDemoRow {
     double bpb, forgetting, accuracy; /* final only (NaN otherwise / without accuracy) */
     bool has_accuracy;
     int correct, total;
-    bool diverged;
-    int diverged_step;
     const char *sample;       /* final sample or answers ("" before) */
 } LabDemoRow;
 
@@ -123,9 +119,9 @@ bool lab_demo_running(const LabDemo *d);
 
 /* Row i of the table (i < d->snap.n_methods). */
 void lab_demo_row(const LabDemo *d, int i, LabDemoRow *row);
-/* The method labels the table will have before a run: out[i] points into
- * buf; returns the count. */
-int lab_demo_planned(const LabDemoSettings *s, char buf[][24], int max);
+/* The methods the table will have before a run: labels into buf and,
+ * when kinds is not NULL, their kinds; returns the count. */
+int lab_demo_planned(const LabDemoSettings *s, char buf[][24], TuneKind *kinds, int max);
 
 /* ms since an arbitrary start (monotonic), for budgets. */
 double lab_demo_now_ms(void);

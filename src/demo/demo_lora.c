@@ -280,10 +280,10 @@ int lora_merge_demo_train(LoraMergeDemo *d, Status *st)
 {
     LabDemoSettings s;
     lab_demo_settings_defaults(&s);
-    s.full = false;
+    /* LoRA of the one rank only. */
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) s.on[k] = false;
     for (int i = 0; i < s.n_ranks; i++) s.rank_on[i] = false;
     lab_demo_add_rank(&s, d->rank, true);
-    s.prefix = false;
     s.steps = d->steps;
     s.batch = 8;
     s.windows = d->windows;
@@ -302,9 +302,10 @@ int lora_merge_demo_train(LoraMergeDemo *d, Status *st)
 int lora_merge_demo_adopt(LoraMergeDemo *d, Status *st)
 {
     TuneRun *run = d->train.have_lab ? lab_method_run(&d->train.lab, 0) : NULL;
-    if (!run || run->lora.n_params != d->ad.n_params || run->lora.rank != d->ad.rank)
+    const LoraAdapter *ad = run ? tune_run_adapter(run) : NULL;
+    if (!ad || ad->n_params != d->ad.n_params || ad->rank != d->ad.rank)
         return status_fail(st, LS_ERR_ARG, "the trained adapter does not match");
-    memcpy(d->ad.params, run->lora.params, d->ad.n_params * sizeof(float));
+    memcpy(d->ad.params, ad->params, d->ad.n_params * sizeof(float));
     d->trained_steps = run->step;
     const LabSnapshot *s = &d->train.snap;
     d->loss_before = s->base && s->base->ready ? s->base->eval_loss : NAN;
@@ -337,9 +338,9 @@ void lora_delta_demo_init(LoraDeltaDemo *d, int steps, int batch, const Gpt *bas
     memset(d, 0, sizeof *d);
     LabDemoSettings s;
     lab_demo_settings_defaults(&s);
-    s.full = true;
+    /* Full tuning only. */
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) s.on[k] = k == TUNE_FULL;
     for (int i = 0; i < s.n_ranks; i++) s.rank_on[i] = false;
-    s.prefix = false;
     if (steps > 0) s.steps = steps;
     if (batch > 0) s.batch = batch;
     s.sample_bytes = -1;

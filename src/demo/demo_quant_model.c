@@ -7,6 +7,8 @@
 
 #include "demo_quant.h"
 
+#include "../base/strdist.h"
+
 /* The name of layer l's copy of a family ("%d" in the pattern is the layer). */
 static void family_name(char *buf, size_t size, const GptTensorInfo *ti, int l)
 {
@@ -61,26 +63,6 @@ int model_tensor_names(const Gpt *m, char (*names)[96], int cap)
     return nl.n;
 }
 
-/* Edit distance of two names (for "did you mean"), capped for long ones. */
-static int distance(const char *a, const char *b)
-{
-    enum { MAXN = 96 };
-    size_t n = strlen(a), m = strlen(b);
-    if (n >= MAXN || m >= MAXN) return MAXN;
-    int prev[MAXN + 1], cur[MAXN + 1];
-    for (size_t j = 0; j <= m; j++) prev[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof prev);
-    }
-    return prev[m];
-}
-
 typedef struct Search {
     const char *want;
     ModelTensor *t;
@@ -99,7 +81,7 @@ static bool search(void *ctx, const char *name, GptTensorId id, int layer)
         s->t->layer = layer;
         return false;
     }
-    int dd = distance(name, s->want);
+    int dd = str_edit_distance(name, s->want, 96);
     if (dd < s->best_d) {
         s->best_d = dd;
         snprintf(s->best, sizeof s->best, "%s", name);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../base/paths.h"
+#include "../base/strdist.h"
 
 /* ---------------------------------------------------------------------------
  * The table
@@ -245,6 +246,8 @@ static const DemoParamSpec lab_params[] = {
               "offered as toggles" },
     INT_P("prefix", 0, 64, "16", "prefix tuning with P virtual tokens at the start (0: off)"),
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
+    INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
+    BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
     INT_P("steps", 1, 2000, "120", "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,
@@ -622,27 +625,6 @@ bool demo_value_parse(const DemoParamSpec *spec, const char *text, DemoValue *ou
 /* ---------------------------------------------------------------------------
  * Resolving a block */
 
-/* Edit distance of two short strings, for "did you mean". */
-static int edit_distance(const char *a, const char *b)
-{
-    enum { MAXN = 32 };
-    size_t n = strlen(a), m = strlen(b);
-    if (n >= MAXN || m >= MAXN) return MAXN;
-    int prev[MAXN + 1], cur[MAXN + 1];
-    for (size_t j = 0; j <= m; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof prev);
-    }
-    return prev[m];
-}
-
 typedef struct Reporter {
     DemoProblemFn fn;
     void *ctx;
@@ -677,7 +659,7 @@ static void unknown_kind(Reporter *r, const Block *b)
     char known[256] = "";
     size_t used = 0;
     for (int i = 0; i < n; i++) {
-        int d = edit_distance(b->info, all[i].name);
+        int d = str_edit_distance(b->info, all[i].name, 32);
         if (d < best_d) best_d = d, best = all[i].name;
         int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", all[i].name);
         if (w > 0 && (size_t)w < sizeof known - used) used += (size_t)w;
@@ -698,7 +680,7 @@ static void unknown_param(Reporter *r, const DemoKind *k, const Param *p)
     char names[256] = "";
     size_t used = 0;
     for (int i = 0; i < k->n_params; i++) {
-        int d = edit_distance(p->key, k->params[i].name);
+        int d = str_edit_distance(p->key, k->params[i].name, 32);
         if (d < best_d) best_d = d, best = k->params[i].name;
         int w =
             snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", k->params[i].name);

@@ -26,7 +26,7 @@
 #include "../core/mat.h"
 #include "lesson.h"
 
-#define DEMO_MAX_PARAMS 12
+#define DEMO_MAX_PARAMS 16
 /* Inline "rows" matrices are for small hand-made examples. */
 #define DEMO_ROWS_MAX 12
 

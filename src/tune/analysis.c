@@ -244,7 +244,7 @@ static int full_spectra(LabAnalysis *a, const Gpt *base, const Gpt *tuned, Statu
 
 static bool lora_like(const TuneRun *r)
 {
-    return (r->spec.kind == TUNE_LORA || r->spec.kind == TUNE_QLORA) && !r->spec.pissa &&
+    return tune_run_adapter(r) && !r->spec.pissa &&
            !r->diverged && r->step > 0;
 }
 
@@ -284,8 +284,8 @@ int lab_analyze(LabAnalysis *a, Lab *lab, Status *st)
         }
     }
     if (!rc && a->small_method >= 0) {
-        const LoraAdapter *s = &lab_method_run(lab, a->small_method)->lora;
-        const LoraAdapter *g = &lab_method_run(lab, a->large_method)->lora;
+        const LoraAdapter *s = tune_run_adapter(lab_method_run(lab, a->small_method));
+        const LoraAdapter *g = tune_run_adapter(lab_method_run(lab, a->large_method));
         a->sim_in = s->mod[0].in;
         a->sims = calloc((size_t)L * s->n_mod, sizeof *a->sims);
         if (!a->sims) rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
@@ -309,7 +309,7 @@ int lab_analyze(LabAnalysis *a, Lab *lab, Status *st)
     int total = 0;
     for (int i = 0; i < lab->n_methods; i++) {
         TuneRun *r = lab_method_run(lab, i);
-        if (lora_like(r)) total += L * r->lora.n_mod;
+        if (lora_like(r)) total += L * tune_run_adapter(r)->n_mod;
     }
     if (!rc && total > 0) {
         a->amps = calloc((size_t)total, sizeof *a->amps);
@@ -318,7 +318,7 @@ int lab_analyze(LabAnalysis *a, Lab *lab, Status *st)
     for (int i = 0; i < lab->n_methods && !rc; i++) {
         TuneRun *r = lab_method_run(lab, i);
         if (!lora_like(r)) continue;
-        const LoraAdapter *ad = &r->lora;
+        const LoraAdapter *ad = tune_run_adapter(r);
         for (int l = 0; l < L && !rc; l++)
             for (int m = 0; m < ad->n_mod && !rc; m++) {
                 int mi = matrix_of_module(&ad->mod[m], C), ld;

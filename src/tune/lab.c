@@ -178,9 +178,11 @@ int lab_init(Lab *lab, const LabConfig *cfg, Status *st)
     }
     /* The prefix starts from the first bytes of the training text. */
     int n_start = 0;
-    for (int i = 0; i < n_specs; i++)
-        if (specs[i].kind == TUNE_PREFIX && specs[i].prefix_len > n_start)
-            n_start = specs[i].prefix_len;
+    for (int i = 0; i < n_specs; i++) {
+        const TuneMethod *m = tune_method(specs[i].kind);
+        int k = m->start_bytes ? m->start_bytes(&specs[i]) : 0;
+        if (k > n_start) n_start = k;
+    }
     if ((size_t)n_start > lab->task.train.n) n_start = (int)lab->task.train.n;
     lab->start = malloc(((size_t)n_start + 1) * sizeof(int));
     if (!lab->start) {
@@ -889,7 +891,9 @@ void lab_snapshot(const Lab *lab, LabSnapshot *s)
         m->label = lm->spec.label;
         m->built = lm->built;
         m->kind = lm->spec.kind;
-        m->kind_name = tune_methods[lm->spec.kind].name;
+        m->method = tune_method(lm->spec.kind);
+        m->size = lm->spec.size;
+        m->kind_name = m->method->name;
         m->step = r->step;
         m->steps = lab->cfg.steps;
         m->lr = tune_spec_lr(&lm->spec);

@@ -117,7 +117,9 @@ typedef struct LabMethodSnapshot {
     const char *label; /* the spec, e.g. "lora:8" */
     bool built;        /* its run exists: the sizes and bytes below are valid */
     TuneKind kind;
-    const char *kind_name;   /* "full", "lora", "prefix", "qlora" */
+    const TuneMethod *method; /* its registry row (name, mark, colour ...) */
+    int size;                 /* its rank or P (0: none) */
+    const char *kind_name;    /* method->name: "full", "lora", "prefix", "qlora" */
     int step, steps;         /* steps taken, of steps */
     float lr;                /* peak learning rate */
     size_t trainable_params; /* what trains (prefix,mlp: incl. the MLP) */

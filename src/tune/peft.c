@@ -10,10 +10,8 @@
 
 #include "../base/file_read.h"
 #include "../base/json_out.h"
-#include "../nn/checkpoint.h"
 #include "../nn/fileio.h"
 #include "../nn/safetensors.h"
-#include "tune.h"
 
 // ----------------------------------------------------------------------------
 // Names
@@ -33,6 +31,11 @@ static const struct {
 };
 
 #define PEFT_PREFIX "base_model.model.transformer.h."
+
+const char *peft_linear_path(GptLinearId id)
+{
+    return linear_rows[id].path;
+}
 
 static void tensor_name(char *out, size_t size, int l, GptLinearId id, char ab)
 {
@@ -173,6 +176,9 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
+static int read_pair(const char *dir, unsigned char **config, size_t *clen, FileMap *model,
+                     Status *st);
+
 static int write_pair(const char *dir, const char *config, const unsigned char *model, size_t size,
                       Status *st)
 {
@@ -183,6 +189,43 @@ static int write_pair(const char *dir, const char *config, const unsigned char *
     if (!rc) rc = file_write_atomic(pc, config, strlen(config), st);
     free(pc);
     free(pm);
+    return rc;
+}
+
+int peft_write_adapter(const char *dir, const char *config_json, const StWriteTensor *ts, int n,
+                       Status *st)
+{
+    unsigned char *model = NULL;
+    size_t size = 0;
+    int rc = st_serialize(&model, &size, ts, n, st);
+    if (!rc) rc = write_pair(dir, config_json, model, size, st);
+    free(model);
+    return rc;
+}
+
+int peft_read_adapter(const char *dir, char **config_json, size_t *config_len,
+                      unsigned char **model, size_t *model_size, Status *st)
+{
+    /* The tensors mapped (checked before any is read), then copied out:
+     * the callers own plain buffers. */
+    FileMap map;
+    *model = NULL;
+    *model_size = 0;
+    int rc = read_pair(dir, (unsigned char **)config_json, config_len, &map, st);
+    if (rc) {
+        status_prefix(st, "%s", dir);
+        return rc;
+    }
+    *model = malloc(map.size ? map.size : 1);
+    if (!*model) {
+        rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
+        free(*config_json);
+        *config_json = NULL;
+    } else {
+        memcpy(*model, map.data, map.size);
+        *model_size = map.size;
+    }
+    file_unmap(&map);
     return rc;
 }
 
@@ -233,6 +276,11 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
         cJSON_AddNumberToObject(o, "num_attention_heads", cfg->n_head);
         cJSON_AddNumberToObject(o, "num_transformer_submodules", 1);
         cJSON_AddFalseToObject(o, "prefix_projection");
+        /* The positions: stated in the file, as the lesson states it. */
+        cJSON_AddStringToObject(o, "lorascope_note",
+                                "not PEFT-equivalent: lorascope's prefix occupies no positions (the "
+                                "real tokens keep 0..T-1), while GPT-2 in transformers numbers them "
+                                "from P after past_key_values");
         cJSON_AddNumberToObject(o, "encoder_hidden_size", p->mlp ? p->H : C);
         cJSON_AddTrueToObject(o, "inference_mode");
         config = json_print(o);
@@ -243,44 +291,6 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
     free(config);
     free(model);
     return rc;
-}
-
-// ----------------------------------------------------------------------------
-// Saving a run
-
-/* An fp32 model with the run's update merged in, whatever the method. */
-static int merged_copy(TuneRun *r, Gpt *out, Status *st)
-{
-    int rc = gpt_init(out, &r->model.cfg, st);
-    if (rc) return rc;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++)
-        if (r->model.params.t[id])
-            memcpy(out->params.t[id], r->model.params.t[id],
-                   gpt_tensor_numel(&out->cfg, (GptTensorId)id) * sizeof(float));
-    if (r->spec.kind == TUNE_QLORA) qlora_dequantize_into(&r->qbase, out);
-    if (!r->lora.merged) lora_add_to(&r->lora, out, 1.0f);
-    return LS_OK;
-}
-
-int peft_save_lora_run(TuneRun *r, const char *dir, const char *base_name, Status *st)
-{
-    int rc = peft_save_lora(&r->lora, r->spec.pissa ? r->lora.init : NULL, &r->model.cfg,
-                            r->spec.rslora, dir, base_name, st);
-    Gpt merged;
-    if (!rc) rc = merged_copy(r, &merged, st);
-    if (!rc) {
-        char *md = join(dir, "merged");
-        rc = md ? gpt_save(&merged, md, st) : status_fail(st, LS_ERR_NOMEM, "out of memory");
-        free(md);
-        gpt_free(&merged);
-    }
-    return rc;
-}
-
-int peft_save_prefix_run(TuneRun *r, const char *dir, const char *base_name, Status *st)
-{
-    if (r->prefix.P > 0) prefix_mlp_forward(&r->prefix); /* the MLP's current output */
-    return peft_save_prefix(&r->prefix, &r->model.cfg, dir, base_name, st);
 }
 
 // ----------------------------------------------------------------------------
@@ -560,6 +570,20 @@ int peft_load_lora(PeftLora *out, const GptConfig *cfg, const char *dir, Status 
     free(config);
     file_unmap(&model);
     return rc;
+}
+
+int peft_config_flag(const char *dir, const char *key, bool *value, Status *st)
+{
+    unsigned char *config;
+    size_t clen;
+    *value = false;
+    int rc = read_pair(dir, &config, &clen, NULL, st);
+    if (rc) return rc;
+    cJSON *root = cJSON_ParseWithLength((const char *)config, clen);
+    *value = root && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, key));
+    cJSON_Delete(root);
+    free(config);
+    return LS_OK;
 }
 
 int peft_adapter_type(const char *dir, char *type, size_t size, Status *st)

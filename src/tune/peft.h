@@ -39,6 +39,11 @@
  * real tokens keep positions 0..T-1, as in Li & Liang), while transformers'
  * GPT-2 numbers tokens after past_key_values from P on.
  *
+ * Each method writes its own files through peft_write_adapter (tune_ia3.c:
+ * peft_type "IA3"; the methods' files say how they map). Positions: LoRA,
+ * IA3 and DoRA move none, so their files are the same model in PEFT;
+ * prefix and prompt tuning are not (see their files and lessons).
+ *
  * The loader trusts nothing: every config key it relies on is checked (type
  * and range), every tensor name must be one of the names above for a layer
  * the model has, dtype F32, shapes (r, in) and (out, r), A and B in pairs,
@@ -52,10 +57,9 @@
 
 #include "../base/status.h"
 #include "../nn/gpt.h"
+#include "../nn/safetensors.h"
 #include "lora.h"
 #include "prefix.h"
-
-struct TuneRun;
 
 /* Largest adapter files read. */
 #define PEFT_MAX_CONFIG_BYTES ((size_t)1 << 20)
@@ -68,11 +72,6 @@ typedef struct PeftLora {
     bool rslora;          /* use_rslora */
     char base_model[512]; /* base_model_name_or_path ("" when null) */
 } PeftLora;
-
-/* Save a LoRA / QLoRA run's adapter into dir and the merged fp32 model into
- * dir/merged; save a prefix run's prefix (see tune_run_save). */
-int peft_save_lora_run(struct TuneRun *r, const char *dir, const char *base_name, Status *st);
-int peft_save_prefix_run(struct TuneRun *r, const char *dir, const char *base_name, Status *st);
 
 /* Save adapter a (for a model of config cfg) as PEFT LoRA files in dir.
  * use_rslora: how the scale is expressed in the config. init (may be NULL):
@@ -98,6 +97,20 @@ int peft_save_prefix(const Prefix *p, const GptConfig *cfg, const char *dir, con
                      Status *st);
 /* Load a prefix saved so (prompt_embeddings (P, 2LC)) into p (prefix_init'ed here). */
 int peft_load_prefix(Prefix *p, const GptConfig *cfg, const char *dir, Status *st);
+
+/* A linear layer's module path inside transformer.h.N ("attn.c_attn"). */
+const char *peft_linear_path(GptLinearId id);
+
+/* The two files of any adapter: adapter_config.json (config_json, text)
+ * and adapter_model.safetensors (the tensors), written whole or not at all. */
+int peft_write_adapter(const char *dir, const char *config_json, const StWriteTensor *ts, int n,
+                       Status *st);
+/* Read both files of dir (malloc'd; sizes bounded by PEFT_MAX_*_BYTES). */
+int peft_read_adapter(const char *dir, char **config_json, size_t *config_len,
+                      unsigned char **model, size_t *model_size, Status *st);
+
+/* Is key true in dir/adapter_config.json ("use_dora")? */
+int peft_config_flag(const char *dir, const char *key, bool *value, Status *st);
 
 /* "LORA" / "PREFIX_TUNING" from dir/adapter_config.json into type. */
 int peft_adapter_type(const char *dir, char *type, size_t size, Status *st);

@@ -1,16 +1,22 @@
-/* tune.h — the tuning methods of the fine-tune lab, and one method's run.
+/* tune.h — the tuning methods of the fine-tune lab (a registry of
+ * TuneMethod rows, one file each), and one method's run.
  *
- * A method is chosen by a short spec (see tune_spec_parse):
+ * A method is chosen by a short spec (see tune_spec_parse; `lorascope help
+ * finetune` prints the registry's list):
  *
- *   full                   every parameter trained
- *   lora:R                 LoRA of rank R (Hu et al. 2021):
+ *   full                   every parameter trained                 (tune_full.c)
+ *   lora:R                 LoRA of rank R (Hu et al. 2021):        (tune_lora.c)
  *                            h = W0 x + s * B A x,  s = alpha / R  (rsLoRA: alpha / sqrt(R))
  *                          A (R, in) kaiming-uniform (a = sqrt 5, as PEFT), B (out, R) zero,
  *                          so the adapted model starts exactly at the base.
  *   prefix:P               prefix tuning (Li & Liang 2021): P trainable key and
- *                          value vectors per layer prepended in every attention
+ *                          value vectors per layer prepended in every attention (tune_prefix.c)
  *   qlora:R                LoRA of rank R on a frozen base stored in NF4 blocks of
- *                          64 (Dettmers et al. 2023), dequantised layer by layer
+ *                          64 (Dettmers et al. 2023), dequantised layer by layer (tune_lora.c)
+ *   ia3                    (IA)^3 (Liu et al. 2022): vectors rescaling keys, values
+ *                          and the MLP's inner activations     (tune_ia3.c)
+ *   dora:R                 DoRA (Liu et al. 2024): a magnitude per output times a
+ *                          LoRA-updated, normalised direction  (tune_dora.c)
  *
  * followed by options, comma-separated, e.g.
  *   lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa,lr=3e-3
@@ -40,10 +46,16 @@
 #include "../nn/gpt.h"
 #include "../nn/optim.h"
 #include "lora.h"
-#include "prefix.h"
-#include "qlora.h"
 
-typedef enum TuneKind { TUNE_FULL, TUNE_LORA, TUNE_PREFIX, TUNE_QLORA, TUNE_NUM_KINDS } TuneKind;
+typedef enum TuneKind {
+    TUNE_FULL,
+    TUNE_LORA,
+    TUNE_PREFIX,
+    TUNE_QLORA,
+    TUNE_IA3,
+    TUNE_DORA,
+    TUNE_NUM_KINDS
+} TuneKind;
 
 enum { TUNE_LABEL_MAX = 96 };
 
@@ -51,6 +63,7 @@ enum { TUNE_LABEL_MAX = 96 };
 typedef struct TuneSpec {
     TuneKind kind;
     char label[TUNE_LABEL_MAX]; /* the spec as given, e.g. "lora:8,alpha=16" */
+    int size;                   /* the number after ':' (rank, P); 0 without one */
     int rank;                   /* R (lora, qlora) */
     float alpha;                /* lora_alpha; default 2R */
     bool rslora;                /* scale alpha / sqrt(R) */
@@ -64,18 +77,97 @@ typedef struct TuneSpec {
     int nan_at_step;            /* debug: that step's loss is NaN (0: never) */
 } TuneSpec;
 
-/* One row of the method table. */
+struct TuneRun;
+
+/* A contiguous run of trainable parameters with its gradients. */
+typedef struct TuneSpan {
+    float *params, *grads;
+    size_t n;
+    bool decay; /* AdamW weight decay applies (matrices) */
+} TuneSpan;
+
+enum { TUNE_MAX_SPANS = GPT_NUM_TENSORS };
+
+/* An option of a method's spec ("alpha=16", "rslora"). */
+typedef struct TuneOption {
+    const char *name;
+    bool takes_value;
+    int (*apply)(TuneSpec *s, const char *value, Status *st);
+} TuneOption;
+
+/* How the lab colours a method: a role of the interface's theme (the view
+ * maps each to a Role; TUNE_COLOUR_RANKS: one colour per offered size). */
+typedef enum TuneColour {
+    TUNE_COLOUR_FULL,
+    TUNE_COLOUR_PREFIX,
+    TUNE_COLOUR_QLORA,
+    TUNE_COLOUR_RANKS,
+    TUNE_COLOUR_IA3,
+    TUNE_COLOUR_DORA,
+    TUNE_NUM_COLOURS
+} TuneColour;
+
+/* One tuning method: a row of the registry (tune.c), defined in its own
+ * file (tune_full.c, tune_lora.c, tune_prefix.c), which owns the method's
+ * state (TuneRun.state) and its files. Ops marked "may be NULL" are
+ * skipped when absent. */
 typedef struct TuneMethod {
     const char *name; /* "lora" */
     TuneKind kind;
-    const char *size_name; /* what the number after ':' is ("rank"), NULL: none */
-    float default_lr;      /* peak learning rate when the spec gives none */
-    const char *summary;   /* one line for help texts */
+    const char *size_name;                  /* what the number after ':' is ("rank"), NULL: none */
+    const char *size_symbol;                /* its letter in help texts ("R") */
+    int size_min, size_max, size_default;   /* its range, and what the lab offers first */
+    float default_lr;                       /* peak learning rate when the spec gives none */
+    const char *summary;                    /* what it is, for help texts (lines end in \n but the last) */
+    const char *help;                       /* its options: lines "option\twhat it does\n" ("" when none) */
+    const TuneOption *options;              /* its own options (lr= and nan= apply to all) */
+    int n_options;
+    const char *peft_type;                  /* adapter_config.json's peft_type it reads, or NULL */
+    const char *peft_flag;                  /* a config key that must be true too ("use_dora") */
+
+    /* Fill a spec's method fields for size (rank, P) with their defaults. */
+    void (*spec_make)(TuneSpec *s, int size);
+    /* Bytes of the task's text the run starts from (the prefix: P); may be NULL. */
+    int (*start_bytes)(const TuneSpec *s);
+    /* Set up r (r->model is a copy of the base, r->spec parsed): allocate
+     * r->state, attach the hooks, set trainable_params and total_params. */
+    int (*setup)(struct TuneRun *r, unsigned long long seed, const int *start, int n_start,
+                 Status *st);
+    void (*free_state)(void *state); /* accepts NULL */
+    int (*spans)(const struct TuneRun *r, TuneSpan *out); /* returns the count */
+    void (*zero_grad)(struct TuneRun *r);
+    void (*before_forward)(struct TuneRun *r); /* may be NULL */
+    void (*after_backward)(struct TuneRun *r); /* may be NULL */
+    /* Memory by part beyond the model's own (fp32 stored weights, activations). */
+    size_t (*extra_frozen)(const struct TuneRun *r);      /* may be NULL */
+    size_t (*extra_activations)(const struct TuneRun *r); /* may be NULL */
+    bool trains_model_weights; /* its spans are the model's own tensors (full) */
+    /* Save the result into dir (PEFT files where PEFT has a layout). */
+    int (*save)(struct TuneRun *r, const char *dir, const char *base_name, Status *st);
+    /* Apply saved files in dir to model m; *held gets what must outlive the
+     * evaluation (freed with free_state). May be NULL (no adapter files). */
+    int (*load)(Gpt *m, const char *dir, void **held, Status *st);
+    /* Its LoRA adapter when it has one (the analysis reads it); may be NULL. */
+    const LoraAdapter *(*adapter)(const struct TuneRun *r);
+
+    /* The lab's presentation. */
+    const char *size_label; /* its size slider's label ("prefix P") */
+    char mark;          /* the mono mark of its curve; 0: the size's digit or letter */
+    TuneColour colour;  /* colour role */
+    bool several_sizes; /* the lab offers one toggle per size (LoRA's ranks) */
 } TuneMethod;
 
-/* The method table, TUNE_NUM_KINDS rows in TuneKind order. */
-extern const TuneMethod tune_methods[TUNE_NUM_KINDS];
+/* The registry: TUNE_NUM_KINDS rows in TuneKind order. */
+const TuneMethod *tune_method(TuneKind kind);
 const TuneMethod *tune_method_find(const char *name);
+/* The method whose files carry this peft_type ("LORA"), or NULL. */
+const TuneMethod *tune_method_for_peft_type(const char *peft_type);
+
+/* "full, lora:R, prefix:P, qlora:R": the registry's methods for messages. */
+void tune_method_names(char *out, size_t size);
+/* Number parsers for option handlers: the whole of v within [lo, hi]. */
+bool tune_parse_float(const char *v, double lo, double hi, double *out);
+bool tune_parse_int(const char *v, long lo, long hi, long *out);
 
 /* Parse one spec ("lora:8,alpha=16"). Messages name the bad part. */
 int tune_spec_parse(TuneSpec *spec, const char *text, Status *st);
@@ -111,10 +203,8 @@ typedef struct TuneBytes {
 typedef struct TuneRun {
     TuneSpec spec;
     const TuneMethod *method;
-    Gpt model;        /* frozen parts have no gradient buffers */
-    LoraAdapter lora; /* lora, qlora */
-    Prefix prefix;    /* prefix */
-    QloraBase qbase;  /* qlora: the quantised base */
+    Gpt model;   /* frozen parts have no gradient buffers */
+    void *state; /* the method's own (owned by its file: tune_lora.c ...) */
     AdamW opt;
     TuneSchedule sched;
     float lr;                /* peak learning rate */
@@ -160,6 +250,19 @@ int tune_run_prepare_train(TuneRun *r, Status *st);
 
 /* Memory of the run. */
 TuneBytes tune_run_bytes(const TuneRun *r);
+
+/* The run's LoRA adapter (lora, qlora), or NULL. */
+const LoraAdapter *tune_run_adapter(const TuneRun *r);
+
+/* An adapter read from disk and applied to a model (tune_adapter_apply). */
+typedef struct TuneApplied {
+    const TuneMethod *method;
+    void *held; /* what the model's hooks point into */
+} TuneApplied;
+/* Read the adapter folder dir (its adapter_config.json names the method)
+ * and apply it to m: LoRA merged into the weights, a prefix attached. */
+int tune_adapter_apply(Gpt *m, const char *dir, TuneApplied *out, Status *st);
+void tune_applied_free(TuneApplied *a);
 
 /* Save the result into dir: full -> a model folder (checkpoint.h); lora,
  * qlora -> PEFT adapter files plus the merged model in dir/merged;

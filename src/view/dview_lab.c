@@ -15,88 +15,157 @@
 #include "utf8.h"
 #include "vmem.h"
 
-enum { LC_RUN, LC_TASK, LC_METHODS, LC_PREFIX, LC_QRANK, LC_LR, LC_STEPS, LC_CURVES, LC_N };
-enum { LV_LABEL_W = 14, LV_PLOT_ROWS = 15, LV_MAX_TOGGLES = LAB_DEMO_MAX_RANKS + 3 };
+/* Controls: run, task, the method toggles, then one size slider per
+ * method offered once with a size (prefix P, QLoRA rank: the registry
+ * says which), then lr, steps and the curves (lc_lr() ... below). */
+enum { LC_RUN, LC_TASK, LC_METHODS, LC_SIZE0, LC_MAX = LC_SIZE0 + TUNE_NUM_KINDS + 3 };
+enum { LV_LABEL_W = 14, LV_PLOT_ROWS = 15, LV_MAX_TOGGLES = LAB_DEMO_MAX_RANKS + TUNE_NUM_KINDS };
 enum { CURVES_HELDOUT, CURVES_TRAIN, CURVES_BOTH, CURVES_N };
 
 static const char *const task_options[] = {"domain", "addition"};
 static const char *const curve_options[] = {"held-out", "training", "both"};
 
+/* A method toggle: its kind and, for a method offered at several sizes,
+ * which of the offered sizes (else -1). */
+typedef struct Toggle {
+    TuneKind kind;
+    int rank;
+} Toggle;
+
+/* A method as the tables list it. */
+typedef struct LabItem {
+    char label[24]; /* as lab_demo_planned's */
+    TuneKind kind;
+    int size;
+} LabItem;
+
 typedef struct LabView {
     LabDemo d;
     int cursor;                 /* the method toggle under the cursor */
-    Slider prefix, qrank, lr, steps;
-    SliderHit hit[LC_N];
+    int n_size;                 /* size sliders */
+    TuneKind size_kind[TUNE_NUM_KINDS];
+    Slider size[TUNE_NUM_KINDS];
+    Slider lr, steps;
+    SliderHit hit[LC_MAX];
     ChoiceHit task_hit, curves_hit;
     int n_tog;
+    Toggle tog[LV_MAX_TOGGLES];
     int tog_y[LV_MAX_TOGGLES], tog_x[LV_MAX_TOGGLES], tog_w[LV_MAX_TOGGLES];
     int run_y, run_x0, run_x1;
-    int rows[LC_N];
+    int rows[LC_MAX];
     int curves;
     char hint[200];
 } LabView;
 
+static int lc_lr(const LabView *v) { return LC_SIZE0 + v->n_size; }
+static int lc_steps(const LabView *v) { return LC_SIZE0 + v->n_size + 1; }
+static int lc_curves(const LabView *v) { return LC_SIZE0 + v->n_size + 2; }
+static int lc_n(const LabView *v) { return LC_SIZE0 + v->n_size + 3; }
+
+/* The slider of control c, or NULL. */
+static Slider *slider_of(LabView *v, int c)
+{
+    if (c >= LC_SIZE0 && c < LC_SIZE0 + v->n_size) return &v->size[c - LC_SIZE0];
+    if (c == lc_lr(v)) return &v->lr;
+    if (c == lc_steps(v)) return &v->steps;
+    return NULL;
+}
+
 // ----------------------------------------------------------------------------
 // Methods: toggles, colours and marks
 
-/* Toggle i: 0 full, 1..n_ranks LoRA ranks, then prefix, then QLoRA. */
+/* The toggles in registry order: one per offered rank of a method with
+ * several sizes, one for any other method. */
+static int list_toggles(const LabView *v, Toggle *out)
+{
+    int n = 0;
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        if (tune_method((TuneKind)k)->several_sizes) {
+            for (int i = 0; i < v->d.set.n_ranks && n < LV_MAX_TOGGLES; i++) out[n++] = (Toggle){(TuneKind)k, i};
+        } else if (n < LV_MAX_TOGGLES) {
+            out[n++] = (Toggle){(TuneKind)k, -1};
+        }
+    }
+    return n;
+}
+
 static int n_toggles(const LabView *v)
 {
-    return 3 + v->d.set.n_ranks;
+    Toggle t[LV_MAX_TOGGLES];
+    return list_toggles(v, t);
+}
+
+static Toggle toggle_at(const LabView *v, int i)
+{
+    Toggle t[LV_MAX_TOGGLES];
+    int n = list_toggles(v, t);
+    return i >= 0 && i < n ? t[i] : (Toggle){TUNE_FULL, -1};
 }
 
 static void toggle_label(const LabView *v, int i, char *buf, size_t size)
 {
     const LabDemoSettings *s = &v->d.set;
-    if (i == 0) snprintf(buf, size, "full");
-    else if (i <= s->n_ranks) snprintf(buf, size, "lora:%d", s->ranks[i - 1]);
-    else if (i == s->n_ranks + 1) snprintf(buf, size, "prefix:%d", s->prefix_len);
-    else snprintf(buf, size, "qlora:%d", s->qlora_rank);
+    Toggle t = toggle_at(v, i);
+    const TuneMethod *m = tune_method(t.kind);
+    if (t.rank >= 0) snprintf(buf, size, "%s:%d", m->name, s->ranks[t.rank]);
+    else if (m->size_name) snprintf(buf, size, "%s:%d", m->name, s->size[t.kind]);
+    else snprintf(buf, size, "%s", m->name);
 }
 
 static bool *toggle_flag(LabView *v, int i)
 {
     LabDemoSettings *s = &v->d.set;
-    if (i == 0) return &s->full;
-    if (i <= s->n_ranks) return &s->rank_on[i - 1];
-    if (i == s->n_ranks + 1) return &s->prefix;
-    return &s->qlora;
+    Toggle t = toggle_at(v, i);
+    return t.rank >= 0 ? &s->rank_on[t.rank] : &s->on[t.kind];
 }
 
-/* Explicit colours that read on dark and light backgrounds alike. */
-static const int rank_colours[] = {172, 142, 34, 37, 33, 99, 164, 137, 66, 95};
+/* The theme's role for each of the registry's colours. */
+static const Role colour_roles[TUNE_NUM_COLOURS] = {
+    [TUNE_COLOUR_FULL] = ROLE_METHOD_FULL,
+    [TUNE_COLOUR_PREFIX] = ROLE_METHOD_PREFIX,
+    [TUNE_COLOUR_QLORA] = ROLE_METHOD_QLORA,
+    [TUNE_COLOUR_IA3] = ROLE_METHOD_IA3,
+    [TUNE_COLOUR_DORA] = ROLE_METHOD_DORA,
+    [TUNE_COLOUR_RANKS] = ROLE_METHOD_RANK1,
+};
+static const Role rank_roles[] = {ROLE_METHOD_RANK1, ROLE_METHOD_RANK2, ROLE_METHOD_RANK3, ROLE_METHOD_RANK4,
+                                  ROLE_METHOD_RANK5, ROLE_METHOD_RANK6, ROLE_METHOD_RANK7, ROLE_METHOD_RANK8,
+                                  ROLE_METHOD_RANK9, ROLE_METHOD_RANK10};
 
-/* A method's colour and mono mark from its label ("lora:8"). */
-static void method_style(const LabDemoSettings *s, const char *label, int *colour, char *mark)
+/* A method's colour role and mono mark, from its registry row: a method
+ * with several sizes takes the colour of its size's place among the offered
+ * ranks and marks its rank (a digit, or a letter from 10 on). */
+static void method_style(const LabView *v, const LabItem *it, Role *role, char *mark)
 {
-    *colour = 250;
-    *mark = '?';
-    if (strncmp(label, "full", 4) == 0) {
-        *colour = 160;
-        *mark = 'F';
-    } else if (strncmp(label, "prefix", 6) == 0) {
-        *colour = 205;
-        *mark = 'P';
-    } else if (strncmp(label, "qlora", 5) == 0) {
-        *colour = 30;
-        *mark = 'Q';
-    } else if (strncmp(label, "lora:", 5) == 0) {
-        int r = atoi(label + 5), idx = 0;
+    const TuneMethod *m = tune_method(it->kind);
+    *role = colour_roles[m->colour];
+    *mark = m->mark ? m->mark : '?';
+    if (m->colour == TUNE_COLOUR_RANKS) {
+        const LabDemoSettings *s = &v->d.set;
+        int idx = 0;
         for (int i = 0; i < s->n_ranks; i++)
-            if (s->ranks[i] == r) idx = i;
-        *colour = rank_colours[idx % (int)(sizeof rank_colours / sizeof rank_colours[0])];
-        *mark = r < 10 ? (char)('0' + r) : (char)('a' + idx);
+            if (s->ranks[i] == it->size) idx = i;
+        *role = rank_roles[idx % (int)(sizeof rank_roles / sizeof rank_roles[0])];
+        if (!m->mark) *mark = it->size < 10 ? (char)('0' + it->size) : (char)('a' + idx);
     }
 }
 
 // ----------------------------------------------------------------------------
 // Set-up
 
+/* The size sliders come from the registry: a method offered once with a
+ * size ("prefix P", "qlora rank"). */
 static void sliders_init(LabView *v)
 {
     const LabDemoSettings *s = &v->d.set;
-    slider_init_log(&v->prefix, "prefix P", 1, LAB_DEMO_MAX_P, s->prefix_len, 2, 4, true);
-    slider_init_log(&v->qrank, "QLoRA rank", 1, LAB_DEMO_MAX_RANK, s->qlora_rank, 2, 4, true);
+    v->n_size = 0;
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        if (!m->size_name || m->several_sizes) continue;
+        int j = v->n_size++;
+        v->size_kind[j] = (TuneKind)k;
+        slider_init_log(&v->size[j], m->size_label ? m->size_label : m->name, 1, LAB_DEMO_MAX_SIZE, s->size[k], 2, 4, true);
+    }
     slider_init_log(&v->lr, "lr ×", 1.0 / 64, 64, s->lr_scale, 2, 8, false);
     slider_init_log(&v->steps, "steps", s->steps < 10 ? s->steps : 10, 2000, s->steps, pow(2, 0.25), 2, true);
 }
@@ -160,19 +229,30 @@ static char *num_or_dash(double v, const char *fmt)
 // Layout: what the table lists and how tall everything is
 
 /* The rows of the tables: the lab's methods once started, else the plan. */
-static int table_methods(const LabView *v, char labels[][24])
+static int table_methods(const LabView *v, LabItem labels[])
 {
     if (v->d.have_lab) {
         /* "full,lr=0.032" shows as "full": the lr × control says the rest. */
         int n = v->d.snap.n_methods;
         for (int i = 0; i < n; i++) {
-            const char *l = v->d.snap.methods[i].label;
-            size_t k = strcspn(l, ",");
-            snprintf(labels[i], 24, "%.*s", (int)(k < 23 ? k : 23), l);
+            const LabMethodSnapshot *m = &v->d.snap.methods[i];
+            size_t k = strcspn(m->label, ",");
+            snprintf(labels[i].label, 24, "%.*s", (int)(k < 23 ? k : 23), m->label);
+            labels[i].kind = m->kind;
+            labels[i].size = m->size;
         }
         return n;
     }
-    return lab_demo_planned(&v->d.set, labels, LAB_MAX_METHODS);
+    char buf[LAB_MAX_METHODS][24];
+    TuneKind kinds[LAB_MAX_METHODS];
+    int n = lab_demo_planned(&v->d.set, buf, kinds, LAB_MAX_METHODS);
+    for (int i = 0; i < n; i++) {
+        memcpy(labels[i].label, buf[i], sizeof labels[i].label);
+        labels[i].kind = kinds[i];
+        const char *colon = strchr(buf[i], ':');
+        labels[i].size = colon ? atoi(colon + 1) : 0;
+    }
+    return n;
 }
 
 /* Where the toggles land at width w (label column, then wrapped items);
@@ -291,15 +371,15 @@ static void failure_message(const LabView *v, const ViewEnv *env, char *buf, siz
     snprintf(buf, size, "%s The lab could not run: %s", env->ascii ? "!" : "⚠", v->d.err.msg);
 }
 
-static bool has_qlora(const LabView *v, char labels[][24], int n)
+static bool has_qlora(const LabView *v, LabItem labels[], int n)
 {
     (void)v;
     for (int i = 0; i < n; i++)
-        if (strncmp(labels[i], "qlora", 5) == 0) return true;
+        if (strncmp(labels[i].label, "qlora", 5) == 0) return true;
     return false;
 }
 
-static bool cost_wide(const LabView *v, const Grid *g, char labels[][24], int n, int avail);
+static bool cost_wide(const LabView *v, const Grid *g, LabItem labels[], int n, int avail);
 
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
@@ -307,7 +387,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     LabView *v = self;
     Grid probe = {.ascii = env->ascii};
     int tog = layout_toggles(v, &probe, 0, 0, width);
-    char labels[LAB_MAX_METHODS][24];
+    LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
     int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
     h += 1 + 1;                  /* blank, progress */
@@ -384,22 +464,22 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         grid_put(g, v->tog_y[i], x, box, role, 3);
         grid_put(g, v->tog_y[i], x + 4, lab, role, -1);
         if (cur) grid_recolour(g, (Rect){v->tog_y[i], x, 1, v->tog_w[i]}, ROLE_SELECTED);
-        int colour;
+        Toggle t = toggle_at(v, i);
+        LabItem it = {.kind = t.kind, .size = t.rank >= 0 ? v->d.set.ranks[t.rank] : v->d.set.size[t.kind]};
+        Role mrole;
         char mark;
-        method_style(&v->d.set, lab, &colour, &mark);
-        if (on && !lock && !cur && env->colour >= CMODE_256) grid_colour(g, v->tog_y[i], x + 1, colour, -1);
+        method_style(v, &it, &mrole, &mark);
+        if (on && !lock && !cur && env->colour >= CMODE_256) grid_recolour(g, (Rect){v->tog_y[i], x + 1, 1, 1}, mrole);
     }
     y += rows;
-    Slider *sl[4] = {&v->prefix, &v->qrank, &v->lr, &v->steps};
-    for (int k = 0; k < 4; k++) {
-        int c = LC_PREFIX + k;
+    for (int c = LC_SIZE0; c < lc_curves(v); c++) {
         v->rows[c] = y;
-        widget_slider(g, y, r.x, r.w, LV_LABEL_W, sl[k], focus == c, env, &v->hit[c]);
+        widget_slider(g, y, r.x, r.w, LV_LABEL_W, slider_of(v, c), focus == c, env, &v->hit[c]);
         if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
         y++;
     }
-    v->rows[LC_CURVES] = y;
-    widget_choice(g, y++, r.x, r.w, LV_LABEL_W, "curves", curve_options, CURVES_N, v->curves, focus == LC_CURVES,
+    v->rows[lc_curves(v)] = y;
+    widget_choice(g, y++, r.x, r.w, LV_LABEL_W, "curves", curve_options, CURVES_N, v->curves, focus == lc_curves(v),
                   false, env, &v->curves_hit);
     *py = y;
 }
@@ -464,18 +544,18 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     CurveSeries cs[2 * LAB_MAX_METHODS];
     float *xs[LAB_MAX_METHODS] = {0};
     int n = 0;
-    char labels[LAB_MAX_METHODS][24];
+    LabItem labels[LAB_MAX_METHODS];
     int nm = table_methods(v, labels);
     bool train = v->curves != CURVES_HELDOUT, held = v->curves != CURVES_TRAIN;
     for (int m = 0; m < nm; m++) {
-        int colour;
+        Role role;
         char mark;
-        method_style(&d->set, labels[m], &colour, &mark);
+        method_style(v, &labels[m], &role, &mark);
         const LabMethodSnapshot *ms = d->have_lab ? &d->snap.methods[m] : NULL;
         if (train) {
             cs[n++] = (CurveSeries){.y = ms ? d->smooth[m] : NULL, .n = ms ? ms->n_train : 0, .x0 = 1,
-                                    .colour = colour, .role = ROLE_SERIES1, .mark = held ? 0 : mark,
-                                    .mark_every = 10, .name = held ? NULL : labels[m]};
+                                    .colour = -1, .role = role, .mark = held ? 0 : mark,
+                                    .mark_every = 10, .name = held ? NULL : labels[m].label};
         }
         if (held) {
             if (ms && ms->n_eval > 0) {
@@ -483,7 +563,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
                 for (int i = 0; i < ms->n_eval; i++) xs[m][i] = (float)ms->eval_step[i];
             }
             cs[n++] = (CurveSeries){.x = xs[m], .y = ms ? ms->eval_loss : NULL, .n = ms ? ms->n_eval : 0,
-                                    .colour = colour, .role = ROLE_SERIES1, .mark = mark, .name = labels[m]};
+                                    .colour = -1, .role = role, .mark = mark, .name = labels[m].label};
         }
     }
     int steps = d->have_lab ? d->snap.steps : (int)v->steps.value;
@@ -506,19 +586,18 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     for (int m = 0; m < LAB_MAX_METHODS; m++) free(xs[m]);
 }
 
-static void colour_labels(Grid *g, int y, int x, const LabView *v, char labels[][24], int n, const ViewEnv *env)
+static void colour_labels(Grid *g, int y, int x, const LabView *v, LabItem labels[], int n, const ViewEnv *env)
 {
     if (env->colour < CMODE_BASIC || env->ascii) return;
     for (int i = 0; i < n; i++) {
-        int colour;
+        Role role;
         char mark;
-        method_style(&v->d.set, labels[i], &colour, &mark);
-        int w = (int)strlen(labels[i]);
-        for (int k = 0; k < w; k++) grid_colour(g, y + 2 + i, x + k, colour, -1);
+        method_style(v, &labels[i], &role, &mark);
+        grid_recolour(g, (Rect){y + 2 + i, x, 1, (int)strlen(labels[i].label)}, role);
     }
 }
 
-static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, int *cols)
+static char **cost_cells(const LabView *v, LabItem labels[], int n, bool wide, int *cols)
 {
     *cols = wide ? 10 : 8;
     int C = *cols;
@@ -530,7 +609,7 @@ static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, 
     for (int k = 0; k < C; k++) c[k] = vmem_strdup(wide ? head_wide[k] : head_compact[k]);
     for (int i = 0; i < n; i++) {
         char **row = c + (size_t)(i + 1) * C;
-        row[0] = vmem_strdup(labels[i]);
+        row[0] = vmem_strdup(labels[i].label);
         /* A run is built by the lab's first units: until then, dashes. */
         if (!v->d.have_lab || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
             for (int k = 1; k < C; k++) row[k] = vmem_strdup("–");
@@ -539,26 +618,26 @@ static char **cost_cells(const LabView *v, char labels[][24], int n, bool wide, 
         LabDemoRow r;
         lab_demo_row(&v->d, i, &r);
         char a[32];
-        fmt_params(a, sizeof a, (double)r.trainable);
+        fmt_params(a, sizeof a, (double)r.m->trainable_params);
         row[1] = vmem_strdup(a);
-        row[2] = vmem_printf(r.share >= 0.1 ? "%.0f%%" : "%.2f%%", 100 * r.share);
+        row[2] = vmem_printf(r.m->trainable_share >= 0.1 ? "%.0f%%" : "%.2f%%", 100 * r.m->trainable_share);
         int k = 3;
-        fmt_mem(a, sizeof a, (double)r.bytes.frozen);
+        fmt_mem(a, sizeof a, (double)r.m->bytes.frozen);
         row[k++] = vmem_strdup(a);
         if (wide) {
-            fmt_mem(a, sizeof a, (double)r.bytes.trainable);
+            fmt_mem(a, sizeof a, (double)r.m->bytes.trainable);
             row[k++] = vmem_strdup(a);
-            fmt_mem(a, sizeof a, (double)r.bytes.grads);
+            fmt_mem(a, sizeof a, (double)r.m->bytes.grads);
             row[k++] = vmem_strdup(a);
-            fmt_mem(a, sizeof a, (double)r.bytes.optimizer);
+            fmt_mem(a, sizeof a, (double)r.m->bytes.optimizer);
             row[k++] = vmem_strdup(a);
         } else {
-            fmt_mem(a, sizeof a, (double)(r.bytes.trainable + r.bytes.grads + r.bytes.optimizer));
+            fmt_mem(a, sizeof a, (double)(r.m->bytes.trainable + r.m->bytes.grads + r.m->bytes.optimizer));
             row[k++] = vmem_strdup(a);
         }
-        fmt_mem(a, sizeof a, (double)r.bytes.activations);
+        fmt_mem(a, sizeof a, (double)r.m->bytes.activations);
         row[k++] = vmem_strdup(a);
-        fmt_mem(a, sizeof a, (double)r.bytes.total);
+        fmt_mem(a, sizeof a, (double)r.m->bytes.total);
         row[k++] = vmem_strdup(a);
         row[k++] = num_or_dash(r.ms_per_step, "%.1f");
     }
@@ -586,7 +665,7 @@ static void free_cells(char **c, int n)
 }
 
 /* Does the cost table with every memory part fit in avail columns? */
-static bool cost_wide(const LabView *v, const Grid *g, char labels[][24], int n, int avail)
+static bool cost_wide(const LabView *v, const Grid *g, LabItem labels[], int n, int avail)
 {
     int cols;
     char **c = cost_cells(v, labels, n, true, &cols);
@@ -595,7 +674,7 @@ static bool cost_wide(const LabView *v, const Grid *g, char labels[][24], int n,
     return fits;
 }
 
-static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, char labels[][24], int n)
+static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, LabItem labels[], int n)
 {
     int y = *py, cols;
     bool wide = cost_wide(v, g, labels, n, r.w - 2);
@@ -644,7 +723,7 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
 
 /* The results table; wide has the long headers, bits per byte and the
  * step of the latest held-out point. */
-static char **result_cells(const LabView *v, char labels[][24], int n, bool wide, int *pcols)
+static char **result_cells(const LabView *v, LabItem labels[], int n, bool wide, int *pcols)
 {
     bool acc = addition(v);
     int cols = 6 + (wide ? 1 : 0) + (acc ? 1 : 0);
@@ -679,7 +758,7 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
     for (int i = 0; i < n; i++) {
         char **row = c + (size_t)(i + 2) * cols;
         int k = 0;
-        row[k++] = vmem_strdup(labels[i]);
+        row[k++] = vmem_strdup(labels[i].label);
         if (!v->d.have_lab) {
             while (k < cols - 1) row[k++] = vmem_strdup("–");
             row[k] = vmem_strdup("not started");
@@ -687,7 +766,7 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
         }
         LabDemoRow rw;
         lab_demo_row(&v->d, i, &rw);
-        row[k++] = vmem_printf("%d/%d", rw.step, rw.steps);
+        row[k++] = vmem_printf("%d/%d", rw.m->step, rw.m->steps);
         row[k++] = num_or_dash(rw.train_loss, "%.4f");
         if (wide && isfinite(rw.eval_loss) && !rw.final) row[k++] = vmem_printf("%.4f @%d", rw.eval_loss, rw.eval_step);
         else row[k++] = num_or_dash(rw.eval_loss, "%.4f");
@@ -699,8 +778,8 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
                                 : vmem_printf("%.1f%%", 100 * rw.accuracy);
             else row[k++] = vmem_strdup("–");
         }
-        if (rw.diverged) row[k] = vmem_printf(wide ? "diverged at step %d" : "diverged at %d", rw.diverged_step);
-        else if (rw.final && rw.step < rw.steps) row[k] = vmem_strdup("stopped, done");
+        if (rw.m->diverged) row[k] = vmem_printf(wide ? "diverged at step %d" : "diverged at %d", rw.m->diverged_step);
+        else if (rw.final && rw.m->step < rw.m->steps) row[k] = vmem_strdup("stopped, done");
         else if (rw.final) row[k] = vmem_strdup("done");
         else if (v->d.state == LABD_RUNNING)
             row[k] = vmem_strdup(v->d.snap.phase == LAB_PHASE_BASELINE ? "waiting" : "training");
@@ -709,7 +788,7 @@ static char **result_cells(const LabView *v, char labels[][24], int n, bool wide
     return c;
 }
 
-static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, char labels[][24], int n)
+static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, LabItem labels[], int n)
 {
     int y = *py, cols;
     char **c = result_cells(v, labels, n, true, &cols);
@@ -736,7 +815,7 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
 {
     int y = *py;
     if (samples_height(v, r.w) == 0) return;
-    char labels[LAB_MAX_METHODS][24];
+    LabItem labels[LAB_MAX_METHODS];
     table_methods(v, labels);
     y++;
     grid_put(g, y++, r.x + 2, addition(v) ? "Answers to held-out problems (greedy decoding)" : "Samples (temperature 0.8, the same seed for each)",
@@ -753,15 +832,15 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
         } else {
             lab_demo_row(&v->d, i, &row);
             if (!row.final) continue;
-            label = labels[i];
+            label = labels[i].label;
             text = row.sample;
         }
         int x = grid_put(g, y, r.x + 2, label, ROLE_STRONG, r.w - 2);
         if (i >= 0 && env->colour >= CMODE_BASIC && !env->ascii) {
-            int colour;
+            Role role;
             char mark;
-            method_style(&v->d.set, label, &colour, &mark);
-            for (int k = 0; k < x; k++) grid_colour(g, y, r.x + 2 + k, colour, -1);
+            method_style(v, &labels[i], &role, &mark);
+            grid_recolour(g, (Rect){y, r.x + 2, 1, x}, role);
         }
         y++;
         char *t = sample_text(v, text);
@@ -783,7 +862,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     y++;
     draw_plot(v, g, y, r, env);
     y += LV_PLOT_ROWS + 1;
-    char labels[LAB_MAX_METHODS][24];
+    LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
     draw_cost(v, g, &y, r, env, labels, n);
     y++;
@@ -796,16 +875,14 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 
 static int lv_n_controls(void *self)
 {
-    (void)self;
-    return LC_N;
+    return lc_n(self);
 }
 
 /* Slider values into the settings. */
 static void apply_sliders(LabView *v)
 {
     LabDemoSettings *s = &v->d.set;
-    s->prefix_len = (int)v->prefix.value;
-    s->qlora_rank = (int)v->qrank.value;
+    for (int j = 0; j < v->n_size; j++) s->size[v->size_kind[j]] = (int)v->size[j].value;
     s->lr_scale = v->lr.value;
     s->steps = (int)v->steps.value;
 }
@@ -828,7 +905,7 @@ static int lv_key(void *self, int control, int key, Action act)
     bool enter = key == VK_ENTER || key == ' ';
     int dir = act == ACT_INC || act == ACT_INC_BIG ? 1 : act == ACT_DEC || act == ACT_DEC_BIG ? -1 : 0;
     if (control == LC_RUN) return enter ? run_button(v) : 0;
-    if (control == LC_CURVES) {
+    if (control == lc_curves(v)) {
         if (!dir && !enter) return 0;
         v->curves = (v->curves + (dir ? dir : 1) + CURVES_N) % CURVES_N;
         return EV_HANDLED | EV_REDRAW;
@@ -852,8 +929,7 @@ static int lv_key(void *self, int control, int key, Action act)
         v->d.set.task = v->d.set.task == TASK_ADDITION ? TASK_DOMAIN : TASK_ADDITION;
         return EV_HANDLED | EV_REDRAW;
     }
-    Slider *sl = control == LC_PREFIX ? &v->prefix : control == LC_QRANK ? &v->qrank : control == LC_LR ? &v->lr
-                                                                           : control == LC_STEPS ? &v->steps : NULL;
+    Slider *sl = slider_of(v, control);
     if (!sl || !slider_act) return 0;
     if (locked(v)) return EV_HANDLED;
     int fl = dview_slider_key(sl, act);
@@ -879,7 +955,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
         return EV_HANDLED | EV_REDRAW;
     }
     if (press && (o = widget_choice_at(&v->curves_hit, ev->y, ev->x)) >= 0) {
-        *control = LC_CURVES;
+        *control = lc_curves(v);
         v->curves = o;
         return EV_HANDLED | EV_REDRAW;
     }
@@ -890,9 +966,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
             if (!locked(v)) *toggle_flag(v, i) = !*toggle_flag(v, i);
             return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
         }
-    Slider *sl[4] = {&v->prefix, &v->qrank, &v->lr, &v->steps};
-    for (int k = 0; k < 4; k++) {
-        int c = LC_PREFIX + k;
+    for (int c = LC_SIZE0; c < lc_curves(v); c++) {
         if (locked(v)) {
             if (press && ev->y == v->rows[c]) {
                 *control = c;
@@ -900,7 +974,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
             }
             continue;
         }
-        int fl = dview_slider_mouse(sl[k], &v->hit[c], ev, ev->kind == MOUSE_DRAG && *control == c);
+        int fl = dview_slider_mouse(slider_of(v, c), &v->hit[c], ev, ev->kind == MOUSE_DRAG && *control == c);
         if (fl) {
             *control = c;
             if (fl & EV_REDRAW) apply_sliders(v), fl |= EV_RELAYOUT;
@@ -908,7 +982,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
         }
     }
     if (press)
-        for (int c = 0; c < LC_N; c++)
+        for (int c = 0; c < lc_n(v); c++)
             if (ev->y == v->rows[c]) {
                 *control = c;
                 return EV_HANDLED | EV_REDRAW;
@@ -922,27 +996,40 @@ static const char *lv_hint(void *self, int control)
     LabView *v = self;
     bool lock = locked(v);
     const char *h;
-    switch (control) {
-    case LC_RUN:
-        h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
-            : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · Tab next"
-                                      : "Enter starts the lab (leaving the page stops it) · Tab next";
-        break;
-    case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
-    case LC_METHODS:
-        h = lock ? "the methods (stop the lab to change them) · ←/→ move"
-                 : "←/→ move, Enter/Space turns a method on or off · Tab next";
-        break;
-    case LC_PREFIX: h = lock ? "prefix length (stop the lab to change it)" : "prefix length P: ←/→ ×2 · Tab next"; break;
-    case LC_QRANK: h = lock ? "QLoRA rank (stop the lab to change it)" : "QLoRA rank: ←/→ ×2 · Tab next"; break;
-    case LC_LR: {
-        snprintf(v->hint, sizeof v->hint, "%slearning rates ×%.3g: full %.2g, LoRA %.2g, prefix %.2g · ←/→ ×2",
-                 lock ? "(locked while training) " : "", v->lr.value, tune_methods[TUNE_FULL].default_lr * v->lr.value,
-                 tune_methods[TUNE_LORA].default_lr * v->lr.value, tune_methods[TUNE_PREFIX].default_lr * v->lr.value);
+    if (control >= LC_SIZE0 && control < lc_lr(v)) {
+        const TuneMethod *m = tune_method(v->size_kind[control - LC_SIZE0]);
+        snprintf(v->hint, sizeof v->hint, lock ? "%s of %s (stop the lab to change it)" : "%s of %s: ←/→ ×2 · Tab next",
+                 m->size_name, m->name);
         return v->hint;
     }
-    case LC_STEPS: h = lock ? "steps per method (stop the lab to change it)" : "steps per method: ←/→ ×1.19, Shift ×2 · Tab next"; break;
-    default: h = "←/→ which curves: held-out, training or both · Tab next"; break;
+    if (control == lc_lr(v)) {
+        /* Every method's default rate times the multiplier, from the registry. */
+        int n = snprintf(v->hint, sizeof v->hint, "%slearning rates ×%.3g:", lock ? "(locked while training) " : "",
+                         v->lr.value);
+        for (int k = 0; k < TUNE_NUM_KINDS && n > 0 && (size_t)n < sizeof v->hint; k++) {
+            const TuneMethod *m = tune_method((TuneKind)k);
+            n += snprintf(v->hint + n, sizeof v->hint - (size_t)n, "%s %s %.2g", k ? "," : "", m->name,
+                          m->default_lr * v->lr.value);
+        }
+        if (n > 0 && (size_t)n < sizeof v->hint) snprintf(v->hint + n, sizeof v->hint - (size_t)n, " · ←/→ ×2");
+        return v->hint;
+    }
+    if (control == lc_steps(v)) {
+        h = lock ? "steps per method (stop the lab to change it)" : "steps per method: ←/→ ×1.19, Shift ×2 · Tab next";
+    } else {
+        switch (control) {
+        case LC_RUN:
+            h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
+                : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · Tab next"
+                                          : "Enter starts the lab (leaving the page stops it) · Tab next";
+            break;
+        case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
+        case LC_METHODS:
+            h = lock ? "the methods (stop the lab to change them) · ←/→ move"
+                     : "←/→ move, Enter/Space turns a method on or off · Tab next";
+            break;
+        default: h = "←/→ which curves: held-out, training or both · Tab next"; break;
+        }
     }
     snprintf(v->hint, sizeof v->hint, "%s", h);
     return v->hint;
@@ -951,7 +1038,7 @@ static const char *lv_hint(void *self, int control)
 static int lv_control_row(void *self, int control)
 {
     LabView *v = self;
-    return v->rows[control < 0 || control >= LC_N ? 0 : control];
+    return v->rows[control < 0 || control >= lc_n(v) ? 0 : control];
 }
 
 static bool lv_busy(void *self)

@@ -51,6 +51,21 @@ typedef enum Role {
     ROLE_DONE,      /* progress: done */
     ROLE_TODO,      /* progress: to do */
     ROLE_PROMPT,    /* the search / input line */
+    ROLE_METHOD_FULL,   /* the lab's methods (tune.h's TuneColour) */
+    ROLE_METHOD_PREFIX,
+    ROLE_METHOD_QLORA,
+    ROLE_METHOD_IA3,
+    ROLE_METHOD_DORA,
+    ROLE_METHOD_RANK1,  /* a method offered at several sizes: one per size, ascending */
+    ROLE_METHOD_RANK2,
+    ROLE_METHOD_RANK3,
+    ROLE_METHOD_RANK4,
+    ROLE_METHOD_RANK5,
+    ROLE_METHOD_RANK6,
+    ROLE_METHOD_RANK7,
+    ROLE_METHOD_RANK8,
+    ROLE_METHOD_RANK9,
+    ROLE_METHOD_RANK10,
     ROLE_COUNT
 } Role;
 

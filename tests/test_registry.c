@@ -1,0 +1,143 @@
+/* test_registry.c — the tuning-method registry (tune.h) is the one list of
+ * methods: every row is complete and consistent, lessons/FORMAT.md
+ * documents each, the lab block of a lesson has a parameter for each, the
+ * lab's settings offer each, and `lorascope help finetune` lists each with
+ * its options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/demo/demo_lab.h"
+#include "../src/lesson/demo_schema.h"
+#include "../src/tune/tune.h"
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_rows_complete(void **state)
+{
+    (void)state;
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        assert_non_null(m);
+        assert_int_equal(m->kind, k);
+        assert_ptr_equal(tune_method_find(m->name), m);
+        for (int j = 0; j < k; j++) assert_string_not_equal(tune_method((TuneKind)j)->name, m->name);
+        assert_true(m->default_lr > 0 && m->default_lr < 1);
+        assert_true(m->summary && m->summary[0]);
+        assert_non_null(m->help);
+        assert_non_null(m->spec_make);
+        assert_non_null(m->setup);
+        assert_non_null(m->spans);
+        assert_non_null(m->zero_grad);
+        assert_non_null(m->save);
+        assert_true(m->colour >= 0 && m->colour < TUNE_NUM_COLOURS);
+        if (m->size_name) {
+            assert_non_null(m->size_symbol);
+            assert_true(m->size_min <= m->size_default && m->size_default <= m->size_max);
+            if (!m->several_sizes) assert_non_null(m->size_label); /* the lab's slider */
+        } else {
+            assert_false(m->several_sizes);
+        }
+        /* Every option is named once and has a handler. */
+        for (int i = 0; i < m->n_options; i++) {
+            assert_non_null(m->options[i].apply);
+            for (int j = 0; j < i; j++) assert_string_not_equal(m->options[i].name, m->options[j].name);
+        }
+        /* A method that reads PEFT files finds itself by their type. */
+        if (m->peft_type && m->load && !m->peft_flag)
+            assert_ptr_equal(tune_method_for_peft_type(m->peft_type), m);
+        /* A spec made for the default size parses back to itself. */
+        TuneSpec s = tune_spec_make((TuneKind)k, m->size_name ? m->size_default : 0), p;
+        assert_int_equal(tune_spec_parse(&p, s.label, NULL), LS_OK);
+        assert_int_equal(p.kind, k);
+        assert_int_equal(p.size, s.size);
+    }
+    assert_null(tune_method_find("adapter"));
+    assert_null(tune_method((TuneKind)TUNE_NUM_KINDS));
+}
+
+/* FORMAT.md's lab section has a methods table with one row per method. */
+static void test_format_lists_every_method(void **state)
+{
+    (void)state;
+    char *doc = read_all("lessons/FORMAT.md");
+    assert_non_null(doc);
+    const char *lab = strstr(doc, "### `lab`");
+    assert_non_null(lab);
+    /* The methods table: from its header to the blank line after it. */
+    const char *table = strstr(lab, "\n| method | what it trains | lab parameter |");
+    assert_non_null(table);
+    const char *end = strstr(table + 1, "\n\n");
+    assert_non_null(end);
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        char want[64];
+        snprintf(want, sizeof want, "\n| `%s` |", tune_method((TuneKind)k)->name);
+        const char *at = strstr(table, want);
+        if (!at || at > end) fail_msg("FORMAT.md's lab methods table does not list %s", want + 3);
+    }
+    /* ... and nothing the registry does not have. */
+    int rows = 0;
+    for (const char *p = table; p && p < end; p = strstr(p + 1, "\n| `")) rows += p != table;
+    assert_int_equal(rows, TUNE_NUM_KINDS);
+    free(doc);
+}
+
+/* The lab block has one parameter per method, named as it: rows of ranks
+ * (several sizes), a size (0: off) or yes/no. */
+static void test_lab_parameters(void **state)
+{
+    (void)state;
+    const DemoKind *lab = demo_kind_find("lab");
+    assert_non_null(lab);
+    LabDemoSettings s;
+    lab_demo_settings_defaults(&s);
+    for (int k = 0; k < TUNE_NUM_KINDS; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        const DemoParamSpec *p = demo_param_find(lab, m->name, NULL);
+        if (!p) fail_msg("the lab block has no parameter %s", m->name);
+        if (m->several_sizes) {
+            assert_int_equal(p->type, DEMO_PARAM_ROWS);
+        } else if (m->size_name) {
+            assert_int_equal(p->type, DEMO_PARAM_INT);
+            assert_true(p->min == 0 && p->max == LAB_DEMO_MAX_SIZE);
+            /* Off by default, or on at the row's default size. */
+            int def = atoi(p->def);
+            assert_true(def == 0 || def == m->size_default);
+            assert_int_equal(s.on[k], def != 0);
+            assert_int_equal(s.size[k], m->size_default);
+        } else {
+            assert_int_equal(p->type, DEMO_PARAM_BOOL);
+        }
+    }
+    /* The default settings make the default lab's list. */
+    char methods[256];
+    lab_demo_methods(&s, methods, sizeof methods);
+    assert_string_equal(methods, LAB_DEFAULT_METHODS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rows_complete),
+        cmocka_unit_test(test_format_lists_every_method),
+        cmocka_unit_test(test_lab_parameters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
