@@ -417,10 +417,11 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
     if (!d->have_lab) {
+        /* One row at 80 columns; the loss in the plot's unit. */
         const char *what = v->d.set.task == TASK_ADDITION
-                               ? "addition: sums like 47+38=85; scored by exact-match accuracy on held-out pairs"
-                               : "domain: from State of the Union addresses to Moby-Dick; held-out chapters, bits per byte";
-        grid_printf(g, y++, x, ROLE_DIM, r.w - 2, "Not started. %s.", what);
+                               ? "sums like 47+38=85, scored by exact match on held-out pairs"
+                               : "State of the Union → Moby-Dick; held-out loss in nats/byte";
+        grid_printf(g, y++, x, ROLE_DIM, r.w - 2, "Not started: %s.", what);
         *py = y;
         return;
     }

@@ -128,7 +128,7 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     int xx = r.x + 2;
     xx += grid_put(g, y, xx, "LoRA trains r(d + k) = ", ROLE_LABEL, -1);
     xx += grid_put(g, y, xx, a, ROLE_VALUE, -1);
-    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers: %.3g %% of W₀'s, scaled by α/r = %g", c.percent,
+    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers, %.3g %% of W₀'s · α/r = %g", c.percent,
                 c.scale);
     fmt_count(c.model_lora, a, (int)sizeof a);
     fmt_count(c.model_params, b, (int)sizeof b);

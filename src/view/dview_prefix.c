@@ -69,7 +69,7 @@ static int av_height(void *self, int width, const ViewEnv *env)
 {
     (void)width, (void)env;
     AttnView *v = self;
-    return PA_N + 1 + 2 + v->d.T + 1 + 5 + (v->st.code ? 1 : 0);
+    return PA_N + 1 + 2 + v->d.T + 1 + 6 + (v->st.code ? 1 : 0); /* the last line may wrap */
 }
 
 /* A cell's look: background shades in 256 colours (bluish in the prefix),
@@ -174,8 +174,9 @@ static void av_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         grid_put(g, y, r.x + 2, "P = 0: plain causal attention, a triangle.", ROLE_LABEL, r.w - 2);
     }
     y++;
-    grid_printf(g, y, r.x + 2, ROLE_DIM, r.w - 2, "prefix made from \"%s\" · real tokens \"%s\"", d->prefix_bytes,
-                d->query_bytes);
+    char *t = vmem_printf("prefix made from \"%s\" · real tokens \"%s\"", d->prefix_bytes, d->query_bytes);
+    widget_text(g, y, r.x + 2, r.w - 2, t, ROLE_DIM, 2);
+    free(t);
 }
 
 static int av_n_controls(void *self)

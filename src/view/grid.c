@@ -60,6 +60,8 @@ void grid_grow(Grid *g, int h)
 
 void grid_clear(Grid *g, Role r)
 {
+    g->cuts = 0;
+    g->first_cut[0] = 0;
     for (size_t i = 0; i < (size_t)g->w * (size_t)g->h; i++) cell_blank(&g->cells[i], r);
 }
 
@@ -146,6 +148,17 @@ static void attach_mark(Grid *g, int y, int x, const char *u, int n)
     }
 }
 
+/* Text stopped at `stop` (the first byte not drawn): count it as cut when
+ * anything but blanks was left undrawn — a word split, or whole words lost
+ * at the edge. */
+static void note_cut(Grid *g, const char *s, size_t len, size_t stop)
+{
+    size_t k = stop;
+    while (k < len && s[k] == ' ') k++;
+    if (k >= len || !s[k]) return;
+    if (!g->cuts++) snprintf(g->first_cut, sizeof g->first_cut, "%.*s", (int)(len < 63 ? len : 63), s);
+}
+
 int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw)
 {
     if (y < g->clip.y || y >= g->clip.y + g->clip.h) return 0;
@@ -157,6 +170,7 @@ int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw
         uint32_t cp;
         int n = utf8_decode(s + i, len - i, &cp);
         const char *u = s + i;
+        size_t at = i;
         i += (size_t)n;
         if (cp == '\n' || cp == '\t' || cp == '\r') cp = ' ', u = " ", n = 1;
         if (g->ascii && cp >= 0x80) {
@@ -164,7 +178,10 @@ int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw
             int sl = (int)strlen(sp);
             for (int k = 0; k < sl && x < limit; k++, x++)
                 if (clip_has(g, y, x)) put_char(g, y, x, sp + k, 1, 1, r);
-            if (x >= limit && i < len && s[i]) break;
+            if (x >= limit && i < len && s[i]) {
+                note_cut(g, s, len, i);
+                break;
+            }
             continue;
         }
         int cw = uc_width(cp);
@@ -174,6 +191,7 @@ int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw
         }
         if (x + cw > limit) {
             if (cw == 2 && x < limit && clip_has(g, y, x)) put_char(g, y, x, " ", 1, 1, r), x++;
+            note_cut(g, s, len, at);
             break;
         }
         if (x >= g->clip.x && clip_has(g, y, x + cw - 1)) put_char(g, y, x, u, n, cw, r);

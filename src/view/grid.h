@@ -41,6 +41,10 @@ typedef struct Grid {
     Cell *cells;   /* (h, w) */
     bool ascii;    /* spell non-ASCII text in ASCII (no UTF-8 locale) */
     Rect clip;     /* drawing outside is dropped */
+    /* Text cut short by a width or the clip edge, words left undrawn (for
+     * layout tests; grid_clear resets): how many times, the first text. */
+    int cuts;
+    char first_cut[64];
 } Grid;
 
 void grid_init(Grid *g, int w, int h, bool ascii);

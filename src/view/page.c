@@ -346,9 +346,10 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
         char *label = vmem_printf(" live demo · %s%s%s ", b->info ? b->info : "?",
                                   kind ? " — " : "", kind ? kind->summary : "");
         /* Too long for the rule: cut at a word and end with an ellipsis. */
-        if (grid_text_width(g, label) > w - 4) {
+        /* (Measured as the grid spells it: in ASCII "—" takes more columns.) */
+        for (int room = w - 6; grid_text_width(g, label) > w - 4 && room > 0; room--) {
             int used = 0;
-            size_t fit = utf8_fit(label, strlen(label), w - 6, &used);
+            size_t fit = utf8_fit(label, strlen(label), room, &used);
             while (fit > 0 && label[fit - 1] != ' ') fit--;
             while (fit > 0 && (label[fit - 1] == ' ' || label[fit - 1] == ',')) fit--;
             snprintf(label + fit, strlen(label) + 1 - fit, "%s", c->ascii ? "... " : "… ");
