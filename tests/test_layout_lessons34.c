@@ -38,6 +38,9 @@ static void test_arith_view(void **state)
     const char *want[] = {"0.30000000000000004", "exactly: 0.1 + 0.2 = 0.3", "0.29999999999999999"};
     lh_check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nb = 0.2\n```\n", want,
                long_double_is_wide() ? 3 : 1, 3);
+    /* a − b: the fp64 column shows all 17 digits of -0.10000000000000001. */
+    const char *sub[] = {"exactly: 0.1 − 0.2 = -0.1", "-0.10000000000000001"};
+    lh_check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nop = sub\nb = 0.2\n```\n", sub, 2, 3);
     const char *over[] = {"overflow: inf", "input overflow"};
     lh_check_demo("# T\n\n## P\n\n```demo arith\na = 65504\nb = 16\n```\n", over, 2, 3);
 }

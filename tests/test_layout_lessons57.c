@@ -16,6 +16,9 @@ static void test_shapes_view(void **state)
     lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\n```\n", want, 5, 3);
     const char *fc[] = {"W₀ is d × k = 512 × 128", "= 5,120"};
     lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\nmatrix = mlp.c_fc\n```\n", fc, 2, 3);
+    /* The largest rank: B and A as large as W₀; nothing overlaps or is cut. */
+    const char *big[] = {"W₀ is d × k = 128 × 128", "LoRA trains r(d + k) = 32,768"};
+    lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\nrank = 128\n```\n", big, 2, 3);
 }
 
 static void test_merge_view(void **state)

@@ -69,7 +69,7 @@ static int sc_draw(SchemeControls *c, Grid *g, int y, Rect r, const ViewEnv *env
     c->rows[SC_BITS] = y;
     if (sc_disabled(c, SC_BITS)) {
         grid_put(g, y, r.x + 2, "bits", ROLE_DIM, lw);
-        grid_printf(g, y, r.x + 2 + lw, ROLE_DIM, r.w - 2 - lw, " %d per code, fixed by %s (blocks of %d with their own scale)",
+        grid_printf(g, y, r.x + 2 + lw, ROLE_DIM, r.w - 2 - lw, " %d per code, fixed by %s, one scale per %d weights",
                     fixed.bits, scheme_options[c->scheme], fixed.block);
         if (focus == SC_BITS) grid_put(g, y, r.x, env->ascii ? "> " : "▶ ", ROLE_FOCUS, 2);
     } else {

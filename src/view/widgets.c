@@ -52,23 +52,27 @@ void fmt_num(double v, int width, char *buf, int size)
 /* ---------------------------------------------------------------------------
  * Text */
 
-int widget_text_rows(const Grid *g, int w, const char *s)
+int widget_text_rows(int w, const char *s, bool ascii)
 {
-    (void)g;
     if (w < 1) return 1;
+    char *a = ascii ? utf8_to_ascii(s) : NULL;
     Wrap wr = {0};
-    WrapSpan sp = {s, 0};
+    WrapSpan sp = {a ? a : s, 0};
     wrap_spans(&wr, &sp, 1, w);
     int n = wr.n_lines;
     wrap_free(&wr);
+    free(a);
     return n;
 }
 
 int widget_text(Grid *g, int y, int x, int w, const char *s, Role role, int max_rows)
 {
     if (w < 1 || max_rows < 1) return 0;
+    /* Wrap what the grid will show: in ASCII, "≥" takes two columns. */
+    char *a = g->ascii ? utf8_to_ascii(s) : NULL;
+    const char *t = a ? a : s;
     Wrap wr = {0};
-    WrapSpan sp = {s, 0};
+    WrapSpan sp = {t, 0};
     wrap_spans(&wr, &sp, 1, w);
     int n = wr.n_lines < max_rows ? wr.n_lines : max_rows;
     for (int i = 0; i < n; i++) {
@@ -77,12 +81,13 @@ int widget_text(Grid *g, int y, int x, int w, const char *s, Role role, int max_
         for (int k = l->first; k < l->first + l->n; k++) {
             const WrapSeg *sg = &wr.segs[k];
             if (sg->span < 0) cx += grid_put(g, y + i, cx, " ", role, 1);
-            else cx += grid_putn(g, y + i, cx, s + sg->off, (size_t)sg->len, role, x + w - cx);
+            else cx += grid_putn(g, y + i, cx, t + sg->off, (size_t)sg->len, role, x + w - cx);
         }
     }
     /* Words that did not fit the rows: count them as cut (layout tests). */
-    if (wr.n_lines > max_rows && !g->cuts++) snprintf(g->first_cut, sizeof g->first_cut, "%.63s", s);
+    if (wr.n_lines > max_rows && !g->cuts++) snprintf(g->first_cut, sizeof g->first_cut, "%.63s", t);
     wrap_free(&wr);
+    free(a);
     return n;
 }
 
@@ -382,7 +387,7 @@ void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log
                   double marker, const char *marker_label, const ViewEnv *env)
 {
     int lab_w = 0, txt_w = 0;
-    char txt[16][32];
+    char txt[16][96]; /* room for a caller's whole text: never cut it here */
     if (n > 16) n = 16;
     for (int i = 0; i < n; i++) {
         int w = grid_text_width(g, bars[i].label ? bars[i].label : "");

@@ -187,8 +187,8 @@ void widget_histogram(Grid *g, Rect r, const size_t *counts, int bins, double lo
  * (a view reserves the rows; the words beyond them are dropped, never cut
  * mid-word). Returns the rows used. */
 int widget_text(Grid *g, int y, int x, int w, const char *s, Role role, int max_rows);
-/* The rows widget_text needs for s at width w. */
-int widget_text_rows(const Grid *g, int w, const char *s);
+/* The rows widget_text needs for s at width w (ascii: in an ASCII grid). */
+int widget_text_rows(int w, const char *s, bool ascii);
 
 /* ---------------------------------------------------------------------------
  * Number formatting shared by the views */
