@@ -19,6 +19,23 @@ static void test_shapes_view(void **state)
     /* The largest rank: B and A as large as W₀; nothing overlaps or is cut. */
     const char *big[] = {"W₀ is d × k = 128 × 128", "LoRA trains r(d + k) = 32,768"};
     lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\nrank = 128\n```\n", big, 2, 3);
+    /* A narrow W₀ (512 × 128 drawn small): its label must not run into B's. */
+    Lesson l;
+    lh_parse(&l, "# T\n\n## P\n\n```demo lora-shapes\nmatrix = mlp.c_fc\nrank = 128\n```\n");
+    for (int w = 80; w <= 160; w += 20) {
+        PageView pv;
+        char *text = lh_render(&pv, &l, w, false);
+        const char *row = strstr(text, "W₀");
+        row = row ? strstr(row + 1, "\n") : NULL; /* the labels' row follows the title row */
+        assert_non_null(row);
+        const char *b = strstr(row, "B");
+        assert_non_null(b);
+        /* Blank before B: the W₀ label ended before it. */
+        assert_true(b[-1] == ' ');
+        free(text);
+        page_close(&pv);
+    }
+    lesson_free(&l);
 }
 
 static void test_merge_view(void **state)
