@@ -71,7 +71,14 @@ static void test_quant_view(void **state)
     const char *want[] = {"65536 Gaussian weights N(0, 0.02²) as 256 × 256, 1 outlier (seed 1)",
                           "one scale: the levels are", "nf4-dq", "▲ 255 levels", "SNR (dB) of intN"};
     lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\noutliers = 1\n```\n", want, 5, 6);
-    const char *blk[] = {"groups: a typical one's step", "int4 block 32"};
+    /* A block longer than the 256-weight rows: the label says what was used. */
+    const char *row[] = {"int4 block 256 (whole row)"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nbits = 4\ngranularity = block\nblock = 4096\n```\n",
+                  row, 1, 6);
+    /* NF4: a group's scale is its absmax, not a step. */
+    const char *nf4[] = {"groups: typical absmax", "the largest |w|'s group's"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nscheme = nf4\n```\n", nf4, 2, 6);
+    const char *blk[] = {"groups: typical step", "int4 block 32"};
     lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nbits = 4\ngranularity = block\nblock = 32\n```\n",
                blk, 2, 6);
 }
