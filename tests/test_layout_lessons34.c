@@ -21,6 +21,11 @@ static void test_number_line_view(void **state)
                           "spacing below it:           2^-11 = 0.00048828125",
                           "the spacing doubles: 2^-11 below it, 2^-10 above", "[fp16]"};
     lh_check_demo("# T\n\n## P\n\n```demo number-line\nx = 1\nzoom = 16\n```\n", want, 4, 3);
+    /* bf16's smallest normal, 2^-126: the subnormals below have the same
+     * spacing, so it does not double there. */
+    const char *mn[] = {"at 2^-126 (the smallest normal) the spacing stays 2^-133: subnormals below"};
+    lh_check_demo("# T\n\n## P\n\n```demo number-line\nformat = bf16\nx = 1.1754943508222875e-38\nzoom = 16\n```\n",
+                  mn, 1, 3);
 }
 
 /* The exact results are long double; valgrind computes those at double

@@ -553,8 +553,15 @@ static void nl_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         precision_format_value(at, sizeof at, res->edges[k].at);
         gap_text(a, sizeof a, res->edges[k].gap_below, true);
         gap_text(b, sizeof b, res->edges[k].gap_above, true);
-        grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
-                    "at %s, a power of two, the spacing doubles: %s below it, %s above", at, a, b);
+        /* At the smallest normal the subnormals below keep the same
+         * spacing: say so rather than "doubles". */
+        if (res->edges[k].gap_below == res->edges[k].gap_above)
+            grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
+                        "at 2^%d (the smallest normal) the spacing stays %s: subnormals below",
+                        ilogb(res->edges[k].at), b);
+        else
+            grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
+                        "at %s, a power of two, the spacing doubles: %s below it, %s above", at, a, b);
     }
 }
 
