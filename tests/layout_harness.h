@@ -192,8 +192,17 @@ static inline void lh_walk_lesson(const LhWalk *wk)
         char where[96];
         snprintf(where, sizeof where, "%s page %d at %dx%d%s", wk->id, p + 1, wk->w, wk->h,
                  wk->present ? " (presenting)" : "");
-        lh_check_grid(&a.page.canvas, false, where);
         char *text = lh_canvas_text(&a.page);
+        /* LORASCOPE_LAYOUT_DUMP=DIR keeps every page's text, to read them. */
+        const char *dump = getenv("LORASCOPE_LAYOUT_DUMP");
+        if (dump) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s-p%d-%dx%d%s.txt", dump, wk->id, p + 1, wk->w, wk->h,
+                     wk->present ? "-present" : "");
+            FILE *f = fopen(path, "w");
+            if (f) fputs(text, f), fclose(f);
+        }
+        lh_check_grid(&a.page.canvas, false, where);
         if (strstr(text, "no view for demo")) LH_FAIL(text, "%s: no view for a demo", where);
         if (strstr(text, "cannot run") && !(wk->model_may_be_missing && strstr(text, "data/models/base")))
             LH_FAIL(text, "%s: a demo did not start", where);

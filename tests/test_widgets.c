@@ -354,9 +354,10 @@ static void check_axis(double lo, double hi, bool log_scale, int max_ticks, int 
         assert_true(log10(a.lo) > log10(dlo) - step - 1e-9 && log10(a.hi) < log10(dhi) + 1 + 1e-9);
         return;
     }
-    /* A nice step: 1, 2 or 5 × 10^k. */
+    /* A nice step: 1, 2, 2.5 or 5 × 10^k. */
     double m = step / pow(10, floor(log10(step) + 1e-9));
-    assert_true(fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6 || fabs(m - 10) < 1e-6);
+    assert_true(fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 2.5) < 1e-6 || fabs(m - 5) < 1e-6 ||
+                fabs(m - 10) < 1e-6);
     /* Not loose: no more than a step of slack past the data at either end. */
     if (dhi > dlo) {
         assert_true(a.lo > dlo - step - 1e-12 && a.hi < dhi + step + 1e-12);
@@ -396,14 +397,21 @@ static void test_plot_axis_ticks(void **state)
     check_axis(20, 3e4, true, 6, 7);
     /* Only two ticks allowed. */
     check_axis(0.37, 0.91, false, 2, 7);
+    check_axis(0.5, 48.2, false, 3, 7);   /* the SNR plot: 0, 25, 50 */
+    check_axis(0.01, 0.99, false, 5, 7);  /* 0, 0.25, …, 1 */
     check_axis(1e-9, 1e9, true, 2, 7);
 
     /* The exact ticks for the plain cases. */
     PlotAxis a;
     plot_axis(&a, 1.0, 2.0, false, 5, 7);
+    assert_int_equal(a.n, 5);
+    assert_string_equal(a.label[0], "1.00");
+    assert_string_equal(a.label[1], "1.25");
+    assert_string_equal(a.label[4], "2.00");
+    plot_axis(&a, 0.5, 48.2, false, 3, 7);
     assert_int_equal(a.n, 3);
-    assert_string_equal(a.label[0], "1.0");
-    assert_string_equal(a.label[2], "2.0");
+    assert_string_equal(a.label[0], "0");
+    assert_string_equal(a.label[2], "50");
     plot_axis(&a, 3e-6, 161.6, true, 4, 7);
     assert_string_equal(a.label[a.n - 1], "1000");
     plot_axis(&a, 1e-7, 1.0, true, 8, 7);

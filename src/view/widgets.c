@@ -170,7 +170,9 @@ static void compact_exponent(char *s)
 static void linear_labels(PlotAxis *a, double step, int label_w)
 {
     int k = (int)floor(log10(step) + 1e-9);
-    int decimals = k < 0 ? -k : 0;
+    /* As many decimals as the step has: 0.25 needs two. */
+    int decimals = 0;
+    for (double m = step; decimals < 12 && fabs(m - nearbyint(m)) > 1e-6 * m; m *= 10) decimals++;
     double maxabs = fmax(fabs(a->lo), fabs(a->hi));
     bool fixed = true;
     for (int i = 0; i < a->n && fixed; i++) {
@@ -222,9 +224,9 @@ void plot_axis(PlotAxis *a, double lo, double hi, bool log_scale, int max_ticks,
         double d = lo == 0 ? 1 : fabs(lo) * 0.1;
         lo -= lo == 0 ? 0 : d, hi += d;
     }
-    /* The smallest step of 1, 2 or 5 × 10^k whose rounded-out ends need at
-     * most max_ticks ticks. */
-    static const double mant[] = {1, 2, 5, 10, 20};
+    /* The smallest step of 1, 2, 2.5 or 5 × 10^k whose rounded-out ends
+     * need at most max_ticks ticks. */
+    static const double mant[] = {1, 2, 2.5, 5, 10, 20};
     int k = (int)floor(log10((hi - lo) / (max_ticks - 1)));
     double step = 0, a_lo = 0, a_hi = 0;
     for (int m = 0; m < (int)(sizeof mant / sizeof mant[0]); m++) {

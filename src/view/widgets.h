@@ -73,7 +73,7 @@ typedef struct PlotAxis {
 } PlotAxis;
 
 /* Ticks covering the values [lo, hi] with at most max_ticks (2..8) ticks and
- * labels at most label_w columns wide. Linear: steps of 1, 2 or 5 × 10^k, the
+ * labels at most label_w columns wide. Linear: steps of 1, 2, 2.5 or 5 × 10^k, the
  * ends rounded outward to a step (a single value gets a range around it).
  * Log: powers of ten, every decade or every few. Non-finite ends fall back to
  * [0, 1] (log: [0.1, 1]); on a log axis lo must be > 0. */
