@@ -14,6 +14,7 @@
 
 #include "../src/lesson/lesson.h"
 #include "../src/view/dview.h"
+#include "../src/view/dview_lab_plot.h"
 #include "../src/view/keys.h"
 #include "../src/view/page.h"
 #include "../src/view/slider.h"
@@ -422,23 +423,29 @@ static void test_plot_axis_ticks(void **state)
     assert_true(a.lo == 0 && a.hi == 1);
 }
 
-/* The top tick label read off a drawn plot: the number left of the first ┤. */
-static double top_tick(const Grid *g)
+/* Every tick label of a drawn plot, top to bottom (the numbers left of ┤). */
+static int tick_values(const Grid *g, double *v, int cap)
 {
-    for (int y = 0; y < g->h; y++) {
+    int n = 0;
+    for (int y = 0; y < g->h && n < cap; y++) {
         char *row = grid_row_text(g, y);
         char *t = strstr(row, "┤");
         if (t) {
             char *p = t;
             while (p > row && p[-1] == ' ') p--;
             while (p > row && p[-1] != ' ') p--;
-            double v = strtod(p, NULL);
-            free(row);
-            return v;
+            v[n++] = strtod(p, NULL);
         }
         free(row);
     }
-    return NAN;
+    return n;
+}
+
+/* The top tick label of a drawn plot (NaN: none). */
+static double top_tick(const Grid *g)
+{
+    double v[1];
+    return tick_values(g, v, 1) ? v[0] : NAN;
 }
 
 /* The drawn plot's top label is at least the largest value (log and linear),
@@ -462,22 +469,36 @@ static void test_plot_labels_cover_data(void **state)
     o = (PlotOpts){.title = "sums", .y_min = 1.0, .y_max = 2.0, .hline_y = NAN};
     widget_plot(&g, (Rect){0, 0, 14, 80}, &s, 1, &o, &env);
     assert_true(top_tick(&g) >= 2.0);
-    int ticks = 0;
-    double last = NAN;
-    for (int y = 0; y < g.h; y++) {
-        char *row = grid_row_text(&g, y);
-        char *t = strstr(row, "┤");
-        if (t) {
-            char *p = t;
-            while (p > row && p[-1] == ' ') p--;
-            while (p > row && p[-1] != ' ') p--;
-            last = strtod(p, NULL);
-            ticks++;
-        }
-        free(row);
-    }
+    double v[16] = {0};
+    int ticks = tick_values(&g, v, 16);
+    double last = ticks ? v[ticks - 1] : NAN;
     assert_true(ticks >= 3);
     assert_true(last <= 1.0);
+    grid_free(&g);
+}
+
+/* The lab's loss plot: its ticks cover the curves too (4.461 was shown
+ * under a top label of 4.29 before). */
+static void test_lab_plot_ticks(void **state)
+{
+    (void)state;
+    float a[40], b[40];
+    for (int i = 0; i < 40; i++) {
+        a[i] = 4.461f - 0.02f * (float)i;
+        b[i] = 4.2f + 0.001f * (float)i;
+    }
+    CurveSeries s[2] = {{NULL, a, 40, 0, -1, ROLE_SERIES1, 'a', 5, "a"}, {NULL, b, 40, 0, -1, ROLE_SERIES2, 'b', 5, "b"}};
+    CurveOpts o = {.title = "loss", .x_min = 0, .x_max = 39};
+    ViewEnv env = {false, CMODE_256};
+    Grid g;
+    grid_init(&g, 80, 16, false);
+    curve_plot(&g, (Rect){0, 0, 16, 80}, s, 2, &o, &env);
+    double v[16] = {0};
+    int n = tick_values(&g, v, 16);
+    assert_true(n >= 2);
+    assert_true(v[0] >= 4.461);
+    assert_true(v[n - 1] <= 3.681);
+    for (int i = 1; i < n; i++) assert_true(v[i] < v[i - 1]);
     grid_free(&g);
 }
 
@@ -650,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_plot_axis_ticks),
         cmocka_unit_test(test_plot_labels_cover_data),
+        cmocka_unit_test(test_lab_plot_ticks),
         cmocka_unit_test(test_bars_image_matrix_table),
         cmocka_unit_test(test_themes),
     };
