@@ -148,11 +148,48 @@ typedef struct LhWalk {
     const char *const *slow_demos; /* NULL-terminated: pages with these are skipped under valgrind */
     bool model_may_be_missing;     /* "cannot run" is fine when it names data/models/base */
     int min_demos;                 /* demos with a view, over all pages */
+    bool poke;                     /* move every control to its ends, checking each state */
 } LhWalk;
 
+/* Draw and check one state of the App's page. */
+static inline void lh_check_app(App *a, Grid *g, const char *where)
+{
+    app_draw(a, g);
+    lh_check_grid(&a->page.canvas, false, where);
+}
+
+/* Every control of the page to its largest value, its smallest, a few steps
+ * up and a step down (choices cycle), each state drawn and checked: result
+ * rows and labels must fit in every state, not only the lesson's. Buttons
+ * (Enter) are not pressed: nothing trains. */
+static inline void lh_poke_controls(App *a, Grid *g, const char *where)
+{
+    /* Big steps up to the top, down to the bottom, then single steps
+     * (End and Home scroll the page, so they are not used). */
+    static const int moves[] = {VK_SRIGHT, VK_SRIGHT, VK_SRIGHT, VK_SRIGHT, VK_SLEFT, VK_SLEFT, VK_SLEFT,
+                                VK_SLEFT,  VK_SLEFT,  VK_SLEFT,  VK_RIGHT, VK_RIGHT, VK_RIGHT};
+    for (int f = 0; f < a->page.n_focus; f++) {
+        for (size_t m = 0; m < sizeof moves / sizeof moves[0]; m++) {
+            page_focus_set(&a->page, f);
+            app_key(a, moves[m]);
+            if (getenv("LH_DEBUG")) {
+                app_draw(a, g);
+                char *t = lh_canvas_text(&a->page);
+                const char *q = strstr(t, getenv("LH_DEBUG"));
+                if (q) fprintf(stderr, "%s %d %zu: %.100s\n", where, f, m, q);
+                free(t);
+            }
+            char w[160];
+            snprintf(w, sizeof w, "%s, control %d after move %zu", where, f, m);
+            lh_check_app(a, g, w);
+        }
+    }
+}
+
 /* Every page of a shipped lesson in the App: the page and the screen draw
- * at w × h and pass lh_check_grid; nothing trains until asked; the end of
- * each page (G) draws too. */
+ * at w × h and pass lh_check_grid; nothing trains until asked; with
+ * wk->poke every control is moved through its range too; the end of each
+ * page (G) draws too. */
 static inline void lh_walk_lesson(const LhWalk *wk)
 {
     LessonList list;
@@ -209,6 +246,7 @@ static inline void lh_walk_lesson(const LhWalk *wk)
         for (int b = 0; b < a.page.n_blocks; b++) demos += a.page.blocks[b].view != NULL;
         /* Nothing trains until a student asks. */
         assert_false(app_busy(&a));
+        if (wk->poke) lh_poke_controls(&a, &g, where);
         app_key(&a, 'G');
         app_draw(&a, &g);
         free(text);
@@ -224,11 +262,11 @@ static inline void lh_walk_lesson(const LhWalk *wk)
 static inline void lh_walk_sizes(const char *id, const char *const *slow_demos, bool model_may_be_missing,
                                  int min_demos)
 {
-    LhWalk wk = {id, 80, 24, false, slow_demos, model_may_be_missing, min_demos};
+    LhWalk wk = {id, 80, 24, false, slow_demos, model_may_be_missing, min_demos, true};
     lh_walk_lesson(&wk);
     wk.w = 100, wk.h = 30;
     lh_walk_lesson(&wk);
-    wk.present = true;
+    wk.present = true, wk.poke = false;
     lh_walk_lesson(&wk);
     wk.w = 160, wk.h = 50, wk.present = false;
     lh_walk_lesson(&wk);

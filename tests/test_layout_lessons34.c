@@ -19,7 +19,7 @@ static void test_number_line_view(void **state)
     (void)state;
     const char *want[] = {"spacing above it (its ulp): 2^-10 = 0.0009765625",
                           "spacing below it:           2^-11 = 0.00048828125",
-                          "the spacing doubles: 2^-11 below it, 2^-10 above", "[fp16]"};
+                          "the spacing doubles: 2^-11 below, 2^-10 above", "[fp16]"};
     lh_check_demo("# T\n\n## P\n\n```demo number-line\nx = 1\nzoom = 16\n```\n", want, 4, 3);
     /* bf16's smallest normal, 2^-126: the subnormals below have the same
      * spacing, so it does not double there. */

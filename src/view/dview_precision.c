@@ -551,6 +551,7 @@ static void nl_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int k = 0; k < res->n_edges && k < 2; k++) {
         char at[40];
         precision_format_value(at, sizeof at, res->edges[k].at);
+        if (strlen(at) > 8) snprintf(at, sizeof at, "2^%d", ilogb(res->edges[k].at)); /* a power of two */
         gap_text(a, sizeof a, res->edges[k].gap_below, true);
         gap_text(b, sizeof b, res->edges[k].gap_above, true);
         /* At the smallest normal the subnormals below keep the same
@@ -561,7 +562,7 @@ static void nl_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
                         ilogb(res->edges[k].at), b);
         else
             grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
-                        "at %s, a power of two, the spacing doubles: %s below it, %s above", at, a, b);
+                        "at %s (a power of two) the spacing doubles: %s below, %s above", at, a, b);
     }
 }
 
@@ -935,7 +936,8 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_printf(g, y++, r.x + 2, ROLE_STRONG, r.w - 2, "exactly: %s + %s × %s = %s", s, c, t, e);
     if (v->st.code) grid_put(g, y - 1, r.x + 2, v->st.msg, ROLE_ERROR, r.w - 2);
     y++;
-    int cx[4] = {r.x + 2, r.x + 9, r.x + 25, r.x + 39};
+    /* %.9g takes up to 16 columns ("-1.23456789e-05"). */
+    int cx[4] = {r.x + 2, r.x + 9, r.x + 26, r.x + 43};
     const char *heads[4] = {"format", "term stored", "naive sum", "Kahan sum"};
     for (int i = 0; i < 4; i++) grid_put(g, y, cx[i], heads[i], ROLE_LABEL, i < 3 ? cx[i + 1] - cx[i] - 1 : r.x + r.w - cx[i]);
     y++;
@@ -946,8 +948,8 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         snprintf(ns, sizeof ns, "%.9g", (double)d->final_naive[k]);
         snprintf(ks, sizeof ks, "%.9g", (double)d->final_kahan[k]);
         grid_put(g, y, cx[0], numfmt_get(d->fmt_ids[k])->name, roles[k], 6);
-        grid_put(g, y, cx[1], ts, ROLE_TEXT, 15);
-        grid_put(g, y, cx[2], ns, ROLE_VALUE, 13);
+        grid_put(g, y, cx[1], ts, ROLE_TEXT, 16);
+        grid_put(g, y, cx[2], ns, ROLE_VALUE, 16);
         grid_put(g, y, cx[3], ks, ROLE_VALUE, r.x + r.w - cx[3]);
         y++;
     }
