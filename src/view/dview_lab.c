@@ -491,7 +491,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
                         : v->curves == CURVES_TRAIN
                             ? "training loss (nats per byte, mean of the last 10 batches)"
-                            : "training loss (mean of 10 batches, faint) and held-out loss (marked)";
+                            : "loss, nats/byte: training (mean of 10 batches, faint), held-out (marked)";
     CurveOpts o = {.title = title, .x_min = 0, .x_max = steps, .x_label = "training step"};
     int points = 0;
     for (int k = 0; k < n; k++)

@@ -84,13 +84,13 @@ static void draw_status(DeltaView *v, Grid *g, int y, Rect r, const ViewEnv *env
     }
     if (!run->have_lab) return;
     const LabSnapshot *s = &run->snap;
-    int bw = 16, filled = (int)lround(s->progress * bw);
+    int bw = r.w >= 100 ? 16 : 10, filled = (int)lround(s->progress * bw);
     for (int i = 0; i < bw; i++)
         x += grid_put(g, y, x, i < filled ? (env->ascii ? "#" : "█") : (env->ascii ? "." : "░"),
                       i < filled ? ROLE_DONE : ROLE_TODO, 1);
     const LabMethodSnapshot *m = s->n_methods ? &s->methods[0] : NULL;
     double held = m && m->n_eval ? m->eval_loss[m->n_eval - 1] : NAN;
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " %3.0f%%  full tuning · step %d of %d · %.1f s · held-out %.3f",
+    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " %3.0f%%  full tuning · step %d of %d · %.1f s · held-out %.3f nats/byte",
                 100 * s->progress, s->round, s->steps, s->elapsed_s, held);
 }
 
