@@ -82,6 +82,9 @@ static inline void lh_check_grid(const Grid *g, bool ascii, const char *where)
         free(row);
     }
     if (g->cuts) LH_FAIL(text, "%s at %d columns: %d word(s) cut, the first in \"%s\"", where, g->w, g->cuts, g->first_cut);
+    if (g->overlaps)
+        LH_FAIL(text, "%s at %d columns: text drawn over another text (%d characters), the first \"%s\"", where, g->w,
+                g->overlaps, g->first_overlap);
     free(text);
 }
 

@@ -30,6 +30,7 @@ typedef struct Cell {
     unsigned char role;     /* Role */
     unsigned char attrs;    /* TA_* added to the role's */
     int fg, bg;             /* explicit colours or -1 */
+    unsigned short text;    /* which text of 2+ characters wrote it (0: none), for overlaps */
 } Cell;
 
 typedef struct Rect {
@@ -45,6 +46,11 @@ typedef struct Grid {
      * layout tests; grid_clear resets): how many times, the first text. */
     int cuts;
     char first_cut[64];
+    /* Text written over another text's letters in the same frame (a label
+     * running into a label): how many characters, and the first text. */
+    int overlaps;
+    char first_overlap[64];
+    unsigned short text_seq; /* the last id given to a text */
 } Grid;
 
 void grid_init(Grid *g, int w, int h, bool ascii);
