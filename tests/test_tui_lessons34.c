@@ -1,6 +1,7 @@
 /* test_tui_lessons34.c — end to end, lessons 3 and 4 in the real binary
  * driven through tmux: flip a bit of 0.1 and see its value change; type a
- * number; move the quantization bits slider and see the SNR and MSE change;
+ * number; follow the arith demo's instructions as the lesson gives them;
+ * move the quantization bits slider and see the SNR and MSE change;
  * the ASCII fallback on the histogram. Private tmux socket
  * (lorascope-t34-PID), a fresh XDG_STATE_HOME, and polling capture-pane
  * until the expected text appears (helpers in tui_harness.h). */
