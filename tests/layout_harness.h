@@ -152,13 +152,14 @@ typedef struct LhWalk {
     bool model_may_be_missing;     /* "cannot run" is fine when it names data/models/base */
     int min_demos;                 /* demos with a view, over all pages */
     bool poke;                     /* move every control to its ends, checking each state */
+    bool ascii;                    /* no UTF-8 locale: ASCII only */
 } LhWalk;
 
 /* Draw and check one state of the App's page. */
 static inline void lh_check_app(App *a, Grid *g, const char *where)
 {
     app_draw(a, g);
-    lh_check_grid(&a->page.canvas, false, where);
+    lh_check_grid(&a->page.canvas, a->page.canvas.ascii, where);
 }
 
 /* Every control of the page to its largest value, its smallest, a few steps
@@ -204,12 +205,12 @@ static inline void lh_walk_lesson(const LhWalk *wk)
     assert_true(idx >= 0);
     assert_int_equal(list.lessons[idx].n_diags, 0);
     App a;
-    app_init(&a, &list, NULL, NULL, (ViewEnv){false, CMODE_256}, NULL, false);
+    app_init(&a, &list, NULL, NULL, (ViewEnv){wk->ascii, wk->ascii ? CMODE_NONE : CMODE_256}, NULL, false);
     app_resize(&a, wk->w, wk->h);
     app_open_lesson(&a, idx, 0);
     if (wk->present) app_key(&a, 'P');
     Grid g;
-    grid_init(&g, 1, 1, false);
+    grid_init(&g, 1, 1, wk->ascii);
     int demos = 0;
     bool slow = getenv("LORASCOPE_UNDER_VALGRIND") != NULL;
     for (int p = 0; p < list.lessons[idx].n_pages; p++) {
@@ -230,8 +231,8 @@ static inline void lh_walk_lesson(const LhWalk *wk)
         assert_int_equal(g.w, wk->w);
         assert_int_equal(g.h, wk->h);
         char where[96];
-        snprintf(where, sizeof where, "%s page %d at %dx%d%s", wk->id, p + 1, wk->w, wk->h,
-                 wk->present ? " (presenting)" : "");
+        snprintf(where, sizeof where, "%s page %d at %dx%d%s%s", wk->id, p + 1, wk->w, wk->h,
+                 wk->present ? " (presenting)" : "", wk->ascii ? " (ASCII)" : "");
         char *text = lh_canvas_text(&a.page);
         /* LORASCOPE_LAYOUT_DUMP=DIR keeps every page's text, to read them. */
         const char *dump = getenv("LORASCOPE_LAYOUT_DUMP");
@@ -242,7 +243,7 @@ static inline void lh_walk_lesson(const LhWalk *wk)
             FILE *f = fopen(path, "w");
             if (f) fputs(text, f), fclose(f);
         }
-        lh_check_grid(&a.page.canvas, false, where);
+        lh_check_grid(&a.page.canvas, wk->ascii, where);
         if (strstr(text, "no view for demo")) LH_FAIL(text, "%s: no view for a demo", where);
         if (strstr(text, "cannot run") && !(wk->model_may_be_missing && strstr(text, "data/models/base")))
             LH_FAIL(text, "%s: a demo did not start", where);
@@ -263,11 +264,12 @@ static inline void lh_walk_lesson(const LhWalk *wk)
 }
 
 /* The sizes every lesson is walked at: the two that matter most (80 × 24,
- * a projector; 100 × 30), then presenting at 100 × 30 and a large one. */
+ * a projector; 100 × 30), then presenting at 100 × 30, a large one, and
+ * 80 × 24 in ASCII. */
 static inline void lh_walk_sizes(const char *id, const char *const *slow_demos, bool model_may_be_missing,
                                  int min_demos)
 {
-    LhWalk wk = {id, 80, 24, false, slow_demos, model_may_be_missing, min_demos, true};
+    LhWalk wk = {id, 80, 24, false, slow_demos, model_may_be_missing, min_demos, true, false};
     lh_walk_lesson(&wk);
     wk.w = 100, wk.h = 30;
     lh_walk_lesson(&wk);
@@ -277,6 +279,9 @@ static inline void lh_walk_sizes(const char *id, const char *const *slow_demos, 
     wk.present = true, wk.poke = false;
     lh_walk_lesson(&wk);
     wk.w = 160, wk.h = 50, wk.present = false;
+    lh_walk_lesson(&wk);
+    /* Without a UTF-8 locale: the ASCII spellings are longer. */
+    wk.w = 80, wk.h = 24, wk.ascii = true, wk.poke = true;
     lh_walk_lesson(&wk);
 }
 
