@@ -160,6 +160,7 @@ static inline void lh_check_app(App *a, Grid *g, const char *where)
 {
     app_draw(a, g);
     lh_check_grid(&a->page.canvas, a->page.canvas.ascii, where);
+    lh_check_grid(g, g->ascii, where);
 }
 
 /* Every control of the page to its largest value, its smallest, a few steps
@@ -244,6 +245,7 @@ static inline void lh_walk_lesson(const LhWalk *wk)
             if (f) fputs(text, f), fclose(f);
         }
         lh_check_grid(&a.page.canvas, wk->ascii, where);
+        lh_check_grid(&g, wk->ascii, where); /* the screen: title and status bars too */
         if (strstr(text, "no view for demo")) LH_FAIL(text, "%s: no view for a demo", where);
         if (strstr(text, "cannot run") && !(wk->model_may_be_missing && strstr(text, "data/models/base")))
             LH_FAIL(text, "%s: a demo did not start", where);

@@ -257,6 +257,26 @@ int grid_printf(Grid *g, int y, int x, Role r, int maxw, const char *fmt, ...)
     return grid_put(g, y, x, buf, r, maxw);
 }
 
+int grid_put_words(Grid *g, int y, int x, const char *s, Role r, int maxw)
+{
+    if (maxw < 0 || grid_text_width(g, s) <= maxw) return grid_put(g, y, x, s, r, maxw);
+    const char *ell = g->ascii ? "..." : "…";
+    size_t n = strlen(s);
+    char *t = vmem_alloc(n + 4);
+    /* Drop the last word (and the blanks and commas before it) until the
+     * rest and the ellipsis fit. */
+    size_t fit = n;
+    do {
+        while (fit > 0 && s[fit - 1] != ' ') fit--;
+        while (fit > 0 && (s[fit - 1] == ' ' || s[fit - 1] == ',')) fit--;
+        memcpy(t, s, fit);
+        snprintf(t + fit, 4, "%s", ell);
+    } while (fit > 0 && grid_text_width(g, t) > maxw);
+    int used = fit > 0 ? grid_put(g, y, x, t, r, maxw) : 0;
+    free(t);
+    return used;
+}
+
 void grid_fill(Grid *g, Rect r, const char *ch, Role role)
 {
     if (!ch) ch = " ";

@@ -76,6 +76,9 @@ int grid_put(Grid *g, int y, int x, const char *s, Role r, int maxw);
 int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw);
 int grid_printf(Grid *g, int y, int x, Role r, int maxw, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Like grid_put, but text wider than maxw (>= 0) keeps only the whole words
+ * that fit, then an ellipsis ("…", "..." in ASCII); never a cut word. */
+int grid_put_words(Grid *g, int y, int x, const char *s, Role r, int maxw);
 /* Fill a rectangle with one character (a blank when ch is NULL). */
 void grid_fill(Grid *g, Rect r, const char *ch, Role role);
 /* Set a cell's explicit colours / extra attributes. */
