@@ -163,7 +163,8 @@ static void test_ascii_80x24(void **state)
 }
 
 /* Lesson 3's arith demo, following the page's own instructions: "change
- * the operation to ÷ and type 1 and 3", then on the overflow page "Tab to b
+ * the operation to ÷ and type 1 and 3. Then try 1e-5 × 1e-5", then on the
+ * overflow page "Tab to b
  * and press → to double it: 8, 16, 32". Changing the operation keeps a and
  * b; each → doubles b again. */
 static void test_arith_as_the_lesson_says(void **state)
@@ -192,6 +193,14 @@ static void test_arith_as_the_lesson_says(void **state)
     assert_non_null(s);
     assert_non_null(strstr(s, "0.33333333333333331"));
     assert_null(strstr(s, "not a number"));
+    free(s);
+    /* "Then try 1e-5 × 1e-5": back to the operation, ← to ×, then a and b. */
+    keys(&t, "BTab Left");
+    expect_text(&t, "exactly: 1 × 3 = 3", 3000);
+    keys(&t, "BTab 1 e - 5 Tab Tab 1 e - 5 Enter");
+    s = wait_for(&t, "exactly: 1e-5 × 1e-5 = ", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "underflow: 0")); /* fp16 cannot hold 1e-10 */
     free(s);
     /* The next page: 65504 + 8; → on b doubles it, again and again. */
     keys(&t, "Escape n");
