@@ -132,7 +132,7 @@ static void test_app_ticks_a_lab(void **state)
     while (app_busy(&a) && ticks < 100000) {
         int fl = app_tick(&a, 20.0);
         assert_true(fl & EV_REDRAW);
-        app_draw(&a, &g);
+        lh_check_app(&a, &g, "the test lab at 100x30");
         if (ticks == 2) {
             int before = a.scroll;
             assert_true(app_key(&a, 'j') & EV_REDRAW);
@@ -164,6 +164,47 @@ static void test_app_ticks_a_lab(void **state)
     gpt_free(&tiny);
 }
 
+/* The test lab run to the end at 80 × 24 on a tiny model: every frame
+ * (progress, the running plot and table, the results) fits, with no word
+ * cut and no text over text; then every control of the finished lab moved. */
+static void test_lab_run_fits_80(void **state)
+{
+    (void)state;
+    Gpt tiny;
+    Status gst = {0};
+    GptConfig cfg = gpt_config_make(2, 2, 16, 64);
+    assert_int_equal(gpt_init(&tiny, &cfg, &gst), LS_OK);
+    gpt_init_weights(&tiny, 8);
+    LessonList list;
+    Status st = {0};
+    assert_int_equal(lessons_load_dir(&list, "tests/data/lessons/lab", &st), LS_OK);
+    App a;
+    app_init(&a, &list, NULL, NULL, (ViewEnv){false, CMODE_256}, NULL, false);
+    app_resize(&a, 80, 24);
+    app_open_lesson(&a, 0, 1);
+    Grid g;
+    grid_init(&g, 1, 1, false);
+    app_key(&a, VK_TAB);
+    const FocusItem *fi = &a.page.focus_items[a.page.focus];
+    LabDemo *lab = lab_view_demo(a.page.blocks[fi->block].view);
+    lab->set.base_model = &tiny;
+    assert_true(app_key(&a, VK_ENTER) & EV_REDRAW);
+    int ticks = 0;
+    while (app_busy(&a) && ticks < 100000) {
+        app_tick(&a, 20.0);
+        char where[64];
+        snprintf(where, sizeof where, "the test lab at 80x24, tick %d", ticks);
+        lh_check_app(&a, &g, where);
+        ticks++;
+    }
+    assert_false(app_busy(&a));
+    lh_poke_controls(&a, &g, "the finished test lab at 80x24");
+    grid_free(&g);
+    app_free(&a);
+    lessons_free(&list);
+    gpt_free(&tiny);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_lesson6_pages),
         cmocka_unit_test(test_lesson7_pages),
         cmocka_unit_test(test_app_ticks_a_lab),
+        cmocka_unit_test(test_lab_run_fits_80),
     };
     return cmocka_run_group_tests_name("layout of lessons 5 to 7", tests, NULL, NULL);
 }

@@ -451,8 +451,14 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         double rem = s->elapsed_s * (1 - s->progress) / s->progress;
         snprintf(left, sizeof left, " · about %.0f s left", rem);
     }
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " · step %d of %d · %.1f s%s", s->round, s->steps, s->elapsed_s,
-                left);
+    /* The time figures only when they fit (80 columns while evaluating). */
+    char *tail = vmem_printf(" · step %d of %d · %.1f s%s", s->round, s->steps, s->elapsed_s, left);
+    if (x + grid_text_width(g, tail) > r.x + r.w) {
+        free(tail);
+        tail = vmem_printf(" · step %d of %d", s->round, s->steps);
+    }
+    grid_put(g, y, x, tail, ROLE_LABEL, r.x + r.w - x);
+    free(tail);
     y++;
     *py = y;
 }
