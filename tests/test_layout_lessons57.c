@@ -205,6 +205,66 @@ static void test_lab_run_fits_80(void **state)
     gpt_free(&tiny);
 }
 
+/* A demo's run driven to the end on a page w columns wide (Enter on its
+ * first control, then ticks), each frame checked; returns the last text. */
+static char *run_demo_checked(const char *md, int w)
+{
+    Lesson l;
+    lh_parse(&l, md);
+    PageView pv;
+    free(lh_render(&pv, &l, w, false));
+    page_focus_set(&pv, 0);
+    assert_true(page_key(&pv, VK_ENTER, ACT_OPEN) & EV_HANDLED);
+    const PageBlock *pb = &pv.blocks[pv.focus_items[0].block];
+    int ticks = 0;
+    while (pb->ops->busy && pb->ops->busy(pb->view) && ticks < 100000) {
+        pb->ops->tick(pb->view, 20.0);
+        char where[64];
+        snprintf(where, sizeof where, "%s at %d columns, tick %d", pb->ops->name, w, ticks++);
+        ViewEnv venv = {false, CMODE_256};
+        PageEnv env = {&venv, false, NULL};
+        page_render(&pv, w, &env);
+        lh_check_grid(&pv.canvas, false, where);
+    }
+    lh_rerender(&pv, w);
+    char *text = lh_canvas_text(&pv);
+    page_close(&pv);
+    lesson_free(&l);
+    return text;
+}
+
+/* lora-merge trained (two real steps) at 80 and 100 columns: the running
+ * button, then the trained adapter's rows, all fit. */
+static void test_merge_run_fits(void **state)
+{
+    (void)state;
+    for (int w = 80; w <= 100; w += 20) {
+        char *text = run_demo_checked("# T\n\n## P\n\n```demo lora-merge\nsteps = 2\n```\n", w);
+        if (!strstr(text, "trained 2 steps on Moby-Dick: held-out loss")) LH_FAIL(text, "no trained adapter");
+        assert_non_null(strstr(text, "nats/byte"));
+        free(text);
+    }
+}
+
+/* lora-delta after a short full fine-tune at 80 and 100 columns: the
+ * progress, the σᵢ/σ₁ plot (its top tick 1: every curve is divided by its
+ * σ₁) and the table all fit. */
+static void test_delta_run_fits(void **state)
+{
+    (void)state;
+    for (int w = 80; w <= 100; w += 20) {
+        char *text = run_demo_checked("# T\n\n## P\n\n```demo lora-delta\nsteps = 2\nbatch = 2\n```\n", w);
+        if (!strstr(text, "σᵢ / σ₁ (log scale)")) LH_FAIL(text, "no spectrum plot");
+        const char *t = strstr(text, "σᵢ / σ₁ (log scale)");
+        t = strstr(t, "\n");
+        assert_non_null(t);
+        /* The first tick under the title is the top: 1. */
+        double top = strtod(t + 1, NULL);
+        assert_true(top == 1.0);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +278,8 @@ int main(void)
         cmocka_unit_test(test_lesson7_pages),
         cmocka_unit_test(test_app_ticks_a_lab),
         cmocka_unit_test(test_lab_run_fits_80),
+        cmocka_unit_test(test_merge_run_fits),
+        cmocka_unit_test(test_delta_run_fits),
     };
     return cmocka_run_group_tests_name("layout of lessons 5 to 7", tests, NULL, NULL);
 }

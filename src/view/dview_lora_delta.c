@@ -90,8 +90,16 @@ static void draw_status(DeltaView *v, Grid *g, int y, Rect r, const ViewEnv *env
                       i < filled ? ROLE_DONE : ROLE_TODO, 1);
     const LabMethodSnapshot *m = s->n_methods ? &s->methods[0] : NULL;
     double held = m && m->n_eval ? m->eval_loss[m->n_eval - 1] : NAN;
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " %3.0f%%  full tuning · step %d of %d · %.1f s · held-out %.3f nats/byte",
-                100 * s->progress, s->round, s->steps, s->elapsed_s, held);
+    /* The held-out loss once there is one (never "nan"); the parts after
+     * the step only while they fit. */
+    char held_s[48] = "", time_s[24];
+    if (isfinite(held)) snprintf(held_s, sizeof held_s, " · held-out %.3f nats/byte", held);
+    snprintf(time_s, sizeof time_s, " · %.1f s", s->elapsed_s);
+    x += grid_printf(g, y, x, ROLE_LABEL, -1, " %3.0f%%  full tuning · step %d of %d", 100 * s->progress, s->round,
+                     s->steps);
+    if (x + grid_text_width(g, time_s) + grid_text_width(g, held_s) <= r.x + r.w)
+        x += grid_put(g, y, x, time_s, ROLE_LABEL, -1);
+    if (x + grid_text_width(g, held_s) <= r.x + r.w) grid_put(g, y, x, held_s, ROLE_LABEL, -1);
 }
 
 static void dv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
