@@ -265,6 +265,17 @@ static void test_delta_run_fits(void **state)
     }
 }
 
+/* quant-loss (lesson 4, here because it needs the real model, as this
+ * program does) with a block longer than every row: it says the scale is per
+ * row, not "block 4096". */
+static void test_quant_loss_labels(void **state)
+{
+    (void)state;
+    const char *want[] = {"int4 row (block ≥ row): ", "bits/byte"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant-loss\nbits = 4\ngranularity = block\nblock = 4096\nwindows = 4\n```\n",
+                  want, 2, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_lab_run_fits_80),
         cmocka_unit_test(test_merge_run_fits),
         cmocka_unit_test(test_delta_run_fits),
+        cmocka_unit_test(test_quant_loss_labels),
     };
     return cmocka_run_group_tests_name("layout of lessons 5 to 7", tests, NULL, NULL);
 }

@@ -586,6 +586,20 @@ const DemoViewOps dview_quant_memory = {
 /* ===========================================================================
  * quant-loss: the tiny GPT, quantized and evaluated */
 
+/* A configuration's label on the model's matrices, whose rows (out × in)
+ * are n_embd or 4·n_embd long: a block at least as long as every row is
+ * one scale per row, and says so. */
+static const char *loss_label(const QuantLossDemo *d, const QuantConfig *c, char *buf, size_t size)
+{
+    int longest = 4 * d->model.cfg.n_embd; /* mlp.c_proj's rows */
+    if (c->kind != QUANT_INT || c->granularity != QUANT_PER_BLOCK || c->block < longest)
+        return quant_config_label(c, 0, buf, size);
+    char name[16];
+    quant_scheme_name(c, name, sizeof name);
+    snprintf(buf, size, "%s row (block ≥ row)%s", name, c->asymmetric ? " asym" : "");
+    return buf;
+}
+
 typedef struct LossView {
     QuantLossDemo d;
     SchemeControls sc;
@@ -656,7 +670,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_printf(g, y, x, ROLE_DIM, r.x + r.w - x, " (%.4f nats a byte)", d->base.nats);
     y++;
     char label[48];
-    quant_config_label(&d->cur.cfg, 0, label, sizeof label);
+    loss_label(d, &d->cur.cfg, label, sizeof label);
     x = r.x + 2;
     x += grid_printf(g, y, x, ROLE_STRONG, -1, "%s: ", label);
     snprintf(a, sizeof a, "%.4f bits/byte", d->cur.bits_per_byte);
@@ -691,7 +705,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int i = 0; i + 2 < rows; i++) {
         const QuantLossEntry *e = sorted[i];
         char **c = cells + (size_t)(i + 2) * cols;
-        c[0] = vmem_strdup(quant_config_label(&e->cfg, 0, label, sizeof label));
+        c[0] = vmem_strdup(loss_label(d, &e->cfg, label, sizeof label));
         c[1] = vmem_printf("%.3g", e->bpw);
         c[2] = vmem_printf("%.1f", e->snr_db);
         c[3] = vmem_printf("%.4f", e->bits_per_byte);
@@ -717,7 +731,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     }
     /* The axis spans what was measured, fp32 included, with a margin. */
     double pad = fmax(0.05 * (hi - lo), 0.01);
-    quant_config_label(&c, 0, label, sizeof label);
+    loss_label(d, &c, label, sizeof label);
     char *title = vmem_printf("bits/byte of int%s (evaluated points)", strchr(label, ' ') ? strchr(label, ' ') : "");
     PlotSeries s = {curve, 8, ROLE_SERIES1, "quantized"};
     PlotOpts po = {.title = title, .y_min = lo - pad, .y_max = hi + pad,
