@@ -2,8 +2,9 @@
  * demo laid out at 80, 100 and 160 columns (and in ASCII) keeps inside the
  * width and shows its key figures uncut; keys and clicks reach the demos
  * (a flipped bit, a bits slider); and the shipped lessons 3 and 4 draw on
- * every page at 80×24, 100×30 and 160×50, in presentation mode too, with
- * no word cut (helpers in layout_harness.h). */
+ * every page at 80×24, 100×30 and 160×50, in presentation mode and in
+ * ASCII too, every control moved through its range, with no word cut and no
+ * text over text (helpers in layout_harness.h). */
 #include "layout_harness.h"
 
 static void test_bits_view(void **state)

@@ -2,9 +2,12 @@
  * view laid out at 80, 100 and 160 columns (and in ASCII) stays inside the
  * width and shows its key figures; every control can be focused; the
  * shipped lessons 5, 6 and 7 draw on every page at 80×24, 100×30 and
- * 160×50, in presentation mode too, with no word cut (helpers in
- * layout_harness.h); and the App's tick runs a small lab to
- * the end while keys still work between ticks. */
+ * 160×50, in presentation mode and in ASCII too, with no word cut and no
+ * text over text (helpers in layout_harness.h); the App's tick runs a small
+ * lab to the end while keys still work between ticks, and every frame of
+ * that run, of a short lora-merge training and of a short lora-delta run
+ * fits at 80 and 100 columns; quant-loss's label says what a long block
+ * does. Needs the real base model: kept out of valgrind (tests/valgrind.sh). */
 #include "../src/view/dview_lab.h"
 #include "layout_harness.h"
 
