@@ -231,6 +231,19 @@ static void test_quant_json(void **state)
     assert_true(number(b, "block") == 64);
     assert_true(tensor > 10 * number(b, "mse"));
     cJSON_Delete(j);
+    /* A block longer than a row (256 here) is the row: say what was used,
+     * and that it is not what was asked for (issue 16). */
+    j = run_json("quant --gaussian 65536 --seed 3 --scheme int4 --granularity block --block 4096 --json");
+    b = result_for(j, "int4", "block");
+    assert_true(number(b, "block") == 256);
+    assert_true(number(b, "block_asked") == 4096);
+    cJSON_Delete(j);
+    CliResult rb = cli_run("quant --gaussian 65536 --seed 3 --scheme int4 --granularity block --block 4096", NULL);
+    assert_int_equal(rb.status, 0);
+    assert_non_null(strstr(rb.out, "block 256*"));
+    assert_non_null(strstr(rb.out, "--block 4096 is longer than a row of 256 weights"));
+    assert_null(strstr(rb.out, "int4    block 4096"));
+    cli_result_free(&rb);
 
     /* Same seed, same numbers. */
     CliResult r1 = cli_run("quant --gaussian 1000 --seed 9 --json", NULL);

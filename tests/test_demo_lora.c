@@ -135,6 +135,13 @@ static void test_merge_tiny(void **state)
     assert_int_equal(gpt_forward(&m, tokens, NULL, 2, 16, false, &st), LS_OK);
     assert_true(with != m.acts.logits[5]);
     m.hooks = keep;
+    /* The round trip's rounding stays with its own row: the model holds W₀
+     * exactly again, and B = 0 now measures as exact as at the start. */
+    assert_memory_equal(m.param_block, w0, m.num_params * sizeof(float));
+    for (int l = 0; l < a.L; l++)
+        for (int k = 0; k < a.n_mod; k++) memset(lora_B(&a, l, k), 0, (size_t)a.mod[k].cols * a.rank * sizeof(float));
+    assert_int_equal(lora_merge_measure(&r, &m, &a, w0, tokens, 2, 16, 0, &st), LS_OK);
+    assert_true(r.b_zero && r.y_identical && r.w_identical && r.w_diff == 0);
     /* A bad layer is refused. */
     assert_int_not_equal(lora_merge_measure(&r, &m, &a, w0, tokens, 2, 16, 7, &st), LS_OK);
     free(w0);
@@ -179,6 +186,10 @@ static void test_merge_demo_base(void **state)
     assert_true(d.res.y_diff <= 1e-5);
     assert_int_equal(lora_merge_demo_reset(&d, 2, &st), LS_OK);
     assert_true(d.res.y_identical && d.res.b_zero);
+    /* Every row from the fresh adapter: nothing left of the trained one's
+     * rounding (issue 16: "identical" beside "2.98e-08 … not exactly"). */
+    assert_true(d.res.w_identical && d.res.w_diff == 0 && d.res.logits_diff == 0);
+    assert_memory_equal(d.model.param_block, d.w0, d.model.num_params * sizeof(float));
     assert_int_equal(d.trained_steps, 0);
     lora_merge_demo_free(&d);
 }

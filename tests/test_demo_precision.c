@@ -199,6 +199,11 @@ static void test_arith_point_one_plus_point_two(void **state)
     /* Bad input leaves the old values. */
     assert_int_equal(arith_demo_set(&d, "0.1x", ARITH_ADD, "1", &st), LS_ERR_PARSE);
     assert_string_equal(d.a_text, "0.1");
+    /* A view passes the kept texts back when only the operation changes. */
+    assert_int_equal(arith_demo_set(&d, d.a_text, ARITH_SUB, d.b_text, &st), LS_OK);
+    assert_string_equal(d.a_text, "0.1");
+    assert_string_equal(d.b_text, "0.2");
+    assert_true(d.rows[0].result == 0.1 - 0.2);
 }
 
 static void test_arith_fp16_overflow(void **state)

@@ -174,6 +174,38 @@ static void test_wrap_edges(void **state)
 /* ---------------------------------------------------------------------------
  * Grid */
 
+/* What the layout tests rely on: text cut short and text over text are
+ * counted, rules and blanks are not; grid_put_words never cuts a word. */
+static void test_grid_cuts_and_overlaps(void **state)
+{
+    (void)state;
+    Grid g;
+    grid_init(&g, 20, 3, false);
+    grid_put(&g, 0, 0, "fits", ROLE_TEXT, 4);
+    grid_put(&g, 0, 5, "ends in blanks   ", ROLE_TEXT, 14);
+    grid_hline(&g, 1, 0, 20, ROLE_FRAME);
+    grid_put(&g, 1, 2, " a label on a rule ", ROLE_LABEL, -1);
+    assert_int_equal(g.cuts, 0);
+    assert_int_equal(g.overlaps, 0);
+    grid_put(&g, 2, 0, "held-out chapters, bits per byte", ROLE_TEXT, 20);
+    assert_int_equal(g.cuts, 1);
+    assert_string_equal(g.first_cut, "held-out chapters, bits per byte");
+    grid_put(&g, 0, 2, "B", ROLE_LABEL, 1); /* into "fits" */
+    assert_int_equal(g.overlaps, 1);
+    grid_clear(&g, ROLE_TEXT);
+    assert_int_equal(g.cuts + g.overlaps, 0);
+    /* Whole words, then an ellipsis, within the width. */
+    int used = grid_put_words(&g, 0, 0, "W + (α/r)·B·A drawn with the real shapes", ROLE_TEXT, 16);
+    char *row = grid_row_text(&g, 0);
+    assert_string_equal(row, "W + (α/r)·B·A…");
+    assert_true(used <= 16);
+    free(row);
+    assert_int_equal(g.cuts, 0);
+    used = grid_put_words(&g, 1, 0, "short", ROLE_TEXT, 16);
+    assert_int_equal(used, 5);
+    grid_free(&g);
+}
+
 static void test_grid_put(void **state)
 {
     (void)state;
@@ -459,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_wrap_160),
         cmocka_unit_test(test_wrap_edges),
         cmocka_unit_test(test_grid_put),
+        cmocka_unit_test(test_grid_cuts_and_overlaps),
         cmocka_unit_test(test_page_80),
         cmocka_unit_test(test_page_100),
         cmocka_unit_test(test_page_160),

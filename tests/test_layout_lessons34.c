@@ -2,112 +2,17 @@
  * demo laid out at 80, 100 and 160 columns (and in ASCII) keeps inside the
  * width and shows its key figures uncut; keys and clicks reach the demos
  * (a flipped bit, a bits slider); and the shipped lessons 3 and 4 draw on
- * every page at 80×24, 100×30 and 160×50, in presentation mode too. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include <cmocka.h>
-
-#include "../src/lesson/lesson.h"
-#include "../src/view/app.h"
-#include "../src/view/page.h"
-#include "../src/view/utf8.h"
-
-static void parse(Lesson *l, const char *md)
-{
-    Status st = {0};
-    assert_int_equal(lesson_parse(l, md, strlen(md), "03-test.md", &st), LS_OK);
-    assert_int_equal(lesson_check(l, &st), LS_OK);
-    if (l->n_diags) fail_msg("%s", l->diags[0].message);
-}
-
-/* The canvas as one string, rows separated by newlines. */
-static char *canvas_text(const PageView *pv)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *all = malloc(cap);
-    all[0] = 0;
-    for (int y = 0; y < pv->canvas.h; y++) {
-        char *row = grid_row_text(&pv->canvas, y);
-        size_t k = strlen(row);
-        while (n + k + 2 > cap) all = realloc(all, cap *= 2);
-        memcpy(all + n, row, k);
-        n += k;
-        all[n++] = '\n';
-        all[n] = 0;
-        free(row);
-    }
-    return all;
-}
-
-/* Render page 0 at width w and check the rows fit; returns the text. */
-static char *render(PageView *pv, const Lesson *l, int w, bool ascii)
-{
-    page_open(pv, l, 0);
-    ViewEnv venv = {ascii, ascii ? CMODE_NONE : CMODE_256};
-    PageEnv env = {&venv, false, NULL};
-    page_render(pv, w, &env);
-    assert_int_equal(pv->canvas.w, w);
-    for (int y = 0; y < pv->canvas.h; y++) {
-        char *row = grid_row_text(&pv->canvas, y);
-        if (utf8_width(row) > w) fail_msg("row %d is %d wide at %d: %s", y, utf8_width(row), w, row);
-        if (ascii)
-            for (char *p = row; *p; p++)
-                if ((unsigned char)*p >= 0x80) fail_msg("non-ASCII in row %d: %s", y, row);
-        free(row);
-    }
-    char *text = canvas_text(pv);
-    if (strstr(text, "cannot run")) fail_msg("a demo did not start:\n%s", text);
-    return text;
-}
-
-static void rerender(PageView *pv, int w)
-{
-    ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
-    page_render(pv, w, &env);
-}
-
-static const int widths[] = {80, 100, 160};
-
-/* Each view at each width: the figures that matter are there in full. */
-static void check_demo(const char *md, const char *const *want, int n_want, int controls)
-{
-    Lesson l;
-    parse(&l, md);
-    for (size_t k = 0; k < sizeof widths / sizeof widths[0] + 1; k++) {
-        bool ascii = k == sizeof widths / sizeof widths[0];
-        int w = ascii ? 80 : widths[k];
-        PageView pv;
-        char *text = render(&pv, &l, w, ascii);
-        for (int i = 0; i < n_want && !ascii; i++)
-            if (!strstr(text, want[i])) fail_msg("width %d: no '%s' in\n%s", w, want[i], text);
-        assert_int_equal(pv.n_focus, controls);
-        /* Every control can be focused and scrolled to, inside its block. */
-        for (int f = 0; f < pv.n_focus; f++) {
-            page_focus_set(&pv, f);
-            assert_non_null(page_focus_hint(&pv));
-            int row = page_focus_row(&pv);
-            assert_true(row >= 0 && row < pv.canvas.h);
-        }
-        free(text);
-        page_close(&pv);
-    }
-    lesson_free(&l);
-}
+ * every page at 80×24, 100×30 and 160×50, in presentation mode and in
+ * ASCII too, every control moved through its range, with no word cut and no
+ * text over text (helpers in layout_harness.h). */
+#include "layout_harness.h"
 
 static void test_bits_view(void **state)
 {
     (void)state;
     const char *want[] = {"0 01011 1001100110", "0.10000000149011612", "0.0999755859375", "rel. err",
                           "2^(11 − 15)", "next up 0.10003662109375"};
-    check_demo("# T\n\n## P\n\n```demo bits\nvalue = 0.1\n```\n", want, 6, 2);
+    lh_check_demo("# T\n\n## P\n\n```demo bits\nvalue = 0.1\n```\n", want, 6, 2);
 }
 
 static void test_number_line_view(void **state)
@@ -115,8 +20,13 @@ static void test_number_line_view(void **state)
     (void)state;
     const char *want[] = {"spacing above it (its ulp): 2^-10 = 0.0009765625",
                           "spacing below it:           2^-11 = 0.00048828125",
-                          "the spacing doubles: 2^-11 below it, 2^-10 above", "[fp16]"};
-    check_demo("# T\n\n## P\n\n```demo number-line\nx = 1\nzoom = 16\n```\n", want, 4, 3);
+                          "the spacing doubles: 2^-11 below, 2^-10 above", "[fp16]"};
+    lh_check_demo("# T\n\n## P\n\n```demo number-line\nx = 1\nzoom = 16\n```\n", want, 4, 3);
+    /* bf16's smallest normal, 2^-126: the subnormals below have the same
+     * spacing, so it does not double there. */
+    const char *mn[] = {"at 2^-126 (the smallest normal) the spacing stays 2^-133: subnormals below"};
+    lh_check_demo("# T\n\n## P\n\n```demo number-line\nformat = bf16\nx = 1.1754943508222875e-38\nzoom = 16\n```\n",
+                  mn, 1, 3);
 }
 
 /* The exact results are long double; valgrind computes those at double
@@ -132,10 +42,13 @@ static void test_arith_view(void **state)
 {
     (void)state;
     const char *want[] = {"0.30000000000000004", "exactly: 0.1 + 0.2 = 0.3", "0.29999999999999999"};
-    check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nb = 0.2\n```\n", want,
+    lh_check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nb = 0.2\n```\n", want,
                long_double_is_wide() ? 3 : 1, 3);
+    /* a − b: the fp64 column shows all 17 digits of -0.10000000000000001. */
+    const char *sub[] = {"exactly: 0.1 − 0.2 = -0.1", "-0.10000000000000001"};
+    lh_check_demo("# T\n\n## P\n\n```demo arith\na = 0.1\nop = sub\nb = 0.2\n```\n", sub, 2, 3);
     const char *over[] = {"overflow: inf", "input overflow"};
-    check_demo("# T\n\n## P\n\n```demo arith\na = 65504\nb = 16\n```\n", over, 2, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo arith\na = 65504\nb = 16\n```\n", over, 2, 3);
 }
 
 static void test_sum_view(void **state)
@@ -144,7 +57,7 @@ static void test_sum_view(void **state)
     const char *want[] = {"naive fp16: stuck at 0.25 after 2,181 terms (half an ulp there: 0.000122)",
                           "naive fp32: kept moving to the end", "Kahan: the lost part is added back",
                           "■ exact"};
-    check_demo("# T\n\n## P\n\n```demo sum\nterm = 0.0001\ncount = 10000\n```\n", want, 4, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo sum\nterm = 0.0001\ncount = 10000\n```\n", want, 4, 3);
 }
 
 static void test_precision_view(void **state)
@@ -152,9 +65,9 @@ static void test_precision_view(void **state)
     (void)state;
     const char *want[] = {"e5m10 (fp16): 16 bits · max 65504", "gray levels left", "[fp16]",
                           "error against M"};
-    check_demo("# T\n\n## P\n\n```demo precision\nimage = data/images/boats.pgm\n```\n", want, 4, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo precision\nimage = data/images/boats.pgm\n```\n", want, 4, 3);
     const char *mm[] = {"every product and sum in e8m7:", "e8m7 inputs, sums in fp32:", "■ sums in fp32"};
-    check_demo("# T\n\n## P\n\n```demo precision\ntarget = matmul\nexponent = 8\nmantissa = 7\nsize = 16\n```\n",
+    lh_check_demo("# T\n\n## P\n\n```demo precision\ntarget = matmul\nexponent = 8\nmantissa = 7\nsize = 16\n```\n",
                mm, 3, 3);
 }
 
@@ -163,9 +76,16 @@ static void test_quant_view(void **state)
     (void)state;
     const char *want[] = {"65536 Gaussian weights N(0, 0.02²) as 256 × 256, 1 outlier (seed 1)",
                           "one scale: the levels are", "nf4-dq", "▲ 255 levels", "SNR (dB) of intN"};
-    check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\noutliers = 1\n```\n", want, 5, 6);
-    const char *blk[] = {"groups: a typical one's step", "int4 block 32"};
-    check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nbits = 4\ngranularity = block\nblock = 32\n```\n",
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\noutliers = 1\n```\n", want, 5, 6);
+    /* A block longer than the 256-weight rows: the label says what was used. */
+    const char *row[] = {"int4 block 256 (whole row)"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nbits = 4\ngranularity = block\nblock = 4096\n```\n",
+                  row, 1, 6);
+    /* NF4: a group's scale is its absmax, not a step. */
+    const char *nf4[] = {"groups: typical absmax", "the largest |w|'s group's"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nscheme = nf4\n```\n", nf4, 2, 6);
+    const char *blk[] = {"groups: typical step", "int4 block 32"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant\nsource = gaussian\nbits = 4\ngranularity = block\nblock = 32\n```\n",
                blk, 2, 6);
 }
 
@@ -173,7 +93,7 @@ static void test_memory_view(void **state)
 {
     (void)state;
     const char *want[] = {"14 GB ✓", "nf4-dq", "70B model", "1 B model", "fits in 24 GB"};
-    check_demo("# T\n\n## P\n\n```demo quant-memory\n```\n", want, 5, 2);
+    lh_check_demo("# T\n\n## P\n\n```demo quant-memory\n```\n", want, 5, 2);
 }
 
 /* Keys reach the demos: a bit flipped with Space, a click on a bit, the
@@ -182,16 +102,16 @@ static void test_keys_and_clicks(void **state)
 {
     (void)state;
     Lesson l;
-    parse(&l, "# T\n\n## P\n\n```demo bits\nvalue = 1\nformat = fp16\n```\n\n"
+    lh_parse(&l, "# T\n\n## P\n\n```demo bits\nvalue = 1\nformat = fp16\n```\n\n"
               "```demo quant\nsource = gaussian\nbits = 8\n```\n");
     PageView pv;
-    char *text = render(&pv, &l, 100, false);
+    char *text = lh_render(&pv, &l, 100, false);
     free(text);
     /* The grid: sign bit is the cursor; Space flips it: -1. */
     page_focus_set(&pv, 1);
     assert_int_equal(page_key(&pv, ' ', ACT_NONE) & EV_REDRAW, EV_REDRAW);
-    rerender(&pv, 100);
-    text = canvas_text(&pv);
+    lh_rerender(&pv, 100);
+    text = lh_canvas_text(&pv);
     assert_non_null(strstr(text, "1 01111 0000000000"));
     assert_non_null(strstr(text, "(fp16 bits)"));
     free(text);
@@ -199,8 +119,8 @@ static void test_keys_and_clicks(void **state)
     page_focus_set(&pv, 0);
     for (const char *p = "65504"; *p; p++) page_key(&pv, *p, ACT_NONE);
     page_key(&pv, VK_ENTER, ACT_OPEN);
-    rerender(&pv, 100);
-    text = canvas_text(&pv);
+    lh_rerender(&pv, 100);
+    text = lh_canvas_text(&pv);
     assert_non_null(strstr(text, "0 11110 1111111111"));
     free(text);
     /* A click on the last mantissa bit of the fp16 row flips it. */
@@ -219,8 +139,8 @@ static void test_keys_and_clicks(void **state)
     int col = grid_row_find(&pv.canvas, fp16_row, "1111111111", 0) + 9;
     MouseEvent ev = {MOUSE_PRESS, fp16_row, col};
     assert_true(page_mouse(&pv, &ev) & EV_REDRAW);
-    rerender(&pv, 100);
-    text = canvas_text(&pv);
+    lh_rerender(&pv, 100);
+    text = lh_canvas_text(&pv);
     assert_non_null(strstr(text, "0 11110 1111111110"));
     free(text);
     /* The quant view's bits slider: one step left, int7. */
@@ -230,84 +150,27 @@ static void test_keys_and_clicks(void **state)
     assert_true(f >= 0);
     page_focus_set(&pv, f);
     assert_int_equal(page_key(&pv, VK_LEFT, ACT_DEC) & EV_REDRAW, EV_REDRAW);
-    rerender(&pv, 100);
-    text = canvas_text(&pv);
+    lh_rerender(&pv, 100);
+    text = lh_canvas_text(&pv);
     assert_non_null(strstr(text, "int7 tensor: SNR"));
     free(text);
     page_close(&pv);
     lesson_free(&l);
 }
 
-/* The shipped lessons, every page, in the App at three sizes. */
-static void walk_lesson(const char *id, int w, int h, bool present)
-{
-    LessonList list;
-    Status st = {0};
-    assert_int_equal(lessons_load_dir(&list, "lessons", &st), LS_OK);
-    int idx = -1;
-    for (int i = 0; i < list.n; i++)
-        if (strcmp(list.lessons[i].id, id) == 0) idx = i;
-    assert_true(idx >= 0);
-    assert_int_equal(list.lessons[idx].n_diags, 0);
-    App a;
-    app_init(&a, &list, NULL, NULL, (ViewEnv){false, CMODE_256}, NULL, false);
-    app_resize(&a, w, h);
-    app_open_lesson(&a, idx, 0);
-    if (present) app_key(&a, 'P');
-    Grid g;
-    grid_init(&g, 1, 1, false);
-    int demos = 0;
-    /* Under valgrind, evaluating the real model on every open would take
-     * minutes; test_demo_quant covers that view with a small model. */
-    bool slow = getenv("LORASCOPE_UNDER_VALGRIND") != NULL;
-    for (int p = 0; p < list.lessons[idx].n_pages; p++) {
-        const Page *pg = &list.lessons[idx].pages[p];
-        bool evaluates = false;
-        for (int b = 0; b < pg->n_blocks; b++)
-            evaluates |= pg->blocks[b].kind == BLOCK_DEMO && pg->blocks[b].info &&
-                         strcmp(pg->blocks[b].info, "quant-loss") == 0;
-        if (slow && evaluates) continue;
-        if (p > 0) {
-            app_open_lesson(&a, idx, p);
-            if (present) {
-                a.page.reveal = a.page.n_blocks;
-                app_resize(&a, w, h);
-            }
-        }
-        app_draw(&a, &g);
-        assert_int_equal(g.w, w);
-        assert_int_equal(g.h, h);
-        char *text = canvas_text(&a.page);
-        assert_null(strstr(text, "no view for demo"));
-        /* Only the quantized-model demo may wait for the base model. */
-        const char *cant = strstr(text, "cannot run");
-        if (cant) assert_non_null(strstr(text, "data/models/base"));
-        for (int b = 0; b < a.page.n_blocks; b++) demos += a.page.blocks[b].view != NULL;
-        /* Scroll to the end and draw the last screen too. */
-        app_key(&a, 'G');
-        app_draw(&a, &g);
-        free(text);
-    }
-    assert_true(demos >= 4);
-    grid_free(&g);
-    app_free(&a);
-    lessons_free(&list);
-}
 
 static void test_lesson3_pages(void **state)
 {
     (void)state;
-    walk_lesson("03-precision", 80, 24, false);
-    walk_lesson("03-precision", 100, 30, false);
-    walk_lesson("03-precision", 160, 50, true);
+    static const char *const slow[] = {"quant-loss", NULL};
+    lh_walk_sizes("03-precision", slow, true, 4);
 }
 
 static void test_lesson4_pages(void **state)
 {
     (void)state;
-    walk_lesson("04-quantization", 80, 24, false);
-    walk_lesson("04-quantization", 100, 30, true);
-    walk_lesson("04-quantization", 160, 50, false);
+    static const char *const slow[] = {"quant-loss", NULL};
+    lh_walk_sizes("04-quantization", slow, true, 4);
 }
 
 int main(void)

@@ -2,110 +2,43 @@
  * view laid out at 80, 100 and 160 columns (and in ASCII) stays inside the
  * width and shows its key figures; every control can be focused; the
  * shipped lessons 5, 6 and 7 draw on every page at 80×24, 100×30 and
- * 160×50, in presentation mode too; and the App's tick runs a small lab to
- * the end while keys still work between ticks. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "../src/lesson/lesson.h"
-#include "../src/view/app.h"
+ * 160×50, in presentation mode and in ASCII too, with no word cut and no
+ * text over text (helpers in layout_harness.h); the App's tick runs a small
+ * lab to the end while keys still work between ticks, and every frame of
+ * that run, of a short lora-merge training and of a short lora-delta run
+ * fits at 80 and 100 columns; quant-loss's label says what a long block
+ * does. Needs the real base model: kept out of valgrind (tests/valgrind.sh). */
 #include "../src/view/dview_lab.h"
-#include "../src/view/keys.h"
-#include "../src/view/page.h"
-#include "../src/view/utf8.h"
-
-static void parse(Lesson *l, const char *md)
-{
-    Status st = {0};
-    assert_int_equal(lesson_parse(l, md, strlen(md), "05-test.md", &st), LS_OK);
-    assert_int_equal(lesson_check(l, &st), LS_OK);
-    if (l->n_diags) fail_msg("%s", l->diags[0].message);
-}
-
-static char *canvas_text(const PageView *pv)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *all = malloc(cap);
-    all[0] = 0;
-    for (int y = 0; y < pv->canvas.h; y++) {
-        char *row = grid_row_text(&pv->canvas, y);
-        size_t k = strlen(row);
-        while (n + k + 2 > cap) all = realloc(all, cap *= 2);
-        memcpy(all + n, row, k);
-        n += k;
-        all[n++] = '\n';
-        all[n] = 0;
-        free(row);
-    }
-    return all;
-}
-
-/* Render page 0 at width w; every row fits (and is ASCII in ASCII mode). */
-static char *render(PageView *pv, const Lesson *l, int w, bool ascii)
-{
-    page_open(pv, l, l->n_pages - 1);
-    ViewEnv venv = {ascii, ascii ? CMODE_NONE : CMODE_256};
-    PageEnv env = {&venv, false, NULL};
-    page_render(pv, w, &env);
-    assert_int_equal(pv->canvas.w, w);
-    for (int y = 0; y < pv->canvas.h; y++) {
-        char *row = grid_row_text(&pv->canvas, y);
-        if (utf8_width(row) > w) fail_msg("row %d is %d wide at %d: %s", y, utf8_width(row), w, row);
-        if (ascii)
-            for (char *p = row; *p; p++)
-                if ((unsigned char)*p >= 0x80) fail_msg("non-ASCII in row %d: %s", y, row);
-        free(row);
-    }
-    char *text = canvas_text(pv);
-    if (strstr(text, "cannot run")) fail_msg("a demo did not start:\n%s", text);
-    return text;
-}
-
-static const int widths[] = {80, 100, 160};
-
-static void check_demo(const char *md, const char *const *want, int n_want, int controls)
-{
-    Lesson l;
-    parse(&l, md);
-    for (size_t k = 0; k < sizeof widths / sizeof widths[0] + 1; k++) {
-        bool ascii = k == sizeof widths / sizeof widths[0];
-        int w = ascii ? 80 : widths[k];
-        PageView pv;
-        char *text = render(&pv, &l, w, ascii);
-        for (int i = 0; i < n_want && !ascii; i++)
-            if (!strstr(text, want[i])) {
-                FILE *f = fopen("/tmp/lorascope-layout57.txt", "w");
-                if (f) fputs(text, f), fclose(f);
-                fail_msg("width %d: no '%s' (the page is in /tmp/lorascope-layout57.txt)", w, want[i]);
-            }
-        assert_int_equal(pv.n_focus, controls);
-        for (int f = 0; f < pv.n_focus; f++) {
-            page_focus_set(&pv, f);
-            assert_non_null(page_focus_hint(&pv));
-            int row = page_focus_row(&pv);
-            assert_true(row >= 0 && row < pv.canvas.h);
-        }
-        free(text);
-        page_close(&pv);
-    }
-    lesson_free(&l);
-}
+#include "layout_harness.h"
 
 static void test_shapes_view(void **state)
 {
     (void)state;
     const char *want[] = {"W₀ is d × k = 128 × 128", "LoRA trains r(d + k) = 2,048", "12.5 % of W₀'s", "+ 2 ·",
                           "q and v of all 4 layers: 16,384 numbers"};
-    check_demo("# T\n\n## P\n\n```demo lora-shapes\n```\n", want, 5, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\n```\n", want, 5, 3);
     const char *fc[] = {"W₀ is d × k = 512 × 128", "= 5,120"};
-    check_demo("# T\n\n## P\n\n```demo lora-shapes\nmatrix = mlp.c_fc\n```\n", fc, 2, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\nmatrix = mlp.c_fc\n```\n", fc, 2, 3);
+    /* The largest rank: B and A as large as W₀; nothing overlaps or is cut. */
+    const char *big[] = {"W₀ is d × k = 128 × 128", "LoRA trains r(d + k) = 32,768"};
+    lh_check_demo("# T\n\n## P\n\n```demo lora-shapes\nrank = 128\n```\n", big, 2, 3);
+    /* A narrow W₀ (512 × 128 drawn small): its label must not run into B's. */
+    Lesson l;
+    lh_parse(&l, "# T\n\n## P\n\n```demo lora-shapes\nmatrix = mlp.c_fc\nrank = 128\n```\n");
+    for (int w = 80; w <= 160; w += 20) {
+        PageView pv;
+        char *text = lh_render(&pv, &l, w, false);
+        const char *row = strstr(text, "W₀");
+        row = row ? strstr(row + 1, "\n") : NULL; /* the labels' row follows the title row */
+        assert_non_null(row);
+        const char *b = strstr(row, "B");
+        assert_non_null(b);
+        /* Blank before B: the W₀ label ended before it. */
+        assert_true(b[-1] == ' ');
+        free(text);
+        page_close(&pv);
+    }
+    lesson_free(&l);
 }
 
 static void test_merge_view(void **state)
@@ -113,7 +46,7 @@ static void test_merge_view(void **state)
     (void)state;
     const char *want[] = {"[ Train A and B for 40 steps ]", "h.0.attn.c_attn outputs (98,304)",
                           "→ identical, bit for bit", "B = 0, as LoRA starts", "max |difference|"};
-    check_demo("# T\n\n## P\n\n```demo lora-merge\n```\n", want, 5, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo lora-merge\n```\n", want, 5, 3);
 }
 
 static void test_delta_view(void **state)
@@ -121,7 +54,7 @@ static void test_delta_view(void **state)
     (void)state;
     const char *want[] = {"[ Fine-tune the base model fully ]", "Not run yet", "ΔW, r90/r99",
                           "mlp.c_proj"};
-    check_demo("# T\n\n## P\n\n```demo lora-delta\n```\n", want, 4, 3);
+    lh_check_demo("# T\n\n## P\n\n```demo lora-delta\n```\n", want, 4, 3);
 }
 
 static void test_prefix_views(void **state)
@@ -129,12 +62,12 @@ static void test_prefix_views(void **state)
     (void)state;
     const char *want[] = {"prefix", "real tokens (keys)", "every row sums to 1", "(exactly 0)",
                           "mean attention on the 8 prefix columns: ", "\"Ishmael.\""};
-    check_demo("# T\n\n## P\n\n```demo prefix-attention\n```\n", want, 6, 4);
+    lh_check_demo("# T\n\n## P\n\n```demo prefix-attention\n```\n", want, 6, 4);
     const char *wide[] = {"'g'", "Loomings", "pre"};
-    check_demo("# T\n\n## P\n\n```demo prefix-attention\nprefix = 32\ntokens = 32\n```\n", wide, 2, 4);
+    lh_check_demo("# T\n\n## P\n\n```demo prefix-attention\nprefix = 32\ntokens = 32\n```\n", wide, 2, 4);
     const char *cost[] = {"L·2·P·d = 16,384", "LoRA r = 8 on q, v", "as many numbers as LoRA of rank 8",
                           "834,304"};
-    check_demo("# T\n\n## P\n\n```demo prefix-cost\n```\n", cost, 4, 1);
+    lh_check_demo("# T\n\n## P\n\n```demo prefix-cost\n```\n", cost, 4, 1);
 }
 
 static void test_lab_view(void **state)
@@ -142,88 +75,31 @@ static void test_lab_view(void **state)
     (void)state;
     const char *want[] = {"[ Start the lab ]", "7 methods · domain · 120 steps of 16 sequences", "[■] lora:16",
                           "[ ] qlora:8", "not started", "trains"};
-    check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 8);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 8);
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};
-    check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 8);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 8);
 }
 
-/* The shipped lessons, every page, in the App. */
-static void walk_lesson(const char *id, int w, int h, bool present)
-{
-    LessonList list;
-    Status st = {0};
-    assert_int_equal(lessons_load_dir(&list, "lessons", &st), LS_OK);
-    int idx = -1;
-    for (int i = 0; i < list.n; i++)
-        if (strcmp(list.lessons[i].id, id) == 0) idx = i;
-    assert_true(idx >= 0);
-    assert_int_equal(list.lessons[idx].n_diags, 0);
-    App a;
-    app_init(&a, &list, NULL, NULL, (ViewEnv){false, CMODE_256}, NULL, false);
-    app_resize(&a, w, h);
-    app_open_lesson(&a, idx, 0);
-    if (present) app_key(&a, 'P');
-    Grid g;
-    grid_init(&g, 1, 1, false);
-    int demos = 0;
-    /* Under valgrind, the merge demo's forward passes of the real model
-     * take minutes; test_demo_lora covers it with a small model. */
-    bool slow = getenv("LORASCOPE_UNDER_VALGRIND") != NULL;
-    for (int p = 0; p < list.lessons[idx].n_pages; p++) {
-        const Page *pg = &list.lessons[idx].pages[p];
-        bool heavy = false;
-        for (int b = 0; b < pg->n_blocks; b++)
-            heavy |= pg->blocks[b].kind == BLOCK_DEMO && pg->blocks[b].info &&
-                     strcmp(pg->blocks[b].info, "lora-merge") == 0;
-        if (slow && heavy) continue;
-        if (p > 0) {
-            app_open_lesson(&a, idx, p);
-            if (present) {
-                a.page.reveal = a.page.n_blocks;
-                app_resize(&a, w, h);
-            }
-        }
-        app_draw(&a, &g);
-        assert_int_equal(g.w, w);
-        assert_int_equal(g.h, h);
-        char *text = canvas_text(&a.page);
-        assert_null(strstr(text, "no view for demo"));
-        if (strstr(text, "cannot run")) fail_msg("%s page %d at %dx%d:\n%s", id, p, w, h, text);
-        for (int b = 0; b < a.page.n_blocks; b++) demos += a.page.blocks[b].view != NULL;
-        /* Nothing trains until a student asks. */
-        assert_false(app_busy(&a));
-        app_key(&a, 'G');
-        app_draw(&a, &g);
-        free(text);
-    }
-    assert_true(demos >= 2);
-    grid_free(&g);
-    app_free(&a);
-    lessons_free(&list);
-}
 
 static void test_lesson5_pages(void **state)
 {
     (void)state;
-    walk_lesson("05-lora", 80, 24, false);
-    walk_lesson("05-lora", 100, 30, true);
-    walk_lesson("05-lora", 160, 50, false);
+    static const char *const slow[] = {"lora-merge", NULL};
+    lh_walk_sizes("05-lora", slow, false, 2);
 }
 
 static void test_lesson6_pages(void **state)
 {
     (void)state;
-    walk_lesson("06-prefix", 80, 24, false);
-    walk_lesson("06-prefix", 100, 30, false);
-    walk_lesson("06-prefix", 160, 50, true);
+    static const char *const slow[] = {"lora-merge", NULL};
+    lh_walk_sizes("06-prefix", slow, false, 2);
 }
 
 static void test_lesson7_pages(void **state)
 {
     (void)state;
-    walk_lesson("07-lab", 80, 24, true);
-    walk_lesson("07-lab", 100, 30, false);
-    walk_lesson("07-lab", 160, 50, false);
+    static const char *const slow[] = {"lora-merge", NULL};
+    lh_walk_sizes("07-lab", slow, false, 2);
 }
 
 /* The App runs the test lab (tests/data/lessons/lab) through app_tick, on a
@@ -259,7 +135,7 @@ static void test_app_ticks_a_lab(void **state)
     while (app_busy(&a) && ticks < 100000) {
         int fl = app_tick(&a, 20.0);
         assert_true(fl & EV_REDRAW);
-        app_draw(&a, &g);
+        lh_check_app(&a, &g, "the test lab at 100x30");
         if (ticks == 2) {
             int before = a.scroll;
             assert_true(app_key(&a, 'j') & EV_REDRAW);
@@ -275,7 +151,7 @@ static void test_app_ticks_a_lab(void **state)
     assert_false(app_busy(&a));
     assert_int_equal(app_tick(&a, 20.0), 0);
     app_draw(&a, &g);
-    char *text = canvas_text(&a.page);
+    char *text = lh_canvas_text(&a.page);
     assert_non_null(strstr(text, "[ Run again ]"));
     assert_non_null(strstr(text, "30/30"));
     free(text);
@@ -291,6 +167,118 @@ static void test_app_ticks_a_lab(void **state)
     gpt_free(&tiny);
 }
 
+/* The test lab run to the end at 80 × 24 on a tiny model: every frame
+ * (progress, the running plot and table, the results) fits, with no word
+ * cut and no text over text; then every control of the finished lab moved. */
+static void test_lab_run_fits_80(void **state)
+{
+    (void)state;
+    Gpt tiny;
+    Status gst = {0};
+    GptConfig cfg = gpt_config_make(2, 2, 16, 64);
+    assert_int_equal(gpt_init(&tiny, &cfg, &gst), LS_OK);
+    gpt_init_weights(&tiny, 8);
+    LessonList list;
+    Status st = {0};
+    assert_int_equal(lessons_load_dir(&list, "tests/data/lessons/lab", &st), LS_OK);
+    App a;
+    app_init(&a, &list, NULL, NULL, (ViewEnv){false, CMODE_256}, NULL, false);
+    app_resize(&a, 80, 24);
+    app_open_lesson(&a, 0, 1);
+    Grid g;
+    grid_init(&g, 1, 1, false);
+    app_key(&a, VK_TAB);
+    const FocusItem *fi = &a.page.focus_items[a.page.focus];
+    LabDemo *lab = lab_view_demo(a.page.blocks[fi->block].view);
+    lab->set.base_model = &tiny;
+    assert_true(app_key(&a, VK_ENTER) & EV_REDRAW);
+    int ticks = 0;
+    while (app_busy(&a) && ticks < 100000) {
+        app_tick(&a, 20.0);
+        char where[64];
+        snprintf(where, sizeof where, "the test lab at 80x24, tick %d", ticks);
+        lh_check_app(&a, &g, where);
+        ticks++;
+    }
+    assert_false(app_busy(&a));
+    lh_poke_controls(&a, &g, "the finished test lab at 80x24");
+    grid_free(&g);
+    app_free(&a);
+    lessons_free(&list);
+    gpt_free(&tiny);
+}
+
+/* A demo's run driven to the end on a page w columns wide (Enter on its
+ * first control, then ticks), each frame checked; returns the last text. */
+static char *run_demo_checked(const char *md, int w)
+{
+    Lesson l;
+    lh_parse(&l, md);
+    PageView pv;
+    free(lh_render(&pv, &l, w, false));
+    page_focus_set(&pv, 0);
+    assert_true(page_key(&pv, VK_ENTER, ACT_OPEN) & EV_HANDLED);
+    const PageBlock *pb = &pv.blocks[pv.focus_items[0].block];
+    int ticks = 0;
+    while (pb->ops->busy && pb->ops->busy(pb->view) && ticks < 100000) {
+        pb->ops->tick(pb->view, 20.0);
+        char where[64];
+        snprintf(where, sizeof where, "%s at %d columns, tick %d", pb->ops->name, w, ticks++);
+        ViewEnv venv = {false, CMODE_256};
+        PageEnv env = {&venv, false, NULL};
+        page_render(&pv, w, &env);
+        lh_check_grid(&pv.canvas, false, where);
+    }
+    lh_rerender(&pv, w);
+    char *text = lh_canvas_text(&pv);
+    page_close(&pv);
+    lesson_free(&l);
+    return text;
+}
+
+/* lora-merge trained (two real steps) at 80 and 100 columns: the running
+ * button, then the trained adapter's rows, all fit. */
+static void test_merge_run_fits(void **state)
+{
+    (void)state;
+    for (int w = 80; w <= 100; w += 20) {
+        char *text = run_demo_checked("# T\n\n## P\n\n```demo lora-merge\nsteps = 2\n```\n", w);
+        if (!strstr(text, "trained 2 steps on Moby-Dick: held-out loss")) LH_FAIL(text, "no trained adapter");
+        assert_non_null(strstr(text, "nats/byte"));
+        free(text);
+    }
+}
+
+/* lora-delta after a short full fine-tune at 80 and 100 columns: the
+ * progress, the σᵢ/σ₁ plot (its top tick 1: every curve is divided by its
+ * σ₁) and the table all fit. */
+static void test_delta_run_fits(void **state)
+{
+    (void)state;
+    for (int w = 80; w <= 100; w += 20) {
+        char *text = run_demo_checked("# T\n\n## P\n\n```demo lora-delta\nsteps = 2\nbatch = 2\n```\n", w);
+        if (!strstr(text, "σᵢ / σ₁ (log scale)")) LH_FAIL(text, "no spectrum plot");
+        const char *t = strstr(text, "σᵢ / σ₁ (log scale)");
+        t = strstr(t, "\n");
+        assert_non_null(t);
+        /* The first tick under the title is the top: 1. */
+        double top = strtod(t + 1, NULL);
+        assert_true(top == 1.0);
+        free(text);
+    }
+}
+
+/* quant-loss (lesson 4, here because it needs the real model, as this
+ * program does) with a block longer than every row: it says the scale is per
+ * row, not "block 4096". */
+static void test_quant_loss_labels(void **state)
+{
+    (void)state;
+    const char *want[] = {"int4 row (block ≥ row): ", "bits/byte"};
+    lh_check_demo("# T\n\n## P\n\n```demo quant-loss\nbits = 4\ngranularity = block\nblock = 4096\nwindows = 4\n```\n",
+                  want, 2, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +291,10 @@ int main(void)
         cmocka_unit_test(test_lesson6_pages),
         cmocka_unit_test(test_lesson7_pages),
         cmocka_unit_test(test_app_ticks_a_lab),
+        cmocka_unit_test(test_lab_run_fits_80),
+        cmocka_unit_test(test_merge_run_fits),
+        cmocka_unit_test(test_delta_run_fits),
+        cmocka_unit_test(test_quant_loss_labels),
     };
     return cmocka_run_group_tests_name("layout of lessons 5 to 7", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_tui_lessons34.c — end to end, lessons 3 and 4 in the real binary
  * driven through tmux: flip a bit of 0.1 and see its value change; type a
- * number; move the quantization bits slider and see the SNR and MSE change;
+ * number; follow the arith demo's instructions as the lesson gives them;
+ * move the quantization bits slider and see the SNR and MSE change;
  * the ASCII fallback on the histogram. Private tmux socket
  * (lorascope-t34-PID), a fresh XDG_STATE_HOME, and polling capture-pane
  * until the expected text appears (helpers in tui_harness.h). */
@@ -161,10 +162,82 @@ static void test_ascii_80x24(void **state)
     stop(&t);
 }
 
+/* Lesson 3's arith demo, following the page's own instructions: "change
+ * the operation to ÷ and type 1 and 3. Then try 1e-5 × 1e-5", then on the
+ * overflow page "Tab to b
+ * and press → to double it: 8, 16, 32". Changing the operation keeps a and
+ * b; each → doubles b again. */
+static void arith_as_the_lesson_says(int w, int h)
+{
+    Tui t;
+    start(&t, "", w, h);
+    open_lesson(&t, "Why 0.1 + 0.2 is not 0.3");
+    char *s = page_with(&t, "exactly: 0.1 + 0.2 = 0.3");
+    assert_non_null(s);
+    free(s);
+    /* Tab to the operation; → three times: −, ×, ÷. a and b stay. */
+    keys(&t, "Tab Tab");
+    expect_text(&t, "operation: ", 3000);
+    keys(&t, "Right");
+    expect_text(&t, "exactly: 0.1 − 0.2 = -0.1", 3000);
+    keys(&t, "Right Right");
+    s = wait_for(&t, "exactly: 0.1 ÷ 0.2 = 0.5", 3000);
+    assert_non_null(s);
+    assert_null(strstr(s, "not a number"));
+    free(s);
+    /* Back to a, type 1; Tab Tab to b, type 3. */
+    keys(&t, "BTab 1 Tab Tab 3 Enter");
+    s = wait_for(&t, "exactly: 1 ÷ 3 = 0.333333", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "0.33333333333333331"));
+    assert_null(strstr(s, "not a number"));
+    free(s);
+    /* "Then try 1e-5 × 1e-5": back to the operation, ← to ×, then a and b. */
+    keys(&t, "BTab Left");
+    expect_text(&t, "exactly: 1 × 3 = 3", 3000);
+    keys(&t, "BTab 1 e - 5 Tab Tab 1 e - 5 Enter");
+    s = wait_for(&t, "exactly: 1e-5 × 1e-5 = ", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "underflow: 0")); /* fp16 cannot hold 1e-10 */
+    free(s);
+    /* The next page: 65504 + 8; → on b doubles it, again and again. */
+    keys(&t, "Escape n");
+    s = wait_for(&t, "exactly: 65504 + 8 = 65512", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "Tab Tab Tab");
+    expect_text(&t, "b: Enter types", 3000);
+    keys(&t, "Right");
+    expect_text(&t, "exactly: 65504 + 16 = 65520", 3000);
+    keys(&t, "Right");
+    expect_text(&t, "exactly: 65504 + 32 = 65536", 3000);
+    keys(&t, "Right");
+    s = wait_for(&t, "exactly: 65504 + 64 = 65568", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "overflow: inf"));
+    assert_null(strstr(s, "not a number"));
+    free(s);
+    /* ← halves it back. */
+    keys(&t, "Left");
+    expect_text(&t, "exactly: 65504 + 32 = 65536", 3000);
+    keys(&t, "Escape q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
+static void test_arith_as_the_lesson_says(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    arith_as_the_lesson_says(100, 30);
+    arith_as_the_lesson_says(80, 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flip_a_bit),
+        cmocka_unit_test(test_arith_as_the_lesson_says),
         cmocka_unit_test(test_quant_bits_slider),
         cmocka_unit_test(test_ascii_80x24),
     };

@@ -14,6 +14,7 @@
 
 #include "../src/lesson/lesson.h"
 #include "../src/view/dview.h"
+#include "../src/view/dview_lab_plot.h"
 #include "../src/view/keys.h"
 #include "../src/view/page.h"
 #include "../src/view/slider.h"
@@ -315,6 +316,192 @@ static bool any_braille(const Grid *g, Role r)
     return false;
 }
 
+/* ---------------------------------------------------------------------------
+ * Plot axes: the ticks cover the data */
+
+/* Check one axis against the data range [lo, hi] it must cover. */
+static void check_axis(double lo, double hi, bool log_scale, int max_ticks, int label_w)
+{
+    PlotAxis a;
+    plot_axis(&a, lo, hi, log_scale, max_ticks, label_w);
+    double dlo = fmin(lo, hi), dhi = fmax(lo, hi);
+    print_message("[%g, %g]%s max %d: axis [%g, %g], %d ticks:", lo, hi, log_scale ? " log" : "",
+                  max_ticks, a.lo, a.hi, a.n);
+    for (int i = 0; i < a.n; i++) print_message(" %s", a.label[i]);
+    print_message("\n");
+    assert_true(a.n >= 2 && a.n <= max_ticks);
+    /* The ends are the first and last ticks, and they cover the data. */
+    assert_true(a.at[0] == a.lo && a.at[a.n - 1] == a.hi);
+    assert_true(a.lo <= dlo && a.hi >= dhi);
+    assert_true(a.hi > a.lo);
+    double span = log_scale ? log10(a.hi / a.lo) : a.hi - a.lo;
+    double step = span / (a.n - 1);
+    for (int i = 0; i < a.n; i++) {
+        /* Labels fit, differ from each other, and read back as the tick. */
+        assert_true((int)strlen(a.label[i]) <= label_w);
+        for (int j = 0; j < i; j++) assert_string_not_equal(a.label[i], a.label[j]);
+        double back = strtod(a.label[i], NULL);
+        if (log_scale) assert_true(fabs(log10(back) - log10(a.at[i])) < 1e-9);
+        else assert_true(fabs(back - a.at[i]) <= 0.26 * step);
+        /* Evenly spaced. */
+        if (i) {
+            double d = log_scale ? log10(a.at[i] / a.at[i - 1]) : a.at[i] - a.at[i - 1];
+            assert_true(fabs(d - step) <= 1e-9 * fmax(1, fabs(step)) + 1e-12 * fabs(a.hi));
+        }
+    }
+    if (log_scale) {
+        /* Powers of ten, and not more than one stride of slack at either end. */
+        assert_true(fabs(log10(a.lo) - nearbyint(log10(a.lo))) < 1e-9);
+        assert_true(log10(a.lo) > log10(dlo) - step - 1e-9 && log10(a.hi) < log10(dhi) + 1 + 1e-9);
+        return;
+    }
+    /* A nice step: 1, 2, 2.5 or 5 × 10^k. */
+    double m = step / pow(10, floor(log10(step) + 1e-9));
+    assert_true(fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 2.5) < 1e-6 || fabs(m - 5) < 1e-6 ||
+                fabs(m - 10) < 1e-6);
+    /* Not loose: no more than a step of slack past the data at either end. */
+    if (dhi > dlo) {
+        assert_true(a.lo > dlo - step - 1e-12 && a.hi < dhi + step + 1e-12);
+        assert_true(span <= 5 * (dhi - dlo));
+    }
+}
+
+static void test_plot_axis_ticks(void **state)
+{
+    (void)state;
+    /* The cases of issue 16: σ₁ = 161.6 on a log axis; σᵢ/σ₁ up to 1; the
+     * quantization loss 4.2 .. 4.461; the running sums between 1 and 2. */
+    check_axis(3e-6, 161.6, true, 4, 7);
+    check_axis(1e-7, 1.0, true, 5, 7);
+    check_axis(4.2, 4.461, false, 4, 7);
+    check_axis(1.0, 2.0, false, 5, 7);
+    check_axis(0, 161.6, false, 6, 7);
+    /* Degenerate: one value, zero, a single point. */
+    check_axis(5, 5, false, 4, 7);
+    check_axis(0, 0, false, 4, 7);
+    check_axis(-3, -3, false, 3, 7);
+    check_axis(7, 7, true, 4, 7);
+    check_axis(1e-3, 1e-3, true, 4, 7);
+    /* Negative data, data around zero, reversed ends. */
+    check_axis(-7.3, -0.2, false, 5, 7);
+    check_axis(-1.5, 2.7, false, 4, 7);
+    check_axis(2.7, -1.5, false, 4, 7);
+    /* Tiny and huge values, and a narrow range far from zero. */
+    check_axis(1e-7, 3e-7, false, 4, 7);
+    check_axis(0, 3.3e7, false, 5, 7);
+    check_axis(-2.5e-5, 1e-5, false, 4, 8);
+    check_axis(161.0, 161.6, false, 4, 7);
+    check_axis(123456.7, 123459.1, false, 4, 7);
+    /* Log axes over many decades and over less than one. */
+    check_axis(1e-12, 1e3, true, 4, 7);
+    check_axis(0.2, 0.6, true, 4, 7);
+    check_axis(20, 3e4, true, 6, 7);
+    /* Only two ticks allowed. */
+    check_axis(0.37, 0.91, false, 2, 7);
+    check_axis(0.5, 48.2, false, 3, 7);   /* the SNR plot: 0, 25, 50 */
+    check_axis(0.01, 0.99, false, 5, 7);  /* 0, 0.25, …, 1 */
+    check_axis(1e-9, 1e9, true, 2, 7);
+
+    /* The exact ticks for the plain cases. */
+    PlotAxis a;
+    plot_axis(&a, 1.0, 2.0, false, 5, 7);
+    assert_int_equal(a.n, 5);
+    assert_string_equal(a.label[0], "1.00");
+    assert_string_equal(a.label[1], "1.25");
+    assert_string_equal(a.label[4], "2.00");
+    plot_axis(&a, 0.5, 48.2, false, 3, 7);
+    assert_int_equal(a.n, 3);
+    assert_string_equal(a.label[0], "0");
+    assert_string_equal(a.label[2], "50");
+    plot_axis(&a, 3e-6, 161.6, true, 4, 7);
+    assert_string_equal(a.label[a.n - 1], "1000");
+    plot_axis(&a, 1e-7, 1.0, true, 8, 7);
+    assert_string_equal(a.label[a.n - 1], "1");
+    assert_string_equal(a.label[0], "1e-7");
+    /* Non-finite ends fall back to [0, 1]. */
+    plot_axis(&a, NAN, 3, false, 4, 7);
+    assert_true(a.lo == 0 && a.hi == 1);
+}
+
+/* Every tick label of a drawn plot, top to bottom (the numbers left of ┤). */
+static int tick_values(const Grid *g, double *v, int cap)
+{
+    int n = 0;
+    for (int y = 0; y < g->h && n < cap; y++) {
+        char *row = grid_row_text(g, y);
+        char *t = strstr(row, "┤");
+        if (t) {
+            char *p = t;
+            while (p > row && p[-1] == ' ') p--;
+            while (p > row && p[-1] != ' ') p--;
+            v[n++] = strtod(p, NULL);
+        }
+        free(row);
+    }
+    return n;
+}
+
+/* The top tick label of a drawn plot (NaN: none). */
+static double top_tick(const Grid *g)
+{
+    double v[1];
+    return tick_values(g, v, 1) ? v[0] : NAN;
+}
+
+/* The drawn plot's top label is at least the largest value (log and linear),
+ * and the bottom label at most the smallest. */
+static void test_plot_labels_cover_data(void **state)
+{
+    (void)state;
+    float sv[48], sums[200];
+    for (int i = 0; i < 48; i++) sv[i] = 161.6f * powf(0.7f, (float)i);
+    for (int i = 0; i < 200; i++) sums[i] = 1.0f + (float)i / 199.0f;
+    ViewEnv env = {false, CMODE_256};
+    Grid g;
+    grid_init(&g, 80, 14, false);
+    PlotSeries s = {sv, 48, ROLE_SERIES1, "σ"};
+    PlotOpts o = {.title = "spectrum", .log_y = true, .hline_y = NAN};
+    widget_plot(&g, (Rect){0, 0, 14, 80}, &s, 1, &o, &env);
+    assert_true(top_tick(&g) >= 161.6);
+    /* Linear, the sum demo's way: an explicit range from 1 to 2. */
+    grid_clear(&g, ROLE_TEXT);
+    s = (PlotSeries){sums, 200, ROLE_SERIES1, "sum"};
+    o = (PlotOpts){.title = "sums", .y_min = 1.0, .y_max = 2.0, .hline_y = NAN};
+    widget_plot(&g, (Rect){0, 0, 14, 80}, &s, 1, &o, &env);
+    assert_true(top_tick(&g) >= 2.0);
+    double v[16] = {0};
+    int ticks = tick_values(&g, v, 16);
+    double last = ticks ? v[ticks - 1] : NAN;
+    assert_true(ticks >= 3);
+    assert_true(last <= 1.0);
+    grid_free(&g);
+}
+
+/* The lab's loss plot: its ticks cover the curves too (4.461 was shown
+ * under a top label of 4.29 before). */
+static void test_lab_plot_ticks(void **state)
+{
+    (void)state;
+    float a[40], b[40];
+    for (int i = 0; i < 40; i++) {
+        a[i] = 4.461f - 0.02f * (float)i;
+        b[i] = 4.2f + 0.001f * (float)i;
+    }
+    CurveSeries s[2] = {{NULL, a, 40, 0, -1, ROLE_SERIES1, 'a', 5, "a"}, {NULL, b, 40, 0, -1, ROLE_SERIES2, 'b', 5, "b"}};
+    CurveOpts o = {.title = "loss", .x_min = 0, .x_max = 39};
+    ViewEnv env = {false, CMODE_256};
+    Grid g;
+    grid_init(&g, 80, 16, false);
+    curve_plot(&g, (Rect){0, 0, 16, 80}, s, 2, &o, &env);
+    double v[16] = {0};
+    int n = tick_values(&g, v, 16);
+    assert_true(n >= 2);
+    assert_true(v[0] >= 4.461);
+    assert_true(v[n - 1] <= 3.681);
+    for (int i = 1; i < n; i++) assert_true(v[i] < v[i - 1]);
+    grid_free(&g);
+}
+
 static void test_plot(void **state)
 {
     (void)state;
@@ -338,13 +525,10 @@ static void test_plot(void **state)
     assert_non_null(strstr(top, "decay"));
     assert_non_null(strstr(top, "flat"));
     free(top);
-    bool log_label = false;
-    for (int y = 0; y < g.h; y++) {
-        char *row = grid_row_text(&g, y);
-        if (strstr(row, "e+02") || strstr(row, "e+01")) log_label = true;
-        free(row);
-    }
-    assert_true(log_label);
+    /* Log ticks are powers of ten, the top one above the largest value. */
+    double top_v = top_tick(&g);
+    assert_true(top_v >= 100);
+    assert_true(fabs(log10(top_v) - nearbyint(log10(top_v))) < 1e-9);
     /* ASCII: markers instead of braille. */
     env.ascii = true;
     g.ascii = true;
@@ -485,6 +669,9 @@ int main(void)
         cmocka_unit_test(test_keymap_table),
         cmocka_unit_test(test_focus_order),
         cmocka_unit_test(test_plot),
+        cmocka_unit_test(test_plot_axis_ticks),
+        cmocka_unit_test(test_plot_labels_cover_data),
+        cmocka_unit_test(test_lab_plot_ticks),
         cmocka_unit_test(test_bars_image_matrix_table),
         cmocka_unit_test(test_themes),
     };

@@ -266,27 +266,33 @@ static int build_configs(QuantConfig *cfgs, int *n, const QuantArgs *a)
     return 0;
 }
 
-/* "tensor", "row", "block 64" (+ " asym") */
-static const char *granularity_label(char *buf, size_t size, const QuantConfig *c)
+/* "tensor", "row", "block 64" (+ " asym"): the block rows of `cols` get,
+ * with a '*' when that is shorter than --block (the note under the table). */
+static const char *granularity_label(char *buf, size_t size, const QuantConfig *c, int cols)
 {
+    int used = quant_block_used(c, cols);
     if (c->granularity == QUANT_PER_BLOCK)
-        snprintf(buf, size, "block %d%s", c->block, c->asymmetric ? " asym" : "");
+        snprintf(buf, size, "block %d%s%s", used, used < c->block ? "*" : "", c->asymmetric ? " asym" : "");
     else
         snprintf(buf, size, "%s%s", quant_granularity_name(c->granularity),
                  c->asymmetric ? " asym" : "");
     return buf;
 }
 
-static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m, const Status *why)
+static cJSON *result_json(const QuantConfig *c, const QuantMetrics *m, int cols, const Status *why)
 {
     char name[16];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "scheme", quant_scheme_name(c, name, sizeof name));
     cJSON_AddStringToObject(o, "granularity", quant_granularity_name(c->granularity));
-    if (c->granularity == QUANT_PER_BLOCK)
-        cJSON_AddNumberToObject(o, "block", c->block);
-    else
+    /* block: the group size used; block_asked: --block, longer than a row
+     * when the two differ. */
+    if (c->granularity == QUANT_PER_BLOCK) {
+        cJSON_AddNumberToObject(o, "block", quant_block_used(c, cols));
+        cJSON_AddNumberToObject(o, "block_asked", c->block);
+    } else {
         cJSON_AddNullToObject(o, "block");
+    }
     cJSON_AddBoolToObject(o, "asymmetric", c->asymmetric);
     cJSON_AddNumberToObject(o, "bits", c->bits);
     if (why->code) { /* this scheme cannot store the weights: no figures */
@@ -371,7 +377,7 @@ static int run_quant(int argc, char **argv)
         cJSON_AddNumberToObject(o, "fp32_bytes", (double)(n * sizeof(float)));
         cJSON *arr = cJSON_AddArrayToObject(o, "results");
         for (int i = 0; i < n_cfg; i++)
-            cJSON_AddItemToArray(arr, result_json(&cfgs[i], &m[i], &why[i]));
+            cJSON_AddItemToArray(arr, result_json(&cfgs[i], &m[i], w.cols, &why[i]));
         rc = cli_print_json(o);
     } else if (!rc) {
         if (a.source == SRC_MODEL)
@@ -389,13 +395,19 @@ static int run_quant(int argc, char **argv)
         for (int i = 0; i < n_cfg; i++) {
             char name[16], gran[32];
             printf("%-7s %-16s ", quant_scheme_name(&cfgs[i], name, sizeof name),
-                   granularity_label(gran, sizeof gran, &cfgs[i]));
+                   granularity_label(gran, sizeof gran, &cfgs[i], w.cols));
             if (why[i].code)
                 printf("%11s %12s %12s %12s %8s  (see below)\n", "-", "-", "-", "-", "-");
             else
                 printf("%11.4f %12zu %12.4g %12.4g %8.2f\n", m[i].bits_per_weight, m[i].bytes,
                        m[i].mse, m[i].max_abs_error, m[i].snr_db);
         }
+        for (int i = 0; i < n_cfg; i++)
+            if (cfgs[i].granularity == QUANT_PER_BLOCK && quant_block_used(&cfgs[i], w.cols) < cfgs[i].block) {
+                printf("\n* --block %d is longer than a row of %d weights: each row is one block.\n",
+                       cfgs[i].block, w.cols);
+                break;
+            }
         for (int i = 0; i < n_cfg; i++)
             if (why[i].code) printf("\n%s", why[i].msg);
         if (failed) printf("\n");

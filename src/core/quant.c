@@ -677,6 +677,15 @@ static void layout(const QuantConfig *cfg, int rows, int cols, int *block, int *
     *groups = (size_t)rows * (size_t)*per_row;
 }
 
+int quant_block_used(const QuantConfig *cfg, int cols)
+{
+    if (cfg->kind == QUANT_INT && cfg->granularity == QUANT_PER_TENSOR) return 0;
+    int block, per_row;
+    size_t groups;
+    layout(cfg, 1, cols, &block, &per_row, &groups);
+    return block > cols && cols > 0 ? cols : block;
+}
+
 size_t quant_storage_bytes(const QuantConfig *cfg, int rows, int cols)
 {
     int block, per_row;

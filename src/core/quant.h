@@ -158,6 +158,9 @@ int quant_roundtrip_ref(float *out, const QuantConfig *cfg, const float *w, int 
  * adjacent levels for the int, q8_0 and q4_0 schemes (so the rounding error
  * of an in-range weight is at most step/2); absmax for nf4. */
 size_t quant_group_of(const QuantTensor *qt, int row, int col);
+/* Weights per scale group within a row as quantization uses them on rows of
+ * `cols` weights: a block longer than the row is the row (per tensor: 0). */
+int quant_block_used(const QuantConfig *cfg, int cols);
 float quant_group_step(const QuantTensor *qt, size_t group);
 
 /* The levels (grid) group `group` can represent, ascending, into levels

@@ -164,6 +164,9 @@ int lora_merge_measure(LoraMergeResult *out, Gpt *m, LoraAdapter *a, const float
     lora_unmerge(a, m);
     out->w_identical = memcmp(m->param_block, w0, m->num_params * sizeof(float)) == 0;
     for (size_t i = 0; i < m->num_params; i++) out->w_diff = fmax(out->w_diff, fabsf(m->param_block[i] - w0[i]));
+    /* Then W₀ itself again: the next measurement (another layer, a fresh
+     * adapter) starts from W₀, not from this round trip's rounding. */
+    memcpy(m->param_block, w0, m->num_params * sizeof(float));
     /* What the adapter stands for. */
     out->b_zero = true;
     int maxw = 0;

@@ -99,7 +99,8 @@ typedef struct LoraMergeResult {
 
 /* Measure on m with adapter a (attached or not; left unmerged and attached):
  * forward the tokens (B, T) unmerged, merge, forward again, unmerge, and
- * compare with w0 (a copy of m's parameter block before merging). */
+ * compare with w0 (a copy of m's parameter block before merging); then m
+ * holds w0 exactly again, so no measurement inherits an earlier rounding. */
 int lora_merge_measure(LoraMergeResult *out, Gpt *m, LoraAdapter *a, const float *w0, const int *tokens, int B,
                        int T, int layer, Status *st);
 

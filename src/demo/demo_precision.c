@@ -351,8 +351,13 @@ int arith_demo_set(ArithDemo *d, const char *a, ArithOp op, const char *b, Statu
     if (!parse_ld(a, &va)) return status_fail(st, LS_ERR_PARSE, "'%s' is not a number", a);
     if (!parse_ld(b, &vb)) return status_fail(st, LS_ERR_PARSE, "'%s' is not a number", b);
     if ((unsigned)op >= ARITH_OP_COUNT) op = ARITH_ADD;
-    snprintf(d->a_text, sizeof d->a_text, "%s", a);
-    snprintf(d->b_text, sizeof d->b_text, "%s", b);
+    /* a or b may be d->a_text or d->b_text themselves (a view passes the
+     * kept text back when only the operation changes): copy before writing. */
+    char ta[ARITH_TEXT_MAX], tb[ARITH_TEXT_MAX];
+    snprintf(ta, sizeof ta, "%s", a);
+    snprintf(tb, sizeof tb, "%s", b);
+    memcpy(d->a_text, ta, sizeof ta);
+    memcpy(d->b_text, tb, sizeof tb);
     d->op = op;
     d->a = va;
     d->b = vb;

@@ -21,13 +21,15 @@ bool quant_config_same(const QuantConfig *a, const QuantConfig *b)
            (a->granularity != QUANT_PER_BLOCK || a->block == b->block);
 }
 
-const char *quant_config_label(const QuantConfig *c, char *buf, size_t size)
+const char *quant_config_label(const QuantConfig *c, int cols, char *buf, size_t size)
 {
     char name[16];
     quant_scheme_name(c, name, sizeof name);
+    int used = cols > 0 ? quant_block_used(c, cols) : c->block;
     if (c->kind != QUANT_INT) snprintf(buf, size, "%s", name);
     else if (c->granularity == QUANT_PER_BLOCK)
-        snprintf(buf, size, "%s block %d%s", name, c->block, c->asymmetric ? " asym" : "");
+        snprintf(buf, size, "%s block %d%s%s", name, used, used < c->block ? " (whole row)" : "",
+                 c->asymmetric ? " asym" : "");
     else
         snprintf(buf, size, "%s %s%s", name, quant_granularity_name(c->granularity),
                  c->asymmetric ? " asym" : "");

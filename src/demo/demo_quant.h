@@ -224,7 +224,9 @@ void quant_loss_demo_free(QuantLossDemo *d);
 /* Two configurations that quantize the same way (block size only counts
  * for per-block integer schemes). */
 bool quant_config_same(const QuantConfig *a, const QuantConfig *b);
-/* "int4 block 64 asym", "int8 row", "q4_0", "nf4" */
-const char *quant_config_label(const QuantConfig *c, char *buf, size_t size);
+/* "int4 block 64 asym", "int8 row", "q4_0", "nf4": the block that rows of
+ * `cols` weights really get ("int4 block 128 (whole row)" when a longer one
+ * was asked for); cols = 0: rows of several lengths, the block asked for. */
+const char *quant_config_label(const QuantConfig *c, int cols, char *buf, size_t size);
 
 #endif

@@ -759,6 +759,14 @@ static void draw_too_small(App *a, Grid *g)
     }
 }
 
+/* The last " · " in s, or NULL. */
+static char *strrstr_dot(char *s)
+{
+    char *last = NULL;
+    for (char *p = strstr(s, " · "); p; p = strstr(p + 1, " · ")) last = p;
+    return last;
+}
+
 static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const char *right)
 {
     int y = a->h - 1;
@@ -777,7 +785,13 @@ static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const cha
     } else if (hint && !keyed) {
         int x = 1 + grid_put(g, y, 1, "Esc", ROLE_KEY, -1);
         x += grid_put(g, y, x, " leave   ", ROLE_BOTTOMBAR, -1);
-        grid_put(g, y, x, hint, ROLE_BOTTOMBAR, a->w - rw - 3 - x);
+        /* Too long: drop its last " · " parts, then words; never cut one. */
+        int room = a->w - rw - 3 - x;
+        char *h = vmem_strdup(hint);
+        char *dot;
+        while (grid_text_width(g, h) > room && (dot = strrstr_dot(h)) != NULL) *dot = 0;
+        grid_put_words(g, y, x, h, ROLE_BOTTOMBAR, room);
+        free(h);
     } else if (hint) {
         /* "key text · key text": keys in the key role. */
         int x = 1;
@@ -786,6 +800,13 @@ static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const cha
         while (*p && x < a->w - rw - 3) {
             const char *end = strstr(p, key ? " " : " · ");
             size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (key) { /* a key and its text fit whole, or neither is shown */
+                const char *pair_end = strstr(p, " · ");
+                char *pair = vmem_printf("%.*s", (int)(pair_end ? (size_t)(pair_end - p) : strlen(p)), p);
+                bool fits = x + grid_text_width(g, pair) + 1 <= a->w - rw - 3;
+                free(pair);
+                if (!fits) break;
+            }
             x += grid_putn(g, y, x, p, len, key ? ROLE_KEY : ROLE_BOTTOMBAR, a->w - rw - 3 - x);
             if (!end) break;
             if (key) {
@@ -915,7 +936,7 @@ static void draw_page(App *a, Grid *g)
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
     char *head = vmem_printf("%d · %s", l->order < 1000 ? l->order : a->lesson + 1, l->title ? l->title : l->id);
     int tabs_w = l->n_pages <= 15 ? 3 * l->n_pages : 12;
-    x += grid_put(g, 0, x, head, ROLE_TOPBAR, a->w - x - tabs_w - 3);
+    x += grid_put_words(g, 0, x, head, ROLE_TOPBAR, a->w - x - tabs_w - 3);
     free(head);
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
     if (l->n_pages <= 15) {

@@ -497,10 +497,11 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
     if (!d->have_lab) {
+        /* One row at 80 columns; the loss in the plot's unit. */
         const char *what = v->d.set.task == TASK_ADDITION
-                               ? "addition: sums like 47+38=85; scored by exact-match accuracy on held-out pairs"
-                               : "domain: from State of the Union addresses to Moby-Dick; held-out chapters, bits per byte";
-        grid_printf(g, y++, x, ROLE_DIM, r.w - 2, "Not started. %s.", what);
+                               ? "sums like 47+38=85, scored by exact match on held-out pairs"
+                               : "State of the Union → Moby-Dick; held-out loss in nats/byte";
+        grid_printf(g, y++, x, ROLE_DIM, r.w - 2, "Not started: %s.", what);
         *py = y;
         return;
     }
@@ -530,8 +531,14 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         double rem = s->elapsed_s * (1 - s->progress) / s->progress;
         snprintf(left, sizeof left, " · about %.0f s left", rem);
     }
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " · step %d of %d · %.1f s%s", s->round, s->steps, s->elapsed_s,
-                left);
+    /* The time figures only when they fit (80 columns while evaluating). */
+    char *tail = vmem_printf(" · step %d of %d · %.1f s%s", s->round, s->steps, s->elapsed_s, left);
+    if (x + grid_text_width(g, tail) > r.x + r.w) {
+        free(tail);
+        tail = vmem_printf(" · step %d of %d", s->round, s->steps);
+    }
+    grid_put(g, y, x, tail, ROLE_LABEL, r.x + r.w - x);
+    free(tail);
     y++;
     *py = y;
 }
@@ -570,7 +577,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
                         : v->curves == CURVES_TRAIN
                             ? "training loss (nats per byte, mean of the last 10 batches)"
-                            : "training loss (mean of 10 batches, faint) and held-out loss (marked)";
+                            : "loss, nats/byte: training (mean of 10 batches, faint), held-out (marked)";
     CurveOpts o = {.title = title, .x_min = 0, .x_max = steps, .x_label = "training step"};
     int points = 0;
     for (int k = 0; k < n; k++)

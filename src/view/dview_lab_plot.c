@@ -96,7 +96,7 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     const int yl_w = 8;
     if (r.w < yl_w + 10 || r.h < 6) return;
     bool marks = mark_mode(env);
-    /* The y range: from the data unless given, with a small margin. */
+    /* The y range: from the data unless given (plot_axis rounds it out). */
     double lo = o->y_min, hi = o->y_max;
     if (lo == 0 && hi == 0) {
         lo = INFINITY, hi = -INFINITY;
@@ -108,11 +108,8 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
                 hi = fmax(hi, v);
             }
         if (!isfinite(lo)) lo = 0, hi = 1;
-        double pad = 0.05 * (hi - lo);
-        if (pad < 1e-3) pad = 0.05 * fmax(fabs(hi), 1e-3);
-        lo -= pad, hi += pad;
     }
-    if (hi <= lo) hi = lo + 1;
+    if (hi < lo) hi = lo;
     double xmin = o->x_min, xmax = o->x_max > o->x_min ? o->x_max : o->x_min + 1;
 
     int y = r.y;
@@ -130,6 +127,11 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     d.mark = vmem_alloc((size_t)pw * (size_t)ph);
     memset(d.owner, -1, (size_t)pw * (size_t)ph);
     int W = pw * d.dx, H = ph * d.dy;
+    /* The y axis covers the data with round ticks a row apart at least. */
+    PlotAxis ax;
+    int max_ticks = 1 + (ph - 1) / 2;
+    plot_axis(&ax, lo, hi, false, max_ticks > 6 ? 6 : max_ticks, yl_w - 2);
+    lo = ax.lo, hi = ax.hi;
 #define MAPX(v) ((int)lround(((v) - xmin) / (xmax - xmin) * (W - 1)))
 #define MAPY(v) ((int)lround((H - 1) * (1.0 - ((v) - lo) / (hi - lo))))
     for (int k = 0; k < n; k++) {
@@ -169,18 +171,15 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
             }
             if (cs->colour >= 0) grid_colour(g, top + cy, left + cx, cs->colour, -1);
         }
-    /* Axes, three y ticks, x ticks at both ends and the middle. */
+    /* Axes, the y ticks, x ticks at both ends and the middle. */
     for (int cy = 0; cy < ph; cy++) grid_put(g, top + cy, left - 1, env->ascii ? "|" : "│", ROLE_AXIS, 1);
     grid_put(g, top + ph, left - 1, env->ascii ? "+" : "└", ROLE_AXIS, 1);
     for (int cx = 0; cx < pw; cx++) grid_put(g, top + ph, left + cx, env->ascii ? "-" : "─", ROLE_AXIS, 1);
-    int tick_rows[3] = {0, ph / 2, ph - 1};
-    for (int t = 0; t < 3; t++) {
-        double f = 1.0 - (tick_rows[t] * d.dy + 0.5 * (d.dy - 1)) / (double)(H - 1);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.3g", lo + f * (hi - lo));
-        int bw = (int)strlen(buf);
-        grid_put(g, top + tick_rows[t], left - 2 - bw, buf, ROLE_AXIS, yl_w - 2);
-        grid_put(g, top + tick_rows[t], left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
+    for (int t = 0; t < ax.n; t++) {
+        int row = MAPY(ax.at[t]) / d.dy;
+        row = row < 0 ? 0 : row > ph - 1 ? ph - 1 : row;
+        grid_put(g, top + row, left - 2 - (int)strlen(ax.label[t]), ax.label[t], ROLE_AXIS, yl_w - 2);
+        grid_put(g, top + row, left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
     }
     char xb[32];
     snprintf(xb, sizeof xb, "%g", xmin);

@@ -36,12 +36,21 @@ static void *lc_create(const DemoArgs *args, Status *st)
 
 static void lc_destroy(void *self) { free(self); }
 
+/* The line under the bars (malloc'd); it wraps when narrow. */
+static char *break_even_text(const LoraCostResult *res)
+{
+    return vmem_printf("B is %lld×%lld, A is %lld×%lld; at r ≥ %lld LoRA stores as much as ΔW itself.", res->d,
+                       res->r, res->r, res->k, res->break_even);
+}
+
 static int lc_height(void *self, int width, const ViewEnv *env)
 {
-    (void)width, (void)env;
     LoraView *v = self;
     LoraCostResult res = lora_cost(v->demo.d, v->demo.k, v->demo.r);
-    return LC_N + 1 + 4 + 1 + 2 + res.n_rows;
+    char *be = break_even_text(&res);
+    int be_rows = widget_text_rows(width - 2, be, env->ascii);
+    free(be);
+    return LC_N + 1 + 3 + be_rows + 1 + 2 + res.n_rows;
 }
 
 static void lc_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
@@ -65,9 +74,9 @@ static void lc_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     };
     widget_hbars(g, (Rect){y, r.x + 2, 2, r.w - 2}, bars, 2, 0, false, 0, 0, NULL, env);
     y += 2;
-    grid_printf(g, y++, r.x + 2, ROLE_DIM, r.w - 2,
-                "B is %lld×%lld and A is %lld×%lld; at r ≥ %lld LoRA would store as much as ΔW itself.",
-                res.d, res.r, res.r, res.k, res.break_even);
+    char *be = break_even_text(&res);
+    y += widget_text(g, y, r.x + 2, r.w - 2, be, ROLE_DIM, 2);
+    free(be);
     grid_put(g, y++, r.x + 2, "Bars are to scale: a small r is a sliver of the full update.", ROLE_DIM,
              r.w - 2);
     y++;

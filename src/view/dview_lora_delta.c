@@ -15,7 +15,7 @@
 #include "vmem.h"
 
 enum { LD_RUN, LD_LAYER, LD_MATRIX, LD_N };
-enum { LD_LABEL_W = 10, LD_PLOT_ROWS = 12 };
+enum { LD_LABEL_W = 10, LD_PLOT_ROWS = 12, LD_STATUS_ROWS = 2 /* the status wraps at 80 columns */ };
 
 typedef struct DeltaView {
     LoraDeltaDemo d;
@@ -54,7 +54,7 @@ static int dv_height(void *self, int width, const ViewEnv *env)
 {
     (void)width, (void)env;
     DeltaView *v = self;
-    return LD_N + 1 + 1 + 1 + LD_PLOT_ROWS + 4 + 2 + LM_COUNT + 1 + (v->d.err.code ? 1 : 0);
+    return LD_N + 1 + LD_STATUS_ROWS + 1 + LD_PLOT_ROWS + 4 + 2 + LM_COUNT + 1 + (v->d.err.code ? 1 : 0);
 }
 
 static int selected(const DeltaView *v)
@@ -69,27 +69,37 @@ static void draw_status(DeltaView *v, Grid *g, int y, Rect r, const ViewEnv *env
     const LabDemo *run = &d->run;
     int x = r.x + 2;
     if (d->analysed) {
-        grid_printf(g, y, x, ROLE_VALUE, r.w - 2,
-                    "full fine-tuning, %d steps on Moby-Dick: held-out loss %.3f → %.3f nats per byte", run->set.steps,
-                    d->base_loss, d->tuned_loss);
+        char *t = vmem_printf("full fine-tuning, %d steps on Moby-Dick: held-out loss %.3f → %.3f nats per byte",
+                              run->set.steps, d->base_loss, d->tuned_loss);
+        widget_text(g, y, x, r.w - 2, t, ROLE_VALUE, LD_STATUS_ROWS);
+        free(t);
         return;
     }
     if (run->state == LABD_IDLE) {
-        grid_printf(g, y, x, ROLE_DIM, r.w - 2,
-                    "Not run yet: Enter trains every weight of the base model for %d steps, then takes each ΔW apart.",
-                    run->set.steps);
+        char *t = vmem_printf("Not run yet: Enter trains every weight of the base model for %d steps, then takes "
+                              "each ΔW apart.", run->set.steps);
+        widget_text(g, y, x, r.w - 2, t, ROLE_DIM, LD_STATUS_ROWS);
+        free(t);
         return;
     }
     if (!run->have_lab) return;
     const LabSnapshot *s = &run->snap;
-    int bw = 16, filled = (int)lround(s->progress * bw);
+    int bw = r.w >= 100 ? 16 : 10, filled = (int)lround(s->progress * bw);
     for (int i = 0; i < bw; i++)
         x += grid_put(g, y, x, i < filled ? (env->ascii ? "#" : "█") : (env->ascii ? "." : "░"),
                       i < filled ? ROLE_DONE : ROLE_TODO, 1);
     const LabMethodSnapshot *m = s->n_methods ? &s->methods[0] : NULL;
     double held = m && m->n_eval ? m->eval_loss[m->n_eval - 1] : NAN;
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " %3.0f%%  full tuning · step %d of %d · %.1f s · held-out %.3f",
-                100 * s->progress, s->round, s->steps, s->elapsed_s, held);
+    /* The held-out loss once there is one (never "nan"); the parts after
+     * the step only while they fit. */
+    char held_s[48] = "", time_s[24];
+    if (isfinite(held)) snprintf(held_s, sizeof held_s, " · held-out %.3f nats/byte", held);
+    snprintf(time_s, sizeof time_s, " · %.1f s", s->elapsed_s);
+    x += grid_printf(g, y, x, ROLE_LABEL, -1, " %3.0f%%  full tuning · step %d of %d", 100 * s->progress, s->round,
+                     s->steps);
+    if (x + grid_text_width(g, time_s) + grid_text_width(g, held_s) <= r.x + r.w)
+        x += grid_put(g, y, x, time_s, ROLE_LABEL, -1);
+    if (x + grid_text_width(g, held_s) <= r.x + r.w) grid_put(g, y, x, held_s, ROLE_LABEL, -1);
 }
 
 static void dv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
@@ -111,7 +121,8 @@ static void dv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     widget_choice(g, y++, r.x, r.w, LD_LABEL_W, "matrix", lora_matrix_names, LM_COUNT, v->matrix, focus == LD_MATRIX,
                   false, env, &v->matrix_hit);
     y++;
-    draw_status(v, g, y++, r, env);
+    draw_status(v, g, y, r, env);
+    y += LD_STATUS_ROWS;
     if (d->err.code) grid_put(g, y++, r.x + 2, d->err.msg, ROLE_ERROR, r.w - 2);
     y++;
     int sel = selected(v);

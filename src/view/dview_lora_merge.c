@@ -82,7 +82,7 @@ static void mv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_printf(g, y++, r.x + 2, ROLE_LABEL, r.w - 2, "adapter: rank %d on q and v of all %d layers, α/r = %g", d->rank,
                 d->model.cfg.n_layer, d->ad.scale);
     if (d->trained_steps)
-        grid_printf(g, y, r.x + 2, ROLE_VALUE, r.w - 2, "trained %d steps on Moby-Dick: held-out loss %.3f → %.3f",
+        grid_printf(g, y, r.x + 2, ROLE_VALUE, r.w - 2, "trained %d steps on Moby-Dick: held-out loss %.3f → %.3f nats/byte",
                     d->trained_steps, d->loss_before, d->loss_after);
     else grid_put(g, y, r.x + 2, "B = 0, as LoRA starts (A random)", ROLE_VALUE, r.w - 2);
     y++;

@@ -92,7 +92,7 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     if (bw < 1) bw = 1;
     if (ah < 1) ah = 1;
     int top = y + 2, x = r.x + 3;
-    grid_put(g, y, x, "W₀ (real weights)", ROLE_LABEL, -1);
+    int w0_label_x = x;
     Rect wr = {top, x, wh, ww};
     Rect got = widget_image(g, wr, d->w, d->d, d->k, d->k, -d->w_absmax, d->w_absmax, env);
     if (got.w > 0) wr = got;
@@ -103,6 +103,10 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     x += grid_put(g, top + wr.h / 2, x, sc, ROLE_STRONG, -1) + 2;
     /* B (d × r): zero at the start. */
     Rect br = {top, x, wr.h, bw};
+    /* W₀'s label, shortened when W₀ is narrow and B's label is near. */
+    const char *w0_label = "W₀ (real weights)";
+    if (w0_label_x + grid_text_width(g, w0_label) + 1 > x) w0_label = "W₀";
+    grid_put(g, y, w0_label_x, w0_label, ROLE_LABEL, x - 1 - w0_label_x);
     grid_put(g, y, x, "B", ROLE_LABEL, -1);
     grid_fill(g, br, "0", ROLE_DIM);
     frame(g, br, ROLE_FRAME);
@@ -128,7 +132,7 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     int xx = r.x + 2;
     xx += grid_put(g, y, xx, "LoRA trains r(d + k) = ", ROLE_LABEL, -1);
     xx += grid_put(g, y, xx, a, ROLE_VALUE, -1);
-    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers: %.3g %% of W₀'s, scaled by α/r = %g", c.percent,
+    grid_printf(g, y++, xx, ROLE_LABEL, r.x + r.w - xx, " numbers, %.3g %% of W₀'s · α/r = %g", c.percent,
                 c.scale);
     fmt_count(c.model_lora, a, (int)sizeof a);
     fmt_count(c.model_params, b, (int)sizeof b);

@@ -551,10 +551,18 @@ static void nl_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int k = 0; k < res->n_edges && k < 2; k++) {
         char at[40];
         precision_format_value(at, sizeof at, res->edges[k].at);
+        if (strlen(at) > 8) snprintf(at, sizeof at, "2^%d", ilogb(res->edges[k].at)); /* a power of two */
         gap_text(a, sizeof a, res->edges[k].gap_below, true);
         gap_text(b, sizeof b, res->edges[k].gap_above, true);
-        grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
-                    "at %s, a power of two, the spacing doubles: %s below it, %s above", at, a, b);
+        /* At the smallest normal the subnormals below keep the same
+         * spacing: say so rather than "doubles". */
+        if (res->edges[k].gap_below == res->edges[k].gap_above)
+            grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
+                        "at 2^%d (the smallest normal) the spacing stays %s: subnormals below",
+                        ilogb(res->edges[k].at), b);
+        else
+            grid_printf(g, y++, r.x + 2, ROLE_CUTOFF, r.w - 2,
+                        "at %s (a power of two) the spacing doubles: %s below, %s above", at, a, b);
     }
 }
 
@@ -706,49 +714,59 @@ static void av_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_put(g, y++, r.x + 2, line, ROLE_STRONG, r.w - 2);
     free(line);
     y++;
-    /* Columns: the operands only when there is room. */
-    bool operands = r.w >= 100;
-    int od = r.w >= 130 ? 17 : 8;
-    int cx[8], n = 0, c = r.x + 2;
-    cx[n++] = c, c += 6;                      /* format */
-    if (operands) {
-        cx[n++] = c, c += od + 5;             /* a stored */
-        cx[n++] = c, c += od + 5;             /* b stored */
+    /* The texts first, so every column is as wide as its longest entry. */
+    enum { AV_TXT = 48 };
+    char txt[ARITH_ROWS][5][AV_TXT]; /* a stored, b stored, result, nearest, error */
+    int wa = 8, wres = 0, wnear = 0, wnote = 0;
+    for (int row = 0; row < ARITH_ROWS; row++) {
+        const ArithRow *ar = &d->rows[row];
+        value_text(txt[row][0], AV_TXT, ar->a, 8);
+        value_text(txt[row][1], AV_TXT, ar->b, 8);
+        precision_format_value(txt[row][2], AV_TXT, ar->result);
+        precision_format_value(txt[row][3], AV_TXT, ar->nearest);
+        if (isnan(ar->rel_error)) snprintf(txt[row][4], AV_TXT, "—");
+        else if (isinf(ar->rel_error)) snprintf(txt[row][4], AV_TXT, "inf");
+        else snprintf(txt[row][4], AV_TXT, "%.2g", ar->rel_error);
+        int la = (int)strlen(txt[row][0]), lb = (int)strlen(txt[row][1]);
+        if (la > wa) wa = la;
+        if (lb > wa) wa = lb;
+        if ((int)strlen(txt[row][2]) > wres) wres = (int)strlen(txt[row][2]);
+        if ((int)strlen(txt[row][3]) > wnear) wnear = (int)strlen(txt[row][3]);
+        if (grid_text_width(g, ar->note) > wnote) wnote = grid_text_width(g, ar->note);
     }
-    cx[n++] = c, c += 20;                     /* result */
-    cx[n++] = c, c += 20;                     /* nearest */
-    cx[n++] = c, c += 5;                      /* same */
-    cx[n++] = c, c += 8;                      /* error */
-    cx[n++] = c;                              /* note */
-    char res_h[48], near_h[48];
+    char res_h[48];
     snprintf(res_h, sizeof res_h, "a %s b, rounded", arith_op_symbol(d->op));
-    snprintf(near_h, sizeof near_h, "nearest to exact");
-    const char *heads_op[] = {"", "a stored", "b stored", res_h, near_h, "same", "error", "note"};
-    const char *heads[] = {"", res_h, near_h, "same", "error", "note"};
-    for (int i = 0; i < n; i++)
-        grid_put(g, y, cx[i], operands ? heads_op[i] : heads[i], ROLE_LABEL, i + 1 < n ? cx[i + 1] - cx[i] - 1 : r.x + r.w - cx[i]);
+    const char *near_h = "nearest to exact";
+    wres = wres > grid_text_width(g, res_h) ? wres : grid_text_width(g, res_h);
+    wnear = wnear > (int)strlen(near_h) ? wnear : (int)strlen(near_h);
+    /* Columns (one blank between): the optional ones (the stored operands,
+     * the nearest value) only when the notes still fit beside them. */
+    int fixed = 2 + 6 + (wres + 1) + 5 + 8 + (wnote > 4 ? wnote : 4);
+    bool nearest = fixed + wnear + 1 <= r.w;
+    bool operands = nearest && fixed + wnear + 1 + 2 * (wa + 1) <= r.w;
+    int cx[8], wid[8], src[8], n = 0, c = r.x + 2;
+    const char *heads[8];
+#define AV_COL(w_, h_, s_) (cx[n] = c, wid[n] = (w_), heads[n] = (h_), src[n] = (s_), c += (w_) + 1, n++)
+    AV_COL(5, "", -1);
+    if (operands) AV_COL(wa, "a stored", 0), AV_COL(wa, "b stored", 1);
+    AV_COL(wres, res_h, 2);
+    if (nearest) AV_COL(wnear, near_h, 3);
+    AV_COL(4, "same", -2);
+    AV_COL(7, "error", 4);
+    AV_COL(r.x + r.w - c, "note", -3);
+#undef AV_COL
+    for (int i = 0; i < n; i++) grid_put(g, y, cx[i], heads[i], ROLE_LABEL, wid[i]);
     y++;
     for (int row = 0; row < ARITH_ROWS; row++) {
         const ArithRow *ar = &d->rows[row];
-        char a[48], b[48], res[48], near[48], err[32];
-        int k = 0;
-        grid_put(g, y, cx[k++], ar->name, ROLE_STRONG, 5);
-        if (operands) {
-            value_text(a, sizeof a, ar->a, od);
-            value_text(b, sizeof b, ar->b, od);
-            grid_put(g, y, cx[k++], a, ROLE_TEXT, od + 4);
-            grid_put(g, y, cx[k++], b, ROLE_TEXT, od + 4);
+        for (int i = 0; i < n; i++) {
+            if (src[i] == -1) grid_put(g, y, cx[i], ar->name, ROLE_STRONG, wid[i]);
+            else if (src[i] == -2)
+                grid_put(g, y, cx[i], isnan(ar->result) ? "no" : (ar->same ? "yes" : "no"),
+                         ar->same ? ROLE_GOOD : ROLE_BAD, wid[i]);
+            else if (src[i] == -3) grid_put(g, y, cx[i], ar->note, ROLE_WARN, wid[i]);
+            else grid_put(g, y, cx[i], txt[row][src[i]], src[i] == 2 ? ROLE_VALUE : ROLE_TEXT, wid[i]);
         }
-        precision_format_value(res, sizeof res, ar->result);
-        precision_format_value(near, sizeof near, ar->nearest);
-        grid_put(g, y, cx[k++], res, ROLE_VALUE, 19);
-        grid_put(g, y, cx[k++], near, ROLE_TEXT, 19);
-        grid_put(g, y, cx[k++], isnan(ar->result) ? "no" : (ar->same ? "yes" : "no"), ar->same ? ROLE_GOOD : ROLE_BAD, 4);
-        if (isnan(ar->rel_error)) snprintf(err, sizeof err, "—");
-        else if (isinf(ar->rel_error)) snprintf(err, sizeof err, "inf");
-        else snprintf(err, sizeof err, "%.2g", ar->rel_error);
-        grid_put(g, y, cx[k++], err, ROLE_TEXT, 7);
-        grid_put(g, y, cx[k], ar->note, ROLE_WARN, r.x + r.w - cx[k]);
         y++;
     }
     y++;
@@ -918,7 +936,8 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_printf(g, y++, r.x + 2, ROLE_STRONG, r.w - 2, "exactly: %s + %s × %s = %s", s, c, t, e);
     if (v->st.code) grid_put(g, y - 1, r.x + 2, v->st.msg, ROLE_ERROR, r.w - 2);
     y++;
-    int cx[4] = {r.x + 2, r.x + 9, r.x + 25, r.x + 39};
+    /* %.9g takes up to 16 columns ("-1.23456789e-05"). */
+    int cx[4] = {r.x + 2, r.x + 9, r.x + 26, r.x + 43};
     const char *heads[4] = {"format", "term stored", "naive sum", "Kahan sum"};
     for (int i = 0; i < 4; i++) grid_put(g, y, cx[i], heads[i], ROLE_LABEL, i < 3 ? cx[i + 1] - cx[i] - 1 : r.x + r.w - cx[i]);
     y++;
@@ -929,8 +948,8 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         snprintf(ns, sizeof ns, "%.9g", (double)d->final_naive[k]);
         snprintf(ks, sizeof ks, "%.9g", (double)d->final_kahan[k]);
         grid_put(g, y, cx[0], numfmt_get(d->fmt_ids[k])->name, roles[k], 6);
-        grid_put(g, y, cx[1], ts, ROLE_TEXT, 15);
-        grid_put(g, y, cx[2], ns, ROLE_VALUE, 13);
+        grid_put(g, y, cx[1], ts, ROLE_TEXT, 16);
+        grid_put(g, y, cx[2], ns, ROLE_VALUE, 16);
         grid_put(g, y, cx[3], ks, ROLE_VALUE, r.x + r.w - cx[3]);
         y++;
     }

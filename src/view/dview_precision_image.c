@@ -111,9 +111,14 @@ static void pv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     snprintf(mn, sizeof mn, "%.3g", (double)res->limits.min_subnormal);
     int x = r.x + 2;
     x += grid_put(g, y, x, res->name, ROLE_STRONG, -1);
-    if (res->alias) x += grid_printf(g, y, x, ROLE_STRONG, -1, " (%s)", res->alias);
-    grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, ": %d bits · max %s · min %s · ε 2^-%d", res->width, mx, mn,
-                res->man_bits);
+    char *rest = vmem_printf(": %d bits · max %s · min %s · ε 2^-%d", res->width, mx, mn, res->man_bits);
+    char alias[48] = "";
+    if (res->alias) snprintf(alias, sizeof alias, " (%s)", res->alias);
+    /* The alias only when the figures still fit after it. */
+    if (x + grid_text_width(g, alias) + grid_text_width(g, rest) <= r.x + r.w)
+        x += grid_put(g, y, x, alias, ROLE_STRONG, -1);
+    grid_put(g, y, x, rest, ROLE_LABEL, r.x + r.w - x);
+    free(rest);
     y++;
     char a[48], b[48];
     x = r.x + 2;

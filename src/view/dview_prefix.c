@@ -69,7 +69,7 @@ static int av_height(void *self, int width, const ViewEnv *env)
 {
     (void)width, (void)env;
     AttnView *v = self;
-    return PA_N + 1 + 2 + v->d.T + 1 + 5 + (v->st.code ? 1 : 0);
+    return PA_N + 1 + 2 + v->d.T + 1 + 6 + (v->st.code ? 1 : 0); /* the last line may wrap */
 }
 
 /* A cell's look: background shades in 256 colours (bluish in the prefix),
@@ -126,8 +126,9 @@ static void av_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     int P = d->P, T = d->T, S = P + T, cw = cell_w(v, r.w);
     int x0 = r.x + 7, sep = x0 + P * cw, xr = sep + (P > 0 ? 1 : 0);
     /* Header: which columns are the prefix, then the key bytes. */
-    if (P > 0) grid_put(g, y, x0, P * cw >= 8 ? "prefix" : "P", ROLE_SERIES2, P * cw);
-    grid_put(g, y, xr, T * cw >= 12 ? "real tokens (keys)" : "keys", ROLE_LABEL, T * cw);
+    /* The longest label that fits over its columns. */
+    if (P > 0) grid_put(g, y, x0, P * cw >= 6 ? "prefix" : "P", ROLE_SERIES2, P * cw);
+    grid_put(g, y, xr, T * cw >= 18 ? "real tokens (keys)" : T * cw >= 4 ? "keys" : "k", ROLE_LABEL, T * cw);
     grid_put(g, y, r.x + 1, "query", ROLE_DIM, 5);
     y++;
     for (int j = 0; j < S; j++) {
@@ -155,10 +156,9 @@ static void av_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     y++;
     char head[32];
     if (d->head < d->model.cfg.n_head) snprintf(head, sizeof head, "head %d", d->head);
-    else snprintf(head, sizeof head, "the mean of %d heads", d->model.cfg.n_head);
-    grid_printf(g, y++, r.x + 2, ROLE_LABEL, r.w - 2,
-                "layer %d, %s · lightest cell %.3g · %s masked (a later token)", d->layer, head,
-                d->att_max, env->ascii ? "x" : "·");
+    else snprintf(head, sizeof head, "mean of %d heads", d->model.cfg.n_head);
+    grid_printf(g, y++, r.x + 2, ROLE_LABEL, r.w - 2, "layer %d, %s · lightest cell %.3g · %s = masked", d->layer,
+                head, d->att_max, env->ascii ? "x" : "·");
     int x = r.x + 2;
     x += grid_put(g, y, x, "every row sums to 1 over the columns it may see: largest error ", ROLE_LABEL, -1);
     grid_printf(g, y++, x, ROLE_VALUE, r.x + r.w - x, "%.1g", d->row_sum_err);
@@ -174,8 +174,9 @@ static void av_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         grid_put(g, y, r.x + 2, "P = 0: plain causal attention, a triangle.", ROLE_LABEL, r.w - 2);
     }
     y++;
-    grid_printf(g, y, r.x + 2, ROLE_DIM, r.w - 2, "prefix made from \"%s\" · real tokens \"%s\"", d->prefix_bytes,
-                d->query_bytes);
+    char *t = vmem_printf("prefix made from \"%s\" · real tokens \"%s\"", d->prefix_bytes, d->query_bytes);
+    widget_text(g, y, r.x + 2, r.w - 2, t, ROLE_DIM, 2);
+    free(t);
 }
 
 static int av_n_controls(void *self)
@@ -330,14 +331,14 @@ static void cv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     y += n + 1;
     /* Equal counts: L·2·P·d = L·2·r·2d when P = 2r. */
     if (c.P % 2 == 0)
-        grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "P = %d virtual tokens train as many numbers as LoRA of rank %d on q and v.",
+        grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "P = %d virtual tokens train as many numbers as LoRA of rank %d (q, v).",
                     c.P, c.P / 2);
     else
-        grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "P = %d virtual tokens train as many numbers as LoRA of rank %.1f on q and v.",
+        grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2, "P = %d virtual tokens train as many numbers as LoRA of rank %.1f (q, v).",
                     c.P, c.P / 2.0);
     int T = v->d.cfg.n_positions;
     grid_printf(g, y++, r.x + 2, ROLE_TEXT, r.w - 2,
-                "attention grows too: %d × %d scores per head instead of %d × %d (%+.0f %%)", T, T + c.P, T, T,
+                "attention grows too: %d × %d scores a head, not %d × %d (%+.0f %%)", T, T + c.P, T, T,
                 100.0 * c.P / T);
     grid_put(g, y++, r.x + 2, "Bars on a log scale: a quarter of the width is a factor of ten.", ROLE_DIM, r.w - 2);
 }

@@ -69,7 +69,7 @@ static int sc_draw(SchemeControls *c, Grid *g, int y, Rect r, const ViewEnv *env
     c->rows[SC_BITS] = y;
     if (sc_disabled(c, SC_BITS)) {
         grid_put(g, y, r.x + 2, "bits", ROLE_DIM, lw);
-        grid_printf(g, y, r.x + 2 + lw, ROLE_DIM, r.w - 2 - lw, " %d per code, fixed by %s (blocks of %d with their own scale)",
+        grid_printf(g, y, r.x + 2 + lw, ROLE_DIM, r.w - 2 - lw, " %d per code, fixed by %s, one scale per %d weights",
                     fixed.bits, scheme_options[c->scheme], fixed.block);
         if (focus == SC_BITS) grid_put(g, y, r.x, env->ascii ? "> " : "▶ ", ROLE_FOCUS, 2);
     } else {
@@ -263,18 +263,22 @@ static void qv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     y++;
     if (d->note[0]) grid_put(g, y++, r.x + 2, d->note, ROLE_WARN, r.w - 2);
     char label[48], a[48], b[48], c[48];
-    quant_config_label(&d->cfg, label, sizeof label);
+    quant_config_label(&d->cfg, d->cols, label, sizeof label);
     x = r.x + 2;
     x += grid_put(g, y, x, label, ROLE_STRONG, -1);
     x += grid_put(g, y, x, ": SNR ", ROLE_LABEL, -1);
     snprintf(a, sizeof a, isfinite(res->m.snr_db) ? "%.1f dB" : "∞", res->m.snr_db);
     x += grid_put(g, y, x, a, ROLE_VALUE, -1);
-    x += grid_put(g, y, x, " · MSE ", ROLE_LABEL, -1);
-    snprintf(a, sizeof a, "%.3g", res->m.mse);
-    x += grid_put(g, y, x, a, ROLE_VALUE, -1);
+    /* The MSE only when the whole line fits (it is SNR's other face). */
+    char mse[32], mx[32];
+    snprintf(mse, sizeof mse, "%.3g", res->m.mse);
+    snprintf(mx, sizeof mx, "%.3g", res->m.max_abs_error);
+    if (x + grid_text_width(g, mse) + grid_text_width(g, mx) + 24 <= r.x + r.w) {
+        x += grid_put(g, y, x, " · MSE ", ROLE_LABEL, -1);
+        x += grid_put(g, y, x, mse, ROLE_VALUE, -1);
+    }
     x += grid_put(g, y, x, " · largest error ", ROLE_LABEL, -1);
-    snprintf(a, sizeof a, "%.3g", res->m.max_abs_error);
-    grid_put(g, y, x, a, ROLE_VALUE, r.x + r.w - x);
+    grid_put(g, y, x, mx, ROLE_VALUE, r.x + r.w - x);
     y++;
     x = r.x + 2;
     snprintf(a, sizeof a, "%.5g", res->bits_per_weight);
@@ -292,9 +296,13 @@ static void qv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     if (res->n_groups > 1) {
         char n[32];
         fmt_count((long long)res->n_groups, n, (int)sizeof n);
-        x += grid_printf(g, y, x, ROLE_LABEL, -1, "%s groups: a typical one's step ", n);
+        /* NF4 scales a group by its absmax (its levels are not evenly
+         * spaced): there the figure is the absmax, and the largest weight's
+         * group's absmax is that weight's |w|. */
+        bool nf4 = d->cfg.kind == QUANT_NF4 || d->cfg.kind == QUANT_NF4_DQ;
+        x += grid_printf(g, y, x, ROLE_LABEL, -1, nf4 ? "%s groups: typical absmax " : "%s groups: typical step ", n);
         x += grid_put(g, y, x, a, ROLE_VALUE, -1);
-        x += grid_put(g, y, x, ", the largest weight's ", ROLE_LABEL, -1);
+        x += grid_put(g, y, x, nf4 ? ", the largest |w|'s group's " : ", in the largest |w|'s group ", ROLE_LABEL, -1);
         grid_put(g, y, x, b, res->outlier_step > 4 * res->typical_step ? ROLE_WARN : ROLE_VALUE, r.x + r.w - x);
     } else {
         x += grid_put(g, y, x, "one scale: the levels are ", ROLE_LABEL, -1);
@@ -578,6 +586,20 @@ const DemoViewOps dview_quant_memory = {
 /* ===========================================================================
  * quant-loss: the tiny GPT, quantized and evaluated */
 
+/* A configuration's label on the model's matrices, whose rows (out × in)
+ * are n_embd or 4·n_embd long: a block at least as long as every row is
+ * one scale per row, and says so. */
+static const char *loss_label(const QuantLossDemo *d, const QuantConfig *c, char *buf, size_t size)
+{
+    int longest = 4 * d->model.cfg.n_embd; /* mlp.c_proj's rows */
+    if (c->kind != QUANT_INT || c->granularity != QUANT_PER_BLOCK || c->block < longest)
+        return quant_config_label(c, 0, buf, size);
+    char name[16];
+    quant_scheme_name(c, name, sizeof name);
+    snprintf(buf, size, "%s row (block ≥ row)%s", name, c->asymmetric ? " asym" : "");
+    return buf;
+}
+
 typedef struct LossView {
     QuantLossDemo d;
     SchemeControls sc;
@@ -648,7 +670,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     grid_printf(g, y, x, ROLE_DIM, r.x + r.w - x, " (%.4f nats a byte)", d->base.nats);
     y++;
     char label[48];
-    quant_config_label(&d->cur.cfg, label, sizeof label);
+    loss_label(d, &d->cur.cfg, label, sizeof label);
     x = r.x + 2;
     x += grid_printf(g, y, x, ROLE_STRONG, -1, "%s: ", label);
     snprintf(a, sizeof a, "%.4f bits/byte", d->cur.bits_per_byte);
@@ -683,7 +705,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int i = 0; i + 2 < rows; i++) {
         const QuantLossEntry *e = sorted[i];
         char **c = cells + (size_t)(i + 2) * cols;
-        c[0] = vmem_strdup(quant_config_label(&e->cfg, label, sizeof label));
+        c[0] = vmem_strdup(loss_label(d, &e->cfg, label, sizeof label));
         c[1] = vmem_printf("%.3g", e->bpw);
         c[2] = vmem_printf("%.1f", e->snr_db);
         c[3] = vmem_printf("%.4f", e->bits_per_byte);
@@ -709,7 +731,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     }
     /* The axis spans what was measured, fp32 included, with a margin. */
     double pad = fmax(0.05 * (hi - lo), 0.01);
-    quant_config_label(&c, label, sizeof label);
+    loss_label(d, &c, label, sizeof label);
     char *title = vmem_printf("bits/byte of int%s (evaluated points)", strchr(label, ' ') ? strchr(label, ' ') : "");
     PlotSeries s = {curve, 8, ROLE_SERIES1, "quantized"};
     PlotOpts po = {.title = title, .y_min = lo - pad, .y_max = hi + pad,

@@ -399,7 +399,7 @@ static void rn_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     x += grid_put(g, y, x, "exact rank, every σ > 0 counts: ", ROLE_LABEL, -1);
     x += grid_printf(g, y, x, ROLE_VALUE, -1, "%d", d->rank_exact);
     if (d->rank_exact > d->rank_clean)
-        grid_put(g, y, x, "   noise (even round-off) makes it full rank", ROLE_WARN, -1);
+        grid_put(g, y, x, "   noise (even round-off): full rank", ROLE_WARN, -1);
     y++;
     x = r.x + 2;
     x += grid_printf(g, y, x, ROLE_LABEL, -1, "NumPy's tolerance %.2g: rank ", (double)d->numpy_tol);

@@ -19,6 +19,7 @@ static void cell_blank(Cell *c, Role r)
     c->role = (unsigned char)r;
     c->attrs = 0;
     c->fg = c->bg = -1;
+    c->text = 0;
 }
 
 void grid_init(Grid *g, int w, int h, bool ascii)
@@ -60,6 +61,8 @@ void grid_grow(Grid *g, int h)
 
 void grid_clear(Grid *g, Role r)
 {
+    g->cuts = g->overlaps = 0;
+    g->first_cut[0] = g->first_overlap[0] = 0;
     for (size_t i = 0; i < (size_t)g->w * (size_t)g->h; i++) cell_blank(&g->cells[i], r);
 }
 
@@ -117,6 +120,7 @@ static void put_char(Grid *g, int y, int x, const char *u, int n, int cw, Role r
     unsplit(g, y, x);
     if (cw == 2) unsplit(g, y, x + 1);
     Cell *c = grid_at(g, y, x);
+    c->text = 0;
     memcpy(c->ch, u, (size_t)n);
     c->ch[n] = 0;
     c->width = (unsigned char)cw;
@@ -146,6 +150,42 @@ static void attach_mark(Grid *g, int y, int x, const char *u, int n)
     }
 }
 
+/* Text stopped at `stop` (the first byte not drawn): count it as cut when
+ * anything but blanks was left undrawn — a word split, or whole words lost
+ * at the edge. */
+/* Whether s has a letter or digit (Latin, Greek, sub- and superscripts…),
+ * rather than only rules, blocks, braille dots and punctuation. */
+static bool has_letter(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && s[i];) {
+        uint32_t cp;
+        i += (size_t)utf8_decode(s + i, len - i, &cp);
+        if (cp < 0x80 ? isalnum((int)cp) != 0 : (cp >= 0xC0 && cp < 0x2000) || (cp >= 0x2070 && cp <= 0x209F))
+            return true;
+    }
+    return false;
+}
+
+/* Before text `id` (0: a single character) writes u over cell (y, x): a
+ * letter of another text replaced by a different visible character is an
+ * overlap. Then the cell belongs to this text. */
+static void note_overlap(Grid *g, int y, int x, const char *u, int n, unsigned short id, const char *s, size_t len)
+{
+    Cell *c = grid_at(g, y, x);
+    bool visible = !(n == 1 && u[0] == ' ');
+    if (c->text && c->text != id && visible && c->ch[0] && strcmp(c->ch, " ") != 0 &&
+        (strlen(c->ch) != (size_t)n || memcmp(c->ch, u, (size_t)n) != 0))
+        if (!g->overlaps++) snprintf(g->first_overlap, sizeof g->first_overlap, "%.*s", (int)(len < 63 ? len : 63), s);
+}
+
+static void note_cut(Grid *g, const char *s, size_t len, size_t stop)
+{
+    size_t k = stop;
+    while (k < len && s[k] == ' ') k++;
+    if (k >= len || !s[k]) return;
+    if (!g->cuts++) snprintf(g->first_cut, sizeof g->first_cut, "%.*s", (int)(len < 63 ? len : 63), s);
+}
+
 int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw)
 {
     if (y < g->clip.y || y >= g->clip.y + g->clip.h) return 0;
@@ -153,18 +193,33 @@ int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw
     if (maxw >= 0 && x + maxw < limit) limit = x + maxw;
     int x0 = x;
     size_t i = 0;
+    /* Texts of two or more characters with a letter or digit get an id, to
+     * tell overlaps (rules, bars and dots are not texts). */
+    unsigned short id = 0;
+    if (len > 1 && s[0] && s[1] && has_letter(s, len)) {
+        id = ++g->text_seq;
+        if (!id) id = ++g->text_seq;
+    }
     while (i < len && s[i]) {
         uint32_t cp;
         int n = utf8_decode(s + i, len - i, &cp);
         const char *u = s + i;
+        size_t at = i;
         i += (size_t)n;
         if (cp == '\n' || cp == '\t' || cp == '\r') cp = ' ', u = " ", n = 1;
         if (g->ascii && cp >= 0x80) {
             const char *sp = uc_ascii(cp);
             int sl = (int)strlen(sp);
             for (int k = 0; k < sl && x < limit; k++, x++)
-                if (clip_has(g, y, x)) put_char(g, y, x, sp + k, 1, 1, r);
-            if (x >= limit && i < len && s[i]) break;
+                if (clip_has(g, y, x)) {
+                    note_overlap(g, y, x, sp + k, 1, id, s, len);
+                    put_char(g, y, x, sp + k, 1, 1, r);
+                    grid_at(g, y, x)->text = id;
+                }
+            if (x >= limit && i < len && s[i]) {
+                note_cut(g, s, len, i);
+                break;
+            }
             continue;
         }
         int cw = uc_width(cp);
@@ -174,9 +229,14 @@ int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw
         }
         if (x + cw > limit) {
             if (cw == 2 && x < limit && clip_has(g, y, x)) put_char(g, y, x, " ", 1, 1, r), x++;
+            note_cut(g, s, len, at);
             break;
         }
-        if (x >= g->clip.x && clip_has(g, y, x + cw - 1)) put_char(g, y, x, u, n, cw, r);
+        if (x >= g->clip.x && clip_has(g, y, x + cw - 1)) {
+            note_overlap(g, y, x, u, n, id, s, len);
+            put_char(g, y, x, u, n, cw, r);
+            grid_at(g, y, x)->text = id;
+        }
         x += cw;
     }
     return x - x0;
@@ -195,6 +255,26 @@ int grid_printf(Grid *g, int y, int x, Role r, int maxw, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return grid_put(g, y, x, buf, r, maxw);
+}
+
+int grid_put_words(Grid *g, int y, int x, const char *s, Role r, int maxw)
+{
+    if (maxw < 0 || grid_text_width(g, s) <= maxw) return grid_put(g, y, x, s, r, maxw);
+    const char *ell = g->ascii ? "..." : "…";
+    size_t n = strlen(s);
+    char *t = vmem_alloc(n + 4);
+    /* Drop the last word (and the blanks and commas before it) until the
+     * rest and the ellipsis fit. */
+    size_t fit = n;
+    do {
+        while (fit > 0 && s[fit - 1] != ' ') fit--;
+        while (fit > 0 && (s[fit - 1] == ' ' || s[fit - 1] == ',')) fit--;
+        memcpy(t, s, fit);
+        snprintf(t + fit, 4, "%s", ell);
+    } while (fit > 0 && grid_text_width(g, t) > maxw);
+    int used = fit > 0 ? grid_put(g, y, x, t, r, maxw) : 0;
+    free(t);
+    return used;
 }
 
 void grid_fill(Grid *g, Rect r, const char *ch, Role role)

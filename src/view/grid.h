@@ -30,6 +30,7 @@ typedef struct Cell {
     unsigned char role;     /* Role */
     unsigned char attrs;    /* TA_* added to the role's */
     int fg, bg;             /* explicit colours or -1 */
+    unsigned short text;    /* which text of 2+ characters wrote it (0: none), for overlaps */
 } Cell;
 
 typedef struct Rect {
@@ -41,6 +42,15 @@ typedef struct Grid {
     Cell *cells;   /* (h, w) */
     bool ascii;    /* spell non-ASCII text in ASCII (no UTF-8 locale) */
     Rect clip;     /* drawing outside is dropped */
+    /* Text cut short by a width or the clip edge, words left undrawn (for
+     * layout tests; grid_clear resets): how many times, the first text. */
+    int cuts;
+    char first_cut[64];
+    /* Text written over another text's letters in the same frame (a label
+     * running into a label): how many characters, and the first text. */
+    int overlaps;
+    char first_overlap[64];
+    unsigned short text_seq; /* the last id given to a text */
 } Grid;
 
 void grid_init(Grid *g, int w, int h, bool ascii);
@@ -66,6 +76,9 @@ int grid_put(Grid *g, int y, int x, const char *s, Role r, int maxw);
 int grid_putn(Grid *g, int y, int x, const char *s, size_t len, Role r, int maxw);
 int grid_printf(Grid *g, int y, int x, Role r, int maxw, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Like grid_put, but text wider than maxw (>= 0) keeps only the whole words
+ * that fit, then an ellipsis ("…", "..." in ASCII); never a cut word. */
+int grid_put_words(Grid *g, int y, int x, const char *s, Role r, int maxw);
 /* Fill a rectangle with one character (a blank when ch is NULL). */
 void grid_fill(Grid *g, Rect r, const char *ch, Role role);
 /* Set a cell's explicit colours / extra attributes. */

@@ -355,15 +355,9 @@ static int draw_demo_block(Grid *g, int y, const DrawCtx *c, int bi)
         grid_hline(g, y, x, w, focus >= 0 ? ROLE_FOCUS : ROLE_FRAME);
         char *label = vmem_printf(" live demo · %s%s%s ", b->info ? b->info : "?",
                                   kind ? " — " : "", kind ? kind->summary : "");
-        /* Too long for the rule: cut at a word and end with an ellipsis. */
-        if (grid_text_width(g, label) > w - 4) {
-            int used = 0;
-            size_t fit = utf8_fit(label, strlen(label), w - 6, &used);
-            while (fit > 0 && label[fit - 1] != ' ') fit--;
-            while (fit > 0 && (label[fit - 1] == ' ' || label[fit - 1] == ',')) fit--;
-            snprintf(label + fit, strlen(label) + 1 - fit, "%s", c->ascii ? "... " : "… ");
-        }
-        grid_put(g, y, x + 2, label, focus >= 0 ? ROLE_FOCUS : ROLE_LABEL, w - 4);
+        /* Too long for the rule: whole words and an ellipsis, a blank after. */
+        int lw = grid_put_words(g, y, x + 2, label, focus >= 0 ? ROLE_FOCUS : ROLE_LABEL, w - 5);
+        if (grid_text_width(g, label) > w - 5) grid_put(g, y, x + 2 + lw, " ", ROLE_LABEL, 1);
         free(label);
     }
     int rows = 1;

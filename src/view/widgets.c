@@ -10,6 +10,7 @@
 
 #include "utf8.h"
 #include "vmem.h"
+#include "wrap.h"
 
 /* ---------------------------------------------------------------------------
  * Numbers */
@@ -46,6 +47,48 @@ void fmt_num(double v, int width, char *buf, int size)
         if ((int)strlen(buf) <= width) return;
     }
     snprintf(buf, (size_t)size, "%.0e", v);
+}
+
+/* ---------------------------------------------------------------------------
+ * Text */
+
+int widget_text_rows(int w, const char *s, bool ascii)
+{
+    if (w < 1) return 1;
+    char *a = ascii ? utf8_to_ascii(s) : NULL;
+    Wrap wr = {0};
+    WrapSpan sp = {a ? a : s, 0};
+    wrap_spans(&wr, &sp, 1, w);
+    int n = wr.n_lines;
+    wrap_free(&wr);
+    free(a);
+    return n;
+}
+
+int widget_text(Grid *g, int y, int x, int w, const char *s, Role role, int max_rows)
+{
+    if (w < 1 || max_rows < 1) return 0;
+    /* Wrap what the grid will show: in ASCII, "≥" takes two columns. */
+    char *a = g->ascii ? utf8_to_ascii(s) : NULL;
+    const char *t = a ? a : s;
+    Wrap wr = {0};
+    WrapSpan sp = {t, 0};
+    wrap_spans(&wr, &sp, 1, w);
+    int n = wr.n_lines < max_rows ? wr.n_lines : max_rows;
+    for (int i = 0; i < n; i++) {
+        const WrapLine *l = &wr.lines[i];
+        int cx = x;
+        for (int k = l->first; k < l->first + l->n; k++) {
+            const WrapSeg *sg = &wr.segs[k];
+            if (sg->span < 0) cx += grid_put(g, y + i, cx, " ", role, 1);
+            else cx += grid_putn(g, y + i, cx, t + sg->off, (size_t)sg->len, role, x + w - cx);
+        }
+    }
+    /* Words that did not fit the rows: count them as cut (layout tests). */
+    if (wr.n_lines > max_rows && !g->cuts++) snprintf(g->first_cut, sizeof g->first_cut, "%.63s", t);
+    wrap_free(&wr);
+    free(a);
+    return n;
 }
 
 /* ---------------------------------------------------------------------------
@@ -109,6 +152,98 @@ static void canvas_line(Canvas *c, int x0, int y0, int x1, int y1, int series)
 
 static const char *const ascii_marks[] = {"*", "o", "+", "x"};
 
+/* "1.2e+06" -> "1.2e6", "1e-05" -> "1e-5": the exponent without '+' or
+ * leading zeros, so more labels fit a narrow column. */
+static void compact_exponent(char *s)
+{
+    char *e = strchr(s, 'e');
+    if (!e) return;
+    char *d = e + 1, *p = e + 1;
+    if (*p == '+') p++;
+    else if (*p == '-') *d++ = *p++;
+    while (*p == '0' && p[1]) p++;
+    memmove(d, p, strlen(p) + 1);
+}
+
+/* Labels for linear ticks `step` apart: as few decimals as the step needs,
+ * or a mantissa and exponent when that is too wide. */
+static void linear_labels(PlotAxis *a, double step, int label_w)
+{
+    int k = (int)floor(log10(step) + 1e-9);
+    /* As many decimals as the step has: 0.25 needs two. */
+    int decimals = 0;
+    for (double m = step; decimals < 12 && fabs(m - nearbyint(m)) > 1e-6 * m; m *= 10) decimals++;
+    double maxabs = fmax(fabs(a->lo), fabs(a->hi));
+    bool fixed = true;
+    for (int i = 0; i < a->n && fixed; i++) {
+        double v = fabs(a->at[i]) < step * 1e-6 ? 0 : a->at[i];
+        snprintf(a->label[i], PLOT_TICK_LABEL, v == 0 ? "0" : "%.*f", decimals, v);
+        fixed = (int)strlen(a->label[i]) <= label_w;
+    }
+    if (fixed) return;
+    int digits = (int)floor(log10(maxabs)) - k;
+    if (digits < 0) digits = 0;
+    for (int prec = digits > 4 ? 4 : digits;; prec--) {
+        bool fits = true;
+        for (int i = 0; i < a->n; i++) {
+            double v = fabs(a->at[i]) < step * 1e-6 ? 0 : a->at[i];
+            snprintf(a->label[i], PLOT_TICK_LABEL, v == 0 ? "0" : "%.*e", prec, v);
+            compact_exponent(a->label[i]);
+            fits = fits && (int)strlen(a->label[i]) <= label_w;
+        }
+        if (fits || prec == 0) return;
+    }
+}
+
+void plot_axis(PlotAxis *a, double lo, double hi, bool log_scale, int max_ticks, int label_w)
+{
+    if (max_ticks < 2) max_ticks = 2;
+    if (max_ticks > PLOT_TICKS_MAX) max_ticks = PLOT_TICKS_MAX;
+    if (!isfinite(lo) || !isfinite(hi)) lo = log_scale ? 0.1 : 0, hi = 1;
+    if (hi < lo) {
+        double t = lo;
+        lo = hi, hi = t;
+    }
+    memset(a, 0, sizeof *a);
+    if (log_scale) {
+        if (!(lo > 0)) lo = hi > 0 ? hi / 10 : 0.1;
+        if (!(hi > 0)) hi = 1;
+        int d_lo = (int)floor(log10(lo) + 1e-9), d_hi = (int)ceil(log10(hi) - 1e-9);
+        if (d_hi <= d_lo) d_hi = d_lo + 1;
+        int stride = (d_hi - d_lo + max_ticks - 2) / (max_ticks - 1);
+        d_lo = d_hi - stride * ((d_hi - d_lo + stride - 1) / stride);
+        a->lo = pow(10, d_lo), a->hi = pow(10, d_hi);
+        for (int e = d_lo; e <= d_hi; e += stride, a->n++) {
+            a->at[a->n] = pow(10, e);
+            if (e >= -3 && e <= 4) snprintf(a->label[a->n], PLOT_TICK_LABEL, "%.*f", e < 0 ? -e : 0, a->at[a->n]);
+            else snprintf(a->label[a->n], PLOT_TICK_LABEL, "1e%d", e);
+        }
+        return;
+    }
+    if (hi == lo) {
+        double d = lo == 0 ? 1 : fabs(lo) * 0.1;
+        lo -= lo == 0 ? 0 : d, hi += d;
+    }
+    /* The smallest step of 1, 2, 2.5 or 5 × 10^k whose rounded-out ends
+     * need at most max_ticks ticks. */
+    static const double mant[] = {1, 2, 2.5, 5, 10, 20};
+    int k = (int)floor(log10((hi - lo) / (max_ticks - 1)));
+    double step = 0, a_lo = 0, a_hi = 0;
+    for (int m = 0; m < (int)(sizeof mant / sizeof mant[0]); m++) {
+        step = mant[m] * pow(10, k);
+        a_lo = floor(lo / step + 1e-9) * step;
+        a_hi = ceil(hi / step - 1e-9) * step;
+        if (a_lo > lo) a_lo -= step; /* the tolerance must never cut data off */
+        if (a_hi < hi) a_hi += step;
+        if ((int)lround((a_hi - a_lo) / step) + 1 <= max_ticks) break;
+    }
+    a->lo = a_lo, a->hi = a_hi;
+    a->n = (int)lround((a_hi - a_lo) / step) + 1;
+    if (a->n > PLOT_TICKS_MAX) a->n = PLOT_TICKS_MAX;
+    for (int i = 0; i < a->n; i++) a->at[i] = i + 1 == a->n ? a_hi : a_lo + i * step;
+    linear_labels(a, step, label_w);
+}
+
 void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const PlotOpts *o,
                  const ViewEnv *env)
 {
@@ -127,17 +262,18 @@ void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const 
             if (v > 0 && v < lo_pos) lo_pos = v;
         }
     }
-    if (o->y_min != 0 || o->y_max != 0) lo = o->y_min, hi = o->y_max, lo_pos = o->y_min;
-    if (!isfinite(lo)) lo = 0, hi = 1;
+    bool given = o->y_min != 0 || o->y_max != 0;
+    if (given) lo = o->y_min, hi = o->y_max, lo_pos = o->y_min;
+    if (!isfinite(lo)) lo = 0, hi = 1, lo_pos = 1;
     if (o->log_y) {
+        /* Values ≤ 0 cannot be shown; more than 12 decades below the top
+         * are drawn at the bottom. */
         if (!isfinite(lo_pos) || lo_pos <= 0) lo_pos = hi > 0 ? hi * 1e-6 : 1e-6;
         if (hi <= 0) hi = 1;
-        lo = lo_pos;
-        if (hi / lo < 10) lo = hi / 10;
-        if (hi / lo > 1e12) lo = hi * 1e-12;
-    } else {
-        if (lo > 0) lo = 0;
-        if (hi <= lo) hi = lo + 1;
+        lo = hi / lo_pos > 1e12 ? hi * 1e-12 : lo_pos;
+    } else if (!given) {
+        if (lo > 0 && lo < hi / 3) lo = 0;
+        if (hi < 0 && hi > lo / 3) hi = 0;
     }
     /* Rows: title/legend, plot, axis, x label. */
     int top = r.y + 1, ph = r.h - 3 - (o->x_label ? 1 : 0);
@@ -148,6 +284,11 @@ void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const 
     c.owner = vmem_alloc((size_t)pw * (size_t)ph);
     memset(c.owner, -1, (size_t)pw * (size_t)ph);
     int W = pw * c.dx, H = ph * c.dy;
+    /* Ticks a row apart at least, so that their labels never touch. */
+    int max_ticks = 1 + (ph - 1) / 2;
+    PlotAxis ax;
+    plot_axis(&ax, lo, hi, o->log_y, max_ticks > 6 ? 6 : max_ticks, yl_w - 2);
+    lo = ax.lo, hi = ax.hi;
     double llo = o->log_y ? log10(lo) : lo, lhi = o->log_y ? log10(hi) : hi;
 #define MAPY(v) ((int)lround((H - 1) * (1.0 - ((o->log_y ? log10((v) > lo ? (v) : lo) : (v)) - llo) / (lhi - llo))))
 #define MAPX(i) (nmax > 1 ? (int)lround((double)(i) * (W - 1) / (nmax - 1)) : 0)
@@ -192,16 +333,13 @@ void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const 
     for (int cy = 0; cy < ph; cy++) grid_put(g, top + cy, left - 1, env->ascii ? "|" : "│", ROLE_AXIS, 1);
     grid_put(g, top + ph, left - 1, env->ascii ? "+" : "└", ROLE_AXIS, 1);
     for (int cx = 0; cx < pw; cx++) grid_put(g, top + ph, left + cx, env->ascii ? "-" : "─", ROLE_AXIS, 1);
-    int tick_rows[3] = {0, ph / 2, ph - 1};
-    for (int t = 0; t < 3; t++) {
-        double f = 1.0 - (tick_rows[t] * c.dy + 0.5 * (c.dy - 1)) / (double)(H - 1);
-        double v = o->log_y ? pow(10, llo + f * (lhi - llo)) : llo + f * (lhi - llo);
-        char buf[32];
-        if (o->log_y || fabs(v) >= 1e4 || (fabs(v) < 1e-2 && v != 0)) snprintf(buf, sizeof buf, "%.1e", v);
-        else snprintf(buf, sizeof buf, "%.3g", v);
-        int bw = (int)strlen(buf);
-        grid_put(g, top + tick_rows[t], left - 2 - bw, buf, ROLE_AXIS, yl_w - 2);
-        grid_put(g, top + tick_rows[t], left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
+    for (int t = 0; t < ax.n; t++) {
+        int row = MAPY(ax.at[t]) / c.dy;
+        if (row < 0) row = 0;
+        if (row > ph - 1) row = ph - 1;
+        int bw = (int)strlen(ax.label[t]);
+        grid_put(g, top + row, left - 2 - bw, ax.label[t], ROLE_AXIS, yl_w - 2);
+        grid_put(g, top + row, left - 1, env->ascii ? "+" : "┤", ROLE_AXIS, 1);
     }
     char xb[32];
     grid_put(g, top + ph + 1, left, "1", ROLE_AXIS, 4);
@@ -251,7 +389,7 @@ void widget_hbars(Grid *g, Rect r, const HBar *bars, int n, double max, bool log
                   double marker, const char *marker_label, const ViewEnv *env)
 {
     int lab_w = 0, txt_w = 0;
-    char txt[16][32];
+    char txt[16][96]; /* room for a caller's whole text: never cut it here */
     if (n > 16) n = 16;
     for (int i = 0; i < n; i++) {
         int w = grid_text_width(g, bars[i].label ? bars[i].label : "");
@@ -598,12 +736,19 @@ void widget_histogram(Grid *g, Rect r, const size_t *counts, int bins, double lo
     /* Title and legend. */
     int used = o->title ? grid_put(g, r.y, r.x, o->title, ROLE_LABEL, r.w) : 0;
     int lx = r.x + used + 3;
-    if (o->bar_name) {
+    /* Entries are "■ name" three blanks apart; when both do not fit beside
+     * the title the bars' entry goes (the title says what they count), and
+     * an entry that still does not fit is left out rather than cut. */
+    int bar_w = o->bar_name ? 2 + grid_text_width(g, o->bar_name) + 3 : 0;
+    int mark_w = o->mark_name && in_view ? 2 + grid_text_width(g, o->mark_name) : 0;
+    bool show_bar = bar_w && lx + bar_w + mark_w <= r.x + r.w;
+    bool show_mark = mark_w && lx + (show_bar ? bar_w : 0) + mark_w <= r.x + r.w;
+    if (show_bar) {
         lx += grid_put(g, r.y, lx, env->ascii ? "#" : "█", ROLE_SERIES1, 1);
         lx += grid_put(g, r.y, lx, " ", ROLE_TEXT, 1);
         lx += grid_put(g, r.y, lx, o->bar_name, ROLE_LABEL, r.x + r.w - lx) + 3;
     }
-    if (o->mark_name && in_view) {
+    if (show_mark) {
         lx += grid_put(g, r.y, lx, env->ascii ? "^" : "▲", ROLE_CUTOFF, 1);
         lx += grid_put(g, r.y, lx, " ", ROLE_TEXT, 1);
         lx += grid_put(g, r.y, lx, o->mark_name, ROLE_LABEL, r.x + r.w - lx);

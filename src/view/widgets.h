@@ -63,7 +63,25 @@ typedef struct PlotOpts {
     const char *x_label; /* under the axis, may be NULL */
 } PlotOpts;
 
-/* x runs over 1..max n (the index, as for singular values σ₁, σ₂, …). */
+/* A y axis: its ends and its ticks. */
+enum { PLOT_TICKS_MAX = 8, PLOT_TICK_LABEL = 16 };
+typedef struct PlotAxis {
+    double lo, hi;                  /* the ends: lo ≤ every value covered ≤ hi */
+    int n;                          /* ticks, lo first and hi last */
+    double at[PLOT_TICKS_MAX];
+    char label[PLOT_TICKS_MAX][PLOT_TICK_LABEL];
+} PlotAxis;
+
+/* Ticks covering the values [lo, hi] with at most max_ticks (2..8) ticks and
+ * labels at most label_w columns wide. Linear: steps of 1, 2, 2.5 or 5 × 10^k, the
+ * ends rounded outward to a step (a single value gets a range around it).
+ * Log: powers of ten, every decade or every few. Non-finite ends fall back to
+ * [0, 1] (log: [0.1, 1]); on a log axis lo must be > 0. */
+void plot_axis(PlotAxis *a, double lo, double hi, bool log_scale, int max_ticks, int label_w);
+
+/* x runs over 1..max n (the index, as for singular values σ₁, σ₂, …). The y
+ * axis covers the data (or [y_min, y_max]) with plot_axis's ticks; a linear
+ * axis starts at 0 when the data are all positive and 0 is near them. */
 void widget_plot(Grid *g, Rect r, const PlotSeries *series, int n_series, const PlotOpts *o,
                  const ViewEnv *env);
 
@@ -163,6 +181,14 @@ int widget_histogram_bins(int w);
  * widget_histogram_bins(r.w) entries (fewer are drawn left-aligned). */
 void widget_histogram(Grid *g, Rect r, const size_t *counts, int bins, double lo, double hi,
                       const HistOpts *o, const ViewEnv *env);
+
+/* ---------------------------------------------------------------------------
+ * Text: a sentence word-wrapped into at most max_rows rows of width w
+ * (a view reserves the rows; the words beyond them are dropped, never cut
+ * mid-word). Returns the rows used. */
+int widget_text(Grid *g, int y, int x, int w, const char *s, Role role, int max_rows);
+/* The rows widget_text needs for s at width w (ascii: in an ASCII grid). */
+int widget_text_rows(int w, const char *s, bool ascii);
 
 /* ---------------------------------------------------------------------------
  * Number formatting shared by the views */
