@@ -188,6 +188,12 @@ bool question_accepts(const Question *q, double value);
  * must be one finite number. */
 bool question_parse_number(const char *text, double *out);
 
+/* Parse what a student typed as a numeric answer, in the forms the screens
+ * print: "0.5", "-2e3", "65,504" or "65 504" (groups of three), "−3" (the
+ * minus sign U+2212), "10%" or "10 %" (= 0.1). False when it is not one
+ * finite number. */
+bool question_parse_typed(const char *text, double *out);
+
 /* Append a diagnostic (printf-style). Returns LS_OK or LS_ERR_NOMEM. */
 int lesson_add_diag(Lesson *l, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -152,6 +152,30 @@ static void scroll_to_row(App *a, int row, int below)
     clamp_scroll(a);
 }
 
+/* Is the focused item a question (not a demo control)? */
+static bool focus_is_question(const App *a)
+{
+    const PageView *pv = &a->page;
+    return a->page_open && pv->focus >= 0 && !pv->blocks[pv->focus_items[pv->focus].block].view;
+}
+
+/* Keep the focused control in view. A question is shown whole when it fits,
+ * else down to its end: its feedback (✗, hint, explanation) is at its end. */
+static void show_focus(App *a)
+{
+    PageView *pv = &a->page;
+    if (pv->focus < 0) return;
+    if (!focus_is_question(a)) {
+        scroll_to_row(a, page_focus_row(pv), 4);
+        return;
+    }
+    const PageBlock *pb = &pv->blocks[pv->focus_items[pv->focus].block];
+    int rows = app_view_rows(a);
+    if (pb->y + pb->h > a->scroll + rows) a->scroll = pb->y + pb->h - rows;
+    if (pb->y < a->scroll && pb->h <= rows) a->scroll = pb->y;
+    clamp_scroll(a);
+}
+
 static int goto_page(App *a, int p, bool reveal_all)
 {
     const Lesson *l = cur_lesson(a);
@@ -270,7 +294,7 @@ static int act_focus(App *a, int dir)
     page_focus_step(&a->page, dir);
     render_page(a); /* the focus mark moved */
     if (a->page.focus < 0) app_message(a, false, "No widget has focus: arrows turn pages again.");
-    else scroll_to_row(a, page_focus_row(&a->page), 4);
+    else show_focus(a);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -280,6 +304,13 @@ static int act_focus_prev(App *a) { return act_focus(a, -1); }
 static int act_unfocus(App *a)
 {
     if (a->screen != SCREEN_PAGE) return 0;
+    /* Esc twice must not throw a student out of the lesson (as in less or
+     * vim, Esc with nothing to cancel does nothing but say where to go). */
+    if (a->page.focus < 0) {
+        if (a->match_row >= 0) a->match_row = -1;
+        else app_message(a, false, "Nothing to leave here: t or Backspace shows the contents, q quits.");
+        return EV_HANDLED | EV_REDRAW;
+    }
     page_focus_set(&a->page, -1);
     render_page(a);
     return EV_HANDLED | EV_REDRAW;
@@ -391,6 +422,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_MIN] = act_nothing,
     [ACT_MAX] = act_nothing,
     [ACT_ANSWER] = act_nothing,
+    [ACT_HINT] = act_nothing,
     [ACT_SEARCH] = act_search,
     [ACT_SEARCH_NEXT] = act_search_next,
     [ACT_SEARCH_PREV] = act_search_prev,
@@ -473,20 +505,33 @@ static int search_run(App *a, int dir)
         scroll_to_row(a, a->match_row, 0);
         return EV_HANDLED | EV_REDRAW;
     }
-    /* Then the other pages of the lesson, round the end. */
-    const Lesson *l = cur_lesson(a);
-    for (int k = 1; k <= l->n_pages; k++) {
-        int p = ((a->page.index + dir * k) % l->n_pages + l->n_pages) % l->n_pages;
-        if (!page_text_contains(&l->pages[p], a->last_search)) continue;
-        if (p != a->page.index) goto_page(a, p, true);
+    /* Then the following pages through the whole course, round its end. */
+    int total = 0;
+    for (int i = 0; i < n_l; i++) total += a->lessons->lessons[i].n_pages;
+    int li = a->lesson, pi = a->page.index;
+    for (int k = 1; k <= total; k++) {
+        pi += dir;
+        while (pi < 0 || pi >= a->lessons->lessons[li].n_pages) {
+            li = ((li + dir) % n_l + n_l) % n_l;
+            pi = dir > 0 ? 0 : a->lessons->lessons[li].n_pages - 1;
+        }
+        const Lesson *o = &a->lessons->lessons[li];
+        if (!page_text_contains(&o->pages[pi], a->last_search)) continue;
+        if (li != a->lesson) app_open_lesson(a, li, pi);
+        else if (pi != a->page.index) goto_page(a, pi, true);
+        if (a->present) {
+            a->page.reveal = a->page.n_blocks;
+            render_page(a);
+        }
         if (find_in_canvas(a, dir > 0 ? 0 : a->page.height - 1, dir > 0 ? 0 : 1 << 20, dir)) {
             scroll_to_row(a, a->match_row, 0);
-            app_message(a, false, "'%s' found on page %d", a->last_search, p + 1);
+            app_message(a, false, "'%s' found in lesson %d, page %d", a->last_search,
+                            o->order < 1000 ? o->order : li + 1, pi + 1);
             return EV_HANDLED | EV_REDRAW;
         }
     }
     a->match_row = -1;
-    app_message(a, true, "'%s' is not in this lesson", a->last_search);
+    app_message(a, true, "'%s' is in no lesson", a->last_search);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -540,6 +585,7 @@ static int after_page_input(App *a, int fl)
     if (fl & (EV_REDRAW | EV_RELAYOUT)) {
         render_page(a);
         clamp_scroll(a);
+        if (focus_is_question(a)) show_focus(a);
     }
     return fl;
 }

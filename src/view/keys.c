@@ -30,7 +30,8 @@ const KeyBinding keymap[] = {
     {KCTX_PAGE, ACT_PREV_PAGE, {'p', VK_LEFT, 'h'}, "previous page"},
     {KCTX_PAGE, ACT_FOCUS_NEXT, {VK_TAB}, "focus the next widget or question"},
     {KCTX_PAGE, ACT_FOCUS_PREV, {VK_BTAB}, "focus the previous widget"},
-    {KCTX_PAGE, ACT_CONTENTS, {'t', VK_ESC, VK_BACKSPACE}, "back to the contents"},
+    {KCTX_PAGE, ACT_CONTENTS, {'t', VK_BACKSPACE}, "back to the contents"},
+    {KCTX_PAGE, ACT_UNFOCUS, {VK_ESC}, "clear the search highlight (Esc never leaves the lesson)"},
     {KCTX_PAGE, ACT_SEARCH_NEXT, {'N'}, "next search match"},
     /* A focused widget. */
     {KCTX_WIDGET, ACT_DEC, {VK_LEFT, 'h', '[', '-'}, "slider: one step down"},
@@ -41,6 +42,7 @@ const KeyBinding keymap[] = {
     {KCTX_WIDGET, ACT_MAX, {'$', '>'}, "slider: maximum"},
     {KCTX_WIDGET, ACT_ANSWER, {'1', '2', '3', '4', '5', '6'}, "question: choose an answer (1-9)"},
     {KCTX_WIDGET, ACT_OPEN, {VK_ENTER}, "question: type a number / grid: edit a cell"},
+    {KCTX_WIDGET, ACT_HINT, {'i'}, "question: show its hint"},
     {KCTX_WIDGET, ACT_FOCUS_NEXT, {VK_TAB}, "focus the next widget"},
     {KCTX_WIDGET, ACT_FOCUS_PREV, {VK_BTAB}, "focus the previous widget"},
     {KCTX_WIDGET, ACT_UNFOCUS, {VK_ESC}, "leave the widget (arrows page again)"},
