@@ -168,6 +168,17 @@ int lesson_check(Lesson *l, Status *st);
  * runs out; an empty folder gives n == 0. Free with lessons_free. */
 int lessons_load_dir(LessonList *out, const char *dir, Status *st);
 
+/* Add the lessons of `from` to `into` (--add-lessons): a lesson with the
+ * id of one already there replaces it, any other joins the course in order
+ * (with a diagnostic when its number is taken). `from` is emptied; on
+ * LS_ERR_NOMEM both lists stay valid for lessons_free. */
+int lessons_merge(LessonList *into, LessonList *from, Status *st);
+
+/* The lesson a command line names (--lesson SPEC): its number as the
+ * contents show it ("3"), its id ("03-precision") or its file name
+ * ("lessons/03-precision.md"). -1 when none matches. */
+int lessons_find(const LessonList *list, const char *spec);
+
 /* Release a lesson / list (NULL and zeroed structs are fine); zeroes them. */
 void lesson_free(Lesson *l);
 void lessons_free(LessonList *list);

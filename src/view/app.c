@@ -33,9 +33,10 @@ static bool too_small(const App *a)
     return a->w < APP_MIN_W || a->h < APP_MIN_H;
 }
 
+/* Presentation mode keeps one row at the bottom for the page indicator. */
 int app_view_rows(const App *a)
 {
-    return a->present ? a->h : a->h - 2;
+    return a->present ? a->h - 1 : a->h - 2;
 }
 
 static int view_top(const App *a)
@@ -53,6 +54,14 @@ static const Lesson *cur_lesson(const App *a)
     return &a->lessons->lessons[a->lesson];
 }
 
+/* The progress to show and record: none in presentation mode, so a class
+ * starts clean and the instructor's own answers and place are neither shown
+ * nor changed by what happens at the front. */
+static Progress *student_progress(const App *a)
+{
+    return a->present ? NULL : a->progress;
+}
+
 static void save_progress(App *a)
 {
     if (!a->progress) return;
@@ -64,7 +73,7 @@ static void save_progress(App *a)
 static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
-    PageEnv env = {&a->env, a->present, a->progress};
+    PageEnv env = {&a->env, a->present, student_progress(a)};
     page_render(&a->page, a->w, &env);
 }
 
@@ -81,7 +90,8 @@ void app_open_lesson(App *a, int i, int p)
     if (i < 0) i = 0;
     if (i >= a->lessons->n) i = a->lessons->n - 1;
     const Lesson *l = &a->lessons->lessons[i];
-    if (p < 0) p = a->progress ? progress_page(a->progress, l->id) : 0;
+    Progress *prog = student_progress(a);
+    if (p < 0) p = prog ? progress_page(prog, l->id) : 0;
     if (p >= l->n_pages) p = l->n_pages - 1;
     if (p < 0) p = 0;
     if (a->page_open) page_close(&a->page);
@@ -94,10 +104,10 @@ void app_open_lesson(App *a, int i, int p)
     a->match_row = -1;
     if (a->present) a->page.reveal = 0;
     render_page(a);
-    if (a->progress) {
+    if (prog) {
         Status st = {0};
-        progress_set_current(a->progress, l->id, &st);
-        progress_set_page(a->progress, l->id, p, &st);
+        progress_set_current(prog, l->id, &st);
+        progress_set_page(prog, l->id, p, &st);
         save_progress(a);
     }
 }
@@ -120,6 +130,8 @@ void app_init(App *a, const LessonList *lessons, Progress *progress, const char 
     for (int i = 0; cur && lessons && i < lessons->n; i++)
         if (lessons->lessons[i].id && strcmp(lessons->lessons[i].id, cur) == 0) a->toc_sel = i;
     if (present && lessons && lessons->n > 0) {
+        /* A class starts at the beginning (--lesson/--page choose another). */
+        a->toc_sel = 0;
         a->present = true;
         a->theme_saved = a->theme;
         a->theme = theme_find("contrast");
@@ -189,18 +201,30 @@ static int goto_page(App *a, int p, bool reveal_all)
     render_page(a);
     if (a->present && reveal_all) a->scroll = a->page.height;
     clamp_scroll(a);
-    if (a->progress) {
+    Progress *prog = student_progress(a);
+    if (prog) {
         Status st = {0};
-        progress_set_page(a->progress, l->id, p, &st);
-        progress_set_current(a->progress, l->id, &st);
+        progress_set_page(prog, l->id, p, &st);
+        progress_set_current(prog, l->id, &st);
         save_progress(a);
     }
     return EV_HANDLED | EV_REDRAW;
 }
 
+/* The open page counts as finished once the student turns past it. */
+static void mark_done(App *a)
+{
+    Progress *prog = student_progress(a);
+    if (!prog || !a->page_open) return;
+    Status st = {0};
+    progress_mark_done(prog, cur_lesson(a)->id, a->page.index, &st);
+    save_progress(a);
+}
+
 static int next_page(App *a)
 {
     const Lesson *l = cur_lesson(a);
+    mark_done(a);
     if (a->page.index + 1 < l->n_pages) return goto_page(a, a->page.index + 1, false);
     if (a->lesson + 1 < a->lessons->n) {
         app_open_lesson(a, a->lesson + 1, 0);
@@ -392,6 +416,42 @@ static int act_theme(App *a)
     return EV_HANDLED | EV_REDRAW;
 }
 
+/* A digit starts (or continues) a page number; Enter goes there. */
+static int act_jump(App *a)
+{
+    if (a->screen != SCREEN_PAGE || a->key < '0' || a->key > '9') return 0;
+    size_t n = strlen(a->jump);
+    if (n == 0 && a->key == '0') return EV_HANDLED;
+    if (n + 1 < sizeof a->jump) {
+        a->jump[n] = (char)a->key;
+        a->jump[n + 1] = 0;
+    }
+    return EV_HANDLED | EV_REDRAW;
+}
+
+/* Keys while a page number is being typed: digits, Backspace, Enter, Esc. */
+static int jump_key(App *a, int key)
+{
+    size_t n = strlen(a->jump);
+    if (key >= '0' && key <= '9') {
+        a->key = key;
+        return act_jump(a);
+    }
+    if (key == VK_BACKSPACE) {
+        a->jump[n - 1] = 0;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    int page = atoi(a->jump);
+    a->jump[0] = 0;
+    if (key != VK_ENTER) return EV_HANDLED | EV_REDRAW; /* Esc or any other key cancels */
+    const Lesson *l = cur_lesson(a);
+    if (page < 1 || page > l->n_pages) {
+        app_message(a, true, "This lesson has pages 1 to %d.", l->n_pages);
+        return EV_HANDLED | EV_REDRAW;
+    }
+    return goto_page(a, page - 1, false);
+}
+
 static int act_nothing(App *a)
 {
     (void)a;
@@ -431,6 +491,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_REVEAL_PREV] = act_reveal_prev,
     [ACT_BLANK] = act_blank,
     [ACT_THEME] = act_theme,
+    [ACT_JUMP] = act_jump,
 };
 
 /* ---------------------------------------------------------------------------
@@ -576,7 +637,7 @@ static int search_key(App *a, int key)
 static int after_page_input(App *a, int fl)
 {
     PageView *pv = &a->page;
-    if (pv->answer.pending && a->progress) {
+    if (pv->answer.pending && student_progress(a)) {
         Status st = {0};
         progress_record_answer(a->progress, cur_lesson(a)->id, pv->answer.index, pv->answer.right, &st);
         save_progress(a);
@@ -601,6 +662,8 @@ int app_key(App *a, int key)
     bool had_message = a->message[0] != 0;
     a->message[0] = 0;
     if (a->overlay == OVERLAY_SEARCH) return search_key(a, key);
+    if (a->jump[0] && a->screen == SCREEN_PAGE) return jump_key(a, key);
+    a->key = key;
     if (a->overlay == OVERLAY_HELP) {
         if (key == VK_DOWN || key == 'j') a->help_scroll++;
         else if (key == VK_UP || key == 'k') a->help_scroll = a->help_scroll > 0 ? a->help_scroll - 1 : 0;
@@ -781,7 +844,13 @@ static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const cha
         grid_put(g, y, x + 2, "Enter finds · Esc cancels", ROLE_BOTTOMBAR, -1);
         return;
     }
-    if (a->message[0]) {
+    if (a->jump[0]) {
+        int x = 1 + grid_put(g, y, 1, "Go to page: ", ROLE_BOTTOMBAR, -1);
+        char *s = vmem_printf("%s_", a->jump);
+        x += grid_put(g, y, x, s, ROLE_PROMPT, -1);
+        free(s);
+        grid_put(g, y, x + 2, "Enter goes · Esc cancels", ROLE_BOTTOMBAR, a->w - rw - 3 - x);
+    } else if (a->message[0]) {
         grid_put(g, y, 1, a->message, a->message_is_error ? ROLE_ERROR : ROLE_KEY, a->w - rw - 4);
     } else if (hint && !keyed) {
         int x = 1 + grid_put(g, y, 1, "Esc", ROLE_KEY, -1);
@@ -832,11 +901,11 @@ static void draw_toc(App *a, Grid *g)
     for (int i = a->toc_scroll; i < n && i < a->toc_scroll + list_rows; i++, y++) {
         const Lesson *l = &a->lessons->lessons[i];
         bool sel = i == a->toc_sel;
-        int page = a->progress ? progress_page(a->progress, l->id) : 0;
+        const Progress *prog = student_progress(a);
         int answered = 0, right = 0;
-        if (a->progress) progress_count(a->progress, l->id, &answered, &right);
-        bool started = a->progress && progress_find(a->progress, l->id);
-        if (page >= l->n_pages) page = l->n_pages - 1;
+        if (prog) progress_count(prog, l->id, &answered, &right);
+        bool started = prog && progress_find(prog, l->id);
+        int done = prog ? progress_done_count(prog, l->id, l->n_pages) : 0;
         int x = 2;
         grid_put(g, y, x, sel ? (a->env.ascii ? ">" : "▸") : " ", ROLE_FOCUS, 1);
         x += 2;
@@ -846,21 +915,24 @@ static void draw_toc(App *a, Grid *g)
         int tw = grid_put(g, y, x, l->title ? l->title : l->id, sel ? ROLE_STRONG : ROLE_TEXT, title_w);
         if (l->n_diags) grid_put(g, y, x + tw + 1, a->env.ascii ? "(!)" : "⚠", ROLE_ERROR, 3);
         x += title_w + 2;
-        /* Progress bar: pages reached. */
-        int bw = 10;
-        int filled = started ? (page + 1) * bw / (l->n_pages > 0 ? l->n_pages : 1) : 0;
-        for (int k = 0; k < bw; k++)
-            grid_put(g, y, x + k, k < filled ? (a->env.ascii ? "#" : "█") : (a->env.ascii ? "." : "░"),
-                     k < filled ? ROLE_DONE : ROLE_TODO, 1);
-        x += bw + 2;
-        char info[64];
-        if (!started) snprintf(info, sizeof info, "not started");
-        else snprintf(info, sizeof info, "page %d/%d", page + 1, l->n_pages);
-        x += grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 14);
-        x = x < 0 ? 0 : x;
-        if (l->n_questions) {
-            snprintf(info, sizeof info, "  %d/%d right", right, l->n_questions);
-            grid_put(g, y, x, info, right == l->n_questions ? ROLE_GOOD : ROLE_LABEL, a->w - x - 1);
+        /* Progress (none in presentation mode): pages finished, not the
+         * page visited last. */
+        if (prog) {
+            int bw = 10;
+            int filled = done * bw / (l->n_pages > 0 ? l->n_pages : 1);
+            for (int k = 0; k < bw; k++)
+                grid_put(g, y, x + k, k < filled ? (a->env.ascii ? "#" : "█") : (a->env.ascii ? "." : "░"),
+                         k < filled ? ROLE_DONE : ROLE_TODO, 1);
+            x += bw + 2;
+            char info[64];
+            if (!started) snprintf(info, sizeof info, "not started");
+            else if (done == l->n_pages) snprintf(info, sizeof info, "finished");
+            else snprintf(info, sizeof info, "%d/%d pages done", done, l->n_pages);
+            x += grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 16);
+            if (l->n_questions) {
+                snprintf(info, sizeof info, "  %d/%d right", right, l->n_questions);
+                grid_put(g, y, x, info, right == l->n_questions ? ROLE_GOOD : ROLE_LABEL, a->w - x - 1);
+            }
         }
         if (sel) grid_recolour(g, (Rect){y, 4, 1, title_w + 2}, ROLE_SELECTED);
         add_hit(a, y, 2, a->w - 2, i);
@@ -913,7 +985,23 @@ static void draw_page(App *a, Grid *g)
             }
         }
     }
-    if (a->present) return;
+    if (a->present) {
+        /* The bottom row: where we are (dim, right), and a page number
+         * being typed or a notice (left). */
+        char where[64];
+        snprintf(where, sizeof where, "lesson %d · page %d/%d", l->order < 1000 ? l->order : a->lesson + 1,
+                 pv->index + 1, l->n_pages);
+        int ww = grid_text_width(g, where);
+        grid_put(g, a->h - 1, a->w - ww - 1, where, ROLE_DIM, ww);
+        if (a->jump[0]) {
+            char *s = vmem_printf("go to page %s_  (Enter)", a->jump);
+            grid_put(g, a->h - 1, 1, s, ROLE_PROMPT, a->w - ww - 4);
+            free(s);
+        } else if (a->message[0]) {
+            grid_put(g, a->h - 1, 1, a->message, a->message_is_error ? ROLE_ERROR : ROLE_DIM, a->w - ww - 4);
+        }
+        return;
+    }
     /* Title bar: contents, lesson, page tabs, page title. */
     draw_bar(g, 0, ROLE_TOPBAR);
     int x = 1;
@@ -992,7 +1080,8 @@ static void draw_help(App *a, Grid *g)
         "  in the title bar; the wheel scrolls",
         "",
         "Start-up options",
-        "  --lessons DIR   another folder of lessons      --theme dark|light|contrast",
+        "  --lessons DIR   another folder of lessons      --add-lessons DIR  add a folder",
+        "  --lesson N --page P  open there                --theme dark|light|contrast",
         "  --present       presentation mode              --reset-progress  forget progress",
         "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR is honoured.",
     };

@@ -55,6 +55,8 @@ typedef struct App {
     char search[64];           /* being typed */
     char last_search[64];
     int match_row, match_col;  /* current match on the canvas, -1 = none */
+    char jump[8];              /* page number being typed (digits, then Enter) */
+    int key;                   /* the key being handled (for ACT_JUMP) */
     char message[256];         /* one-line notice in the status bar */
     bool message_is_error;
     AppHit hits[40];

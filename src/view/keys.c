@@ -33,6 +33,7 @@ const KeyBinding keymap[] = {
     {KCTX_PAGE, ACT_CONTENTS, {'t', VK_BACKSPACE}, "back to the contents"},
     {KCTX_PAGE, ACT_UNFOCUS, {VK_ESC}, "clear the search highlight (Esc never leaves the lesson)"},
     {KCTX_PAGE, ACT_SEARCH_NEXT, {'N'}, "next search match"},
+    {KCTX_PAGE, ACT_JUMP, {'1', '2', '3', '4', '5', '6'}, "digits, then Enter: go to that page (1-9, 0 too)"},
     /* A focused widget. */
     {KCTX_WIDGET, ACT_DEC, {VK_LEFT, 'h', '[', '-'}, "slider: one step down"},
     {KCTX_WIDGET, ACT_INC, {VK_RIGHT, 'l', ']', '+', '='}, "slider: one step up"},
@@ -73,10 +74,12 @@ Action keymap_lookup(int key, const KeyCtx *ctxs, int n_ctxs)
         Action a = lookup_in(key, ctxs[i]);
         if (a != ACT_NONE) return a;
     }
-    /* Digits beyond the six listed still answer questions. */
-    if (key >= '7' && key <= '9') {
-        for (int i = 0; i < n_ctxs; i++)
-            if (ctxs[i] == KCTX_WIDGET) return ACT_ANSWER;
+    /* Digits beyond the six listed still answer questions, or go to a page. */
+    if ((key >= '7' && key <= '9') || key == '0') {
+        for (int i = 0; i < n_ctxs; i++) {
+            if (ctxs[i] == KCTX_WIDGET && key != '0') return ACT_ANSWER;
+            if (ctxs[i] == KCTX_PAGE) return ACT_JUMP;
+        }
     }
     return lookup_in(key, KCTX_ANY);
 }

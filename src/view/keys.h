@@ -55,6 +55,7 @@ typedef enum Action {
     ACT_REVEAL_PREV,
     ACT_BLANK,          /* presentation: blank the screen */
     ACT_THEME,          /* next theme */
+    ACT_JUMP,           /* a digit: start typing a page number to go to */
     ACT_COUNT
 } Action;
 
