@@ -376,6 +376,34 @@ static int act_present(App *a)
     return EV_HANDLED | EV_REDRAW;
 }
 
+/* Show a block just revealed. One that fits is shown down to its end; a
+ * taller demo so that its controls are on screen (a projector at 80×24
+ * must not hide the sliders the instructor is about to move); any other
+ * tall block from its top. */
+static void show_revealed(App *a, int bi)
+{
+    PageView *pv = &a->page;
+    const PageBlock *pb = &pv->blocks[bi];
+    int rows = app_view_rows(a);
+    if (pb->h + 1 <= rows) {
+        scroll_to_row(a, pb->y + pb->h, 0);
+        return;
+    }
+    int lo = pb->y + pb->h, hi = -1;
+    for (int k = 0; k < pv->n_focus; k++) {
+        if (pv->focus_items[k].block != bi || !pb->view || !pb->ops->control_row) continue;
+        int r = pb->ops->control_row(pb->view, pv->focus_items[k].control);
+        if (r < pb->y || r >= pb->y + pb->h) continue;
+        if (r < lo) lo = r;
+        if (r > hi) hi = r;
+    }
+    int top = pb->y; /* the demo's header rule */
+    if (hi >= 0 && hi + 2 > top + rows) top = hi + 2 - rows;
+    if (hi >= 0 && top > lo) top = lo;
+    a->scroll = top;
+    clamp_scroll(a);
+}
+
 static int act_reveal_next(App *a)
 {
     if (a->screen != SCREEN_PAGE) return 0;
@@ -387,7 +415,7 @@ static int act_reveal_next(App *a)
     }
     pv->reveal++;
     render_page(a);
-    scroll_to_row(a, page_block_bottom(pv, pv->reveal - 1), 0);
+    show_revealed(a, pv->reveal - 1);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -569,7 +597,7 @@ static int search_run(App *a, int dir)
     /* Then the following pages through the whole course, round its end. */
     int total = 0;
     for (int i = 0; i < n_l; i++) total += a->lessons->lessons[i].n_pages;
-    int li = a->lesson, pi = a->page.index;
+    int li = a->lesson, pi = a->page.index, from = a->lesson;
     for (int k = 1; k <= total; k++) {
         pi += dir;
         while (pi < 0 || pi >= a->lessons->lessons[li].n_pages) {
@@ -586,7 +614,9 @@ static int search_run(App *a, int dir)
         }
         if (find_in_canvas(a, dir > 0 ? 0 : a->page.height - 1, dir > 0 ? 0 : 1 << 20, dir)) {
             scroll_to_row(a, a->match_row, 0);
-            app_message(a, false, "'%s' found in lesson %d, page %d", a->last_search,
+            if (li == from) app_message(a, false, "'%s' found on page %d", a->last_search, pi + 1);
+            else
+                app_message(a, false, "'%s' found in lesson %d, page %d", a->last_search,
                             o->order < 1000 ? o->order : li + 1, pi + 1);
             return EV_HANDLED | EV_REDRAW;
         }
