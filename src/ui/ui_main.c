@@ -29,6 +29,7 @@ typedef struct UiOptions {
     const char *theme;        /* NULL = dark */
     const char *lesson;       /* --lesson: number, id or file; NULL = none */
     const char *page;         /* --page: 1-based, NULL = none */
+    const char *graphics;     /* --graphics, else $LORASCOPE_GRAPHICS, else auto */
     bool present;
     bool reset_progress;
 } UiOptions;
@@ -45,7 +46,10 @@ static const char options_text[] =
     "  --present          presentation mode: no bars, high contrast, one block per\n"
     "                     key, digits + Enter go to a page; starts at lesson 1 and\n"
     "                     neither shows nor changes the saved progress\n"
-    "  --reset-progress   forget the saved progress, then start\n";
+    "  --reset-progress   forget the saved progress, then start\n"
+    "  --graphics MODE    pictures: auto (default: ask the terminal), sixel, kitty\n"
+    "                     or text (half blocks); also LORASCOPE_GRAPHICS=MODE.\n"
+    "                     Inside tmux or screen, auto means text.\n";
 
 void ui_print_options(FILE *out);
 void ui_print_options(FILE *out)
@@ -78,7 +82,7 @@ typedef struct ValueOption {
 static const ValueOption value_options[] = {
     {"--lessons", offsetof(UiOptions, lessons_dir)}, {"--add-lessons", offsetof(UiOptions, add_dir)},
     {"--theme", offsetof(UiOptions, theme)},         {"--lesson", offsetof(UiOptions, lesson)},
-    {"--page", offsetof(UiOptions, page)},
+    {"--page", offsetof(UiOptions, page)},           {"--graphics", offsetof(UiOptions, graphics)},
 };
 
 /* 0 to run, 1 to stop with status 0 (help), -1 for a usage error. */
@@ -121,6 +125,13 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     if (o->page && (strspn(o->page, "0123456789") != strlen(o->page) || atoi(o->page) < 1 ||
                     strlen(o->page) > 6)) {
         fprintf(stderr, "lorascope: --page needs a page number from 1, not '%s'\n", o->page);
+        return -1;
+    }
+    if (!o->graphics) o->graphics = getenv("LORASCOPE_GRAPHICS");
+    GfxMode mode;
+    bool is_auto;
+    if (o->graphics && o->graphics[0] && !gfx_mode_parse(o->graphics, &mode, &is_auto)) {
+        fprintf(stderr, "lorascope: unknown graphics mode '%s' (auto, sixel, kitty or text)\n", o->graphics);
         return -1;
     }
     if (o->page && !o->lesson) {
@@ -247,6 +258,14 @@ int ui_main(int argc, char **argv)
         return 2;
     }
 
+    /* Pictures: as forced, or as the terminal answers (never asked inside
+     * a multiplexer or on a console that cannot show them). */
+    GfxMode gfx = GFX_TEXT;
+    bool gfx_auto = true;
+    if (opt.graphics && opt.graphics[0]) gfx_mode_parse(opt.graphics, &gfx, &gfx_auto);
+    if (gfx_auto && utf8 && gfx_may_query(getenv("TERM"), getenv("TMUX"), getenv("STY")))
+        gfx = term_detect_graphics(300);
+
     Term term;
     char err[256];
     if (term_open(&term, utf8, no_color, true, err, (int)sizeof err) != 0) {
@@ -258,8 +277,10 @@ int ui_main(int argc, char **argv)
     term_install_signals(&term);
 
     ViewEnv env = {.ascii = !utf8, .colour = term.colour};
+    term_set_graphics(&term, gfx);
     App app;
     app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
+    app.pixels = gfx != GFX_TEXT;
     int w, h;
     term_size(&term, &w, &h);
     app_resize(&app, w, h);

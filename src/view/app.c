@@ -74,6 +74,7 @@ static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
     PageEnv env = {&a->env, a->present, student_progress(a)};
+    a->page.canvas.pixels = a->pixels;
     page_render(&a->page, a->w, &env);
 }
 
@@ -1144,6 +1145,9 @@ void app_draw(App *a, Grid *g)
     } else {
         draw_toc(a, g);
     }
-    if (a->overlay == OVERLAY_HELP) draw_help(a, g);
+    if (a->overlay == OVERLAY_HELP) {
+        grid_drop_images(g); /* no picture over the help */
+        draw_help(a, g);
+    }
     if (a->overlay == OVERLAY_SEARCH && a->present) draw_status(a, g, NULL, true, NULL);
 }

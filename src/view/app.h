@@ -51,6 +51,7 @@ typedef struct App {
     bool page_open;
     int scroll;                /* first canvas row shown */
     bool present, blank;
+    bool pixels;               /* the terminal shows real pictures (gfx.h) */
     int help_scroll;
     char search[64];           /* being typed */
     char last_search[64];
