@@ -69,6 +69,56 @@ static void test_tmux_fallback(void **state)
     stop(&t);
 }
 
+/* The longest run of half blocks on one row: a picture's width in cells. */
+static int widest_picture(const char *screen)
+{
+    static const char hb[] = "▀";
+    int best = 0, run = 0;
+    for (const char *p = screen; *p;) {
+        if (strncmp(p, hb, sizeof hb - 1) == 0) {
+            run++;
+            p += sizeof hb - 1;
+            if (run > best) best = run;
+        } else {
+            run = 0;
+            p++;
+        }
+    }
+    return best;
+}
+
+/* z on the photo's slider: two pictures as wide as the page, and back. */
+static void test_tmux_bigger_pictures(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start(&t, "--lesson 2 --page 3", 100, 30);
+    expect_text(&t, "page 3/", 5000);
+    assert_true(goto_svd_demo(&t));
+    expect_text(&t, "▀▀▀▀▀▀▀▀▀▀", 3000);
+    keys(&t, "Tab");
+    expect_text(&t, "z bigger pictures", 3000);
+    char *s = capture(&t);
+    int small = widest_picture(s);
+    free(s);
+    keys(&t, "z");
+    expect_text(&t, "z smaller pictures", 3000);
+    sleep_ms(200);
+    s = capture(&t);
+    int large = widest_picture(s);
+    print_message("picture width at 100 columns: %d cells, %d with z (2 pixels a cell)\n", small, large);
+    assert_true(small >= 28 && small <= 32);
+    assert_true(large >= 46);
+    assert_null(strstr(s, "error ×4"));
+    free(s);
+    keys(&t, "z");
+    expect_text(&t, "z bigger pictures", 3000);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
 /* ---------------------------------------------------------------------------
  * On a pseudo-terminal: this test is the terminal */
 
@@ -277,6 +327,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tmux_fallback),
+        cmocka_unit_test(test_tmux_bigger_pictures),
         cmocka_unit_test(test_pty_no_answer),
         cmocka_unit_test(test_pty_sixel),
         cmocka_unit_test(test_pty_kitty),
