@@ -172,6 +172,7 @@ static int run_loop(Term *term, App *app)
             int w, h;
             term_size(term, &w, &h);
             app_resize(app, w, h);
+            term_set_graphics(term, term->gfx); /* the terminal cleared its pictures: resend */
             fl = EV_REDRAW;
         } else if (got == TERM_KEY) {
             fl = app_key(app, key);
