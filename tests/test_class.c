@@ -381,6 +381,17 @@ static void test_app_question_feedback(void **state)
     app_key(a, VK_ENTER);
     assert_true(screen_has(a, &f.g, "'ten' is not a number"));
     assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_NONE);
+    /* A typed Unicode minus (as the screens print it) makes a number: wrong,
+     * not "not a number"; Backspace drops it whole. */
+    app_key(a, VK_ENTER);
+    app_key(a, 0x2212);
+    app_key(a, VK_BACKSPACE);
+    app_key(a, 0x2212);
+    type(a, "5");
+    assert_true(screen_has(a, &f.g, "\u22125_"));
+    app_key(a, VK_ENTER);
+    assert_true(screen_has(a, &f.g, "Not quite. Try again."));
+    assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_WRONG);
     /* The screens' forms: 10% is a tenth. */
     app_key(a, VK_ENTER);
     type(a, "10%");

@@ -744,12 +744,18 @@ static int question_key(PageView *pv, int bi, int key, Action act)
         return EV_HANDLED | EV_REDRAW;
     }
     if (key == VK_BACKSPACE) {
+        /* Drop one UTF-8 character (a pasted − or thin space is several bytes). */
+        while (n > 0 && ((unsigned char)qs->buf[n - 1] & 0xC0) == 0x80) n--;
         if (n) qs->buf[n - 1] = 0;
         return EV_HANDLED | EV_REDRAW;
     }
-    if (key >= 32 && key < 127 && n + 1 < sizeof qs->buf) {
-        qs->buf[n] = (char)key;
-        qs->buf[n + 1] = 0;
+    if (key >= 32 && key < VK_BASE && key != 127) {
+        char u[4];
+        int k = utf8_encode((uint32_t)key, u);
+        if (n + (size_t)k + 1 < sizeof qs->buf) {
+            memcpy(qs->buf + n, u, (size_t)k);
+            qs->buf[n + (size_t)k] = 0;
+        }
         return EV_HANDLED | EV_REDRAW;
     }
     return EV_HANDLED; /* typing swallows everything else */
