@@ -224,7 +224,7 @@ static void test_help_lists_options(void **state)
     const char *bin = getenv("LORASCOPE_BIN");
     char *out = sh_out("'%s' --help 2>&1", bin && *bin ? bin : "./lorascope");
     static const char *const opts[] = {"--present", "--theme", "--reset-progress", "--lessons",
-                                       "--add-lessons", "--lesson N", "--page P"};
+                                       "--add-lessons", "--lesson N", "--page P", "--graphics"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if (!strstr(out, opts[i])) fail_msg("--help does not list %s:\n%s", opts[i], out);
     free(out);

@@ -1114,6 +1114,7 @@ static void draw_help(App *a, Grid *g)
         "  --lessons DIR   another folder of lessons      --add-lessons DIR  add a folder",
         "  --lesson N --page P  open there                --theme dark|light|contrast",
         "  --present       presentation mode              --reset-progress  forget progress",
+        "  --graphics MODE pictures: auto, sixel, kitty or text (half blocks)",
         "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR is honoured.",
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && n < MAX_LINES; i++) {
