@@ -1111,11 +1111,15 @@ static void draw_help(App *a, Grid *g)
         "  in the title bar; the wheel scrolls",
         "",
         "Start-up options",
-        "  --lessons DIR   another folder of lessons      --add-lessons DIR  add a folder",
-        "  --lesson N --page P  open there                --theme dark|light|contrast",
-        "  --present       presentation mode              --reset-progress  forget progress",
-        "  --graphics MODE pictures: auto, sixel, kitty or text (half blocks)",
-        "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR is honoured.",
+        "  --lessons DIR        only the lessons in DIR",
+        "  --add-lessons DIR    add the lessons in DIR to the course",
+        "  --lesson N --page P  open lesson N at page P",
+        "  --present            presentation mode (progress neither shown nor changed)",
+        "  --theme NAME         dark, light or contrast",
+        "  --graphics MODE      pictures: auto, sixel, kitty or text (half blocks)",
+        "  --reset-progress     forget the saved progress",
+        "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json.",
+        "  NO_COLOR is honoured.",
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && n < MAX_LINES; i++) {
         roles[n] = extra[i][0] && extra[i][0] != ' ' ? ROLE_HEADING : ROLE_TEXT;
