@@ -1114,7 +1114,7 @@ static void draw_help(App *a, Grid *g)
         "  --lessons DIR        only the lessons in DIR",
         "  --add-lessons DIR    add the lessons in DIR to the course",
         "  --lesson N --page P  open lesson N at page P",
-        "  --present            presentation mode (progress neither shown nor changed)",
+        "  --present            presentation mode, progress left alone",
         "  --theme NAME         dark, light or contrast",
         "  --graphics MODE      pictures: auto, sixel, kitty or text (half blocks)",
         "  --reset-progress     forget the saved progress",
