@@ -1116,7 +1116,7 @@ static void draw_help(App *a, Grid *g)
         "  --lesson N --page P  open lesson N at page P",
         "  --present            presentation mode, progress left alone",
         "  --theme NAME         dark, light or contrast",
-        "  --graphics MODE      pictures: auto, sixel, kitty or text (half blocks)",
+        "  --graphics MODE      pictures: auto, sixel, kitty or text",
         "  --reset-progress     forget the saved progress",
         "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json.",
         "  NO_COLOR is honoured.",
