@@ -127,11 +127,13 @@ static int parse_options(int argc, char **argv, UiOptions *o)
         fprintf(stderr, "lorascope: --page needs a page number from 1, not '%s'\n", o->page);
         return -1;
     }
-    if (!o->graphics) o->graphics = getenv("LORASCOPE_GRAPHICS");
+    bool from_env = !o->graphics;
+    if (from_env) o->graphics = getenv("LORASCOPE_GRAPHICS");
     GfxMode mode;
     bool is_auto;
     if (o->graphics && o->graphics[0] && !gfx_mode_parse(o->graphics, &mode, &is_auto)) {
-        fprintf(stderr, "lorascope: unknown graphics mode '%s' (auto, sixel, kitty or text)\n", o->graphics);
+        fprintf(stderr, "lorascope: unknown graphics mode %s'%s' (auto, sixel, kitty or text)\n",
+                from_env ? "in LORASCOPE_GRAPHICS: " : "", o->graphics);
         return -1;
     }
     if (o->page && !o->lesson) {
