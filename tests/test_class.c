@@ -31,21 +31,32 @@ static void test_typed_answers(void **state)
         const char *text;
         double value;
     } good[] = {
-        {"65504", 65504},     {"65,504", 65504},     {"65 504", 65504},
-        {"65\u2009504", 65504}, {"1,048,576", 1048576}, {"1,000.5", 1000.5},
-        {"10%", 0.1},         {"10 %", 0.1},         {"99.5%", 0.995},
-        {"\u22123", -3},      {"-2e3", -2000},       {" 0.25 ", 0.25},
-        {"+7", 7},            {".5", 0.5},           {"-1,024", -1024},
+        {"65504", 65504},
+        {"65,504", 65504},
+        {"65 504", 65504},
+        {"65\u2009504", 65504},
+        {"1,048,576", 1048576},
+        {"1,000.5", 1000.5},
+        {"10%", 0.1},
+        {"10 %", 0.1},
+        {"99.5%", 0.995},
+        {"\u22123", -3},
+        {"-2e3", -2000},
+        {" 0.25 ", 0.25},
+        {"+7", 7},
+        {".5", 0.5},
+        {"-1,024", -1024},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v = -12345;
-        if (!question_parse_typed(good[i].text, &v)) fail_msg("'%s' not taken as a number", good[i].text);
+        if (!question_parse_typed(good[i].text, &v))
+            fail_msg("'%s' not taken as a number", good[i].text);
         if (v != good[i].value) fail_msg("'%s' read as %g, not %g", good[i].text, v, good[i].value);
     }
     /* Not numbers: say so rather than "wrong". */
-    static const char *const bad[] = {"",       "abc",   "1,5",   "12,34",  "1,2345", ",504",
-                                      "65,",    "1 2",   "10%%",  "%",      "inf",    "1e999",
-                                      "5,00.1", "0x10",  "1.5,000", "--1",  "1,000,00"};
+    static const char *const bad[] = {"",       "abc",  "1,5",     "12,34", "1,2345",  ",504",
+                                      "65,",    "1 2",  "10%%",    "%",     "inf",     "1e999",
+                                      "5,00.1", "0x10", "1.5,000", "--1",   "1,000,00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v;
         if (question_parse_typed(bad[i], &v)) fail_msg("'%s' taken as the number %g", bad[i], v);
@@ -65,7 +76,8 @@ static void test_typed_answers(void **state)
 static void test_wrap_keeps_formulas(void **state)
 {
     (void)state;
-    WrapSpan s = {"LoRA trains a product of the form d × k = (d × r)·(r × k) here, then more words", 0};
+    WrapSpan s = {"LoRA trains a product of the form d × k = (d × r)·(r × k) here, then more words",
+                  0};
     /* The formula "d × k = (d × r)·(r × k)" is 23 columns: from there on it is never cut. */
     for (int width = 23; width <= 60; width++) {
         Wrap w;
@@ -74,8 +86,9 @@ static void test_wrap_keeps_formulas(void **state)
             char *t = wrap_line_text(&w, &s, i);
             size_t n = strlen(t);
             /* No line may end or start with a lone operator. */
-            if ((n >= 2 && (strcmp(t + n - 2, " =") == 0)) || (n >= 3 && strcmp(t + n - 3, " ×") == 0) ||
-                strncmp(t, "× ", 3) == 0 || strncmp(t, "= ", 2) == 0)
+            if ((n >= 2 && (strcmp(t + n - 2, " =") == 0)) ||
+                (n >= 3 && strcmp(t + n - 3, " ×") == 0) || strncmp(t, "× ", 3) == 0 ||
+                strncmp(t, "= ", 2) == 0)
                 fail_msg("width %d line %d cuts a formula: '%s'", width, i, t);
             free(t);
         }
@@ -86,17 +99,19 @@ static void test_wrap_keeps_formulas(void **state)
     Wrap w;
     wrap_spans(&w, &f, 1, 10);
     assert_true(w.n_lines >= 4);
-    for (int i = 0; i < w.n_lines; i++) assert_true(w.lines[i].width <= 10);
+    for (int i = 0; i < w.n_lines; i++)
+        assert_true(w.lines[i].width <= 10);
     wrap_free(&w);
 }
 
 /* ---------------------------------------------------------------------------
  * Lessons: a small course in memory */
 
-static const char lesson_one[] =
-    "# First lesson\n\nIntro text.\n\n## Page two\n\nNothing here.\n\n## Page three\n\nLast page.\n";
+static const char lesson_one[] = "# First lesson\n\nIntro text.\n\n## Page two\n\nNothing "
+                                 "here.\n\n## Page three\n\nLast page.\n";
 static const char lesson_two[] =
-    "# Second lesson\n\nThe word zebra is here.\n\n## More\n\n```question\nask = How many?\nanswer = 0.1\n"
+    "# Second lesson\n\nThe word zebra is here.\n\n## More\n\n```question\nask = How many?\nanswer "
+    "= 0.1\n"
     "tolerance = 0.001\nhint = Think of a tenth.\nexplain = A tenth.\n```\n";
 
 static void parse(Lesson *l, const char *text, const char *path)
@@ -189,7 +204,8 @@ static void test_progress_done(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         progress_init(&p);
-        if (progress_parse(&p, bad[i], strlen(bad[i]), &st) != LS_ERR_PARSE) fail_msg("accepted %s", bad[i]);
+        if (progress_parse(&p, bad[i], strlen(bad[i]), &st) != LS_ERR_PARSE)
+            fail_msg("accepted %s", bad[i]);
         progress_free(&p);
     }
     unlink(path);
@@ -213,7 +229,8 @@ static bool screen_has(App *a, Grid *g, const char *text)
 
 static void type(App *a, const char *keys)
 {
-    for (const char *k = keys; *k; k++) app_key(a, *k);
+    for (const char *k = keys; *k; k++)
+        app_key(a, *k);
 }
 
 typedef struct Fixture {
@@ -404,11 +421,11 @@ static void test_app_question_feedback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_typed_answers),    cmocka_unit_test(test_wrap_keeps_formulas),
-        cmocka_unit_test(test_lessons_find),     cmocka_unit_test(test_lessons_merge),
-        cmocka_unit_test(test_progress_done),    cmocka_unit_test(test_app_jump_and_esc),
+        cmocka_unit_test(test_typed_answers),      cmocka_unit_test(test_wrap_keeps_formulas),
+        cmocka_unit_test(test_lessons_find),       cmocka_unit_test(test_lessons_merge),
+        cmocka_unit_test(test_progress_done),      cmocka_unit_test(test_app_jump_and_esc),
         cmocka_unit_test(test_app_finished_pages), cmocka_unit_test(test_app_present_clean),
-        cmocka_unit_test(test_app_search_course), cmocka_unit_test(test_app_question_feedback),
+        cmocka_unit_test(test_app_search_course),  cmocka_unit_test(test_app_question_feedback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,20 +61,24 @@ static void sixel_decode(const char *s, int w, int h, int *out, int *pal)
     assert_int_equal(sscanf(p, "\"%d;%d;%d;%d", &a, &b, &rw, &rh), 4);
     assert_int_equal(rw, w);
     assert_int_equal(rh, h);
-    while (*p && *p != '#') p++;
-    for (int i = 0; i < w * h; i++) out[i] = -1;
+    while (*p && *p != '#')
+        p++;
+    for (int i = 0; i < w * h; i++)
+        out[i] = -1;
     int x = 0, band = 0, colour = 0;
     while (*p && !(p[0] == '\033' && p[1] == '\\')) {
         if (*p == '#') {
             int n = 0;
             p++;
-            while (*p >= '0' && *p <= '9') n = n * 10 + (*p++ - '0');
+            while (*p >= '0' && *p <= '9')
+                n = n * 10 + (*p++ - '0');
             if (*p == ';') {
                 int r, g, bb, kind;
                 assert_int_equal(sscanf(p, ";%d;%d;%d;%d", &kind, &r, &g, &bb), 4);
                 assert_int_equal(kind, 2);
                 pal[n] = r;
-                while (*p == ';' || (*p >= '0' && *p <= '9')) p++;
+                while (*p == ';' || (*p >= '0' && *p <= '9'))
+                    p++;
             } else {
                 colour = n;
             }
@@ -92,7 +96,8 @@ static void sixel_decode(const char *s, int w, int h, int *out, int *pal)
         if (*p == '!') {
             reps = 0;
             p++;
-            while (*p >= '0' && *p <= '9') reps = reps * 10 + (*p++ - '0');
+            while (*p >= '0' && *p <= '9')
+                reps = reps * 10 + (*p++ - '0');
         }
         assert_true(*p >= '?' && *p <= '~');
         int bits = *p++ - '?';
@@ -117,7 +122,8 @@ static void test_sixel_round_trip(void **state)
         s = s * 1103515245u + 12345u;
         px[i] = (unsigned char)(i % 5 == 0 ? 255 : (s >> 16) & 255); /* runs and noise */
     }
-    for (int i = 0; i < W; i++) px[i] = 0; /* a first row of one colour */
+    for (int i = 0; i < W; i++)
+        px[i] = 0; /* a first row of one colour */
     size_t len;
     char *six = gfx_sixel(px, W, H, LEVELS, &len);
     assert_non_null(six);
@@ -130,7 +136,8 @@ static void test_sixel_round_trip(void **state)
         int pct = pal[out[i]];
         int diff = pct * 255 / 100 - px[i];
         if (diff < 0) diff = -diff;
-        if (diff > 255 / (LEVELS - 1) / 2 + 3) fail_msg("pixel %d: gray %d%% for %d", i, pct, px[i]);
+        if (diff > 255 / (LEVELS - 1) / 2 + 3)
+            fail_msg("pixel %d: gray %d%% for %d", i, pct, px[i]);
     }
     free(six);
 }
@@ -162,7 +169,8 @@ static void test_kitty_chunks(void **state)
     (void)state;
     enum { W = 64, H = 50 };
     unsigned char px[W * H];
-    for (int i = 0; i < W * H; i++) px[i] = (unsigned char)(i * 7);
+    for (int i = 0; i < W * H; i++)
+        px[i] = (unsigned char)(i * 7);
     size_t len;
     char *s = gfx_kitty(px, W, H, 20, 10, 3, &len);
     assert_non_null(s);
@@ -183,9 +191,12 @@ static void test_kitty_chunks(void **state)
         if (chunks == 0) assert_non_null(strstr(p, "a=T,f=24,s=64,v=50,c=20,r=10,i=3"));
         for (const char *q = semi + 1; q < end; q += 4) {
             int v[4];
-            for (int k = 0; k < 4; k++) v[k] = q[k] == '=' ? 0 : b64_value(q[k]);
-            for (int k = 0; k < 4; k++) assert_true(v[k] >= 0);
-            uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+            for (int k = 0; k < 4; k++)
+                v[k] = q[k] == '=' ? 0 : b64_value(q[k]);
+            for (int k = 0; k < 4; k++)
+                assert_true(v[k] >= 0);
+            uint32_t x =
+                (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
             rgb[got++] = (unsigned char)(x >> 16);
             if (q[2] != '=') rgb[got++] = (unsigned char)(x >> 8);
             if (q[3] != '=') rgb[got++] = (unsigned char)x;
@@ -197,7 +208,8 @@ static void test_kitty_chunks(void **state)
     assert_int_equal(chunks, (4 * W * H + 4095) / 4096);
     assert_int_equal(got, 3 * W * H);
     for (int i = 0; i < W * H; i++)
-        for (int c = 0; c < 3; c++) assert_int_equal(rgb[3 * i + c], px[i]);
+        for (int c = 0; c < 3; c++)
+            assert_int_equal(rgb[3 * i + c], px[i]);
     free(rgb);
     free(s);
 }
@@ -215,7 +227,7 @@ static void test_reply(void **state)
     } cases[] = {
         {"\033[?62;4;22c", true, GFX_SIXEL},
         {"\033[?64;1;2;6;9;15;18;21;22c", true, GFX_TEXT}, /* xterm without sixel */
-        {"\033[?14;44c", true, GFX_TEXT},                   /* 14 and 44 are not 4 */
+        {"\033[?14;44c", true, GFX_TEXT},                  /* 14 and 44 are not 4 */
         {"\033[?4c", true, GFX_SIXEL},
         {"\033_Gi=31;OK\033\\\033[?62;22c", true, GFX_KITTY},
         {"\033_Gi=31;ENOTSUPPORTED:no\033\\\033[?1;2c", true, GFX_TEXT},
@@ -225,7 +237,8 @@ static void test_reply(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = strlen(cases[i].reply);
-        if (gfx_reply_complete(cases[i].reply, n) != cases[i].complete) fail_msg("case %zu: complete?", i);
+        if (gfx_reply_complete(cases[i].reply, n) != cases[i].complete)
+            fail_msg("case %zu: complete?", i);
         if (gfx_parse_reply(cases[i].reply, n) != cases[i].mode) fail_msg("case %zu: mode", i);
     }
     /* The query asks kitty first and ends with DA1, which every terminal answers. */
@@ -259,7 +272,8 @@ static void test_mode_choice(void **state)
 static void test_resample(void **state)
 {
     (void)state;
-    const unsigned char in[16] = {0, 0, 100, 100, 0, 0, 100, 100, 200, 200, 50, 50, 200, 200, 50, 51};
+    const unsigned char in[16] = {0,   0,   100, 100, 0,   0,   100, 100,
+                                  200, 200, 50,  50,  200, 200, 50,  51};
     unsigned char out[4];
     gfx_resample(out, 2, 2, in, 4, 4);
     assert_int_equal(out[0], 0);
@@ -301,7 +315,8 @@ static void test_grid_images(void **state)
     assert_int_equal(screen.n_images, 0);
     /* widget_image adds its picture only to a grid that shows pixels. */
     float img[6 * 8];
-    for (int i = 0; i < 48; i++) img[i] = (float)i / 47.0f;
+    for (int i = 0; i < 48; i++)
+        img[i] = (float)i / 47.0f;
     ViewEnv env = {false, CMODE_256};
     Rect at = widget_image(&screen, (Rect){0, 0, 4, 8}, img, 6, 8, 8, 0, 1, &env);
     assert_int_equal(screen.n_images, 0);
@@ -322,10 +337,10 @@ static void test_grid_images(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sixel_exact),  cmocka_unit_test(test_sixel_round_trip),
-        cmocka_unit_test(test_kitty_exact),  cmocka_unit_test(test_kitty_chunks),
-        cmocka_unit_test(test_reply),        cmocka_unit_test(test_mode_choice),
-        cmocka_unit_test(test_resample),     cmocka_unit_test(test_grid_images),
+        cmocka_unit_test(test_sixel_exact), cmocka_unit_test(test_sixel_round_trip),
+        cmocka_unit_test(test_kitty_exact), cmocka_unit_test(test_kitty_chunks),
+        cmocka_unit_test(test_reply),       cmocka_unit_test(test_mode_choice),
+        cmocka_unit_test(test_resample),    cmocka_unit_test(test_grid_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,8 @@ static void write_lessons(char *dir, size_t size, const char *name)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("# Class test\n\nFirst page.\n\n## Long page\n\n", f);
-    for (int i = 0; i < 12; i++) fprintf(f, "Filler paragraph %d, to push the question down.\n\n", i + 1);
+    for (int i = 0; i < 12; i++)
+        fprintf(f, "Filler paragraph %d, to push the question down.\n\n", i + 1);
     fputs("```question\n"
           "ask = fp16 has 5 exponent bits and 10 mantissa bits. Its largest exponent\n"
           "  field that is not reserved for infinity is 11110, which is 30, so 15 after\n"
@@ -223,8 +224,9 @@ static void test_help_lists_options(void **state)
     (void)state;
     const char *bin = getenv("LORASCOPE_BIN");
     char *out = sh_out("'%s' --help 2>&1", bin && *bin ? bin : "./lorascope");
-    static const char *const opts[] = {"--present", "--theme", "--reset-progress", "--lessons",
-                                       "--add-lessons", "--lesson N", "--page P", "--graphics"};
+    static const char *const opts[] = {"--present", "--theme",       "--reset-progress",
+                                       "--lessons", "--add-lessons", "--lesson N",
+                                       "--page P",  "--graphics"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if (!strstr(out, opts[i])) fail_msg("--help does not list %s:\n%s", opts[i], out);
     free(out);

@@ -107,7 +107,8 @@ static void test_tmux_bigger_pictures(void **state)
     sleep_ms(200);
     s = capture(&t);
     int large = widest_picture(s);
-    print_message("picture width at 100 columns: %d cells, %d with z (2 pixels a cell)\n", small, large);
+    print_message("picture width at 100 columns: %d cells, %d with z (2 pixels a cell)\n", small,
+                  large);
     assert_true(small >= 28 && small <= 32);
     assert_true(large >= 46);
     assert_null(strstr(s, "error ×4"));
@@ -139,7 +140,8 @@ static void pty_start(Pty *p, const char *const *args, int w, int h)
     assert_int_equal(unlockpt(p->master), 0);
     const char *slave = ptsname(p->master);
     assert_non_null(slave);
-    struct winsize ws = {(unsigned short)h, (unsigned short)w, (unsigned short)(w * 10), (unsigned short)(h * 20)};
+    struct winsize ws = {(unsigned short)h, (unsigned short)w, (unsigned short)(w * 10),
+                         (unsigned short)(h * 20)};
     ioctl(p->master, TIOCSWINSZ, &ws);
     snprintf(p->state, sizeof p->state, "/tmp/lorascope-gfx-XXXXXX");
     assert_non_null(mkdtemp(p->state));
@@ -149,8 +151,10 @@ static void pty_start(Pty *p, const char *const *args, int w, int h)
     if (!root || !*root) root = getcwd(cwd, sizeof cwd);
     char path[2048];
     if (!bin || !*bin) bin = "./lorascope";
-    if (bin[0] != '/') snprintf(path, sizeof path, "%s/%s", root, bin);
-    else snprintf(path, sizeof path, "%s", bin);
+    if (bin[0] != '/')
+        snprintf(path, sizeof path, "%s/%s", root, bin);
+    else
+        snprintf(path, sizeof path, "%s", bin);
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
@@ -172,7 +176,8 @@ static void pty_start(Pty *p, const char *const *args, int w, int h)
         char *argv[16];
         int n = 0;
         argv[n++] = path;
-        for (int i = 0; args[i] && n < 15; i++) argv[n++] = (char *)args[i];
+        for (int i = 0; args[i] && n < 15; i++)
+            argv[n++] = (char *)args[i];
         argv[n] = NULL;
         execv(path, argv);
         _exit(127);
@@ -236,17 +241,21 @@ static void pty_finish(Pty *p)
 {
     pty_send(p, "q");
     int status = -1;
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 200; i++) {
         pty_wait(p, LIT("\001never\001"), 50); /* keep draining the output */
         if (waitpid(p->pid, &status, WNOHANG) == p->pid) break;
     }
     if (waitpid(p->pid, &status, WNOHANG) == 0) {
         kill(p->pid, SIGKILL);
         waitpid(p->pid, &status, 0);
-        fail_msg("lorascope did not quit");
+        size_t from = p->n > 400 ? p->n - 400 : 0;
+        print_message("last output: %.*s\n", (int)(p->n - from), p->out ? p->out + from : "");
+        fail_msg("lorascope did not quit within 10 s of q");
     }
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+    /* What it wrote last, on the way out, may still wait in the pty. */
+    pty_wait(p, LIT("\001never\001"), 500);
 }
 
 static void pty_free(Pty *p)
@@ -326,10 +335,8 @@ static void test_pty_kitty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tmux_fallback),
-        cmocka_unit_test(test_tmux_bigger_pictures),
-        cmocka_unit_test(test_pty_no_answer),
-        cmocka_unit_test(test_pty_sixel),
+        cmocka_unit_test(test_tmux_fallback), cmocka_unit_test(test_tmux_bigger_pictures),
+        cmocka_unit_test(test_pty_no_answer), cmocka_unit_test(test_pty_sixel),
         cmocka_unit_test(test_pty_kitty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@ static const struct {
     GfxMode mode;
     bool is_auto;
 } mode_names[] = {
-    {"auto", GFX_TEXT, true},   {"text", GFX_TEXT, false}, {"off", GFX_TEXT, false},
+    {"auto", GFX_TEXT, true},    {"text", GFX_TEXT, false},   {"off", GFX_TEXT, false},
     {"sixel", GFX_SIXEL, false}, {"kitty", GFX_KITTY, false},
 };
 
@@ -33,7 +33,8 @@ bool gfx_mode_parse(const char *s, GfxMode *mode, bool *is_auto)
 
 const char *gfx_mode_name(GfxMode m)
 {
-    static const char *const names[] = {[GFX_TEXT] = "text", [GFX_SIXEL] = "sixel", [GFX_KITTY] = "kitty"};
+    static const char *const names[] = {
+        [GFX_TEXT] = "text", [GFX_SIXEL] = "sixel", [GFX_KITTY] = "kitty"};
     return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
 }
 
@@ -43,7 +44,8 @@ bool gfx_may_query(const char *term, const char *tmux, const char *sty)
      * terminal unless configured otherwise: force a mode there instead. */
     if ((tmux && tmux[0]) || (sty && sty[0])) return false;
     if (!term || !term[0]) return false;
-    static const char *const no[] = {"dumb", "linux", "screen", "tmux", "vt100", "vt220", "cons", "emacs"};
+    static const char *const no[] = {"dumb",  "linux", "screen", "tmux",
+                                     "vt100", "vt220", "cons",   "emacs"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (strncmp(term, no[i], strlen(no[i])) == 0) return false;
     return true;
@@ -61,7 +63,8 @@ static const char *find_da1(const char *r, size_t n, size_t *end)
     for (size_t i = 0; i + 2 < n; i++) {
         if (r[i] != '\033' || r[i + 1] != '[' || r[i + 2] != '?') continue;
         size_t j = i + 3;
-        while (j < n && ((r[j] >= '0' && r[j] <= '9') || r[j] == ';')) j++;
+        while (j < n && ((r[j] >= '0' && r[j] <= '9') || r[j] == ';'))
+            j++;
         if (j < n && r[j] == 'c') {
             *end = j;
             return r + i + 3;
@@ -89,7 +92,8 @@ GfxMode gfx_parse_reply(const char *reply, size_t n)
     while (p < stop) {
         long v = 0;
         bool digits = false;
-        while (p < stop && *p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0'), digits = true;
+        while (p < stop && *p >= '0' && *p <= '9')
+            v = v * 10 + (*p++ - '0'), digits = true;
         if (digits && v == 4) return GFX_SIXEL;
         if (p < stop) p++; /* ';' */
     }
@@ -109,8 +113,10 @@ void gfx_resample(unsigned char *out, int ow, int oh, const unsigned char *in, i
             if (x1 <= x0) x1 = x0 + 1;
             unsigned long sum = 0, cnt = 0;
             for (int sy = y0; sy < y1 && sy < ih; sy++)
-                for (int sx = x0; sx < x1 && sx < iw; sx++) sum += in[(size_t)sy * (size_t)iw + (size_t)sx], cnt++;
-            out[(size_t)y * (size_t)ow + (size_t)x] = (unsigned char)(cnt ? (sum + cnt / 2) / cnt : 0);
+                for (int sx = x0; sx < x1 && sx < iw; sx++)
+                    sum += in[(size_t)sy * (size_t)iw + (size_t)sx], cnt++;
+            out[(size_t)y * (size_t)ow + (size_t)x] =
+                (unsigned char)(cnt ? (sum + cnt / 2) / cnt : 0);
         }
     }
 }
@@ -129,7 +135,8 @@ static void buf_add(Buf *b, const char *s, size_t n)
     if (b->failed) return;
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (b->n + n + 1 > cap) cap *= 2;
+        while (b->n + n + 1 > cap)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (!p) {
             b->failed = true;
@@ -172,13 +179,15 @@ static void sixel_run(Buf *b, char ch, int n)
         int k = snprintf(tmp, sizeof tmp, "!%d%c", n, ch);
         buf_add(b, tmp, (size_t)k);
     } else {
-        for (int i = 0; i < n; i++) buf_add(b, &ch, 1);
+        for (int i = 0; i < n; i++)
+            buf_add(b, &ch, 1);
     }
 }
 
 char *gfx_sixel(const unsigned char *gray, int w, int h, int levels, size_t *len)
 {
-    if (w < 1 || h < 1 || w > GFX_MAX_SIDE || h > GFX_MAX_SIDE || levels < 2 || levels > 256) return NULL;
+    if (w < 1 || h < 1 || w > GFX_MAX_SIDE || h > GFX_MAX_SIDE || levels < 2 || levels > 256)
+        return NULL;
     Buf b = {0};
     /* DCS q with aspect 1:1 (P1 = 0 → 2:1 is the default on old terminals;
      * the raster attributes "1;1 say 1:1), then the picture's size. */
@@ -196,12 +205,14 @@ char *gfx_sixel(const unsigned char *gray, int w, int h, int levels, size_t *len
         free(idx), free(bits), free(b.p);
         return NULL;
     }
-    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) idx[i] = (unsigned char)((gray[i] * (levels - 1) + 127) / 255);
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
+        idx[i] = (unsigned char)((gray[i] * (levels - 1) + 127) / 255);
     for (int y0 = 0; y0 < h; y0 += 6) {
         int rows = h - y0 < 6 ? h - y0 : 6;
         bool used[256] = {false};
         for (int r = 0; r < rows; r++)
-            for (int x = 0; x < w; x++) used[idx[(size_t)(y0 + r) * (size_t)w + (size_t)x]] = true;
+            for (int x = 0; x < w; x++)
+                used[idx[(size_t)(y0 + r) * (size_t)w + (size_t)x]] = true;
         bool first = true;
         for (int c = 0; c < levels; c++) {
             if (!used[c]) continue;
@@ -219,10 +230,12 @@ char *gfx_sixel(const unsigned char *gray, int w, int h, int levels, size_t *len
             buf_add(&b, tmp, (size_t)k);
             /* Trailing empty columns need not be sent. */
             int last = w;
-            while (last > 0 && bits[last - 1] == 0) last--;
+            while (last > 0 && bits[last - 1] == 0)
+                last--;
             for (int x = 0; x < last;) {
                 int n = 1;
-                while (x + n < last && bits[x + n] == bits[x]) n++;
+                while (x + n < last && bits[x + n] == bits[x])
+                    n++;
                 sixel_run(&b, (char)('?' + bits[x]), n);
                 x += n;
             }
@@ -258,7 +271,8 @@ static size_t base64(char *out, const unsigned char *in, size_t n)
     return k;
 }
 
-char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, unsigned id, size_t *len)
+char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, unsigned id,
+                size_t *len)
 {
     if (w < 1 || h < 1 || w > GFX_MAX_SIDE || h > GFX_MAX_SIDE || cols < 1 || rows < 1) return NULL;
     size_t n = (size_t)w * (size_t)h * 3;
@@ -268,7 +282,8 @@ char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, uns
         free(rgb), free(enc);
         return NULL;
     }
-    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
+        rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
     size_t m = base64(enc, rgb, n);
     free(rgb);
     Buf b = {0};
@@ -281,8 +296,9 @@ char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, uns
         char head[160];
         int hl;
         if (off == 0)
-            hl = snprintf(head, sizeof head, "\033_Ga=T,f=24,s=%d,v=%d,c=%d,r=%d,i=%u,C=1,q=2,m=%d;", w, h, cols,
-                          rows, id, more ? 1 : 0);
+            hl =
+                snprintf(head, sizeof head, "\033_Ga=T,f=24,s=%d,v=%d,c=%d,r=%d,i=%u,C=1,q=2,m=%d;",
+                         w, h, cols, rows, id, more ? 1 : 0);
         else
             hl = snprintf(head, sizeof head, "\033_Gm=%d;", more ? 1 : 0);
         buf_add(&b, head, (size_t)hl);

@@ -54,7 +54,8 @@ char *gfx_sixel(const unsigned char *gray, int w, int h, int levels, size_t *len
 /* A kitty graphics command placing gray (w × h) as image `id` over cols ×
  * rows cells at the cursor, without moving the cursor and with replies
  * suppressed. malloc'd, NUL-terminated; NULL as above. */
-char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, unsigned id, size_t *len);
+char *gfx_kitty(const unsigned char *gray, int w, int h, int cols, int rows, unsigned id,
+                size_t *len);
 /* Remove every kitty image placement (on a new frame and at exit). */
 extern const char gfx_kitty_clear[];
 
