@@ -678,11 +678,13 @@ const char *page_focus_hint(const PageView *pv)
     const PageBlock *pb = &pv->blocks[f->block];
     if (pb->view && pb->ops->hint) return pb->ops->hint(pb->view, f->control);
     const Block *b = &pv->lesson->pages[pv->index].blocks[f->block];
-    if (b->kind == BLOCK_QUESTION)
-        return b->question.kind == QUESTION_CHOICE ? "a question: press the number of your answer"
-                                                   : (pb->q.typing ? "type a number; Enter checks, Esc cancels"
-                                                                   : "a question: Enter, then type a number");
-    return NULL;
+    if (b->kind != BLOCK_QUESTION) return NULL;
+    if (pb->q.typing) return "type a number (65,504 and 10% work too); Enter checks, Esc cancels";
+    bool hint = b->question.hint != NULL;
+    if (b->question.kind == QUESTION_CHOICE)
+        return hint ? "a question: press the number of your answer · i hint"
+                    : "a question: press the number of your answer";
+    return hint ? "a question: Enter, then type a number · i hint" : "a question: Enter, then type a number";
 }
 
 int page_block_bottom(const PageView *pv, int i)
