@@ -959,7 +959,8 @@ static void draw_toc(App *a, Grid *g)
             if (!started) snprintf(info, sizeof info, "not started");
             else if (done == l->n_pages) snprintf(info, sizeof info, "finished");
             else snprintf(info, sizeof info, "%d/%d pages done", done, l->n_pages);
-            x += grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 16);
+            grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 16);
+            x += 16; /* a column: the counts line up */
             if (l->n_questions) {
                 snprintf(info, sizeof info, "  %d/%d right", right, l->n_questions);
                 grid_put(g, y, x, info, right == l->n_questions ? ROLE_GOOD : ROLE_LABEL, a->w - x - 1);
