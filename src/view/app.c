@@ -212,14 +212,14 @@ static int goto_page(App *a, int p, bool reveal_all)
     return EV_HANDLED | EV_REDRAW;
 }
 
-/* The open page counts as finished once the student turns past it. */
+/* The open page counts as finished once the student turns past it (saved
+ * with the page turn that follows: one write, not two). */
 static void mark_done(App *a)
 {
     Progress *prog = student_progress(a);
     if (!prog || !a->page_open) return;
     Status st = {0};
     progress_mark_done(prog, cur_lesson(a)->id, a->page.index, &st);
-    save_progress(a);
 }
 
 static int next_page(App *a)
@@ -231,6 +231,7 @@ static int next_page(App *a)
         app_open_lesson(a, a->lesson + 1, 0);
         return EV_HANDLED | EV_REDRAW;
     }
+    if (student_progress(a)) save_progress(a);
     app_message(a, false, "This is the last page. t shows the contents.");
     return EV_HANDLED | EV_REDRAW;
 }
