@@ -319,6 +319,8 @@ static void test_app_finished_pages(void **state)
     app_key(a, 'n');
     app_key(a, 't');
     assert_true(screen_has(a, &f.g, "2/3 pages done"));
+    assert_true(screen_has(a, &f.g, "2 Page two ✓"));
+    assert_false(screen_has(a, &f.g, "3 Page three ✓"));
     /* And it is saved. */
     Progress p;
     progress_init(&p);

@@ -979,7 +979,9 @@ static void draw_toc(App *a, Grid *g)
         x += grid_put(g, y, x, "Pages: ", ROLE_LABEL, -1);
         for (int p = 0; p < l->n_pages && y < a->h - 2; p++) {
             const char *t = l->pages[p].title && l->pages[p].title[0] ? l->pages[p].title : "Introduction";
-            char *item = vmem_printf("%d %s", p + 1, t);
+            const Progress *prog = student_progress(a);
+            bool fin = prog && progress_page_done(prog, l->id, p);
+            char *item = vmem_printf("%d %s%s", p + 1, t, fin ? (a->env.ascii ? " (done)" : " ✓") : "");
             int w = grid_text_width(g, item);
             if (x + w + 3 > a->w - 2 && x > 9) {
                 y++;
