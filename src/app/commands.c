@@ -27,15 +27,20 @@ const Command *cli_find(const char *name)
     return NULL;
 }
 
+/* Defined by the interface layer (src/ui/ui_main.c). */
+void ui_print_options(FILE *out);
+
 void cli_print_overview(FILE *out)
 {
     fputs("lorascope " LS_VERSION " — learn why low-rank adaptation works, with live numbers\n"
           "\n"
-          "Usage: lorascope [--lessons DIR]      open the lessons in the terminal\n"
+          "Usage: lorascope [OPTIONS]            open the lessons in the terminal\n"
           "       lorascope COMMAND [ARGS...]    run a demo headless\n"
           "\n"
-          "Commands:\n",
+          "Options for the lessons:\n",
           out);
+    ui_print_options(out);
+    fputs("\nCommands:\n", out);
     for (int i = 0; cli_commands[i]; i++)
         fprintf(out, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
     fputs("\nOptions:\n"

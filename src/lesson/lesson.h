@@ -172,6 +172,17 @@ int lesson_check(Lesson *l, Status *st);
  * runs out; an empty folder gives n == 0. Free with lessons_free. */
 int lessons_load_dir(LessonList *out, const char *dir, Status *st);
 
+/* Add the lessons of `from` to `into` (--add-lessons): a lesson with the
+ * id of one already there replaces it, any other joins the course in order
+ * (with a diagnostic when its number is taken). `from` is emptied; on
+ * LS_ERR_NOMEM both lists stay valid for lessons_free. */
+int lessons_merge(LessonList *into, LessonList *from, Status *st);
+
+/* The lesson a command line names (--lesson SPEC): its number as the
+ * contents show it ("3"), its id ("03-precision") or its file name
+ * ("lessons/03-precision.md"). -1 when none matches. */
+int lessons_find(const LessonList *list, const char *spec);
+
 /* Release a lesson / list (NULL and zeroed structs are fine); zeroes them. */
 void lesson_free(Lesson *l);
 void lessons_free(LessonList *list);
@@ -191,6 +202,12 @@ bool question_accepts(const Question *q, double value);
 /* Parse a typed numeric answer ("0.5", "1e-3", " 2 "): the whole string
  * must be one finite number. */
 bool question_parse_number(const char *text, double *out);
+
+/* Parse what a student typed as a numeric answer, in the forms the screens
+ * print: "0.5", "-2e3", "65,504" or "65 504" (groups of three), "−3" (the
+ * minus sign U+2212), "10%" or "10 %" (= 0.1). False when it is not one
+ * finite number. */
+bool question_parse_typed(const char *text, double *out);
 
 /* Append a diagnostic (printf-style). Returns LS_OK or LS_ERR_NOMEM. */
 int lesson_add_diag(Lesson *l, int line, const char *fmt, ...)

@@ -136,3 +136,60 @@ void lessons_free(LessonList *list)
     free(list->lessons);
     *list = (LessonList){0};
 }
+
+/* The file name of a lesson's path, for messages. */
+static const char *path_base(const char *path)
+{
+    const char *b = strrchr(path ? path : "", '/');
+    return b ? b + 1 : (path ? path : "");
+}
+
+int lessons_merge(LessonList *into, LessonList *from, Status *st)
+{
+    status_clear(st);
+    Lesson *grown = realloc(into->lessons, ((size_t)into->n + (size_t)from->n + 1) * sizeof *grown);
+    if (!grown) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    into->lessons = grown;
+    int n_old = into->n;
+    for (int i = 0; i < from->n; i++) {
+        Lesson *l = &from->lessons[i];
+        int same = -1;
+        for (int k = 0; k < n_old; k++)
+            if (into->lessons[k].id && l->id && strcmp(into->lessons[k].id, l->id) == 0) same = k;
+        if (same >= 0) {
+            /* An author's copy of a built-in lesson replaces it. */
+            lesson_free(&into->lessons[same]);
+            into->lessons[same] = *l;
+        } else {
+            for (int k = 0; k < n_old; k++)
+                if (into->lessons[k].order == l->order &&
+                    lesson_add_diag(l, 0, "lesson number %d is also used by %s; give each lesson its own",
+                                    l->order, path_base(into->lessons[k].path))) {
+                    /* Out of memory: what is not moved yet stays in from. */
+                    memmove(from->lessons, from->lessons + i, (size_t)(from->n - i) * sizeof *l);
+                    from->n -= i;
+                    return status_fail(st, LS_ERR_NOMEM, "out of memory");
+                }
+            into->lessons[into->n++] = *l;
+        }
+    }
+    free(from->lessons);
+    *from = (LessonList){0};
+    if (into->n > 1) qsort(into->lessons, (size_t)into->n, sizeof *into->lessons, cmp_lessons);
+    return LS_OK;
+}
+
+int lessons_find(const LessonList *list, const char *spec)
+{
+    if (!list || !spec || !spec[0]) return -1;
+    const char *base = path_base(spec);
+    size_t n = strlen(base);
+    if (n > 3 && strcmp(base + n - 3, ".md") == 0) n -= 3;
+    bool number = n > 0 && n < 6 && strspn(base, "0123456789") == n;
+    for (int i = 0; i < list->n; i++) {
+        const Lesson *l = &list->lessons[i];
+        if (number && (l->order < 1000 ? l->order : i + 1) == atoi(base)) return i;
+        if (l->id && strlen(l->id) == n && strncmp(l->id, base, n) == 0) return i;
+    }
+    return -1;
+}

@@ -623,6 +623,65 @@ bool question_parse_number(const char *text, double *out)
     return true;
 }
 
+/* Group separators a student may copy from the screen: ',' (fmt_count),
+ * a space, a thin space U+2009 and a narrow no-break space U+202F. Returns
+ * the separator's length in bytes at s, or 0. */
+static size_t group_sep_len(const char *s)
+{
+    if (*s == ',' || *s == ' ') return 1;
+    if (strncmp(s, "\xE2\x80\x89", 3) == 0 || strncmp(s, "\xE2\x80\xAF", 3) == 0) return 3;
+    return 0;
+}
+
+bool question_parse_typed(const char *text, double *out)
+{
+    const char *s = text;
+    size_t n = trim(&s, strlen(text));
+    if (n == 0 || n > 64) return false;
+    char buf[72];
+    size_t k = 0, i = 0;
+    /* A sign: ASCII, or the minus sign U+2212 the screens print. */
+    if (s[0] == '+' || s[0] == '-') buf[k++] = s[i++];
+    else if (n >= 3 && strncmp(s, "\xE2\x88\x92", 3) == 0) buf[k++] = '-', i = 3;
+    /* The integer part: digits, optionally in groups of three. */
+    size_t group = 0, groups = 0;
+    bool grouped = false;
+    while (i < n) {
+        if (isdigit((unsigned char)s[i])) {
+            buf[k++] = s[i++];
+            group++;
+            continue;
+        }
+        size_t sl = group_sep_len(s + i);
+        if (!sl || i + sl >= n || !isdigit((unsigned char)s[i + sl])) break;
+        /* The first group has 1-3 digits, every later one exactly 3. */
+        if (group == 0 || group > 3 || (groups > 0 && group != 3)) return false;
+        groups++, grouped = true, group = 0;
+        i += sl;
+    }
+    if (grouped && group != 3) return false;
+    /* The rest (fraction, exponent) without separators; then maybe '%'. */
+    bool percent = false;
+    while (i < n && k + 1 < sizeof buf) {
+        if (s[i] == '%') {
+            percent = true;
+            i++;
+            break;
+        }
+        if (s[i] == ' ' && i + 1 < n && s[i + 1] == '%') {
+            i++;
+            continue;
+        }
+        buf[k++] = s[i++];
+    }
+    if (i != n) return false;
+    buf[k] = '\0';
+    double v;
+    if (!question_parse_number(buf, &v)) return false;
+    *out = percent ? v / 100.0 : v;
+    return true;
+}
+
 bool question_accepts(const Question *q, double value)
 {
     if (q->kind != QUESTION_NUMBER || !isfinite(value)) return false;

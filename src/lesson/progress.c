@@ -37,6 +37,7 @@ void progress_free(Progress *p)
     for (int i = 0; i < p->n_lessons; i++) {
         free(p->lessons[i].id);
         free(p->lessons[i].answers);
+        free(p->lessons[i].done);
     }
     free(p->lessons);
     free(p->current);
@@ -161,6 +162,38 @@ void progress_count(const Progress *p, const char *id, int *answered, int *right
     if (right) *right = r;
 }
 
+int progress_mark_done(Progress *p, const char *id, int page, Status *st)
+{
+    if (page < 0 || page > PROGRESS_MAX_PAGE)
+        return status_fail(st, LS_ERR_RANGE, "page %d out of range", page);
+    LessonProgress *e;
+    int rc = entry(p, id, &e, st);
+    if (rc) return rc;
+    if (page >= e->n_done) {
+        unsigned char *d = realloc(e->done, (size_t)page + 1);
+        if (!d) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+        memset(d + e->n_done, 0, (size_t)(page + 1 - e->n_done));
+        e->done = d;
+        e->n_done = page + 1;
+    }
+    e->done[page] = 1;
+    return LS_OK;
+}
+
+bool progress_page_done(const Progress *p, const char *id, int page)
+{
+    const LessonProgress *e = progress_find(p, id);
+    return e && page >= 0 && page < e->n_done && e->done[page];
+}
+
+int progress_done_count(const Progress *p, const char *id, int n_pages)
+{
+    const LessonProgress *e = progress_find(p, id);
+    int n = 0;
+    for (int i = 0; e && i < e->n_done && i < n_pages; i++) n += e->done[i];
+    return n;
+}
+
 /* ---------------------------------------------------------------------------
  * Where the file lives */
 
@@ -281,6 +314,20 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st)
             }
             if ((rc = set_answer(e, (int)q, cJSON_IsTrue(a) ? ANSWER_RIGHT : ANSWER_WRONG, st)))
                 goto done;
+        }
+        const cJSON *fin = cJSON_GetObjectItemCaseSensitive(item, "done");
+        if (fin && !cJSON_IsArray(fin)) {
+            rc = status_fail(st, LS_ERR_PARSE, "lesson %s: 'done' is not a list of pages", id);
+            goto done;
+        }
+        cJSON_ArrayForEach(a, fin)
+        {
+            double v = cJSON_IsNumber(a) ? a->valuedouble : -1;
+            if (v < 0 || v > PROGRESS_MAX_PAGE || v != (int)v) {
+                rc = status_fail(st, LS_ERR_PARSE, "lesson %s: bad page in 'done'", id);
+                goto done;
+            }
+            if ((rc = progress_mark_done(p, id, (int)v, st))) goto done;
         }
     }
 done:
@@ -405,6 +452,13 @@ static cJSON *to_json(const Progress *p)
             char key[16];
             snprintf(key, sizeof key, "%d", q);
             if (!cJSON_AddBoolToObject(answers, key, e->answers[q] == ANSWER_RIGHT)) goto fail;
+        }
+        cJSON *fin = cJSON_AddArrayToObject(l, "done");
+        if (!fin) goto fail;
+        for (int pg = 0; pg < e->n_done; pg++) {
+            cJSON *n = e->done[pg] ? cJSON_CreateNumber(pg) : NULL;
+            if (e->done[pg] && !n) goto fail;
+            if (n) cJSON_AddItemToArray(fin, n);
         }
     }
     return root;

@@ -6,7 +6,8 @@
  *   $HOME/.local/state/lorascope/progress.json
  *
  *   {"version": 1, "current": "02-svd",
- *    "lessons": {"01-rank": {"page": 3, "answers": {"0": true, "2": false}}}}
+ *    "lessons": {"01-rank": {"page": 3, "answers": {"0": true, "2": false},
+ *                            "done": [0, 1, 2]}}}
  *
  * Question numbers are Question.index (0-based, in file order). Saving writes
  * a temporary file in the same folder and renames it over the old one, so a
@@ -47,6 +48,8 @@ typedef struct LessonProgress {
     int page;               /* 0-based page last shown */
     unsigned char *answers; /* (n_answers) AnswerState per question index */
     int n_answers;
+    unsigned char *done;    /* (n_done) 1 = page finished (read, then turned past) */
+    int n_done;
 } LessonProgress;
 
 typedef struct Progress {
@@ -106,6 +109,13 @@ AnswerState progress_answer(const Progress *p, const char *id, int index);
 int progress_record_answer(Progress *p, const char *id, int index, bool right, Status *st);
 /* How many questions of lesson `id` were answered, and how many right. */
 void progress_count(const Progress *p, const char *id, int *answered, int *right);
+
+/* Finished pages: a page counts as finished once the student turned past
+ * it. Stored as "done": [0, 1, 3] (page indices). */
+int progress_mark_done(Progress *p, const char *id, int page, Status *st);
+bool progress_page_done(const Progress *p, const char *id, int page);
+/* How many of pages [0, n_pages) of lesson `id` are finished. */
+int progress_done_count(const Progress *p, const char *id, int n_pages);
 
 /* The entry for `id`, or NULL. */
 const LessonProgress *progress_find(const Progress *p, const char *id);

@@ -9,8 +9,13 @@
 #include "term.h"
 
 #include <curses.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../view/keys.h"
@@ -121,6 +126,7 @@ static void release_output(Term *t)
 static void restore_terminal(Term *t)
 {
     t->active = false;
+    if (t->gfx == GFX_KITTY) say_to_terminal(t, gfx_kitty_clear);
     if (t->mouse) {
         mousemask(0, NULL);
         mouse_tracking(t, false);
@@ -331,6 +337,120 @@ static void cell_style(Term *t, const Theme *theme, const Cell *c, attr_t *attr,
 /* ---------------------------------------------------------------------------
  * Output */
 
+/* ---------------------------------------------------------------------------
+ * Pictures (sixel or kitty, see gfx.h) */
+
+/* All of fd's n bytes, or as many as the terminal takes. */
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (k <= 0) return;
+        p += k, n -= (size_t)k;
+    }
+}
+
+/* Which pictures where: one number (0 = none) to see whether to resend. */
+static unsigned long images_signature(const Grid *g)
+{
+    unsigned long h = g->n_images ? 2166136261u : 0;
+    for (int i = 0; i < g->n_images; i++) {
+        const GridImage *im = &g->images[i];
+        unsigned long v[5] = {im->hash, (unsigned long)im->at.y, (unsigned long)im->at.x,
+                              (unsigned long)im->at.h, (unsigned long)im->at.w};
+        for (int k = 0; k < 5; k++) h = (h ^ v[k]) * 16777619u;
+    }
+    return h;
+}
+
+/* The size of a cell in pixels (sixel pictures are sent at that size). */
+static void cell_pixels(const Term *t, int *cw, int *ch)
+{
+    struct winsize ws;
+    *cw = 10, *ch = 20; /* a common size, when the terminal does not say */
+    if (ioctl(fileno(t->out), TIOCGWINSZ, &ws) == 0 && ws.ws_xpixel > 0 && ws.ws_ypixel > 0 && ws.ws_col > 0 &&
+        ws.ws_row > 0) {
+        *cw = ws.ws_xpixel / ws.ws_col;
+        *ch = ws.ws_ypixel / ws.ws_row;
+    }
+    if (*cw < 1 || *cw > 64) *cw = 10;
+    if (*ch < 1 || *ch > 128) *ch = 20;
+}
+
+static void emit_images(Term *t, const Grid *g)
+{
+    int fd = fileno(t->out);
+    write_all(fd, "7", 2); /* curses keeps its idea of the cursor */
+    if (t->gfx == GFX_KITTY) write_all(fd, gfx_kitty_clear, strlen(gfx_kitty_clear));
+    int cw, ch;
+    cell_pixels(t, &cw, &ch);
+    for (int i = 0; i < g->n_images; i++) {
+        const GridImage *im = &g->images[i];
+        if (im->at.y + im->at.h > LINES || im->at.x + im->at.w > COLS) continue;
+        char move[32];
+        int n = snprintf(move, sizeof move, "[%d;%dH", im->at.y + 1, im->at.x + 1);
+        write_all(fd, move, (size_t)n);
+        size_t len = 0;
+        char *seq = NULL;
+        if (t->gfx == GFX_KITTY) {
+            seq = gfx_kitty(im->gray, im->w, im->h, im->at.w, im->at.h, (unsigned)i + 1, &len);
+        } else {
+            int pw = im->at.w * cw, ph = im->at.h * ch;
+            unsigned char *px = malloc((size_t)pw * (size_t)ph);
+            if (px) {
+                gfx_resample(px, pw, ph, im->gray, im->w, im->h);
+                seq = gfx_sixel(px, pw, ph, 64, &len);
+                free(px);
+            }
+        }
+        if (seq) write_all(fd, seq, len); /* out of memory: the cells stay */
+        free(seq);
+    }
+    write_all(fd, "8", 2);
+}
+
+void term_set_graphics(Term *t, GfxMode mode)
+{
+    t->gfx = mode;
+    t->gfx_shown = 0;
+}
+
+GfxMode term_detect_graphics(int timeout_ms)
+{
+    int in = STDIN_FILENO, out = STDOUT_FILENO;
+    struct termios old, raw;
+    if (!isatty(in) || !isatty(out) || tcgetattr(in, &old) != 0) return GFX_TEXT;
+    /* No echo, no line editing, no signals from keys: a Ctrl-C now is one
+     * byte read and dropped, never a way out with the modes changed. */
+    raw = old;
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    if (tcsetattr(in, TCSANOW, &raw) != 0) return GFX_TEXT;
+    write_all(out, gfx_query, strlen(gfx_query));
+    char buf[512];
+    size_t n = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool complete = false;
+    while (!complete && n < sizeof buf) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        if (left <= 0) break;
+        struct pollfd p = {in, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0) continue;
+        ssize_t k = read(in, buf + n, sizeof buf - n);
+        if (k <= 0) break;
+        n += (size_t)k;
+        complete = gfx_reply_complete(buf, n);
+    }
+    /* A late answer must not turn into keys. */
+    if (!complete) tcflush(in, TCIFLUSH);
+    tcsetattr(in, TCSANOW, &old);
+    return complete ? gfx_parse_reply(buf, n) : GFX_TEXT;
+}
+
 void term_emit(Term *t, const Grid *g, const Theme *theme)
 {
     if (!t->active) return;
@@ -383,7 +503,13 @@ void term_emit(Term *t, const Grid *g, const Theme *theme)
     }
     attr_set(A_NORMAL, 0, NULL);
     wnoutrefresh(stdscr);
+    unsigned long shown = images_signature(g);
+    /* Sixel pixels stay until text covers them: when the pictures change,
+     * repaint every cell first so none of the old ones is left behind. */
+    if (t->gfx == GFX_SIXEL && shown != t->gfx_shown && t->gfx_shown) clearok(curscr, TRUE);
     doupdate();
+    if (t->gfx != GFX_TEXT && shown != t->gfx_shown) emit_images(t, g);
+    t->gfx_shown = shown;
 }
 
 /* ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "../view/event.h"
+#include "../view/gfx.h"
 #include "../view/grid.h"
 #include "../view/theme.h"
 #include "../view/widgets.h"
@@ -47,6 +48,8 @@ typedef struct Term {
     unsigned long role_attr[ROLE_COUNT]; /* attr_t */
     PairEntry *cache;      /* explicit (fg, bg) -> pair, open addressing */
     int cache_size, next_pair, cache_used;
+    GfxMode gfx;           /* how pictures are shown (GFX_TEXT: cells only) */
+    unsigned long gfx_shown; /* pictures on screen now (0 = none) */
 } Term;
 
 /* Start curses on the controlling terminal. utf8: the locale is UTF-8;
@@ -56,6 +59,14 @@ int term_open(Term *t, bool utf8, bool no_color, bool mouse, char *err, int err_
 int term_open_offscreen(Term *t, int w, int h, const char *termname, char *err, int err_size);
 /* Leave curses and put the terminal back as it was. Safe to call twice. */
 void term_close(Term *t);
+
+/* Ask the terminal on stdin/stdout, before term_open, whether it shows
+ * pictures (gfx.h), waiting at most timeout_ms for the answer: GFX_TEXT
+ * when it does not answer, or not in time. The terminal modes are put back
+ * whatever happens. */
+GfxMode term_detect_graphics(int timeout_ms);
+/* Show the grids' pictures this way from the next term_emit on. */
+void term_set_graphics(Term *t, GfxMode mode);
 
 /* The size curses sees now. */
 void term_size(const Term *t, int *w, int *h);

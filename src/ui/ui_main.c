@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <langinfo.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,25 +49,65 @@ int ui_main(int argc, char **argv);
 
 typedef struct UiOptions {
     const char *lessons_dir;  /* NULL = <root>/lessons */
+    const char *add_dir;      /* lessons added to the course, or NULL */
     const char *theme;        /* NULL = dark */
+    const char *lesson;       /* --lesson: number, id or file; NULL = none */
+    const char *page;         /* --page: 1-based, NULL = none */
+    const char *graphics;     /* --graphics, else $LORASCOPE_GRAPHICS, else auto */
     bool present;
     bool reset_progress;
 } UiOptions;
 
-static const char usage_text[] =
-    "Usage: lorascope [--lessons DIR] [--theme dark|light|contrast] [--present]\n"
-    "                 [--reset-progress]\n"
-    "\n"
-    "Open the lessons in the terminal (at least 80x24).\n"
-    "\n"
+/* The interface's options, for `lorascope --help` and `lorascope -h` after
+ * an interface option. */
+static const char options_text[] =
     "  --lessons DIR      open the lessons in DIR instead of the built-in ones\n"
+    "  --add-lessons DIR  add the lessons in DIR to the built-in course (a file\n"
+    "                     named like a built-in lesson replaces that lesson)\n"
+    "  --lesson N         open lesson N (its number, id or file name) ...\n"
+    "  --page P           ... at page P (from 1), e.g. the page being written\n"
     "  --theme NAME       colours: dark (default), light or contrast\n"
-    "  --present          presentation mode: no bars, high contrast, one block per key\n"
+    "  --present          presentation mode: no bars, high contrast, one block per\n"
+    "                     key, digits + Enter go to a page; starts at lesson 1 and\n"
+    "                     neither shows nor changes the saved progress\n"
     "  --reset-progress   forget the saved progress, then start\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Progress is saved in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR turns\n"
-    "colours off. Press ? inside for every key.\n";
+    "  --graphics MODE    pictures: auto (default: ask the terminal), sixel, kitty\n"
+    "                     or text (half blocks); also LORASCOPE_GRAPHICS=MODE.\n"
+    "                     Inside tmux or screen, auto means text.\n";
+
+void ui_print_options(FILE *out);
+void ui_print_options(FILE *out)
+{
+    fputs(options_text, out);
+}
+
+static void print_usage(void)
+{
+    fputs("Usage: lorascope [--lessons DIR] [--add-lessons DIR] [--lesson N [--page P]]\n"
+          "                 [--theme dark|light|contrast] [--present] [--reset-progress]\n"
+          "\n"
+          "Open the lessons in the terminal (at least 80x24).\n"
+          "\n",
+          stdout);
+    fputs(options_text, stdout);
+    fputs("  -h, --help         show this help\n"
+          "\n"
+          "Progress is saved in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR turns\n"
+          "colours off. Press ? inside for every key.\n",
+          stdout);
+}
+
+/* Options that take a value, and where it goes. */
+typedef struct ValueOption {
+    const char *name;
+    size_t offset; /* of the const char * in UiOptions */
+} ValueOption;
+
+static const ValueOption value_options[] = {
+    {"--lessons", offsetof(UiOptions, lessons_dir)}, {"--add-lessons", offsetof(UiOptions, add_dir)},
+    {"--theme", offsetof(UiOptions, theme)},         {"--lesson", offsetof(UiOptions, lesson)},
+    {"--page", offsetof(UiOptions, page)},           {"--graphics", offsetof(UiOptions, graphics)},
+};
 
 /* 0 to run, 1 to stop with status 0 (help), -1 for a usage error. */
 static int parse_options(int argc, char **argv, UiOptions *o)
@@ -76,25 +117,25 @@ static int parse_options(int argc, char **argv, UiOptions *o)
         const char *a = argv[i];
         const char *val = NULL;
         /* "--opt VALUE" and "--opt=VALUE" both work. */
-        static const char *const with_value[] = {"--lessons", "--theme"};
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            size_t n = strlen(with_value[k]);
-            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '=' || a[n] == 0)) {
+        for (size_t k = 0; k < sizeof value_options / sizeof value_options[0]; k++) {
+            const char *name = value_options[k].name;
+            size_t n = strlen(name);
+            if (strncmp(a, name, n) == 0 && (a[n] == '=' || a[n] == 0)) {
                 if (a[n] == '=') val = a + n + 1;
                 else if (i + 1 < argc) val = argv[++i];
                 else {
-                    fprintf(stderr, "lorascope: %s needs a value\n", with_value[k]);
+                    fprintf(stderr, "lorascope: %s needs a value\n", name);
                     return -1;
                 }
-                if (k == 0) o->lessons_dir = val;
-                else o->theme = val;
+                *(const char **)((char *)o + value_options[k].offset) = val;
+                break;
             }
         }
         if (val) continue;
         if (strcmp(a, "--present") == 0) o->present = true;
         else if (strcmp(a, "--reset-progress") == 0) o->reset_progress = true;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
+            print_usage();
             return 1;
         } else {
             fprintf(stderr, "lorascope: unknown option '%s'\n", a);
@@ -103,6 +144,24 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     }
     if (o->theme && !theme_find(o->theme)) {
         fprintf(stderr, "lorascope: unknown theme '%s' (dark, light or contrast)\n", o->theme);
+        return -1;
+    }
+    if (o->page && (strspn(o->page, "0123456789") != strlen(o->page) || atoi(o->page) < 1 ||
+                    strlen(o->page) > 6)) {
+        fprintf(stderr, "lorascope: --page needs a page number from 1, not '%s'\n", o->page);
+        return -1;
+    }
+    bool from_env = !o->graphics;
+    if (from_env) o->graphics = getenv("LORASCOPE_GRAPHICS");
+    GfxMode mode;
+    bool is_auto;
+    if (o->graphics && o->graphics[0] && !gfx_mode_parse(o->graphics, &mode, &is_auto)) {
+        fprintf(stderr, "lorascope: unknown graphics mode %s'%s' (auto, sixel, kitty or text)\n",
+                from_env ? "in LORASCOPE_GRAPHICS: " : "", o->graphics);
+        return -1;
+    }
+    if (o->page && !o->lesson) {
+        fprintf(stderr, "lorascope: --page needs --lesson\n");
         return -1;
     }
     return 0;
@@ -139,6 +198,7 @@ static int run_loop(Term *term, App *app)
             int w, h;
             term_size(term, &w, &h);
             app_resize(app, w, h);
+            term_set_graphics(term, term->gfx); /* the terminal cleared its pictures: resend */
             fl = EV_REDRAW;
         } else if (got == TERM_KEY) {
             fl = app_key(app, key);
@@ -192,6 +252,19 @@ int ui_main(int argc, char **argv)
         progress_free(&progress);
         return 1;
     }
+    if (opt.add_dir) {
+        LessonList more = {0};
+        if (lessons_load_dir(&more, opt.add_dir, &st) != LS_OK ||
+            (more.n == 0 && status_fail(&st, LS_ERR_IO, "no lessons in %s (lesson files are named like 08-topic.md)",
+                                        opt.add_dir)) ||
+            lessons_merge(&lessons, &more, &st) != LS_OK) {
+            fprintf(stderr, "lorascope: %s\n", st.msg);
+            lessons_free(&more);
+            lessons_free(&lessons);
+            progress_free(&progress);
+            return 1;
+        }
+    }
     if (lessons.n == 0) {
         fprintf(stderr, "lorascope: no lessons in %s (lesson files are named like 01-rank.md)\n", dir);
         free(notice);
@@ -199,6 +272,29 @@ int ui_main(int argc, char **argv)
         progress_free(&progress);
         return 1;
     }
+    int start_lesson = opt.lesson ? lessons_find(&lessons, opt.lesson) : -1;
+    if (opt.lesson && start_lesson < 0) {
+        fprintf(stderr, "lorascope: no lesson '%s' (give its number, id or file name)\n", opt.lesson);
+        lessons_free(&lessons);
+        progress_free(&progress);
+        return 2;
+    }
+    int start_page = opt.page ? atoi(opt.page) : 0;
+    if (start_page > lessons.lessons[start_lesson < 0 ? 0 : start_lesson].n_pages) {
+        fprintf(stderr, "lorascope: lesson '%s' has %d pages\n", opt.lesson,
+                lessons.lessons[start_lesson].n_pages);
+        lessons_free(&lessons);
+        progress_free(&progress);
+        return 2;
+    }
+
+    /* Pictures: as forced, or as the terminal answers (never asked inside
+     * a multiplexer or on a console that cannot show them). */
+    GfxMode gfx = GFX_TEXT;
+    bool gfx_auto = true;
+    if (opt.graphics && opt.graphics[0]) gfx_mode_parse(opt.graphics, &gfx, &gfx_auto);
+    if (gfx_auto && utf8 && gfx_may_query(getenv("TERM"), getenv("TMUX"), getenv("STY")))
+        gfx = term_detect_graphics(300);
 
     Term term;
     char err[256];
@@ -212,15 +308,19 @@ int ui_main(int argc, char **argv)
     term_install_signals(&term);
 
     ViewEnv env = {.ascii = !utf8, .colour = term.colour};
+    term_set_graphics(&term, gfx);
     App app;
     app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
     app.start_budget_ms = APP_TICK_MS; /* a page's demos start between key polls */
     if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
     if (notice) app_notice(&app, "Progress file", notice);
     free(notice);
+    app.pixels = gfx != GFX_TEXT;
     int w, h;
     term_size(&term, &w, &h);
     app_resize(&app, w, h);
+    if (start_lesson >= 0) app_open_lesson(&app, start_lesson, start_page - 1);
+    if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
 
     int status = run_loop(&term, &app);
 

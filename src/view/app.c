@@ -42,9 +42,10 @@ static bool too_small(const App *a)
     return a->w < APP_MIN_W || a->h < APP_MIN_H;
 }
 
+/* Presentation mode keeps one row at the bottom for the page indicator. */
 int app_view_rows(const App *a)
 {
-    return a->present ? a->h : a->h - 2;
+    return a->present ? a->h - 1 : a->h - 2;
 }
 
 static int view_top(const App *a)
@@ -62,6 +63,14 @@ static const Lesson *cur_lesson(const App *a)
     return &a->lessons->lessons[a->lesson];
 }
 
+/* The progress to show and record: none in presentation mode, so a class
+ * starts clean and the instructor's own answers and place are neither shown
+ * nor changed by what happens at the front. */
+static Progress *student_progress(const App *a)
+{
+    return a->present ? NULL : a->progress;
+}
+
 static void save_progress(App *a)
 {
     if (!a->progress) return;
@@ -73,8 +82,9 @@ static void save_progress(App *a)
 static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
-    PageEnv env = {&a->env, a->present, a->progress};
+    PageEnv env = {&a->env, a->present, student_progress(a)};
     a->page.start_budget_ms = a->start_budget_ms;
+    a->page.canvas.pixels = a->pixels;
     page_render(&a->page, a->w, &env);
 }
 
@@ -91,7 +101,8 @@ void app_open_lesson(App *a, int i, int p)
     if (i < 0) i = 0;
     if (i >= a->lessons->n) i = a->lessons->n - 1;
     const Lesson *l = &a->lessons->lessons[i];
-    if (p < 0) p = a->progress ? progress_page(a->progress, l->id) : 0;
+    Progress *prog = student_progress(a);
+    if (p < 0) p = prog ? progress_page(prog, l->id) : 0;
     if (p >= l->n_pages) p = l->n_pages - 1;
     if (p < 0) p = 0;
     if (a->page_open) page_close(&a->page);
@@ -104,10 +115,10 @@ void app_open_lesson(App *a, int i, int p)
     a->match_row = -1;
     if (a->present) a->page.reveal = 0;
     render_page(a);
-    if (a->progress) {
+    if (prog) {
         Status st = {0};
-        progress_set_current(a->progress, l->id, &st);
-        progress_set_page(a->progress, l->id, p, &st);
+        progress_set_current(prog, l->id, &st);
+        progress_set_page(prog, l->id, p, &st);
         save_progress(a);
     }
 }
@@ -130,6 +141,8 @@ void app_init(App *a, const LessonList *lessons, Progress *progress, const char 
     for (int i = 0; cur && lessons && i < lessons->n; i++)
         if (lessons->lessons[i].id && strcmp(lessons->lessons[i].id, cur) == 0) a->toc_sel = i;
     if (present && lessons && lessons->n > 0) {
+        /* A class starts at the beginning (--lesson/--page choose another). */
+        a->toc_sel = 0;
         a->present = true;
         a->theme_saved = a->theme;
         a->theme = theme_find("contrast");
@@ -164,6 +177,30 @@ static void scroll_to_row(App *a, int row, int below)
     clamp_scroll(a);
 }
 
+/* Is the focused item a question (not a demo control)? */
+static bool focus_is_question(const App *a)
+{
+    const PageView *pv = &a->page;
+    return a->page_open && pv->focus >= 0 && !pv->blocks[pv->focus_items[pv->focus].block].view;
+}
+
+/* Keep the focused control in view. A question is shown whole when it fits,
+ * else down to its end: its feedback (✗, hint, explanation) is at its end. */
+static void show_focus(App *a)
+{
+    PageView *pv = &a->page;
+    if (pv->focus < 0) return;
+    if (!focus_is_question(a)) {
+        scroll_to_row(a, page_focus_row(pv), 4);
+        return;
+    }
+    const PageBlock *pb = &pv->blocks[pv->focus_items[pv->focus].block];
+    int rows = app_view_rows(a);
+    if (pb->y + pb->h > a->scroll + rows) a->scroll = pb->y + pb->h - rows;
+    if (pb->y < a->scroll && pb->h <= rows) a->scroll = pb->y;
+    clamp_scroll(a);
+}
+
 static int goto_page(App *a, int p, bool reveal_all)
 {
     const Lesson *l = cur_lesson(a);
@@ -177,23 +214,36 @@ static int goto_page(App *a, int p, bool reveal_all)
     render_page(a);
     if (a->present && reveal_all) a->scroll = a->page.height;
     clamp_scroll(a);
-    if (a->progress) {
+    Progress *prog = student_progress(a);
+    if (prog) {
         Status st = {0};
-        progress_set_page(a->progress, l->id, p, &st);
-        progress_set_current(a->progress, l->id, &st);
+        progress_set_page(prog, l->id, p, &st);
+        progress_set_current(prog, l->id, &st);
         save_progress(a);
     }
     return EV_HANDLED | EV_REDRAW;
 }
 
+/* The open page counts as finished once the student turns past it (saved
+ * with the page turn that follows: one write, not two). */
+static void mark_done(App *a)
+{
+    Progress *prog = student_progress(a);
+    if (!prog || !a->page_open) return;
+    Status st = {0};
+    progress_mark_done(prog, cur_lesson(a)->id, a->page.index, &st);
+}
+
 static int next_page(App *a)
 {
     const Lesson *l = cur_lesson(a);
+    mark_done(a);
     if (a->page.index + 1 < l->n_pages) return goto_page(a, a->page.index + 1, false);
     if (a->lesson + 1 < a->lessons->n) {
         app_open_lesson(a, a->lesson + 1, 0);
         return EV_HANDLED | EV_REDRAW;
     }
+    if (student_progress(a)) save_progress(a);
     app_message(a, false, "This is the last page. t shows the contents.");
     return EV_HANDLED | EV_REDRAW;
 }
@@ -282,7 +332,7 @@ static int act_focus(App *a, int dir)
     page_focus_step(&a->page, dir);
     render_page(a); /* the focus mark moved */
     if (a->page.focus < 0) app_message(a, false, "No widget has focus: arrows turn pages again.");
-    else scroll_to_row(a, page_focus_row(&a->page), 4);
+    else show_focus(a);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -292,6 +342,13 @@ static int act_focus_prev(App *a) { return act_focus(a, -1); }
 static int act_unfocus(App *a)
 {
     if (a->screen != SCREEN_PAGE) return 0;
+    /* Esc twice must not throw a student out of the lesson (as in less or
+     * vim, Esc with nothing to cancel does nothing but say where to go). */
+    if (a->page.focus < 0) {
+        if (a->match_row >= 0) a->match_row = -1;
+        else app_message(a, false, "Nothing to leave here: t or Backspace shows the contents, q quits.");
+        return EV_HANDLED | EV_REDRAW;
+    }
     page_focus_set(&a->page, -1);
     render_page(a);
     return EV_HANDLED | EV_REDRAW;
@@ -333,6 +390,34 @@ static int act_present(App *a)
     return EV_HANDLED | EV_REDRAW;
 }
 
+/* Show a block just revealed. One that fits is shown down to its end; a
+ * taller demo so that its controls are on screen (a projector at 80×24
+ * must not hide the sliders the instructor is about to move); any other
+ * tall block from its top. */
+static void show_revealed(App *a, int bi)
+{
+    PageView *pv = &a->page;
+    const PageBlock *pb = &pv->blocks[bi];
+    int rows = app_view_rows(a);
+    if (pb->h + 1 <= rows) {
+        scroll_to_row(a, pb->y + pb->h, 0);
+        return;
+    }
+    int lo = pb->y + pb->h, hi = -1;
+    for (int k = 0; k < pv->n_focus; k++) {
+        if (pv->focus_items[k].block != bi || !pb->view || !pb->ops->control_row) continue;
+        int r = pb->ops->control_row(pb->view, pv->focus_items[k].control);
+        if (r < pb->y || r >= pb->y + pb->h) continue;
+        if (r < lo) lo = r;
+        if (r > hi) hi = r;
+    }
+    int top = pb->y; /* the demo's header rule */
+    if (hi >= 0 && hi + 2 > top + rows) top = hi + 2 - rows;
+    if (hi >= 0 && top > lo) top = lo;
+    a->scroll = top;
+    clamp_scroll(a);
+}
+
 static int act_reveal_next(App *a)
 {
     if (a->screen != SCREEN_PAGE) return 0;
@@ -344,7 +429,7 @@ static int act_reveal_next(App *a)
     }
     pv->reveal++;
     render_page(a);
-    scroll_to_row(a, page_block_bottom(pv, pv->reveal - 1), 0);
+    show_revealed(a, pv->reveal - 1);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -371,6 +456,42 @@ static int act_theme(App *a)
     a->theme = theme_next(a->theme);
     app_message(a, false, "Theme: %s (%s)", a->theme->name, a->theme->summary);
     return EV_HANDLED | EV_REDRAW;
+}
+
+/* A digit starts (or continues) a page number; Enter goes there. */
+static int act_jump(App *a)
+{
+    if (a->screen != SCREEN_PAGE || a->key < '0' || a->key > '9') return 0;
+    size_t n = strlen(a->jump);
+    if (n == 0 && a->key == '0') return EV_HANDLED;
+    if (n + 1 < sizeof a->jump) {
+        a->jump[n] = (char)a->key;
+        a->jump[n + 1] = 0;
+    }
+    return EV_HANDLED | EV_REDRAW;
+}
+
+/* Keys while a page number is being typed: digits, Backspace, Enter, Esc. */
+static int jump_key(App *a, int key)
+{
+    size_t n = strlen(a->jump);
+    if (key >= '0' && key <= '9') {
+        a->key = key;
+        return act_jump(a);
+    }
+    if (key == VK_BACKSPACE) {
+        a->jump[n - 1] = 0;
+        return EV_HANDLED | EV_REDRAW;
+    }
+    int page = atoi(a->jump);
+    a->jump[0] = 0;
+    if (key != VK_ENTER) return EV_HANDLED | EV_REDRAW; /* Esc or any other key cancels */
+    const Lesson *l = cur_lesson(a);
+    if (page < 1 || page > l->n_pages) {
+        app_message(a, true, "This lesson has pages 1 to %d.", l->n_pages);
+        return EV_HANDLED | EV_REDRAW;
+    }
+    return goto_page(a, page - 1, false);
 }
 
 static int act_nothing(App *a)
@@ -403,6 +524,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_MIN] = act_nothing,
     [ACT_MAX] = act_nothing,
     [ACT_ANSWER] = act_nothing,
+    [ACT_HINT] = act_nothing,
     [ACT_SEARCH] = act_search,
     [ACT_SEARCH_NEXT] = act_search_next,
     [ACT_SEARCH_PREV] = act_search_prev,
@@ -411,6 +533,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_REVEAL_PREV] = act_reveal_prev,
     [ACT_BLANK] = act_blank,
     [ACT_THEME] = act_theme,
+    [ACT_JUMP] = act_jump,
 };
 
 /* ---------------------------------------------------------------------------
@@ -485,20 +608,35 @@ static int search_run(App *a, int dir)
         scroll_to_row(a, a->match_row, 0);
         return EV_HANDLED | EV_REDRAW;
     }
-    /* Then the other pages of the lesson, round the end. */
-    const Lesson *l = cur_lesson(a);
-    for (int k = 1; k <= l->n_pages; k++) {
-        int p = ((a->page.index + dir * k) % l->n_pages + l->n_pages) % l->n_pages;
-        if (!page_text_contains(&l->pages[p], a->last_search)) continue;
-        if (p != a->page.index) goto_page(a, p, true);
+    /* Then the following pages through the whole course, round its end. */
+    int total = 0;
+    for (int i = 0; i < n_l; i++) total += a->lessons->lessons[i].n_pages;
+    int li = a->lesson, pi = a->page.index, from = a->lesson;
+    for (int k = 1; k <= total; k++) {
+        pi += dir;
+        while (pi < 0 || pi >= a->lessons->lessons[li].n_pages) {
+            li = ((li + dir) % n_l + n_l) % n_l;
+            pi = dir > 0 ? 0 : a->lessons->lessons[li].n_pages - 1;
+        }
+        const Lesson *o = &a->lessons->lessons[li];
+        if (!page_text_contains(&o->pages[pi], a->last_search)) continue;
+        if (li != a->lesson) app_open_lesson(a, li, pi);
+        else if (pi != a->page.index) goto_page(a, pi, true);
+        if (a->present) {
+            a->page.reveal = a->page.n_blocks;
+            render_page(a);
+        }
         if (find_in_canvas(a, dir > 0 ? 0 : a->page.height - 1, dir > 0 ? 0 : 1 << 20, dir)) {
             scroll_to_row(a, a->match_row, 0);
-            app_message(a, false, "'%s' found on page %d", a->last_search, p + 1);
+            if (li == from) app_message(a, false, "'%s' found on page %d", a->last_search, pi + 1);
+            else
+                app_message(a, false, "'%s' found in lesson %d, page %d", a->last_search,
+                            o->order < 1000 ? o->order : li + 1, pi + 1);
             return EV_HANDLED | EV_REDRAW;
         }
     }
     a->match_row = -1;
-    app_message(a, true, "'%s' is not in this lesson", a->last_search);
+    app_message(a, true, "'%s' is in no lesson", a->last_search);
     return EV_HANDLED | EV_REDRAW;
 }
 
@@ -543,7 +681,7 @@ static int search_key(App *a, int key)
 static int after_page_input(App *a, int fl)
 {
     PageView *pv = &a->page;
-    if (pv->answer.pending && a->progress) {
+    if (pv->answer.pending && student_progress(a)) {
         Status st = {0};
         progress_record_answer(a->progress, cur_lesson(a)->id, pv->answer.index, pv->answer.right, &st);
         save_progress(a);
@@ -552,6 +690,7 @@ static int after_page_input(App *a, int fl)
     if (fl & (EV_REDRAW | EV_RELAYOUT)) {
         render_page(a);
         clamp_scroll(a);
+        if (focus_is_question(a)) show_focus(a);
     }
     return fl;
 }
@@ -572,6 +711,8 @@ int app_key(App *a, int key)
         a->overlay = OVERLAY_NONE; /* any other key: read, go on */
         return EV_HANDLED | EV_REDRAW;
     }
+    if (a->jump[0] && a->screen == SCREEN_PAGE) return jump_key(a, key);
+    a->key = key;
     if (a->overlay == OVERLAY_HELP) {
         if (key == VK_DOWN || key == 'j') a->help_scroll++;
         else if (key == VK_UP || key == 'k') a->help_scroll = a->help_scroll > 0 ? a->help_scroll - 1 : 0;
@@ -780,7 +921,13 @@ static void draw_status(App *a, Grid *g, const char *hint, bool keyed, const cha
         grid_put(g, y, x + 2, "Enter finds · Esc cancels", ROLE_BOTTOMBAR, -1);
         return;
     }
-    if (a->message[0]) {
+    if (a->jump[0]) {
+        int x = 1 + grid_put(g, y, 1, "Go to page: ", ROLE_BOTTOMBAR, -1);
+        char *s = vmem_printf("%s_", a->jump);
+        x += grid_put(g, y, x, s, ROLE_PROMPT, -1);
+        free(s);
+        grid_put(g, y, x + 2, "Enter goes · Esc cancels", ROLE_BOTTOMBAR, a->w - rw - 3 - x);
+    } else if (a->message[0]) {
         grid_put(g, y, 1, a->message, a->message_is_error ? ROLE_ERROR : ROLE_KEY, a->w - rw - 4);
     } else if (hint && !keyed) {
         int x = 1 + grid_put(g, y, 1, "Esc", ROLE_KEY, -1);
@@ -844,11 +991,11 @@ static void draw_toc(App *a, Grid *g)
     for (int i = a->toc_scroll; i < n && i < a->toc_scroll + list_rows; i++, y++) {
         const Lesson *l = &a->lessons->lessons[i];
         bool sel = i == a->toc_sel;
-        int page = a->progress ? progress_page(a->progress, l->id) : 0;
+        const Progress *prog = student_progress(a);
         int answered = 0, right = 0;
-        if (a->progress) progress_count(a->progress, l->id, &answered, &right);
-        bool started = a->progress && progress_find(a->progress, l->id);
-        if (page >= l->n_pages) page = l->n_pages - 1;
+        if (prog) progress_count(prog, l->id, &answered, &right);
+        bool started = prog && progress_find(prog, l->id);
+        int done = prog ? progress_done_count(prog, l->id, l->n_pages) : 0;
         int x = 2;
         grid_put(g, y, x, sel ? (a->env.ascii ? ">" : "▸") : " ", ROLE_FOCUS, 1);
         x += 2;
@@ -858,21 +1005,25 @@ static void draw_toc(App *a, Grid *g)
         int tw = grid_put(g, y, x, l->title ? l->title : l->id, sel ? ROLE_STRONG : ROLE_TEXT, title_w);
         if (l->n_diags) grid_put(g, y, x + tw + 1, a->env.ascii ? "(!)" : "⚠", ROLE_ERROR, 3);
         x += title_w + 2;
-        /* Progress bar: pages reached. */
-        int bw = 10;
-        int filled = started ? (page + 1) * bw / (l->n_pages > 0 ? l->n_pages : 1) : 0;
-        for (int k = 0; k < bw; k++)
-            grid_put(g, y, x + k, k < filled ? (a->env.ascii ? "#" : "█") : (a->env.ascii ? "." : "░"),
-                     k < filled ? ROLE_DONE : ROLE_TODO, 1);
-        x += bw + 2;
-        char info[64];
-        if (!started) snprintf(info, sizeof info, "not started");
-        else snprintf(info, sizeof info, "page %d/%d", page + 1, l->n_pages);
-        x += grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 14);
-        x = x < 0 ? 0 : x;
-        if (l->n_questions) {
-            snprintf(info, sizeof info, "  %d/%d right", right, l->n_questions);
-            grid_put(g, y, x, info, right == l->n_questions ? ROLE_GOOD : ROLE_LABEL, a->w - x - 1);
+        /* Progress (none in presentation mode): pages finished, not the
+         * page visited last. */
+        if (prog) {
+            int bw = 10;
+            int filled = done * bw / (l->n_pages > 0 ? l->n_pages : 1);
+            for (int k = 0; k < bw; k++)
+                grid_put(g, y, x + k, k < filled ? (a->env.ascii ? "#" : "█") : (a->env.ascii ? "." : "░"),
+                         k < filled ? ROLE_DONE : ROLE_TODO, 1);
+            x += bw + 2;
+            char info[64];
+            if (!started) snprintf(info, sizeof info, "not started");
+            else if (done == l->n_pages) snprintf(info, sizeof info, "finished");
+            else snprintf(info, sizeof info, "%d/%d pages done", done, l->n_pages);
+            grid_put(g, y, x, info, started ? ROLE_LABEL : ROLE_DIM, 16);
+            x += 16; /* a column: the counts line up */
+            if (l->n_questions) {
+                snprintf(info, sizeof info, "  %d/%d right", right, l->n_questions);
+                grid_put(g, y, x, info, right == l->n_questions ? ROLE_GOOD : ROLE_LABEL, a->w - x - 1);
+            }
         }
         if (sel) grid_recolour(g, (Rect){y, 4, 1, title_w + 2}, ROLE_SELECTED);
         add_hit(a, y, 2, a->w - 2, i);
@@ -886,7 +1037,9 @@ static void draw_toc(App *a, Grid *g)
         x += grid_put(g, y, x, "Pages: ", ROLE_LABEL, -1);
         for (int p = 0; p < l->n_pages && y < a->h - 2; p++) {
             const char *t = l->pages[p].title && l->pages[p].title[0] ? l->pages[p].title : "Introduction";
-            char *item = vmem_printf("%d %s", p + 1, t);
+            const Progress *prog = student_progress(a);
+            bool fin = prog && progress_page_done(prog, l->id, p);
+            char *item = vmem_printf("%d %s%s", p + 1, t, fin ? (a->env.ascii ? " (done)" : " ✓") : "");
             int w = grid_text_width(g, item);
             if (x + w + 3 > a->w - 2 && x > 9) {
                 y++;
@@ -925,7 +1078,23 @@ static void draw_page(App *a, Grid *g)
             }
         }
     }
-    if (a->present) return;
+    if (a->present) {
+        /* The bottom row: where we are (dim, right), and a page number
+         * being typed or a notice (left). */
+        char where[64];
+        snprintf(where, sizeof where, "lesson %d · page %d/%d", l->order < 1000 ? l->order : a->lesson + 1,
+                 pv->index + 1, l->n_pages);
+        int ww = grid_text_width(g, where);
+        grid_put(g, a->h - 1, a->w - ww - 1, where, ROLE_DIM, ww);
+        if (a->jump[0]) {
+            char *s = vmem_printf("go to page %s_  (Enter)", a->jump);
+            grid_put(g, a->h - 1, 1, s, ROLE_PROMPT, a->w - ww - 4);
+            free(s);
+        } else if (a->message[0]) {
+            grid_put(g, a->h - 1, 1, a->message, a->message_is_error ? ROLE_ERROR : ROLE_DIM, a->w - ww - 4);
+        }
+        return;
+    }
     /* Title bar: contents, lesson, page tabs, page title. */
     draw_bar(g, 0, ROLE_TOPBAR);
     int x = 1;
@@ -1026,9 +1195,15 @@ static void draw_help(App *a, Grid *g)
         "  in the title bar; the wheel scrolls",
         "",
         "Start-up options",
-        "  --lessons DIR   another folder of lessons      --theme dark|light|contrast",
-        "  --present       presentation mode              --reset-progress  forget progress",
-        "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json. NO_COLOR is honoured.",
+        "  --lessons DIR        only the lessons in DIR",
+        "  --add-lessons DIR    add the lessons in DIR to the course",
+        "  --lesson N --page P  open lesson N at page P",
+        "  --present            presentation mode, progress left alone",
+        "  --theme NAME         dark, light or contrast",
+        "  --graphics MODE      pictures: auto, sixel, kitty or text",
+        "  --reset-progress     forget the saved progress",
+        "  Progress is kept in $XDG_STATE_HOME/lorascope/progress.json.",
+        "  NO_COLOR is honoured.",
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && n < MAX_LINES; i++) {
         roles[n] = extra[i][0] && extra[i][0] != ' ' ? ROLE_HEADING : ROLE_TEXT;
@@ -1059,7 +1234,13 @@ void app_draw(App *a, Grid *g)
     } else {
         draw_toc(a, g);
     }
-    if (a->overlay == OVERLAY_HELP) draw_help(a, g);
-    if (a->overlay == OVERLAY_NOTICE) draw_notice(a, g);
+    if (a->overlay == OVERLAY_HELP) {
+        grid_drop_images(g); /* no picture over the help */
+        draw_help(a, g);
+    }
+    if (a->overlay == OVERLAY_NOTICE) {
+        grid_drop_images(g);
+        draw_notice(a, g);
+    }
     if (a->overlay == OVERLAY_SEARCH && a->present) draw_status(a, g, NULL, true, NULL);
 }

@@ -51,10 +51,13 @@ typedef struct App {
     bool page_open;
     int scroll;                /* first canvas row shown */
     bool present, blank;
+    bool pixels;               /* the terminal shows real pictures (gfx.h) */
     int help_scroll;
     char search[64];           /* being typed */
     char last_search[64];
     int match_row, match_col;  /* current match on the canvas, -1 = none */
+    char jump[8];              /* page number being typed (digits, then Enter) */
+    int key;                   /* the key being handled (for ACT_JUMP) */
     char message[256];         /* one-line notice in the status bar */
     bool message_is_error;
     char *notice;              /* OVERLAY_NOTICE's text (malloc'd), or NULL */

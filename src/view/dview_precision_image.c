@@ -30,7 +30,8 @@ typedef struct PrecisionView {
     Rect plot;
     int plot_left, plot_w;
     Status st;
-    char hint[128];
+    bool large;     /* z: the two pictures as wide as the page allows */
+    char hint[160];
 } PrecisionView;
 
 static void *pv_create(const DemoArgs *args, Status *st)
@@ -53,14 +54,23 @@ static void pv_destroy(void *self)
     free(v);
 }
 
-/* Image cells: three side by side, at most 36 columns and 12 rows each. */
+/* Pictures side by side: before, after and the error; the large view (z)
+ * drops the error and gives the two the whole width. */
+static int pv_n_images(const PrecisionView *v)
+{
+    return v->large ? 2 : 3;
+}
+
+/* Image cells: at most 36 columns and 12 rows each (96 × 48 large). */
 static void pv_image_size(const PrecisionView *v, int width, int *iw, int *ih)
 {
-    int w = (width - 4) / 3;
-    if (w > 36) w = 36;
+    int n = pv_n_images(v);
+    int w = (width - 2 * (n - 1)) / n;
+    int cap_w = v->large ? 96 : 36, cap_h = v->large ? 48 : 12;
+    if (w > cap_w) w = cap_w;
     if (w < 8) w = 8;
     int rows = v->d.original.rows, cols = v->d.original.cols;
-    double scale = fmax((double)cols / w, (double)rows / (2.0 * 12));
+    double scale = fmax((double)cols / w, (double)rows / (2.0 * cap_h));
     *iw = (int)lround(cols / scale);
     *ih = ((int)lround(rows / scale) + 1) / 2;
 }
@@ -180,7 +190,7 @@ static void pv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     double em = isfinite(res->max_abs) && res->max_abs > 0 ? res->max_abs : 1;
     snprintf(cap[2], sizeof cap[2], "error, ±%.2g", em);
     int ix = r.x;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < pv_n_images(v); i++) {
         const Mat *m = mats[i];
         float l = i == 2 ? (float)-em : lo, h = i == 2 ? (float)em : hi;
         Rect used = widget_image(g, (Rect){y, ix, ih, iw}, m->data, m->rows, m->cols, m->stride, l, h, env);
@@ -234,8 +244,11 @@ static int pv_preset(PrecisionView *v, int i)
 
 static int pv_key(void *self, int control, int key, Action act)
 {
-    (void)key;
     PrecisionView *v = self;
+    if (key == 'z') {
+        v->large = !v->large;
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    }
     if (control == PV_PRESET) {
         int p = preset_of(&v->d.res);
         if (act == ACT_INC || act == ACT_INC_BIG) p = (p + 1) % N_PRESETS;
@@ -282,8 +295,8 @@ static const char *pv_hint(void *self, int control)
     PrecisionView *v = self;
     static const char *const what[PV_N] = {"exponent bits: range", "mantissa bits: precision",
                                            "presets: the formats in use"};
-    snprintf(v->hint, sizeof v->hint, "%s · ←/→ change · Tab next",
-             what[control < 0 || control >= PV_N ? 0 : control]);
+    snprintf(v->hint, sizeof v->hint, "%s · ←/→ change · Tab next · z %s pictures",
+             what[control < 0 || control >= PV_N ? 0 : control], v->large ? "smaller" : "bigger");
     return v->hint;
 }
 

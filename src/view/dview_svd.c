@@ -16,11 +16,12 @@ typedef struct SvdView {
     SvdDemo demo;
     Slider rank;
     bool show_error;
+    bool large;       /* z: two pictures as wide as the page allows */
     SliderHit hit;
     Rect plot;        /* where the spectrum was drawn (canvas) */
     int plot_left, plot_w, plot_n; /* its data columns */
     int row_slider;
-    char hint[96];
+    char hint[128];
     Status st;        /* the last update failure, shown in place */
 } SvdView;
 
@@ -48,15 +49,25 @@ static void svd_destroy(void *self)
     free(v);
 }
 
-/* Image cells: as wide as a third of the row allows, at most 36 columns. */
+/* Pictures side by side: the original, rank k and (asked for, and not in
+ * the large view) the error. */
+static int n_images(const SvdView *v)
+{
+    return v->show_error && !v->large ? 3 : 2;
+}
+
+/* Image cells: as wide as its share of the row allows, at most 40 columns
+ * (96 in the large view: two pixels a cell, a 256-pixel photo at 100
+ * columns is then drawn 48 × 48). */
 static void image_size(const SvdView *v, int width, int *iw, int *ih)
 {
-    int n_img = v->show_error ? 3 : 2;
+    int n_img = n_images(v);
     int w = (width - 2 * (n_img - 1)) / n_img;
-    if (w > 40) w = 40;
+    int cap = v->large ? 96 : 40;
+    if (w > cap) w = cap;
     if (w < 8) w = 8;
     const SvdDemoResult *r = &v->demo.res;
-    double scale = fmax((double)r->n / w, (double)r->m / (2.0 * 40));
+    double scale = fmax((double)r->n / w, (double)r->m / (2.0 * cap));
     *iw = (int)lround(r->n / scale);
     *ih = ((int)lround(r->m / scale) + 1) / 2;
 }
@@ -141,7 +152,7 @@ static void svd_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     /* Images side by side. */
     int iw, ih;
     image_size(v, r.w, &iw, &ih);
-    int n_img = v->show_error ? 3 : 2, gap = 2;
+    int n_img = n_images(v), gap = 2;
     const Mat *mats[3] = {&v->demo.original, &v->demo.approx, &v->demo.error};
     char cap[3][48];
     snprintf(cap[0], sizeof cap[0], "original");
@@ -190,6 +201,10 @@ static int svd_key(void *self, int control, int key, Action act)
     (void)control;
     (void)key;
     SvdView *v = self;
+    if (key == 'z') {
+        v->large = !v->large;
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    }
     int fl = dview_slider_key(&v->rank, act);
     if (fl & EV_REDRAW) fl |= apply_rank(v);
     return fl;
@@ -220,8 +235,8 @@ static const char *svd_hint(void *self, int control)
 {
     (void)control;
     SvdView *v = self;
-    snprintf(v->hint, sizeof v->hint, "rank k = %d · ←/→ ±1 · Shift+←/→ ×2 ÷2 · 0/$ ends",
-             v->demo.res.k);
+    snprintf(v->hint, sizeof v->hint, "rank k = %d · ←/→ ±1 · Shift+←/→ ×2 ÷2 · 0/$ ends · z %s pictures",
+             v->demo.res.k, v->large ? "smaller" : "bigger");
     return v->hint;
 }
 

@@ -32,6 +32,10 @@ void grid_init(Grid *g, int w, int h, bool ascii)
 void grid_free(Grid *g)
 {
     if (!g) return;
+    grid_drop_images(g);
+    free(g->images);
+    g->images = NULL;
+    g->cap_images = 0;
     free(g->cells);
     g->cells = NULL;
     g->w = g->h = 0;
@@ -63,6 +67,7 @@ void grid_clear(Grid *g, Role r)
 {
     g->cuts = g->overlaps = 0;
     g->first_cut[0] = g->first_overlap[0] = 0;
+    grid_drop_images(g);
     for (size_t i = 0; i < (size_t)g->w * (size_t)g->h; i++) cell_blank(&g->cells[i], r);
 }
 
@@ -339,8 +344,43 @@ void grid_box(Grid *g, Rect r, Role role, const char *title, Role title_role)
     }
 }
 
+void grid_drop_images(Grid *g)
+{
+    for (int i = 0; i < g->n_images; i++) free(g->images[i].gray);
+    g->n_images = 0;
+}
+
+void grid_add_image(Grid *g, Rect at, const unsigned char *gray, int w, int h)
+{
+    const Rect *c = &g->clip;
+    if (w < 1 || h < 1 || at.w < 1 || at.h < 1 || at.y < c->y || at.x < c->x || at.y + at.h > c->y + c->h ||
+        at.x + at.w > c->x + c->w)
+        return;
+    if (g->n_images == g->cap_images) {
+        g->cap_images = g->cap_images ? 2 * g->cap_images : 4;
+        g->images = vmem_realloc(g->images, (size_t)g->cap_images * sizeof *g->images);
+    }
+    size_t n = (size_t)w * (size_t)h;
+    GridImage *im = &g->images[g->n_images++];
+    *im = (GridImage){at, vmem_alloc(n), w, h, 0};
+    memcpy(im->gray, gray, n);
+    /* FNV-1a over the size and the pixels. */
+    unsigned long hash = 2166136261u;
+    int dims[2] = {w, h};
+    for (size_t i = 0; i < sizeof dims; i++) hash = (hash ^ ((const unsigned char *)dims)[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++) hash = (hash ^ gray[i]) * 16777619u;
+    im->hash = hash;
+}
+
 void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h)
 {
+    for (int i = 0; i < src->n_images; i++) {
+        const GridImage *im = &src->images[i];
+        if (im->at.y < sy || im->at.y + im->at.h > sy + h) continue;
+        Rect at = im->at;
+        at.y += dy - sy;
+        grid_add_image(dst, at, im->gray, im->w, im->h);
+    }
     int w = dst->w < src->w ? dst->w : src->w;
     for (int i = 0; i < h; i++) {
         int ty = dy + i, fy = sy + i;

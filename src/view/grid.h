@@ -37,10 +37,20 @@ typedef struct Rect {
     int y, x, h, w;
 } Rect;
 
+/* A picture over a rectangle of cells, for terminals that show real
+ * pixels (gfx.h); the cells under it hold its text fallback. */
+typedef struct GridImage {
+    Rect at;                /* the cells it covers */
+    unsigned char *gray;    /* (h, w) 8-bit gray, owned */
+    int w, h;
+    unsigned long hash;     /* of size and pixels: unchanged pictures are not resent */
+} GridImage;
+
 typedef struct Grid {
     int w, h;
     Cell *cells;   /* (h, w) */
     bool ascii;    /* spell non-ASCII text in ASCII (no UTF-8 locale) */
+    bool pixels;   /* the terminal shows pictures: widget_image adds them */
     Rect clip;     /* drawing outside is dropped */
     /* Text cut short by a width or the clip edge, words left undrawn (for
      * layout tests; grid_clear resets): how many times, the first text. */
@@ -51,6 +61,8 @@ typedef struct Grid {
     int overlaps;
     char first_overlap[64];
     unsigned short text_seq; /* the last id given to a text */
+    GridImage *images;  /* (n_images) */
+    int n_images, cap_images;
 } Grid;
 
 void grid_init(Grid *g, int w, int h, bool ascii);
@@ -91,8 +103,15 @@ void grid_hline(Grid *g, int y, int x, int w, Role r);
 /* A frame around r with an optional title on its top edge. */
 void grid_box(Grid *g, Rect r, Role role, const char *title, Role title_role);
 
+/* Add a picture over the cells at (clipped away when not wholly inside the
+ * clip rectangle); the pixels are copied. grid_clear and grid_resize drop
+ * every picture, grid_drop_images only them. */
+void grid_add_image(Grid *g, Rect at, const unsigned char *gray, int w, int h);
+void grid_drop_images(Grid *g);
+
 /* Copy h rows from src (starting at row sy) into dst at row dy, same
- * columns (both grids should have the same width; the narrower wins). */
+ * columns (both grids should have the same width; the narrower wins).
+ * Pictures wholly inside the copied rows come along. */
 void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h);
 
 /* Columns text takes in this grid (its ASCII spelling in an ASCII grid). */

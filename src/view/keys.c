@@ -30,8 +30,10 @@ const KeyBinding keymap[] = {
     {KCTX_PAGE, ACT_PREV_PAGE, {'p', VK_LEFT, 'h'}, "previous page"},
     {KCTX_PAGE, ACT_FOCUS_NEXT, {VK_TAB}, "focus the next widget or question"},
     {KCTX_PAGE, ACT_FOCUS_PREV, {VK_BTAB}, "focus the previous widget"},
-    {KCTX_PAGE, ACT_CONTENTS, {'t', VK_ESC, VK_BACKSPACE}, "back to the contents"},
+    {KCTX_PAGE, ACT_CONTENTS, {'t', VK_BACKSPACE}, "back to the contents"},
+    {KCTX_PAGE, ACT_UNFOCUS, {VK_ESC}, "clear the search highlight (Esc never leaves the lesson)"},
     {KCTX_PAGE, ACT_SEARCH_NEXT, {'N'}, "next search match"},
+    {KCTX_PAGE, ACT_JUMP, {'1', '2', '3', '4', '5', '6'}, "digits, then Enter: go to that page (1-9, 0 too)"},
     /* A focused widget. */
     {KCTX_WIDGET, ACT_DEC, {VK_LEFT, 'h', '[', '-'}, "slider: one step down"},
     {KCTX_WIDGET, ACT_INC, {VK_RIGHT, 'l', ']', '+', '='}, "slider: one step up"},
@@ -41,6 +43,7 @@ const KeyBinding keymap[] = {
     {KCTX_WIDGET, ACT_MAX, {'$', '>'}, "slider: maximum"},
     {KCTX_WIDGET, ACT_ANSWER, {'1', '2', '3', '4', '5', '6'}, "question: choose an answer (1-9)"},
     {KCTX_WIDGET, ACT_OPEN, {VK_ENTER}, "question: type a number / grid: edit a cell"},
+    {KCTX_WIDGET, ACT_HINT, {'i'}, "question: show its hint"},
     {KCTX_WIDGET, ACT_FOCUS_NEXT, {VK_TAB}, "focus the next widget"},
     {KCTX_WIDGET, ACT_FOCUS_PREV, {VK_BTAB}, "focus the previous widget"},
     {KCTX_WIDGET, ACT_UNFOCUS, {VK_ESC}, "leave the widget (arrows page again)"},
@@ -71,10 +74,12 @@ Action keymap_lookup(int key, const KeyCtx *ctxs, int n_ctxs)
         Action a = lookup_in(key, ctxs[i]);
         if (a != ACT_NONE) return a;
     }
-    /* Digits beyond the six listed still answer questions. */
-    if (key >= '7' && key <= '9') {
-        for (int i = 0; i < n_ctxs; i++)
-            if (ctxs[i] == KCTX_WIDGET) return ACT_ANSWER;
+    /* Digits beyond the six listed still answer questions, or go to a page. */
+    if ((key >= '7' && key <= '9') || key == '0') {
+        for (int i = 0; i < n_ctxs; i++) {
+            if (ctxs[i] == KCTX_WIDGET && key != '0') return ACT_ANSWER;
+            if (ctxs[i] == KCTX_PAGE) return ACT_JUMP;
+        }
     }
     return lookup_in(key, KCTX_ANY);
 }

@@ -46,6 +46,7 @@ typedef enum Action {
     ACT_MIN,
     ACT_MAX,
     ACT_ANSWER,         /* digits 1-9: pick a choice */
+    ACT_HINT,           /* a focused question: show its hint */
     ACT_SEARCH,
     ACT_SEARCH_NEXT,
     ACT_SEARCH_PREV,
@@ -54,6 +55,7 @@ typedef enum Action {
     ACT_REVEAL_PREV,
     ACT_BLANK,          /* presentation: blank the screen */
     ACT_THEME,          /* next theme */
+    ACT_JUMP,           /* a digit: start typing a page number to go to */
     ACT_COUNT
 } Action;
 

@@ -427,6 +427,8 @@ static int draw_question_block(Grid *g, int y, const DrawCtx *c, int bi)
                 char *s = vmem_printf(" %s_ ", qs->buf);
                 grid_put(g, y + rows, cx, s, ROLE_PROMPT, -1);
                 free(s);
+            } else if (qs->not_number) {
+                grid_put(g, y + rows, cx, qs->buf, ROLE_BAD, -1);
             } else if (qs->answered) {
                 cx += grid_put(g, y + rows, cx, qs->buf, qs->right ? ROLE_GOOD : ROLE_BAD, -1);
                 grid_put(g, y + rows, cx, qs->right ? (c->ascii ? "  ok" : "  ✓") : (c->ascii ? "  x" : "  ✗"),
@@ -441,9 +443,13 @@ static int draw_question_block(Grid *g, int y, const DrawCtx *c, int bi)
         }
         if (q->kind == QUESTION_NUMBER) rows++;
         /* Feedback. */
-        if (qs->answered && !qs->right) {
-            char *s = vmem_printf("%s Not quite.%s%s Try again.", c->ascii ? "x" : "✗",
-                                  q->hint ? " Hint: " : "", q->hint ? q->hint : "");
+        if (qs->not_number && !qs->typing) {
+            char *s = vmem_printf("%s '%s' is not a number: type digits such as 0.25, 65,504 or 10%%.",
+                                  c->ascii ? "x" : "✗", qs->buf);
+            rows += draw_string(g, y + rows, tx, tw, s, ROLE_BAD, c->ascii);
+            free(s);
+        } else if (qs->answered && !qs->right) {
+            char *s = vmem_printf("%s Not quite. Try again.", c->ascii ? "x" : "✗");
             rows += draw_string(g, y + rows, tx, tw, s, ROLE_BAD, c->ascii);
             free(s);
         } else if (right) {
@@ -453,17 +459,23 @@ static int draw_question_block(Grid *g, int y, const DrawCtx *c, int bi)
             rows += draw_string(g, y + rows, tx, tw, s, ROLE_GOOD, c->ascii);
             free(s);
         }
-        /* How to answer. */
-        const char *how;
-        char buf[96];
-        if (q->kind == QUESTION_CHOICE) {
-            snprintf(buf, sizeof buf, focused ? "press 1–%d to answer" : "Tab to this question, then 1–%d",
-                     q->n_choices);
-            how = buf;
-        } else {
-            how = qs->typing ? "type the number, Enter checks it, Esc cancels"
-                             : (focused ? "press Enter and type your answer" : "Tab to this question, then Enter");
+        /* The hint, once asked for. */
+        if (qs->hint_shown && q->hint && !right) {
+            char *s = vmem_printf("Hint: %s", q->hint);
+            rows += draw_string(g, y + rows, tx, tw, s, ROLE_EMPH, c->ascii);
+            free(s);
         }
+        /* How to answer (and how to ask for the hint). */
+        char how[128];
+        const char *hint_key = q->hint && !qs->hint_shown && !right ? " · i shows a hint" : "";
+        if (q->kind == QUESTION_CHOICE)
+            snprintf(how, sizeof how, focused ? "press 1–%d to answer%s" : "Tab to this question, then 1–%d%s",
+                     q->n_choices, focused ? hint_key : "");
+        else if (qs->typing)
+            snprintf(how, sizeof how, "type the number, Enter checks it, Esc cancels");
+        else
+            snprintf(how, sizeof how, "%s%s", focused ? "press Enter and type your answer" : "Tab to this question, then Enter",
+                     focused ? hint_key : "");
         rows += draw_string(g, y + rows, tx, tw, how, ROLE_DIM, c->ascii);
     }
     if (g)
@@ -698,11 +710,13 @@ const char *page_focus_hint(const PageView *pv)
     const PageBlock *pb = &pv->blocks[f->block];
     if (pb->view && pb->ops->hint) return pb->ops->hint(pb->view, f->control);
     const Block *b = &pv->lesson->pages[pv->index].blocks[f->block];
-    if (b->kind == BLOCK_QUESTION)
-        return b->question.kind == QUESTION_CHOICE ? "a question: press the number of your answer"
-                                                   : (pb->q.typing ? "type a number; Enter checks, Esc cancels"
-                                                                   : "a question: Enter, then type a number");
-    return NULL;
+    if (b->kind != BLOCK_QUESTION) return NULL;
+    if (pb->q.typing) return "type a number (65,504 and 10% work too); Enter checks, Esc cancels";
+    bool hint = b->question.hint != NULL;
+    if (b->question.kind == QUESTION_CHOICE)
+        return hint ? "a question: press the number of your answer · i hint"
+                    : "a question: press the number of your answer";
+    return hint ? "a question: Enter, then type a number · i hint" : "a question: Enter, then type a number";
 }
 
 int page_block_bottom(const PageView *pv, int i)
@@ -727,17 +741,21 @@ static int question_key(PageView *pv, int bi, int key, Action act)
 {
     const Question *q = &pv->lesson->pages[pv->index].blocks[bi].question;
     QuestionState *qs = &pv->blocks[bi].q;
+    if (act == ACT_HINT && !qs->typing) {
+        if (!q->hint) return 0;
+        qs->hint_shown = true;
+        return EV_HANDLED | EV_REDRAW;
+    }
     if (q->kind == QUESTION_CHOICE) {
         if (key >= '1' && key <= '9' && key - '1' < q->n_choices) {
             qs->chosen = key - '1';
             answer(pv, bi, qs->chosen == q->correct);
             return EV_HANDLED | EV_REDRAW;
         }
-        (void)act;
         return 0;
     }
     if (!qs->typing) {
-        if (key == VK_ENTER || (key >= '0' && key <= '9') || key == '-' || key == '.') {
+        if (key == VK_ENTER || (key >= '0' && key <= '9') || key == '-' || key == '.' || key == '+') {
             qs->typing = true;
             qs->buf[0] = 0;
             if (key != VK_ENTER) qs->buf[0] = (char)key, qs->buf[1] = 0;
@@ -749,11 +767,9 @@ static int question_key(PageView *pv, int bi, int key, Action act)
     if (key == VK_ENTER) {
         double v;
         qs->typing = false;
-        if (!question_parse_number(qs->buf, &v)) {
-            qs->answered = true;
-            qs->right = false;
-            return EV_HANDLED | EV_REDRAW;
-        }
+        /* Not a number is not a wrong answer: say so, record nothing. */
+        qs->not_number = !question_parse_typed(qs->buf, &v);
+        if (qs->not_number) return EV_HANDLED | EV_REDRAW;
         answer(pv, bi, question_accepts(q, v));
         return EV_HANDLED | EV_REDRAW;
     }
@@ -762,12 +778,18 @@ static int question_key(PageView *pv, int bi, int key, Action act)
         return EV_HANDLED | EV_REDRAW;
     }
     if (key == VK_BACKSPACE) {
+        /* Drop one UTF-8 character (a pasted − or thin space is several bytes). */
+        while (n > 0 && ((unsigned char)qs->buf[n - 1] & 0xC0) == 0x80) n--;
         if (n) qs->buf[n - 1] = 0;
         return EV_HANDLED | EV_REDRAW;
     }
-    if (key > 32 && key < 127 && n + 1 < sizeof qs->buf) {
-        qs->buf[n] = (char)key;
-        qs->buf[n + 1] = 0;
+    if (key >= 32 && key < VK_BASE && key != 127) {
+        char u[4];
+        int k = utf8_encode((uint32_t)key, u);
+        if (n + (size_t)k + 1 < sizeof qs->buf) {
+            memcpy(qs->buf + n, u, (size_t)k);
+            qs->buf[n + (size_t)k] = 0;
+        }
         return EV_HANDLED | EV_REDRAW;
     }
     return EV_HANDLED; /* typing swallows everything else */

@@ -29,6 +29,8 @@ typedef struct QuestionState {
     bool answered;     /* answered this session */
     bool right;
     bool typing;       /* entering a number */
+    bool not_number;   /* the last entry was not a number */
+    bool hint_shown;   /* the student asked for the hint */
     char buf[32];
 } QuestionState;
 

@@ -514,6 +514,18 @@ Rect widget_image(Grid *g, Rect r, const float *px, int rows, int cols, int stri
                 grid_put(g, y, x, ch, ROLE_TEXT, 1);
             }
         }
+    if (g->pixels) {
+        /* Every pixel, for a terminal that can show them over these cells. */
+        unsigned char *gray = vmem_alloc((size_t)rows * (size_t)cols);
+        for (int y = 0; y < rows; y++)
+            for (int x = 0; x < cols; x++) {
+                float v = (px[(size_t)y * (size_t)stride + (size_t)x] - lo) / (hi - lo);
+                v = v < 0 || v != v ? 0 : (v > 1 ? 1 : v);
+                gray[(size_t)y * (size_t)cols + (size_t)x] = (unsigned char)lroundf(v * 255);
+            }
+        grid_add_image(g, (Rect){r.y, r.x, out_h, out_w}, gray, cols, rows);
+        free(gray);
+    }
     return (Rect){r.y, r.x, out_h, out_w};
 }
 

@@ -113,17 +113,51 @@ static void new_line(Wrap *w)
     w->lines[w->n_lines++] = (WrapLine){w->n_segs, 0, 0};
 }
 
+/* Is the word an operator standing alone ("d × k", "h = W₀x + b")? A
+ * formula is not broken at the spaces around one. */
+static bool word_is_operator(const Scan *s, const WrapSpan *spans, const Word *wd)
+{
+    static const char *const ops[] = {"×", "·", "=", "+", "−", "-", "/", "≈", "≤", "≥", "<",
+                                      ">", "≠", "±", "→", "∈", "⊙", "*"};
+    if (wd->n != 1) return false;
+    const Piece *p = &s->pieces[wd->first];
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if ((int)strlen(ops[i]) == p->len && memcmp(spans[p->span].text + p->off, ops[i], (size_t)p->len) == 0)
+            return true;
+    return false;
+}
+
+/* Width of the formula starting at word wi: words joined by operators. */
+static int glued_width(const Scan *s, const bool *glued, int wi)
+{
+    int w = s->words[wi].width;
+    for (int k = wi + 1; k < s->n_words && glued[k]; k++) w += 1 + s->words[k].width;
+    return w;
+}
+
 void wrap_spans(Wrap *out, const WrapSpan *spans, int n_spans, int width)
 {
     memset(out, 0, sizeof *out);
     if (width < 1) width = 1;
     Scan s = {0};
     scan_words(&s, spans, n_spans);
+    /* glued[i]: the space before word i is not a place to break. */
+    bool *glued = vmem_array((size_t)(s.n_words ? s.n_words : 1), sizeof *glued);
+    for (int wi = 1; wi < s.n_words; wi++)
+        glued[wi] = !s.words[wi].hard_break && s.words[wi].sp_span >= 0 &&
+                    (word_is_operator(&s, spans, &s.words[wi]) || word_is_operator(&s, spans, &s.words[wi - 1]));
     new_line(out);
     for (int wi = 0; wi < s.n_words; wi++) {
         const Word *wd = &s.words[wi];
         WrapLine *ln = &out->lines[out->n_lines - 1];
         if (wd->hard_break && (ln->n > 0 || wi > 0)) {
+            new_line(out);
+            ln = &out->lines[out->n_lines - 1];
+        }
+        /* A formula that would be cut goes to the next line whole, when it
+         * fits on one; a longer one breaks where it must. */
+        int gw = glued[wi] ? 0 : glued_width(&s, glued, wi);
+        if (ln->width > 0 && gw > wd->width && gw <= width && ln->width + 1 + gw > width) {
             new_line(out);
             ln = &out->lines[out->n_lines - 1];
         }
@@ -169,6 +203,7 @@ void wrap_spans(Wrap *out, const WrapSpan *spans, int n_spans, int width)
             }
         }
     }
+    free(glued);
     free(s.pieces);
     free(s.words);
 }
