@@ -152,7 +152,7 @@ static int progress_round_trip(Status *st)
     Progress p;
     progress_init(&p);
     int rc = progress_set_page(&p, "01-rank", 3, st);
-    if (!rc) rc = progress_record_answer(&p, "01-rank", 1, true, st);
+    if (!rc) rc = progress_record_answer(&p, "01-rank", "rank-of-sum", true, st);
     if (!rc) rc = progress_save(&p, "/tmp/lorascope-alloc-fail/progress.json", st);
     progress_free(&p);
     if (!rc) {

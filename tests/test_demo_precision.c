@@ -389,6 +389,30 @@ static void test_precision_image(void **state)
      * positive value is 0.5). */
     precision_demo_set(&d, 2, 1, &st);
     assert_true(d.res.n_zeroed > 0);
+    /* Lesson 3's claim: at M = 10, E = 3 or 2 puts the dark pixels on
+     * subnormals, not on 0 (e3m10's smallest subnormal is 2^-12, e2m10's
+     * 2^-10, both below the darkest non-zero gray 1/255). Count them the
+     * slow way to check the demo's counts. */
+    for (int e = 2; e <= 3; e++) {
+        precision_demo_set(&d, e, 10, &st);
+        NumFormat f;
+        NumLimits lim;
+        assert_int_equal(numfmt_custom(&f, e, 10, &st), LS_OK);
+        numfmt_limits(&lim, &f);
+        size_t sub = 0, zero = 0;
+        for (int i = 0; i < img.rows; i++)
+            for (int j = 0; j < img.cols; j++) {
+                float v = MAT_AT(&img, i, j), q = numfmt_round(&f, v);
+                if (q == 0 && v != 0) zero++;
+                else if (q != 0 && q < lim.min_normal) sub++;
+            }
+        assert_int_equal(d.res.n_zeroed, zero);
+        assert_int_equal(d.res.n_subnormal, sub);
+        assert_int_equal(d.res.n_zeroed, 0);
+        assert_true(d.res.n_subnormal > 0);
+    }
+    precision_demo_set(&d, 5, 10, &st); /* fp16: the photo's grays are all normal */
+    assert_int_equal(d.res.n_subnormal, 0);
     /* Clamped. */
     precision_demo_set(&d, 99, -4, &st);
     assert_int_equal(d.res.exp_bits, 8);

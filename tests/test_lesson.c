@@ -438,6 +438,48 @@ static void test_question_numbers(void **state)
     assert_false(question_accepts(&c, 0));
 }
 
+/* Question keys: explicit ids checked, derived keys from the first six
+ * words made unique, repeated ids and "was" positions reported. */
+static void test_question_keys(void **state)
+{
+    (void)state;
+    Lesson l = parse_str("# T\n\n## P\n\n"
+                         "```question\nask = Same words here?\nanswer = 1\n```\n\n"
+                         "```question\nask = Same words here!\nanswer = 2\n```\n\n"
+                         "```question\nid = same-words-here\nask = X\nanswer = 3\n```\n\n"
+                         "```question\nid = keep-me\nwas = 2\nask = Y\nanswer = 4\n```\n\n"
+                         "```question\nask = σ₁ ≥ σ₂ — one two three four five six seven?\n"
+                         "answer = 5\n```\n");
+    check_sane(&l);
+    assert_int_equal(l.n_diags, 0);
+    /* The explicit id keeps its name; the derived ones give way. */
+    assert_string_equal(lesson_question(&l, 0)->question.key, "same-words-here-2");
+    assert_string_equal(lesson_question(&l, 1)->question.key, "same-words-here-3");
+    assert_string_equal(lesson_question(&l, 2)->question.key, "same-words-here");
+    assert_true(lesson_question(&l, 2)->question.key_given);
+    assert_false(lesson_question(&l, 0)->question.key_given);
+    assert_string_equal(lesson_question(&l, 3)->question.key, "keep-me");
+    assert_int_equal(lesson_question(&l, 3)->question.was, 1);
+    assert_int_equal(lesson_question(&l, 0)->question.was, -1);
+    /* Non-ASCII is a separator; only the first six words count. */
+    assert_string_equal(lesson_question(&l, 4)->question.key, "one-two-three-four-five-six");
+    lesson_free(&l);
+
+    l = parse_str("# T\n\n## P\n\n"
+                  "```question\nid = Bad Id\nask = A?\nanswer = 1\n```\n\n"
+                  "```question\nid = twin\nwas = 3\nask = B?\nanswer = 1\n```\n\n"
+                  "```question\nid = twin\nwas = 3\nask = C?\nanswer = 1\n```\n\n"
+                  "```question\nwas = zero\nask = D?\nanswer = 1\n```\n");
+    check_sane(&l);
+    assert_true(has_diag(&l, 6, "id = 'Bad Id'"));
+    assert_true(has_diag(&l, 18, "id 'twin' repeats the question on line 11"));
+    assert_true(has_diag(&l, 18, "was = 3 repeats"));
+    assert_true(has_diag(&l, 26, "was = 'zero'"));
+    assert_false(lesson_question(&l, 2)->valid);
+    assert_string_equal(lesson_question(&l, 0)->question.key, "a"); /* derived after a bad id */
+    lesson_free(&l);
+}
+
 /* ------------------------------------------------------------------------
  * Folders and files */
 
@@ -714,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_crlf_and_comment_lines),
         cmocka_unit_test(test_indentation_and_continuations),
         cmocka_unit_test(test_question_numbers),
+        cmocka_unit_test(test_question_keys),
         cmocka_unit_test(test_load_dir_sorted_and_filtered),
         cmocka_unit_test(test_broken_lesson_keeps_others),
         cmocka_unit_test(test_load_errors),

@@ -99,10 +99,10 @@ static void fill(Progress *p)
     Status st;
     progress_init(p);
     assert_int_equal(progress_set_page(p, "01-rank", 3, &st), LS_OK);
-    assert_int_equal(progress_record_answer(p, "01-rank", 0, true, &st), LS_OK);
-    assert_int_equal(progress_record_answer(p, "01-rank", 2, false, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "01-rank", "rank-of-sum", true, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "01-rank", "noise", false, &st), LS_OK);
     assert_int_equal(progress_set_page(p, "02-svd", 1, &st), LS_OK);
-    assert_int_equal(progress_record_answer(p, "02-svd", 5, true, &st), LS_OK);
+    assert_int_equal(progress_record_answer(p, "02-svd", "energy", true, &st), LS_OK);
     assert_int_equal(progress_set_current(p, "02-svd", &st), LS_OK);
 }
 
@@ -149,11 +149,21 @@ static void test_round_trip(void **state)
     assert_int_equal(progress_page(&q, "01-rank"), 3);
     assert_int_equal(progress_page(&q, "02-svd"), 1);
     assert_int_equal(progress_page(&q, "03-precision"), 0);
-    assert_int_equal(progress_answer(&q, "01-rank", 0), ANSWER_RIGHT);
-    assert_int_equal(progress_answer(&q, "01-rank", 1), ANSWER_NONE);
-    assert_int_equal(progress_answer(&q, "01-rank", 2), ANSWER_WRONG);
-    assert_int_equal(progress_answer(&q, "01-rank", 99), ANSWER_NONE);
-    assert_int_equal(progress_answer(&q, "02-svd", 5), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&q, "01-rank", "rank-of-sum"), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&q, "01-rank", "other"), ANSWER_NONE);
+    assert_int_equal(progress_answer(&q, "01-rank", "noise"), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&q, "01-rank", NULL), ANSWER_NONE);
+    assert_int_equal(progress_answer(&q, "02-svd", "energy"), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&q, "01-rank", "energy"), ANSWER_NONE);
+    /* The file is version 2, answers filed by key. */
+    FILE *f = fopen(s->file, "rb");
+    assert_non_null(f);
+    char text[2048];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "\"version\":\t2"));
+    assert_non_null(strstr(text, "\"rank-of-sum\":\ttrue"));
     int answered, right;
     progress_count(&q, "01-rank", &answered, &right);
     assert_int_equal(answered, 2);
@@ -176,17 +186,22 @@ static void test_right_stays_right(void **state)
     Progress p;
     Status st;
     progress_init(&p);
-    assert_int_equal(progress_record_answer(&p, "01-rank", 1, false, &st), LS_OK);
-    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_WRONG);
-    assert_int_equal(progress_record_answer(&p, "01-rank", 1, true, &st), LS_OK);
-    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_RIGHT);
-    assert_int_equal(progress_record_answer(&p, "01-rank", 1, false, &st), LS_OK);
-    assert_int_equal(progress_answer(&p, "01-rank", 1), ANSWER_RIGHT);
+    assert_int_equal(progress_record_answer(&p, "01-rank", "q1", false, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", "q1"), ANSWER_WRONG);
+    assert_int_equal(progress_record_answer(&p, "01-rank", "q1", true, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", "q1"), ANSWER_RIGHT);
+    assert_int_equal(progress_record_answer(&p, "01-rank", "q1", false, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-rank", "q1"), ANSWER_RIGHT);
 
-    /* Bad arguments are statuses. */
-    assert_int_equal(progress_record_answer(&p, "01-rank", -1, true, &st), LS_ERR_RANGE);
-    assert_int_equal(progress_record_answer(&p, "01-rank", PROGRESS_MAX_QUESTIONS, true, &st),
-                     LS_ERR_RANGE);
+    /* Bad arguments are statuses: no key, a legacy "#N" key, a control
+     * character, one too long. */
+    char longkey[80];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    assert_int_equal(progress_record_answer(&p, "01-rank", NULL, true, &st), LS_ERR_RANGE);
+    assert_int_equal(progress_record_answer(&p, "01-rank", "#1", true, &st), LS_ERR_RANGE);
+    assert_int_equal(progress_record_answer(&p, "01-rank", "a\nb", true, &st), LS_ERR_RANGE);
+    assert_int_equal(progress_record_answer(&p, "01-rank", longkey, true, &st), LS_ERR_RANGE);
     assert_int_equal(progress_set_page(&p, "01-rank", -2, &st), LS_ERR_RANGE);
     assert_int_equal(progress_set_page(&p, "", 1, &st), LS_ERR_ARG);
     assert_int_equal(progress_set_page(&p, NULL, 1, &st), LS_ERR_ARG);
@@ -304,6 +319,8 @@ static void test_corrupt_files_set_aside(void **state)
         B("[1, 2, 3]"),                         /* not an object */
         B("{\"lessons\": {}}"),                 /* no version */
         B("{\"version\": 0, \"lessons\": {}}"), /* older than any */
+        B("{\"version\": 2, \"lessons\": {\"01-rank\": {\"answers\": {\"\": true}}}}"),
+        B("{\"version\": 2, \"lessons\": {\"01-rank\": {\"answers\": {\"a\": \"yes\"}}}}"),
         B("{\"version\": 1, \"current\": 7}"),
         B("{\"version\": 1, \"lessons\": []}"),
         B("{\"version\": 1, \"lessons\": {\"01-rank\": 3}}"),
@@ -388,7 +405,7 @@ static void test_newer_version_kept(void **state)
 {
     Scratch *s = *state;
     make_dirs_for(s);
-    static const char newer[] = "{\"version\": 2, \"lessons\": {\"01-rank\": {\"page\": 4, "
+    static const char newer[] = "{\"version\": 3, \"lessons\": {\"01-rank\": {\"page\": 4, "
                                 "\"answers\": {\"0\": true}, \"finished\": [1, 2]}}}";
     write_file(s->file, newer, sizeof newer - 1);
     Progress p;
@@ -476,6 +493,132 @@ static void test_clear(void **state)
     progress_free(&p);
 }
 
+/* ------------------------------------------------------------------------
+ * Answers follow their question: keys, migration, edited lessons */
+
+static void parse_lesson(Lesson *l, const char *text)
+{
+    Status st;
+    assert_int_equal(lesson_parse(l, text, strlen(text), "lessons/01-x.md", &st), LS_OK);
+    assert_int_equal(l->n_diags, 0);
+}
+
+static const char *key_of(const Lesson *l, int index)
+{
+    const Block *b = lesson_question(l, index);
+    assert_non_null(b);
+    return b->question.key;
+}
+
+/* Three questions, two with ids, one whose key comes from its words. */
+static const char lesson_v1[] = "# X\n\n## P\n\n"
+                                "```question\nid = first\nask = One?\nanswer = 1\n```\n\n"
+                                "```question\nask = What is the rank of this matrix here, "
+                                "roughly?\nanswer = 2\n```\n\n"
+                                "```question\nid = third\nask = Three?\nanswer = 3\n```\n";
+
+/* The same lesson after an author's edit: a new question first, the
+ * derived one reworded after its first six words, the ids' prompts rewritten. */
+static const char lesson_v2[] = "# X\n\n## P\n\n"
+                                "```question\nask = A new one?\nanswer = 0\n```\n\n"
+                                "```question\nid = first\nask = Which is one?\nanswer = 1\n```\n\n"
+                                "```question\nask = What is the rank of this matrix, "
+                                "exactly, now?\nanswer = 2\n```\n\n"
+                                "```question\nid = third\nask = Which is three?\nanswer = 3\n```\n";
+
+static void test_edit_keeps_answers(void **state)
+{
+    Scratch *s = *state;
+    Lesson a, b;
+    parse_lesson(&a, lesson_v1);
+    parse_lesson(&b, lesson_v2);
+    Progress p;
+    Status st;
+    progress_init(&p);
+    assert_int_equal(progress_record_answer(&p, "01-x", key_of(&a, 0), true, &st), LS_OK);
+    assert_int_equal(progress_record_answer(&p, "01-x", key_of(&a, 1), false, &st), LS_OK);
+    assert_int_equal(progress_record_answer(&p, "01-x", key_of(&a, 2), true, &st), LS_OK);
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+    progress_free(&p);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+    assert_int_equal(progress_migrate(&p, &b, &st), LS_OK); /* nothing to migrate */
+    /* Each unchanged question keeps its answer; the new one has none. */
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&b, 0)), ANSWER_NONE);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&b, 1)), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&b, 2)), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&b, 3)), ANSWER_RIGHT);
+    assert_string_equal(key_of(&b, 2), "what-is-the-rank-of-this");
+    int answered, right;
+    progress_count(&p, "01-x", &answered, &right);
+    assert_int_equal(answered, 3);
+    assert_int_equal(right, 2);
+    progress_free(&p);
+    lesson_free(&a);
+    lesson_free(&b);
+}
+
+static void test_version1_migrates(void **state)
+{
+    Scratch *s = *state;
+    make_dirs_for(s);
+    /* Saved by position against lesson_v1: 0 right, 1 wrong, 2 right; and
+     * an answer to a question (position 7) that no longer exists. */
+    static const char v1[] = "{\"version\": 1, \"current\": \"01-x\", \"lessons\": {\"01-x\": "
+                             "{\"page\": 0, \"answers\": {\"0\": true, \"1\": false, \"2\": true, "
+                             "\"7\": true}}}}";
+    write_file(s->file, v1, sizeof v1 - 1);
+
+    /* (a) The lesson is unchanged and has no "was": positions map as they were. */
+    Lesson a;
+    parse_lesson(&a, lesson_v1);
+    Progress p;
+    Status st;
+    progress_init(&p);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+    int answered = -1, right = -1;
+    progress_count(&p, "01-x", &answered, &right); /* legacy answers do not count yet */
+    assert_int_equal(answered, 0);
+    assert_int_equal(progress_migrate(&p, &a, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&a, 0)), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&a, 1)), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&a, 2)), ANSWER_RIGHT);
+    progress_count(&p, "01-x", &answered, &right);
+    assert_int_equal(answered, 3);
+    assert_int_equal(right, 2);
+    assert_int_equal(progress_answer(&p, "01-x", "#7"), ANSWER_NONE); /* dropped */
+    /* Saved again, the file is version 2 and keeps the answers. */
+    assert_int_equal(progress_save(&p, s->file, &st), LS_OK);
+    progress_free(&p);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-x", key_of(&a, 2)), ANSWER_RIGHT);
+    progress_free(&p);
+    lesson_free(&a);
+
+    /* (b) The lesson was edited when ids came: a question inserted first,
+     * the old ones say where they were with "was". */
+    static const char edited[] = "# X\n\n## P\n\n"
+                                 "```question\nid = new\nask = New?\nanswer = 0\n```\n\n"
+                                 "```question\nid = first\nwas = 1\nask = One?\nanswer = 1\n```\n\n"
+                                 "```question\nid = two\nwas = 2\nask = Two?\nanswer = 2\n```\n\n"
+                                 "```question\nid = third\nwas = 3\nask = Three?\nanswer = 3\n```\n";
+    Lesson b;
+    parse_lesson(&b, edited);
+    write_file(s->file, v1, sizeof v1 - 1);
+    assert_int_equal(progress_load(&p, s->file, &st), LS_OK);
+    /* A new answer given before the migration wins over the legacy one. */
+    assert_int_equal(progress_record_answer(&p, "01-x", "third", false, &st), LS_OK);
+    assert_int_equal(progress_migrate(&p, &b, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-x", "new"), ANSWER_NONE);
+    assert_int_equal(progress_answer(&p, "01-x", "first"), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&p, "01-x", "two"), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&p, "01-x", "third"), ANSWER_WRONG);
+    /* Migrating twice changes nothing. */
+    assert_int_equal(progress_migrate(&p, &b, &st), LS_OK);
+    assert_int_equal(progress_answer(&p, "01-x", "first"), ANSWER_RIGHT);
+    progress_free(&p);
+    lesson_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +631,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_version_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_folder_is_a_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_keeps_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version1_migrates, setup, teardown),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }

@@ -106,10 +106,10 @@ static void test_newer_progress_never_downgraded(void **state)
     (void)state;
     REQUIRE_TMUX();
     Tui t;
-    static const char newer[] = "{\"version\": 2, \"lessons\": {\"01-rank\": {\"page\": 2}}}";
+    static const char newer[] = "{\"version\": 3, \"lessons\": {\"01-rank\": {\"page\": 2}}}";
     start_env(&t,
               "mkdir -p \"$XDG_STATE_HOME/lorascope\"; "
-              "printf '{\"version\": 2, \"lessons\": {\"01-rank\": {\"page\": 2}}}' "
+              "printf '{\"version\": 3, \"lessons\": {\"01-rank\": {\"page\": 2}}}' "
               "> \"$XDG_STATE_HOME/lorascope/progress.json\"",
               "", 80, 24);
     char *s = wait_for(&t, "Press any key", 5000);

@@ -220,6 +220,7 @@ typedef struct PrecisionResult {
     double psnr_db;         /* 20·log10(1 / rmse) for pixels in [0, 1]; ∞ when exact */
     int distinct;           /* different values left in the rounded image */
     size_t n_zeroed;        /* non-zero entries that rounded to 0 (underflow) */
+    size_t n_subnormal;     /* entries stored as subnormals (0 < |q| < min normal) */
     size_t n_overflow;      /* entries that became ±∞ or NaN */
     /* matmul: C = A·B with A, B rounded; two ways to add up the products */
     double rel_error_fmt;   /* every product and partial sum rounded to eXmY */

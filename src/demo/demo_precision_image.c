@@ -4,7 +4,9 @@
  *
  * The photograph: every pixel (in [0, 1]) is rounded to eXmY. With few
  * mantissa bits neighbouring grays merge into bands; with few exponent bits
- * the dark pixels fall below the smallest subnormal and become 0.
+ * the dark pixels fall below the smallest normal number and are stored as
+ * subnormals (evenly spaced, 2^(1 − B − M) apart, with fewer significant
+ * bits), and only those below half the smallest subnormal become 0.
  *
  * The matrix product C = A·B (A, B n × n, entries N(0, 1)) is computed the
  * way a chip with eXmY arithmetic would: inputs rounded, then either every
@@ -191,7 +193,8 @@ static void image_update(PrecisionDemo *d)
     PrecisionResult *r = &d->res;
     const Mat *a = &d->original;
     double num = 0, den = 0, worst = 0;
-    size_t zeroed = 0, over = 0;
+    size_t zeroed = 0, over = 0, subnormal = 0;
+    float min_normal = r->limits.min_normal;
     for (int i = 0; i < a->rows; i++)
         for (int j = 0; j < a->cols; j++) {
             float v = MAT_AT(a, i, j), q = fast_round(&d->fr, v);
@@ -200,6 +203,7 @@ static void image_update(PrecisionDemo *d)
             MAT_AT(&d->error, i, j) = isfinite(e) ? (float)e : 0.0f;
             if (!isfinite(q)) over++;
             else if (q == 0 && v != 0) zeroed++;
+            else if (q != 0 && fabsf(q) < min_normal) subnormal++;
             num += e * e;
             den += (double)v * v;
             if (fabs(e) > worst) worst = fabs(e);
@@ -207,6 +211,7 @@ static void image_update(PrecisionDemo *d)
     size_t n = (size_t)a->rows * (size_t)a->cols;
     r->n_overflow = over;
     r->n_zeroed = zeroed;
+    r->n_subnormal = subnormal;
     r->rel_error = over ? INFINITY : (den > 0 ? sqrt(num / den) : 0);
     r->rmse = over ? INFINITY : sqrt(num / (double)n);
     r->max_abs = over ? INFINITY : worst;
@@ -284,6 +289,7 @@ static void matmul_update(PrecisionDemo *d)
     r->psnr_db = NAN;
     r->distinct = 0;
     r->n_zeroed = 0;
+    r->n_subnormal = 0;
 }
 
 /* ===========================================================================

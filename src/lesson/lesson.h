@@ -77,9 +77,20 @@ typedef struct Question {
     double tolerance; /* ... accepted within ± tolerance (default 0) */
     char *hint;       /* may be NULL */
     char *explain;    /* shown after answering; may be NULL */
-    int index;        /* 0-based position among the lesson's questions: the
-                       * key the progress store uses */
+    int index;        /* 0-based position among the lesson's questions */
+    char *key;        /* the stable key saved answers are filed under: the
+                       * "id = ..." line, else derived from the prompt's first
+                       * words (QUESTION_SLUG_WORDS); unique in the lesson */
+    bool key_given;   /* key came from an "id = ..." line */
+    int was;          /* "was = N": 0-based position the question had when
+                       * answers were saved by position; -1 when not given */
 } Question;
+
+/* Question keys: an explicit id has at most QUESTION_KEY_MAX bytes; a key
+ * derived from the prompt uses its first QUESTION_SLUG_WORDS words. */
+#define QUESTION_KEY_MAX 48
+#define QUESTION_SLUG_WORDS 6
+#define QUESTION_WAS_MAX 1000
 
 typedef struct Block {
     BlockKind kind;

@@ -584,10 +584,23 @@ static void free_params(Param *p, int n)
  * Questions
  *
  * Keys: ask (required), choice (repeatable; "* " in front marks the right
- * one), correct (1-based choice number), answer, tolerance, hint, explain.
+ * one), correct (1-based choice number), answer, tolerance, hint, explain,
+ * id (the stable key saved answers are filed under), was (the 1-based
+ * position the question had when answers were filed by position).
  * With choices it is multiple choice; without, it needs a numeric answer. */
 
-enum { Q_ASK, Q_CHOICE, Q_CORRECT, Q_ANSWER, Q_TOLERANCE, Q_HINT, Q_EXPLAIN, Q_NKEYS };
+enum {
+    Q_ASK,
+    Q_CHOICE,
+    Q_CORRECT,
+    Q_ANSWER,
+    Q_TOLERANCE,
+    Q_HINT,
+    Q_EXPLAIN,
+    Q_ID,
+    Q_WAS,
+    Q_NKEYS
+};
 
 static const struct {
     const char *name;
@@ -600,7 +613,50 @@ static const struct {
     [Q_TOLERANCE] = {"tolerance", false},
     [Q_HINT] = {"hint", false},
     [Q_EXPLAIN] = {"explain", false},
+    [Q_ID] = {"id", false},
+    [Q_WAS] = {"was", false},
 };
+
+/* An explicit question id: lower-case letters, digits and '-', starting
+ * with a letter or digit, at most QUESTION_KEY_MAX bytes. */
+static bool valid_question_id(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > QUESTION_KEY_MAX || v[0] == '-') return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-'))
+            return false;
+    return true;
+}
+
+/* The key of a question without an id: its first QUESTION_SLUG_WORDS words
+ * (ASCII letters and digits, lower-cased, joined by '-'), so editing the
+ * rest of the wording keeps it. "q" when the prompt has no such word. */
+static char *question_slug(const char *prompt)
+{
+    char buf[QUESTION_KEY_MAX + 1];
+    size_t n = 0;
+    int words = 0;
+    bool in_word = false;
+    for (const char *s = prompt; *s && words <= QUESTION_SLUG_WORDS; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool alnum = c < 0x80 && isalnum(c);
+        if (!alnum) {
+            in_word = false;
+            continue;
+        }
+        if (!in_word) {
+            if (++words > QUESTION_SLUG_WORDS) break;
+            if (n > 0 && n < QUESTION_KEY_MAX) buf[n++] = '-';
+            in_word = true;
+        }
+        if (n < QUESTION_KEY_MAX) buf[n++] = (char)tolower(c);
+    }
+    while (n > 0 && buf[n - 1] == '-')
+        n--;
+    if (n == 0) return dup_s("q");
+    return dup_n(buf, n);
+}
 
 /* Most choices a question may have: the interface answers with keys 1..9. */
 enum { QUESTION_MAX_CHOICES = 9 };
@@ -702,6 +758,7 @@ static int build_question(Parser *ps, Block *b, const Param *pa, int n)
     char ex[64];
 
     q->correct = -1;
+    q->was = -1;
     for (int i = 0; i < n; i++) {
         int key = -1;
         for (int k = 0; k < Q_NKEYS; k++)
@@ -709,7 +766,7 @@ static int build_question(Parser *ps, Block *b, const Param *pa, int n)
         if (key < 0) {
             diag(ps, pa[i].line,
                  "question: unknown key '%s' (keys: ask, choice, correct, answer, tolerance, "
-                 "hint, explain)",
+                 "hint, explain, id, was)",
                  pa[i].key);
             problems++;
             continue;
@@ -729,6 +786,31 @@ static int build_question(Parser *ps, Block *b, const Param *pa, int n)
             break;
         case Q_HINT: q->hint = dup_s(v); break;
         case Q_EXPLAIN: q->explain = dup_s(v); break;
+        case Q_ID:
+            if (!valid_question_id(v)) {
+                excerpt(ex, sizeof ex, v, strlen(v));
+                diag(ps, pa[i].line,
+                     "question: id = '%s': use lower-case letters, digits and '-' (at most %d)",
+                     ex, QUESTION_KEY_MAX);
+                problems++;
+            } else {
+                free(q->key);
+                if (!(q->key = dup_s(v))) ps->oom = true;
+                q->key_given = true;
+            }
+            break;
+        case Q_WAS: {
+            double d;
+            if (!question_parse_number(v, &d) || d != floor(d) || d < 1 || d > QUESTION_WAS_MAX) {
+                excerpt(ex, sizeof ex, v, strlen(v));
+                diag(ps, pa[i].line, "question: was = '%s' is not a question position (1, 2, ...)",
+                     ex);
+                problems++;
+            } else {
+                q->was = (int)d - 1;
+            }
+            break;
+        }
         case Q_CHOICE: {
             if (q->n_choices >= QUESTION_MAX_CHOICES) {
                 diag(ps, pa[i].line, "question: more than %d choices", QUESTION_MAX_CHOICES);
@@ -806,6 +888,7 @@ static int build_question(Parser *ps, Block *b, const Param *pa, int n)
         problems++;
     }
     if (!q->prompt) ps->oom = true;
+    if (!q->key && q->prompt && !(q->key = question_slug(q->prompt))) ps->oom = true;
 
     if (q->n_choices > 0) {
         q->kind = QUESTION_CHOICE;
@@ -1087,6 +1170,60 @@ static void walk_exit(Parser *ps, cmark_node *node)
     }
 }
 
+/* The i-th question block of the lesson (0-based, file order). */
+static Block *nth_question(Lesson *l, int index)
+{
+    return (Block *)lesson_question(l, index);
+}
+
+/* Every question's key is unique in its lesson, so a saved answer belongs
+ * to exactly one question: a repeated explicit id (or `was`) is an error;
+ * a derived key that repeats one before it gets "-2", "-3", ... */
+static void unique_question_keys(Parser *ps)
+{
+    Lesson *l = ps->l;
+    for (int i = 1; i < l->n_questions && !ps->oom; i++) {
+        Block *b = nth_question(l, i);
+        Question *q = &b->question;
+        for (int j = 0; j < i; j++) {
+            const Block *o = nth_question(l, j);
+            if (q->was >= 0 && o->question.was == q->was)
+                diag(ps, b->line, "question: was = %d repeats the question on line %d", q->was + 1,
+                     o->line);
+            if (q->key_given && o->question.key_given && strcmp(o->question.key, q->key) == 0) {
+                diag(ps, b->line, "question: id '%s' repeats the question on line %d", q->key,
+                     o->line);
+                b->valid = false;
+            }
+        }
+    }
+    /* Derived keys give way to every other key: "-2", "-3", ... until free. */
+    for (int i = 0; i < l->n_questions && !ps->oom; i++) {
+        Question *q = &nth_question(l, i)->question;
+        if (q->key_given) continue;
+        char buf[QUESTION_KEY_MAX + 16];
+        snprintf(buf, sizeof buf, "%s", q->key);
+        for (int k = 2;; k++) {
+            bool taken = false;
+            for (int m = 0; m < l->n_questions && !taken; m++) {
+                const Question *o = &nth_question(l, m)->question;
+                /* Explicit ids anywhere, derived keys only before this one. */
+                taken = m != i && (o->key_given || m < i) && strcmp(o->key, buf) == 0;
+            }
+            if (!taken) break;
+            snprintf(buf, sizeof buf, "%s-%d", q->key, k);
+        }
+        if (strcmp(buf, q->key) == 0) continue;
+        char *d = dup_s(buf);
+        if (!d) {
+            ps->oom = true;
+            return;
+        }
+        free(q->key);
+        q->key = d;
+    }
+}
+
 int lesson_parse(Lesson *out, const char *text, size_t len, const char *path, Status *st)
 {
     status_clear(st);
@@ -1135,6 +1272,7 @@ int lesson_parse(Lesson *out, const char *text, size_t len, const char *path, St
                  l->pages[l->n_pages - 1].title);
         if (!ps.oom && !l->title)
             diag(&ps, 1, "no '# Title' line: the lesson list will show '%s'", l->id);
+        if (!ps.oom) unique_question_keys(&ps);
     }
     free(ps.line_start);
     if (ps.oom || lesson_finish(out)) goto oom;
@@ -1159,6 +1297,7 @@ static void free_block(Block *b)
     free(q->choices);
     free(q->hint);
     free(q->explain);
+    free(q->key);
 }
 
 void lesson_free(Lesson *l)

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PROGRESS_VERSION = 1, ID_MAX = 255 };
+/* Version 2 files answers by question key; version 1 (still read) by
+ * position. */
+enum { PROGRESS_VERSION = 2, PROGRESS_VERSION_BY_POSITION = 1, ID_MAX = 255, KEY_MAX = 64 };
 
 /* ---------------------------------------------------------------------------
  * The in-memory store */
@@ -36,6 +39,8 @@ void progress_free(Progress *p)
     if (!p) return;
     for (int i = 0; i < p->n_lessons; i++) {
         free(p->lessons[i].id);
+        for (int a = 0; a < p->lessons[i].n_answers; a++)
+            free(p->lessons[i].answers[a].key);
         free(p->lessons[i].answers);
         free(p->lessons[i].done);
     }
@@ -116,38 +121,57 @@ int progress_set_current(Progress *p, const char *id, Status *st)
     return LS_OK;
 }
 
-AnswerState progress_answer(const Progress *p, const char *id, int index)
+/* The saved answer under key in e, or NULL. */
+static SavedAnswer *find_answer(const LessonProgress *e, const char *key)
 {
-    const LessonProgress *e = progress_find(p, id);
-    if (!e || index < 0 || index >= e->n_answers) return ANSWER_NONE;
-    return (AnswerState)e->answers[index];
+    for (int i = 0; e && key && i < e->n_answers; i++)
+        if (strcmp(e->answers[i].key, key) == 0) return &e->answers[i];
+    return NULL;
+}
+
+static bool legacy_key(const char *key)
+{
+    return key[0] == '#';
+}
+
+AnswerState progress_answer(const Progress *p, const char *id, const char *key)
+{
+    const SavedAnswer *a = find_answer(progress_find(p, id), key);
+    return a ? (AnswerState)a->state : ANSWER_NONE;
 }
 
 /* Store a state without the "right stays right" rule (used by load). */
-static int set_answer(LessonProgress *e, int index, AnswerState s, Status *st)
+static int set_answer(LessonProgress *e, const char *key, AnswerState s, Status *st)
 {
-    if (index < 0 || index >= PROGRESS_MAX_QUESTIONS)
-        return status_fail(st, LS_ERR_RANGE, "question %d out of range", index);
-    if (index >= e->n_answers) {
-        unsigned char *a = realloc(e->answers, (size_t)index + 1);
-        if (!a) return status_fail(st, LS_ERR_NOMEM, "out of memory");
-        memset(a + e->n_answers, ANSWER_NONE, (size_t)(index + 1 - e->n_answers));
-        e->answers = a;
-        e->n_answers = index + 1;
+    if (!key || !valid_id(key) || strlen(key) > KEY_MAX)
+        return status_fail(st, LS_ERR_RANGE, "bad question key");
+    SavedAnswer *a = find_answer(e, key);
+    if (!a) {
+        if (e->n_answers >= PROGRESS_MAX_QUESTIONS)
+            return status_fail(st, LS_ERR_RANGE, "more than %d answers in one lesson",
+                               PROGRESS_MAX_QUESTIONS);
+        SavedAnswer *grown = realloc(e->answers, ((size_t)e->n_answers + 1) * sizeof *grown);
+        if (!grown) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+        e->answers = grown;
+        char *k = strdup(key);
+        if (!k) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+        a = &e->answers[e->n_answers++];
+        *a = (SavedAnswer){.key = k};
     }
-    e->answers[index] = (unsigned char)s;
+    a->state = (unsigned char)s;
     return LS_OK;
 }
 
-int progress_record_answer(Progress *p, const char *id, int index, bool right, Status *st)
+int progress_record_answer(Progress *p, const char *id, const char *key, bool right, Status *st)
 {
-    if (index < 0 || index >= PROGRESS_MAX_QUESTIONS)
-        return status_fail(st, LS_ERR_RANGE, "question %d out of range", index);
+    if (!key || !valid_id(key) || legacy_key(key) || strlen(key) > KEY_MAX)
+        return status_fail(st, LS_ERR_RANGE, "bad question key");
     LessonProgress *e;
     int rc = entry(p, id, &e, st);
     if (rc) return rc;
-    if (!right && index < e->n_answers && e->answers[index] == ANSWER_RIGHT) return LS_OK;
-    return set_answer(e, index, right ? ANSWER_RIGHT : ANSWER_WRONG, st);
+    const SavedAnswer *old = find_answer(e, key);
+    if (!right && old && old->state == ANSWER_RIGHT) return LS_OK;
+    return set_answer(e, key, right ? ANSWER_RIGHT : ANSWER_WRONG, st);
 }
 
 void progress_count(const Progress *p, const char *id, int *answered, int *right)
@@ -155,8 +179,9 @@ void progress_count(const Progress *p, const char *id, int *answered, int *right
     int a = 0, r = 0;
     const LessonProgress *e = progress_find(p, id);
     for (int i = 0; e && i < e->n_answers; i++) {
-        a += e->answers[i] != ANSWER_NONE;
-        r += e->answers[i] == ANSWER_RIGHT;
+        if (legacy_key(e->answers[i].key)) continue;
+        a += e->answers[i].state != ANSWER_NONE;
+        r += e->answers[i].state == ANSWER_RIGHT;
     }
     if (answered) *answered = a;
     if (right) *right = r;
@@ -192,6 +217,39 @@ int progress_done_count(const Progress *p, const char *id, int n_pages)
     int n = 0;
     for (int i = 0; e && i < e->n_done && i < n_pages; i++) n += e->done[i];
     return n;
+}
+
+int progress_migrate(Progress *p, const Lesson *l, Status *st)
+{
+    LessonProgress *e = p && l && l->id ? (LessonProgress *)progress_find(p, l->id) : NULL;
+    if (!e || l->n_questions == 0) return LS_OK;
+    bool by_was = false;
+    for (int i = 0; i < l->n_questions; i++) {
+        const Block *b = lesson_question(l, i);
+        by_was |= b && b->question.was >= 0;
+    }
+    for (int i = 0; i < l->n_questions; i++) {
+        const Block *b = lesson_question(l, i);
+        if (!b || !b->question.key) continue;
+        int old = by_was ? b->question.was : i;
+        if (old < 0) continue;
+        char legacy[24];
+        snprintf(legacy, sizeof legacy, "#%d", old);
+        const SavedAnswer *from = find_answer(e, legacy);
+        if (!from || find_answer(e, b->question.key)) continue;
+        int rc = set_answer(e, b->question.key, (AnswerState)from->state, st);
+        if (rc) return rc;
+    }
+    /* Drop the legacy keys (set_answer may have moved the array). */
+    int kept = 0;
+    for (int i = 0; i < e->n_answers; i++) {
+        if (legacy_key(e->answers[i].key))
+            free(e->answers[i].key);
+        else
+            e->answers[kept++] = e->answers[i];
+    }
+    e->n_answers = kept;
+    return LS_OK;
 }
 
 /* ---------------------------------------------------------------------------
@@ -261,11 +319,13 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st)
                          ver->valuedouble, PROGRESS_VERSION);
         goto done;
     }
-    if (!cJSON_IsNumber(ver) || ver->valuedouble != PROGRESS_VERSION) {
-        rc =
-            status_fail(st, LS_ERR_PARSE, "unknown format version (expected %d)", PROGRESS_VERSION);
+    if (!cJSON_IsNumber(ver) ||
+        (ver->valuedouble != PROGRESS_VERSION && ver->valuedouble != PROGRESS_VERSION_BY_POSITION)) {
+        rc = status_fail(st, LS_ERR_PARSE, "unknown format version (expected %d or %d)",
+                         PROGRESS_VERSION_BY_POSITION, PROGRESS_VERSION);
         goto done;
     }
+    bool by_position = ver->valuedouble == PROGRESS_VERSION_BY_POSITION;
     if (cur && !cJSON_IsNull(cur)) {
         if (!cJSON_IsString(cur) || !valid_id(cur->valuestring)) {
             rc = status_fail(st, LS_ERR_PARSE, "'current' is not a lesson id");
@@ -304,15 +364,21 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st)
         cJSON_ArrayForEach(a, answers)
         {
             const char *k = a->string;
-            char *end = NULL;
-            long q = -1;
-            if (k && isdigit((unsigned char)k[0]) && strlen(k) <= 6) q = strtol(k, &end, 10);
-            if (q < 0 || q >= PROGRESS_MAX_QUESTIONS || !end || *end || !cJSON_IsBool(a)) {
+            char key[24];
+            if (by_position) {
+                /* Version 1: "N" → legacy key "#N" for progress_migrate. */
+                char *end = NULL;
+                long q = -1;
+                if (k && isdigit((unsigned char)k[0]) && strlen(k) <= 6) q = strtol(k, &end, 10);
+                if (q < 0 || q >= PROGRESS_MAX_QUESTIONS || !end || *end) k = NULL;
+                else snprintf(key, sizeof key, "#%ld", q), k = key;
+            }
+            if (!k || !valid_id(k) || strlen(k) > KEY_MAX || !cJSON_IsBool(a)) {
                 rc = status_fail(st, LS_ERR_PARSE,
-                                 "lesson %s: answers must map question numbers to true/false", id);
+                                 "lesson %s: answers must map question keys to true/false", id);
                 goto done;
             }
-            if ((rc = set_answer(e, (int)q, cJSON_IsTrue(a) ? ANSWER_RIGHT : ANSWER_WRONG, st)))
+            if ((rc = set_answer(e, k, cJSON_IsTrue(a) ? ANSWER_RIGHT : ANSWER_WRONG, st)))
                 goto done;
         }
         const cJSON *fin = cJSON_GetObjectItemCaseSensitive(item, "done");
@@ -382,7 +448,11 @@ int progress_load(Progress *p, const char *path, Status *st)
     progress_free(p);
     path = pick_path(path, buf, sizeof buf, st);
     if (!path) return LS_ERR_IO;
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO in its place must not block the start (the
+     * fstat below then refuses it). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (fd >= 0 && !f) close(fd);
     if (!f) {
         if (errno == ENOENT) return LS_OK; /* first run */
         return unusable(p, path, LS_ERR_IO, strerror(errno), st);
@@ -448,10 +518,9 @@ static cJSON *to_json(const Progress *p)
         cJSON *answers = cJSON_AddObjectToObject(l, "answers");
         if (!answers) goto fail;
         for (int q = 0; q < e->n_answers; q++) {
-            if (e->answers[q] == ANSWER_NONE) continue;
-            char key[16];
-            snprintf(key, sizeof key, "%d", q);
-            if (!cJSON_AddBoolToObject(answers, key, e->answers[q] == ANSWER_RIGHT)) goto fail;
+            const SavedAnswer *sa = &e->answers[q];
+            if (sa->state == ANSWER_NONE) continue;
+            if (!cJSON_AddBoolToObject(answers, sa->key, sa->state == ANSWER_RIGHT)) goto fail;
         }
         cJSON *fin = cJSON_AddArrayToObject(l, "done");
         if (!fin) goto fail;

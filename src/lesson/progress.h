@@ -5,11 +5,17 @@
  *   $XDG_STATE_HOME/lorascope/progress.json   (XDG_STATE_HOME absolute), else
  *   $HOME/.local/state/lorascope/progress.json
  *
- *   {"version": 1, "current": "02-svd",
- *    "lessons": {"01-rank": {"page": 3, "answers": {"0": true, "2": false},
+ *   {"version": 2, "current": "02-svd",
+ *    "lessons": {"01-rank": {"page": 3,
+ *                            "answers": {"rank-of-sum": true, "noise-rank": false},
  *                            "done": [0, 1, 2]}}}
  *
- * Question numbers are Question.index (0-based, in file order). Saving writes
+ * Answers are filed under Question.key (the question's "id = ..." or a key
+ * derived from its first words), so inserting, moving or rewording other
+ * questions never moves a saved answer onto the wrong one. Version 1 files
+ * filed them by position ("0", "2"); they load as legacy keys "#0", "#2" and
+ * progress_migrate moves each onto the question that held that position
+ * (its "was = N", or its position when the lesson has no "was"). Saving writes
  * a temporary file in the same folder and renames it over the old one, so a
  * crash or a full disk never leaves half a file; missing folders are made.
  * Nothing here is fatal to the program: a missing file is an empty progress;
@@ -30,11 +36,12 @@
 #include <stddef.h>
 
 #include "../base/status.h"
+#include "lesson.h"
 
 /* Limits that keep a hand-edited or damaged file from asking for silly
  * amounts of memory. */
 #define PROGRESS_MAX_BYTES (1u << 20)
-#define PROGRESS_MAX_QUESTIONS 10000
+#define PROGRESS_MAX_QUESTIONS 1000 /* answers kept per lesson */
 #define PROGRESS_MAX_PAGE 100000
 
 typedef enum {
@@ -43,10 +50,16 @@ typedef enum {
     ANSWER_RIGHT,    /* answered right at least once */
 } AnswerState;
 
+/* One saved answer: the question's key and its state (never ANSWER_NONE). */
+typedef struct SavedAnswer {
+    char *key; /* Question.key, or "#N" for a version-1 answer by position */
+    unsigned char state;
+} SavedAnswer;
+
 typedef struct LessonProgress {
-    char *id;               /* lesson id, "01-rank" */
-    int page;               /* 0-based page last shown */
-    unsigned char *answers; /* (n_answers) AnswerState per question index */
+    char *id;             /* lesson id, "01-rank" */
+    int page;             /* 0-based page last shown */
+    SavedAnswer *answers; /* (n_answers) in the order first answered */
     int n_answers;
     unsigned char *done;    /* (n_done) 1 = page finished (read, then turned past) */
     int n_done;
@@ -102,12 +115,14 @@ int progress_set_page(Progress *p, const char *id, int page, Status *st);
 const char *progress_current(const Progress *p);
 int progress_set_current(Progress *p, const char *id, Status *st);
 
-/* State of question `index` of lesson `id`. */
-AnswerState progress_answer(const Progress *p, const char *id, int index);
+/* State of the question with key `key` (Question.key) of lesson `id`. */
+AnswerState progress_answer(const Progress *p, const char *id, const char *key);
 /* Record an answer. A right answer is kept: answering wrong later (after
  * reading the explanation, say) does not take it away. */
-int progress_record_answer(Progress *p, const char *id, int index, bool right, Status *st);
-/* How many questions of lesson `id` were answered, and how many right. */
+int progress_record_answer(Progress *p, const char *id, const char *key, bool right,
+                           Status *st);
+/* How many questions of lesson `id` were answered, and how many right
+ * (legacy answers not yet migrated are not counted). */
 void progress_count(const Progress *p, const char *id, int *answered, int *right);
 
 /* Finished pages: a page counts as finished once the student turned past
@@ -116,6 +131,13 @@ int progress_mark_done(Progress *p, const char *id, int page, Status *st);
 bool progress_page_done(const Progress *p, const char *id, int page);
 /* How many of pages [0, n_pages) of lesson `id` are finished. */
 int progress_done_count(const Progress *p, const char *id, int n_pages);
+/* Move lesson l's version-1 answers (keys "#N") onto its questions' keys:
+ * "#N" goes to the question whose `was` is N, or, in a lesson without any
+ * "was = " line, to the question at position N. An answer already filed
+ * under the question's key wins. The legacy keys of l are then dropped
+ * (those no question claims are answers to questions that no longer
+ * exist). A lesson without questions is left alone. */
+int progress_migrate(Progress *p, const Lesson *l, Status *st);
 
 /* The entry for `id`, or NULL. */
 const LessonProgress *progress_find(const Progress *p, const char *id);

@@ -136,6 +136,12 @@ void app_init(App *a, const LessonList *lessons, Progress *progress, const char 
     a->h = APP_MIN_H;
     a->match_row = -1;
     a->screen = SCREEN_TOC;
+    /* Answers saved by position (version 1) move onto question keys; the
+     * next save writes them so. */
+    for (int i = 0; progress && lessons && i < lessons->n; i++) {
+        Status st = {0};
+        progress_migrate(progress, &lessons->lessons[i], &st);
+    }
     /* Select the lesson open last. */
     const char *cur = progress ? progress_current(progress) : NULL;
     for (int i = 0; cur && lessons && i < lessons->n; i++)
@@ -683,7 +689,9 @@ static int after_page_input(App *a, int fl)
     PageView *pv = &a->page;
     if (pv->answer.pending && student_progress(a)) {
         Status st = {0};
-        progress_record_answer(a->progress, cur_lesson(a)->id, pv->answer.index, pv->answer.right, &st);
+        const Block *qb = lesson_question(cur_lesson(a), pv->answer.index);
+        if (qb && qb->question.key)
+            progress_record_answer(a->progress, cur_lesson(a)->id, qb->question.key, pv->answer.right, &st);
         save_progress(a);
     }
     pv->answer.pending = false;

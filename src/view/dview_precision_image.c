@@ -147,10 +147,16 @@ static void pv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         x = r.x + 2;
         x += grid_printf(g, y, x, ROLE_VALUE, -1, "%d", res->distinct);
         x += grid_printf(g, y, x, ROLE_LABEL, -1, " gray levels left (the photo has %zu)", d->n_uniq);
+        /* Subnormals first: they are what a few exponent bits usually do
+         * to the dark pixels; only the darkest of them reach 0. */
+        char n[32];
+        if (res->n_subnormal) {
+            fmt_count((long long)res->n_subnormal, n, (int)sizeof n);
+            x += grid_printf(g, y, x, ROLE_WARN, r.x + r.w - x, " · %s subnormal", n);
+        }
         if (res->n_zeroed) {
-            char n[32];
             fmt_count((long long)res->n_zeroed, n, (int)sizeof n);
-            grid_printf(g, y, x, ROLE_WARN, r.x + r.w - x, " · %s dark pixels underflowed to 0", n);
+            grid_printf(g, y, x, ROLE_WARN, r.x + r.w - x, " · %s became 0", n);
         }
         if (res->n_overflow) grid_printf(g, y, x, ROLE_BAD, r.x + r.w - x, " · %zu pixels overflowed", res->n_overflow);
         if (d->note[0]) grid_put(g, y + 1, r.x + 2, d->note, ROLE_DIM, r.w - 2);

@@ -383,7 +383,7 @@ static int draw_question_block(Grid *g, int y, const DrawCtx *c, int bi)
     int x = c->geo.left, w = c->geo.text_w;
     bool focused = focus_control_of(pv, bi) >= 0;
     AnswerState before = c->env->progress && pv->lesson->id
-                             ? progress_answer(c->env->progress, pv->lesson->id, q->index)
+                             ? progress_answer(c->env->progress, pv->lesson->id, q->key)
                              : ANSWER_NONE;
     bool right = (qs->answered && qs->right) || (!qs->answered && before == ANSWER_RIGHT);
     int rows = 0;

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (progress_parse(&p, (const char *)data, size, &st) == LS_OK) {
         /* Exercise the queries the interface makes on loaded progress. */
         (void)progress_page(&p, "01-rank");
-        (void)progress_answer(&p, "01-rank", 0);
+        (void)progress_answer(&p, "01-rank", "rank-of-sum");
     }
     progress_free(&p);
     return 0;
