@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../src/lesson/lesson.h"
+#include "../src/tune/lab_defaults.h"
 #include "../src/view/app.h"
 #include "../src/view/dview_lab.h"
 #include "../src/view/keys.h"
@@ -140,7 +141,7 @@ static void test_prefix_views(void **state)
 static void test_lab_view(void **state)
 {
     (void)state;
-    const char *want[] = {"[ Start the lab ]", "7 methods · domain · 120 steps of 16 sequences", "[■] lora:16",
+    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16",
                           "[ ] qlora:8", "not started", "trains"};
     check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 8);
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};

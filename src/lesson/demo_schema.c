@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../base/paths.h"
+#include "../tune/lab_defaults.h"
 
 /* ---------------------------------------------------------------------------
  * The table
@@ -211,8 +212,22 @@ static const DemoParamSpec lora_merge_params[] = {
 };
 
 static const DemoParamSpec lora_delta_params[] = {
-    INT_P("steps", 1, 2000, "120", "steps of the full fine-tuning run (the default lab's)"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps of the full fine-tuning run (the default lab's)"),
     INT_P("batch", 1, 64, "16", "sequences of 64 bytes per step"),
+};
+
+/* Lesson 5: the size of the first updates against r (demo_lora_scale.h). */
+static const char *const lora_scale_matrices[] = {"q", "v", NULL};
+
+static const DemoParamSpec lora_scale_params[] = {
+    INT_P("layer", 0, 63, "0", "the layer whose ΔW is measured (clamped to the model's layers)"),
+    { .name = "matrix", .type = DEMO_PARAM_ENUM, .choices = lora_scale_matrices, .def = "q",
+      .help = "which of the lab's two adapted matrices is measured: q or v" },
+    INT_P("steps", 1, 20, "3", "Adam steps of every run (the first steps of the lab's schedule)"),
+    INT_P("batch", 1, 16, "4", "sequences of 64 bytes per step"),
+    { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
+      .def = "data/text/moby-train.txt", .help = "the text the batches come from" },
+    INT_P("seed", 0, 2147483647, "1", "seed of the batches"),
 };
 
 /* Lesson 6: prefix tuning. */
@@ -245,7 +260,7 @@ static const DemoParamSpec lab_params[] = {
               "offered as toggles" },
     INT_P("prefix", 0, 64, "16", "prefix tuning with P virtual tokens at the start (0: off)"),
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
-    INT_P("steps", 1, 2000, "120", "training steps per method"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,
      * and the backward half of full tuning must stay well under 100 ms. */
@@ -313,6 +328,9 @@ static const DemoKind kinds[] = {
     { .name = "lora-delta",
       .summary = "the singular values of a real ΔW from full fine-tuning, and their energy",
       PARAMS(lora_delta_params) },
+    { .name = "lora-scale",
+      .summary = "‖ΔW‖ after LoRA's first Adam steps against r, for α/r and α/√r (rsLoRA)",
+      PARAMS(lora_scale_params) },
     { .name = "prefix-attention",
       .summary = "attention of the base model with P prefix columns, from a real forward pass",
       PARAMS(prefix_attention_params) },

@@ -66,6 +66,7 @@ extern const DemoViewOps dview_quant_loss;
 extern const DemoViewOps dview_lora_shapes;
 extern const DemoViewOps dview_lora_merge;
 extern const DemoViewOps dview_lora_delta;
+extern const DemoViewOps dview_lora_scale;
 extern const DemoViewOps dview_prefix_attention;
 extern const DemoViewOps dview_prefix_cost;
 extern const DemoViewOps dview_lab;
