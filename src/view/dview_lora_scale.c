@@ -37,7 +37,7 @@ static void *sv_create(const DemoArgs *args, Status *st)
         return NULL;
     }
     slider_init_linear(&v->layer, "layer", 0, v->d.base.cfg.n_layer - 1, v->d.layer, 1, 1, true);
-    slider_init_linear(&v->step, "after step", 1, v->d.steps, v->d.steps, 1, 1, true);
+    slider_init_linear(&v->step, "step", 1, v->d.steps, v->d.steps, 1, 1, true);
     return v;
 }
 
@@ -67,9 +67,8 @@ static void draw_status(ScaleView *v, Grid *g, int y, Rect r, const ViewEnv *env
     int x = r.x + 2;
     const char *mname = matrix_names[d->matrix];
     if (!v->started) {
-        grid_printf(g, y, x, ROLE_DIM, r.w - 2,
-                    "Not run yet: Enter trains LoRA at r = 1 … 64 with each rule for %d steps and measures h.%d.%s.",
-                    d->steps, d->layer, mname);
+        grid_printf(g, y, x, ROLE_DIM, r.w - 2, "Not run yet: Enter trains r = 1 … 64 under each rule, %d steps each.",
+                    d->steps);
     } else if (running(v)) {
         int bw = 16, filled = (int)lround(lora_scale_demo_progress(d) * bw);
         for (int i = 0; i < bw; i++)
@@ -78,11 +77,10 @@ static void draw_status(ScaleView *v, Grid *g, int y, Rect r, const ViewEnv *env
         grid_printf(g, y, x, ROLE_LABEL, r.x + r.w - x, " %3.0f%%  training run %d of %d",
                     100 * lora_scale_demo_progress(d), d->next + 1, LSCALE_RULES * LSCALE_RANKS);
     } else {
-        grid_printf(g, y, x, ROLE_VALUE, r.w - 2, "‖ΔW‖ of h.%d.%s (%d × %d), measured after each of %d steps",
-                    d->layer, mname, d->base.cfg.n_embd, d->base.cfg.n_embd, d->steps);
+        grid_printf(g, y, x, ROLE_VALUE, r.w - 2, "‖ΔW‖ of h.%d.%s (%d × %d) after each of %d steps", d->layer, mname,
+                    d->base.cfg.n_embd, d->base.cfg.n_embd, d->steps);
     }
-    grid_printf(g, y + 1, r.x + 2, ROLE_DIM, r.w - 2,
-                "LoRA on q and v, peak lr %g, the lab's warmup; %d × %d bytes of Moby-Dick a step",
+    grid_printf(g, y + 1, r.x + 2, ROLE_DIM, r.w - 2, "LoRA on q and v · peak lr %g, lab warmup · %d × %d bytes a step",
                 (double)d->lr, d->batch, d->base.cfg.n_positions);
 }
 
