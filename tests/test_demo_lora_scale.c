@@ -1,5 +1,6 @@
-/* test_demo_lora_scale.c — lesson 5's lora-scale demo: ‖ΔW‖ after LoRA's
- * first Adam steps, against r, for three rules of the scale.
+/* test_demo_lora_scale.c — lesson 5's lora-scale and lora-similarity
+ * demos. lora-scale: ‖ΔW‖ after LoRA's first Adam steps, against r, for
+ * three rules of the scale.
  *
  * On a tiny random model (cheap, also under valgrind): every figure is
  * finite and positive, r = 1 is one run shared by the three rules, and the
@@ -8,7 +9,10 @@
  * a band around level. Then the measured figure is checked against ‖s·B·A‖
  * computed from the run's own A and B. On the base model (not under
  * valgrind): the same three directions on a real layer. And the view draws
- * the table and legend once measured. */
+ * the table and legend once measured. lora-similarity: two short LoRA runs
+ * on the base model, then φ in [0, 1] with φ(i, j) of every layer and
+ * matrix found by name, the amplification factor = ‖ΔW‖ / ‖UᵀWV‖, and bad
+ * ranks refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +26,7 @@
 
 #include "../src/base/rng.h"
 #include "../src/demo/demo_lora_scale.h"
+#include "../src/demo/demo_lora_sim.h"
 #include "../src/lesson/lesson.h"
 #include "../src/view/page.h"
 
@@ -178,6 +183,43 @@ static void test_view(void **state)
     lesson_free(&l);
 }
 
+static void test_similarity(void **state)
+{
+    (void)state;
+    Status st = {0};
+    LoraSimDemo d;
+    assert_int_not_equal(lora_sim_demo_init(&d, 4, 4, 2, 2, NULL, &st), LS_OK);
+    assert_int_not_equal(lora_sim_demo_init(&d, 0, 4, 2, 2, NULL, &st), LS_OK);
+    if (getenv("LORASCOPE_UNDER_VALGRIND")) skip();
+    assert_int_equal(lora_sim_demo_init(&d, 2, 8, 3, 2, NULL, &st), LS_OK);
+    assert_null(lora_sim_phi(&d, 0, 0));
+    assert_int_equal(lora_sim_demo_start(&d, &st), LS_OK);
+    int guard = 0;
+    while (lora_sim_demo_tick(&d, 50.0) && guard++ < 100000) {}
+    if (d.err.code) fail_msg("%s", d.err.msg);
+    assert_true(d.analysed);
+    assert_true(isfinite(d.base_loss) && isfinite(d.loss_small) && isfinite(d.loss_large));
+    int L = lab_base(&d.run.lab)->cfg.n_layer;
+    for (int l = 0; l < L; l++)
+        for (int m = 0; m < 2; m++) {
+            const SubspaceSim *x = lora_sim_phi(&d, l, m);
+            assert_non_null(x);
+            char want[48];
+            snprintf(want, sizeof want, "h.%d.%s", l, m ? "v" : "q");
+            assert_string_equal(x->name, want);
+            for (int k = 0; k < 2 * 8; k++) assert_true(x->phi[k] >= -1e-5f && x->phi[k] <= 1 + 1e-5f);
+            for (int w = 0; w < 2; w++) {
+                const Amplification *a = lora_sim_amp(&d, w, l, m);
+                assert_non_null(a);
+                assert_int_equal(a->r, w ? 8 : 2);
+                assert_true(a->delta_norm > 0 && a->proj > 0);
+                assert_true(fabs(a->factor - a->delta_norm / a->proj) < 1e-9 * a->factor);
+            }
+        }
+    assert_null(lora_sim_phi(&d, L, 0));
+    lora_sim_demo_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_base_model),
         cmocka_unit_test(test_view),
+        cmocka_unit_test(test_similarity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

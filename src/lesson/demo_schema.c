@@ -230,6 +230,14 @@ static const DemoParamSpec lora_scale_params[] = {
     INT_P("seed", 0, 2147483647, "1", "seed of the batches"),
 };
 
+/* Lesson 5: Hu et al. §7 on two LoRA runs (demo_lora_sim.h). */
+static const DemoParamSpec lora_similarity_params[] = {
+    INT_P("small", 1, 32, "8", "the smaller rank r₁"),
+    INT_P("large", 2, 64, "64", "the larger rank r₂ (above small)"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps of both runs (the default lab's)"),
+    INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
+};
+
 /* Lesson 6: prefix tuning. */
 static const DemoParamSpec prefix_attention_params[] = {
     { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
@@ -271,6 +279,7 @@ static const DemoParamSpec lab_params[] = {
 
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
 static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
+static const DemoRule lora_similarity_rules[] = {{"small", "large"}};
 
 #define PARAMS(a) .params = a, .n_params = (int)(sizeof a / sizeof a[0])
 #define RULES(a) .rules = a, .n_rules = (int)(sizeof a / sizeof a[0])
@@ -331,6 +340,9 @@ static const DemoKind kinds[] = {
     { .name = "lora-scale",
       .summary = "‖ΔW‖ after LoRA's first Adam steps against r, for α/r and α/√r (rsLoRA)",
       PARAMS(lora_scale_params) },
+    { .name = "lora-similarity",
+      .summary = "two LoRA runs compared: subspace similarity φ and the amplification factor",
+      PARAMS(lora_similarity_params), RULES(lora_similarity_rules) },
     { .name = "prefix-attention",
       .summary = "attention of the base model with P prefix columns, from a real forward pass",
       PARAMS(prefix_attention_params) },
