@@ -58,9 +58,11 @@ static void test_lesson7_default_lab(void **state)
     Tui t;
     start(&t, "", 100, 30);
     expect_text(&t, "Lessons", 5000);
-    /* The seventh lesson, its second page. */
+    /* The seventh lesson, its third page (the second predicts the costs). */
     keys(&t, "j j j j j j Enter");
     expect_text(&t, "The lab: fine-tuning side by side", 3000);
+    keys(&t, "n");
+    expect_text(&t, "Predict the costs first", 3000);
     keys(&t, "n");
     expect_text(&t, "[ Start the lab ]", 3000);
     keys(&t, "Tab");
