@@ -12,7 +12,9 @@
  * the table and legend once measured. lora-similarity: two short LoRA runs
  * on the base model, then φ in [0, 1] with φ(i, j) of every layer and
  * matrix found by name, the amplification factor = ‖ΔW‖ / ‖UᵀWV‖, and bad
- * ranks refused. */
+ * ranks refused. lab-compare: the schema's choices are the presets, in
+ * order; every preset parses with full tuning first; a short run gives full
+ * 100 % of its own gain and every share = (base − m) / (base − full). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +29,8 @@
 #include "../src/base/rng.h"
 #include "../src/demo/demo_lora_scale.h"
 #include "../src/demo/demo_lora_sim.h"
+#include "../src/demo/demo_lab_compare.h"
+#include "../src/lesson/demo_schema.h"
 #include "../src/lesson/lesson.h"
 #include "../src/view/page.h"
 
@@ -220,6 +224,49 @@ static void test_similarity(void **state)
     lora_sim_demo_free(&d);
 }
 
+static void test_compare(void **state)
+{
+    (void)state;
+    const DemoParamSpec *p = demo_param_find(demo_kind_find("lab-compare"), "compare", NULL);
+    assert_non_null(p);
+    int n = 0;
+    for (; lab_compare_presets[n].name; n++) {
+        assert_non_null(p->choices[n]);
+        assert_string_equal(p->choices[n], lab_compare_presets[n].name);
+    }
+    assert_null(p->choices[n]);
+    Status st = {0};
+    LabCompareDemo d;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(lab_compare_demo_init(&d, i, 2, 2, NULL, &st), LS_OK);
+        assert_true(d.n_specs >= 3);
+        assert_int_equal(d.specs[0].kind, TUNE_FULL);
+        lab_compare_demo_free(&d);
+    }
+    assert_int_not_equal(lab_compare_demo_init(&d, n, 2, 2, NULL, &st), LS_OK);
+    if (getenv("LORASCOPE_UNDER_VALGRIND")) skip();
+    assert_int_equal(lab_compare_demo_init(&d, 0, 3, 2, NULL, &st), LS_OK);
+    assert_true(isnan(lab_compare_gain_share(&d, 0)));
+    assert_int_equal(lab_compare_demo_start(&d, &st), LS_OK);
+    int guard = 0;
+    while (lab_compare_demo_tick(&d, 50.0) && guard++ < 100000) {}
+    if (d.err.code) fail_msg("%s", d.err.msg);
+    assert_int_equal(d.run.state, LABD_DONE);
+    double base = d.run.snap.base->eval_loss;
+    LabDemoRow full;
+    lab_demo_row(&d.run, 0, &full);
+    if (!(base - full.eval_loss > 0)) skip(); /* three tiny steps may gain nothing */
+    assert_true(fabs(lab_compare_gain_share(&d, 0) - 1.0) < 1e-12);
+    for (int i = 1; i < d.run.snap.n_methods; i++) {
+        LabDemoRow m;
+        lab_demo_row(&d.run, i, &m);
+        double want = (base - m.eval_loss) / (base - full.eval_loss);
+        assert_true(fabs(lab_compare_gain_share(&d, i) - want) < 1e-12);
+    }
+    assert_true(isnan(lab_compare_gain_share(&d, 99)));
+    lab_compare_demo_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_base_model),
         cmocka_unit_test(test_view),
         cmocka_unit_test(test_similarity),
+        cmocka_unit_test(test_compare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

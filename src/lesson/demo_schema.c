@@ -238,6 +238,18 @@ static const DemoParamSpec lora_similarity_params[] = {
     INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
 };
 
+/* Lessons 5 and 6: lab methods compared (demo_lab_compare.c's presets,
+ * in this order). */
+static const char *const lab_compare_choices[] = {"targets", "pissa", "prefix-mlp", NULL};
+
+static const DemoParamSpec lab_compare_params[] = {
+    { .name = "compare", .type = DEMO_PARAM_ENUM, .choices = lab_compare_choices, .def = "targets",
+      .help = "targets (LoRA r = 8 on q and v against all six matrices), pissa (LoRA against "
+              "PiSSA) or prefix-mlp (the prefix with and without its MLP); full tuning always runs" },
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps per method (the default lab's)"),
+    INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
+};
+
 /* Lesson 6: prefix tuning. */
 static const DemoParamSpec prefix_attention_params[] = {
     { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
@@ -343,6 +355,9 @@ static const DemoKind kinds[] = {
     { .name = "lora-similarity",
       .summary = "two LoRA runs compared: subspace similarity φ and the amplification factor",
       PARAMS(lora_similarity_params), RULES(lora_similarity_rules) },
+    { .name = "lab-compare",
+      .summary = "a few lab methods on one table: held-out loss, share of full tuning's gain, forgetting",
+      PARAMS(lab_compare_params) },
     { .name = "prefix-attention",
       .summary = "attention of the base model with P prefix columns, from a real forward pass",
       PARAMS(prefix_attention_params) },

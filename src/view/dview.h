@@ -68,6 +68,7 @@ extern const DemoViewOps dview_lora_merge;
 extern const DemoViewOps dview_lora_delta;
 extern const DemoViewOps dview_lora_scale;
 extern const DemoViewOps dview_lora_similarity;
+extern const DemoViewOps dview_lab_compare;
 extern const DemoViewOps dview_prefix_attention;
 extern const DemoViewOps dview_prefix_cost;
 extern const DemoViewOps dview_lab;
