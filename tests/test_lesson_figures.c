@@ -9,6 +9,9 @@
  *    size of the training chapters) and the question built on it.
  *  - LoRA parameter counts the lessons state (q + v and all targets at
  *    r = 8) against lora_modules_for on the base model's configuration.
+ *  - Lesson 7's description of the default lab (its methods, the curve's
+ *    evaluation interval) and the default learning rates it quotes,
+ *    against LAB_DEFAULT_METHODS, lab_config_defaults and tune_methods.
  *  - "Where to go next": every file it names under out/lora_8/ is one that
  *    `finetune --methods lora:8 --save out` really writes. */
 #include <math.h>
@@ -211,6 +214,57 @@ static void test_lora_counts(void **state)
     free(raw7);
 }
 
+/* 1e-3 -> "1e-3", 5e-2 -> "5e-2": the lessons' way. */
+static void short_exp(char *out, size_t size, double v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.0e", v); /* "1e-03" */
+    char *e = strchr(buf, 'e');
+    assert_non_null(e);
+    int x = atoi(e + 1);
+    *e = 0;
+    snprintf(out, size, "%se%d", buf, x);
+}
+
+static void test_default_lab_description(void **state)
+{
+    (void)state;
+    TuneSpec specs[LAB_MAX_METHODS];
+    int n = 0;
+    Status st = {0};
+    assert_int_equal(tune_spec_list_parse(specs, LAB_MAX_METHODS, &n, LAB_DEFAULT_METHODS, &st), LS_OK);
+    char ranks[128] = "", prefix[64] = "";
+    int n_lora = 0, lora[LAB_MAX_METHODS];
+    bool full = false;
+    for (int i = 0; i < n; i++) {
+        if (specs[i].kind == TUNE_FULL) full = true;
+        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].rank;
+        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].prefix_len);
+    }
+    assert_true(full && n_lora >= 2 && prefix[0]);
+    for (int i = 0; i < n_lora; i++) {
+        size_t k = strlen(ranks);
+        snprintf(ranks + k, sizeof ranks - k, "%s%d", i == 0 ? "" : i == n_lora - 1 ? " and " : ", ", lora[i]);
+    }
+    char want[256];
+    snprintf(want, sizeof want, "full fine-tuning, LoRA of rank %s on q and v, and prefix tuning with %s virtual tokens",
+             ranks, prefix);
+    char *raw = read_lesson("07-lab.md"), *text = flatten(raw);
+    must_contain(text, want, "07-lab.md");
+    LabConfig c;
+    lab_config_defaults(&c);
+    snprintf(want, sizeof want, "held-out loss (on chapters the training never sees) every %d steps", c.eval_every);
+    must_contain(text, want, "07-lab.md");
+    char f[48], l[48], p[48];
+    short_exp(f, sizeof f, tune_methods[TUNE_FULL].default_lr);
+    short_exp(l, sizeof l, tune_methods[TUNE_LORA].default_lr);
+    short_exp(p, sizeof p, tune_methods[TUNE_PREFIX].default_lr);
+    snprintf(want, sizeof want, "full %s, LoRA %s, prefix %s", f, l, p);
+    must_contain(text, want, "07-lab.md");
+    free(text);
+    free(raw);
+}
+
 /* Every out/lora_8/... path of "Where to go next" exists after --save. */
 static void test_where_to_go_next_files(void **state)
 {
@@ -255,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_default_lab_length),
         cmocka_unit_test(test_epoch_arithmetic),
         cmocka_unit_test(test_lora_counts),
+        cmocka_unit_test(test_default_lab_description),
         cmocka_unit_test(test_where_to_go_next_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
