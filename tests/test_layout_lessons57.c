@@ -8,6 +8,7 @@
  * that run, of a short lora-merge training and of a short lora-delta run
  * fits at 80 and 100 columns; quant-loss's label says what a long block
  * does. Needs the real base model: kept out of valgrind (tests/valgrind.sh). */
+#include "../src/tune/lab_defaults.h"
 #include "../src/view/dview_lab.h"
 #include "layout_harness.h"
 
@@ -73,7 +74,7 @@ static void test_prefix_views(void **state)
 static void test_lab_view(void **state)
 {
     (void)state;
-    const char *want[] = {"[ Start the lab ]", "7 methods · domain · 120 steps of 16 sequences", "[■] lora:16",
+    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16",
                           "[ ] qlora:8", "not started", "trains"};
     lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 8);
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};

@@ -7,6 +7,7 @@
  * the middle of training end the program with the terminal restored and
  * the progress file whole. */
 #include "tui_harness.h"
+#include "../src/tune/lab_defaults.h"
 
 #define LAB_LESSONS "--lessons tests/data/lessons/lab"
 
@@ -57,15 +58,17 @@ static void test_lesson7_default_lab(void **state)
     Tui t;
     start(&t, "", 100, 30);
     expect_text(&t, "Lessons", 5000);
-    /* The seventh lesson, its second page. */
+    /* The seventh lesson, its third page (the second predicts the costs). */
     keys(&t, "j j j j j j Enter");
     expect_text(&t, "The lab: fine-tuning side by side", 3000);
+    keys(&t, "n");
+    expect_text(&t, "Predict the costs first", 3000);
     keys(&t, "n");
     expect_text(&t, "[ Start the lab ]", 3000);
     keys(&t, "Tab");
     char *s = wait_for(&t, "Enter starts the lab", 3000);
     assert_non_null(s);
-    assert_non_null(strstr(s, "7 methods · domain · 120 steps"));
+    assert_non_null(strstr(s, "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps"));
     free(s);
     keys(&t, "Enter");
     expect_text(&t, "[ Stop training ]", 5000);

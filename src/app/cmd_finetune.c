@@ -63,7 +63,7 @@ static const char HELP_HEAD[] =
 static const char HELP_TAIL[] =
     "  e.g. --methods full,lora:8,alpha=16,targets=qkv+o+mlp,lora:8,lr=3e-3,prefix:16,mlp\n"
     "\n"
-    "  --steps N      steps per method (default 110)\n"
+    "  --steps N      steps per method (default " LAB_DEFAULT_STEPS_STR ")\n"
     "  --batch B      sequences of n_positions bytes per step (default 16)\n"
     "  --lr LR        one peak learning rate for every method (overrides the defaults)\n"
     "  --seed S       batches and the methods' random starts (default 1)\n"

@@ -7,8 +7,11 @@
 #include "../base/paths.h"
 #include "../core/io.h"
 #include "demo_lab.h"
+#include "demo_lab_compare.h"
 #include "demo_lora.h"
 #include "demo_lora_cost.h"
+#include "demo_lora_scale.h"
+#include "demo_lora_sim.h"
 #include "demo_prefix.h"
 #include "demo_precision.h"
 #include "demo_quant.h"
@@ -273,6 +276,40 @@ static int lora_delta_init_(void *state, const DemoArgs *a, Status *st)
 
 static void lora_delta_free_(void *state) { lora_delta_demo_free(state); }
 
+static int lora_scale_init_(void *state, const DemoArgs *a, Status *st)
+{
+    char dir[4096], text[4096];
+    const char *t = demo_args_text(a, "text");
+    const DemoValue *m = demo_args_get(a, "matrix");
+    int rc = base_dir(dir, sizeof dir, st);
+    if (!rc && (!t || paths_resolve(text, sizeof text, t) != 0)) rc = status_fail(st, LS_ERR_RANGE, "path too long");
+    if (!rc)
+        rc = lora_scale_demo_init(state, dir, text, (int)demo_args_int(a, "layer"), m && m->set ? (int)m->i : 0,
+                                  (int)demo_args_int(a, "steps"), (int)demo_args_int(a, "batch"),
+                                  (uint64_t)demo_args_int(a, "seed"), st);
+    no_model_hint(rc, st);
+    return rc;
+}
+
+static void lora_scale_free_(void *state) { lora_scale_demo_free(state); }
+
+static int lora_similarity_init_(void *state, const DemoArgs *a, Status *st)
+{
+    return lora_sim_demo_init(state, (int)demo_args_int(a, "small"), (int)demo_args_int(a, "large"),
+                              (int)demo_args_int(a, "steps"), (int)demo_args_int(a, "batch"), NULL, st);
+}
+
+static void lora_similarity_free_(void *state) { lora_sim_demo_free(state); }
+
+static int lab_compare_init_(void *state, const DemoArgs *a, Status *st)
+{
+    const DemoValue *c = demo_args_get(a, "compare");
+    return lab_compare_demo_init(state, c && c->set ? (int)c->i : 0, (int)demo_args_int(a, "steps"),
+                                 (int)demo_args_int(a, "batch"), NULL, st);
+}
+
+static void lab_compare_free_(void *state) { lab_compare_demo_free(state); }
+
 /* ---- lesson 6: prefix-attention, prefix-cost ---- */
 
 static int prefix_attention_init_(void *state, const DemoArgs *a, Status *st)
@@ -340,6 +377,11 @@ static const DemoImpl impl_lora_shapes = {"lora-shapes", sizeof(LoraShapesDemo),
                                           lora_shapes_free_};
 static const DemoImpl impl_lora_merge = {"lora-merge", sizeof(LoraMergeDemo), lora_merge_init_, lora_merge_free_};
 static const DemoImpl impl_lora_delta = {"lora-delta", sizeof(LoraDeltaDemo), lora_delta_init_, lora_delta_free_};
+static const DemoImpl impl_lora_similarity = {"lora-similarity", sizeof(LoraSimDemo), lora_similarity_init_,
+                                               lora_similarity_free_};
+static const DemoImpl impl_lab_compare = {"lab-compare", sizeof(LabCompareDemo), lab_compare_init_,
+                                           lab_compare_free_};
+static const DemoImpl impl_lora_scale = {"lora-scale", sizeof(LoraScaleDemo), lora_scale_init_, lora_scale_free_};
 static const DemoImpl impl_prefix_attention = {"prefix-attention", sizeof(PrefixAttnDemo), prefix_attention_init_,
                                                prefix_attention_free_};
 static const DemoImpl impl_prefix_cost = {"prefix-cost", sizeof(PrefixCostDemo), prefix_cost_init_, nothing};
@@ -350,7 +392,7 @@ const DemoImpl *const demo_impls[] = {
     &impl_spectrum, &impl_lora_cost,
     &impl_bits, &impl_number_line, &impl_arith, &impl_sum, &impl_precision,
     &impl_quant, &impl_quant_memory, &impl_quant_loss,
-    &impl_lora_shapes, &impl_lora_merge, &impl_lora_delta,
+    &impl_lora_shapes, &impl_lora_merge, &impl_lora_delta, &impl_lora_scale, &impl_lora_similarity, &impl_lab_compare,
     &impl_prefix_attention, &impl_prefix_cost, &impl_lab, NULL,
 };
 

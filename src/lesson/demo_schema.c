@@ -21,6 +21,7 @@
 
 #include "../base/paths.h"
 #include "../base/strdist.h"
+#include "../tune/lab_defaults.h"
 
 /* ---------------------------------------------------------------------------
  * The table
@@ -212,8 +213,42 @@ static const DemoParamSpec lora_merge_params[] = {
 };
 
 static const DemoParamSpec lora_delta_params[] = {
-    INT_P("steps", 1, 2000, "120", "steps of the full fine-tuning run (the default lab's)"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps of the full fine-tuning run (the default lab's)"),
     INT_P("batch", 1, 64, "16", "sequences of 64 bytes per step"),
+};
+
+/* Lesson 5: the size of the first updates against r (demo_lora_scale.h). */
+static const char *const lora_scale_matrices[] = {"q", "v", NULL};
+
+static const DemoParamSpec lora_scale_params[] = {
+    INT_P("layer", 0, 63, "0", "the layer whose ΔW is measured (clamped to the model's layers)"),
+    { .name = "matrix", .type = DEMO_PARAM_ENUM, .choices = lora_scale_matrices, .def = "q",
+      .help = "which of the lab's two adapted matrices is measured: q or v" },
+    INT_P("steps", 1, 20, "3", "Adam steps of every run (the first steps of the lab's schedule)"),
+    INT_P("batch", 1, 16, "4", "sequences of 64 bytes per step"),
+    { .name = "text", .type = DEMO_PARAM_PATH, .exts = text_exts,
+      .def = "data/text/moby-train.txt", .help = "the text the batches come from" },
+    INT_P("seed", 0, 2147483647, "1", "seed of the batches"),
+};
+
+/* Lesson 5: Hu et al. §7 on two LoRA runs (demo_lora_sim.h). */
+static const DemoParamSpec lora_similarity_params[] = {
+    INT_P("small", 1, 32, "8", "the smaller rank r₁"),
+    INT_P("large", 2, 64, "64", "the larger rank r₂ (above small)"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps of both runs (the default lab's)"),
+    INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
+};
+
+/* Lessons 5 and 6: lab methods compared (demo_lab_compare.c's presets,
+ * in this order). */
+static const char *const lab_compare_choices[] = {"targets", "pissa", "prefix-mlp", NULL};
+
+static const DemoParamSpec lab_compare_params[] = {
+    { .name = "compare", .type = DEMO_PARAM_ENUM, .choices = lab_compare_choices, .def = "targets",
+      .help = "targets (LoRA r = 8 on q and v against all six matrices), pissa (LoRA against "
+              "PiSSA) or prefix-mlp (the prefix with and without its MLP); full tuning always runs" },
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps per method (the default lab's)"),
+    INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
 };
 
 /* Lesson 6: prefix tuning. */
@@ -248,7 +283,7 @@ static const DemoParamSpec lab_params[] = {
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
-    INT_P("steps", 1, 2000, "120", "training steps per method"),
+    INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,
      * and the backward half of full tuning must stay well under 100 ms. */
@@ -259,6 +294,7 @@ static const DemoParamSpec lab_params[] = {
 
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
 static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
+static const DemoRule lora_similarity_rules[] = {{"small", "large"}};
 
 #define PARAMS(a) .params = a, .n_params = (int)(sizeof a / sizeof a[0])
 #define RULES(a) .rules = a, .n_rules = (int)(sizeof a / sizeof a[0])
@@ -316,6 +352,15 @@ static const DemoKind kinds[] = {
     { .name = "lora-delta",
       .summary = "the singular values of a real ΔW from full fine-tuning, and their energy",
       PARAMS(lora_delta_params) },
+    { .name = "lora-scale",
+      .summary = "‖ΔW‖ after LoRA's first Adam steps against r, for α/r and α/√r (rsLoRA)",
+      PARAMS(lora_scale_params) },
+    { .name = "lora-similarity",
+      .summary = "two LoRA runs compared: subspace similarity φ and the amplification factor",
+      PARAMS(lora_similarity_params), RULES(lora_similarity_rules) },
+    { .name = "lab-compare",
+      .summary = "a few lab methods on one table: held-out loss, share of full tuning's gain, forgetting",
+      PARAMS(lab_compare_params) },
     { .name = "prefix-attention",
       .summary = "attention of the base model with P prefix columns, from a real forward pass",
       PARAMS(prefix_attention_params) },

@@ -21,7 +21,8 @@
  * thread, the default lab) a unit takes at most ~50 ms: a full-tuning
  * backward; forwards of 16 x 64 tokens ~25 ms, a sampled byte ~1.5 ms.
  *
- * Defaults (the default lab: domain task, LAB_DEFAULT_METHODS): 110 steps of
+ * Defaults (the default lab: domain task, LAB_DEFAULT_METHODS): LAB_DEFAULT_STEPS
+ * (lab_defaults.h, 110) steps of
  * 16 sequences x 64 bytes, held-out loss on 16 windows every 10 steps, final
  * figures on 128 evenly spaced windows of each file (8 KB of text). Measured
  * on the 2-core machine these notes were written on, 1 OpenBLAS thread,
@@ -41,7 +42,7 @@
 #include "../nn/sample.h"
 
 enum {
-    DEFAULT_STEPS = 110,
+    DEFAULT_STEPS = LAB_DEFAULT_STEPS,
     DEFAULT_BATCH = 16,
     DEFAULT_EVAL_EVERY = 10,
     DEFAULT_EVAL_WINDOWS = 16,

@@ -53,6 +53,7 @@
 #include "../base/status.h"
 #include "../nn/gpt.h"
 #include "../nn/sample.h"
+#include "lab_defaults.h"
 #include "task.h"
 #include "tune.h"
 

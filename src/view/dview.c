@@ -8,7 +8,7 @@ const DemoViewOps *const dview_table[] = {
     &dview_spectrum, &dview_lora_cost,
     &dview_bits, &dview_number_line, &dview_arith, &dview_sum, &dview_precision,
     &dview_quant, &dview_quant_memory, &dview_quant_loss,
-    &dview_lora_shapes, &dview_lora_merge, &dview_lora_delta,
+    &dview_lora_shapes, &dview_lora_merge, &dview_lora_delta, &dview_lora_scale, &dview_lora_similarity, &dview_lab_compare,
     &dview_prefix_attention, &dview_prefix_cost, &dview_lab, NULL,
 };
 

@@ -1,0 +1,316 @@
+/* test_lesson_figures57.c — figures that lessons 5 to 7 repeat, kept in step
+ * with the code that computes them.
+ *
+ *  - The default lab's length lives in one constant (LAB_DEFAULT_STEPS):
+ *    lab_config_defaults, the lab and lora-delta schema defaults, the
+ *    `finetune` help, lesson 7's sentence, its first lab block (which must
+ *    not override it) and lesson 5's lora-delta block all agree.
+ *  - Lesson 7's epoch arithmetic (steps × batch × n_positions against the
+ *    size of the training chapters) and the question built on it.
+ *  - LoRA parameter counts the lessons state (q + v and all targets at
+ *    r = 8) against lora_modules_for on the base model's configuration.
+ *  - Lesson 7's description of the default lab (its methods, the curve's
+ *    evaluation interval) and the default learning rates it quotes,
+ *    against LAB_DEFAULT_METHODS, lab_config_defaults and tune_methods.
+ *  - "Where to go next": every file it names under out/lora_8/ is one that
+ *    `finetune --methods lora:8 --save out` really writes. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "../src/lesson/demo_schema.h"
+#include "../src/nn/checkpoint.h"
+#include "../src/tune/lab.h"
+#include "../src/tune/lora.h"
+#include "cli_run.h"
+
+static const char *root(void)
+{
+    const char *r = getenv("LORASCOPE_ROOT");
+    return r && *r ? r : ".";
+}
+
+static char *read_lesson(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lessons/%s", root(), name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    char *s = cli_slurp(f);
+    fclose(f);
+    return s;
+}
+
+/* The lesson's text with line breaks and "> " quote marks turned into single
+ * spaces, so a sentence can be found whatever its wrapping. */
+static char *flatten(const char *s)
+{
+    char *out = malloc(strlen(s) + 1), *o = out;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') {
+            if (o > out && o[-1] != ' ') *o++ = ' ';
+            while (p[1] == ' ' || p[1] == '>') p++;
+            continue;
+        }
+        *o++ = *p;
+    }
+    *o = 0;
+    return out;
+}
+
+static void must_contain(const char *text, const char *want, const char *lesson)
+{
+    if (!strstr(text, want)) fail_msg("%s does not say \"%s\"", lesson, want);
+}
+
+/* 112640 -> "112 640", as the lessons write numbers. */
+static void spaced(char *out, size_t size, long long v)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", v);
+    size_t n = strlen(digits), k = 0;
+    for (size_t i = 0; i < n && k + 2 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0) out[k++] = ' ';
+        out[k++] = digits[i];
+    }
+    out[k] = 0;
+}
+
+/* The body of the first ```demo NAME block after `from`, or NULL. */
+static char *demo_block(const char *text, const char *name, const char **from)
+{
+    char fence[64];
+    snprintf(fence, sizeof fence, "```demo %s\n", name);
+    const char *a = strstr(*from, fence);
+    if (!a) return NULL;
+    a += strlen(fence);
+    const char *b = strstr(a, "```");
+    assert_non_null(b);
+    *from = b + 3;
+    (void)text;
+    return strndup(a, (size_t)(b - a));
+}
+
+static void test_default_lab_length(void **state)
+{
+    (void)state;
+    LabConfig c;
+    lab_config_defaults(&c);
+    assert_int_equal(c.steps, LAB_DEFAULT_STEPS);
+    assert_int_equal(atoi(LAB_DEFAULT_STEPS_STR), LAB_DEFAULT_STEPS);
+    const char *kinds[] = {"lab", "lora-delta"};
+    for (int i = 0; i < 2; i++) {
+        const DemoParamSpec *p = demo_param_find(demo_kind_find(kinds[i]), "steps", NULL);
+        assert_non_null(p);
+        assert_string_equal(p->def, LAB_DEFAULT_STEPS_STR);
+    }
+    /* The help `finetune` prints. */
+    CliResult r = cli_run("help finetune", NULL);
+    assert_int_equal(r.status, 0);
+    must_contain(r.out, "steps per method (default " LAB_DEFAULT_STEPS_STR ")", "finetune's help");
+    cli_result_free(&r);
+
+    /* Lesson 7 names the length; its first lab is the default lab. */
+    char *raw = read_lesson("07-lab.md"), *text = flatten(raw);
+    char want[128];
+    snprintf(want, sizeof want, "%d steps each on batches of %d × 64 bytes", LAB_DEFAULT_STEPS, c.batch);
+    must_contain(text, want, "07-lab.md");
+    const char *at = raw;
+    char *first = demo_block(raw, "lab", &at);
+    assert_non_null(first);
+    if (strstr(first, "steps")) fail_msg("07-lab.md's first lab sets its steps: it is meant to be the default lab");
+    free(first);
+    free(text);
+    free(raw);
+    /* Lesson 5's full-tuning run is the lab's. */
+    raw = read_lesson("05-lora.md");
+    at = raw;
+    char *delta = demo_block(raw, "lora-delta", &at);
+    assert_non_null(delta);
+    if (strstr(delta, "steps")) fail_msg("05-lora.md's lora-delta sets its steps: it says it is the lab's run");
+    free(delta);
+    free(raw);
+}
+
+static void test_epoch_arithmetic(void **state)
+{
+    (void)state;
+    char dir[1024], path[1024];
+    snprintf(dir, sizeof dir, "%s/data/models/base", root());
+    snprintf(path, sizeof path, "%s/data/text/moby-train.txt", root());
+    Gpt m;
+    Status st = {0};
+    assert_int_equal(gpt_load(&m, dir, &st), LS_OK);
+    int T = m.cfg.n_positions;
+    gpt_free(&m);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    LabConfig c;
+    lab_config_defaults(&c);
+    long long seen = (long long)c.steps * c.batch * T, size = (long long)sb.st_size;
+    char *raw = read_lesson("07-lab.md"), *text = flatten(raw);
+    char a[32], b[32], want[256];
+    snprintf(want, sizeof want, "draws %d × %d windows of %d bytes at random", c.steps, c.batch, T);
+    must_contain(text, want, "07-lab.md");
+    spaced(a, sizeof a, seen);
+    spaced(b, sizeof b, size);
+    snprintf(want, sizeof want, "%s bytes, about a third of the %s bytes of the training chapters", a, b);
+    must_contain(text, want, "07-lab.md");
+    double frac = (double)seen / (double)size;
+    if (!(frac > 0.28 && frac < 0.39)) fail_msg("%lld of %lld bytes is %.3f, not about a third", seen, size, frac);
+    /* The question: four times as many steps is about 1.3 passes. */
+    must_contain(raw, "answer = 1.3\ntolerance = 0.1", "07-lab.md");
+    if (fabs(4 * frac - 1.3) > 0.1) fail_msg("4 × %.3f is not 1.3 ± 0.1", frac);
+    snprintf(want, sizeof want, "4 × %s = ", a);
+    must_contain(text, want, "07-lab.md");
+    free(text);
+    free(raw);
+}
+
+static long long lora_count(const GptConfig *cfg, unsigned targets, int r)
+{
+    LoraModule mods[LORA_MAX_MODULES];
+    int n = lora_modules_for(mods, cfg, targets);
+    long long per_layer = 0;
+    for (int i = 0; i < n; i++) per_layer += (long long)r * (mods[i].in + mods[i].cols);
+    return per_layer * cfg->n_layer;
+}
+
+static void test_lora_counts(void **state)
+{
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data/models/base", root());
+    Gpt m;
+    Status st = {0};
+    assert_int_equal(gpt_load(&m, dir, &st), LS_OK);
+    long long qv = lora_count(&m.cfg, LORA_TARGET_DEFAULT, 8), all = lora_count(&m.cfg, LORA_TARGET_ALL, 8);
+    gpt_free(&m);
+    char s[32], want[128];
+    char *raw5 = read_lesson("05-lora.md"), *t5 = flatten(raw5);
+    snprintf(want, sizeof want, "answer = %lld\n", all);
+    must_contain(raw5, want, "05-lora.md (LoRA r = 8 on all targets)");
+    spaced(s, sizeof s, qv);
+    snprintf(want, sizeof want, "four and a half times the %s of q and v", s);
+    must_contain(t5, want, "05-lora.md");
+    assert_true(fabs((double)all / (double)qv - 4.5) < 1e-9);
+    char *raw7 = read_lesson("07-lab.md"), *t7 = flatten(raw7);
+    snprintf(want, sizeof want, "LoRA of rank 8 on q and v trains %s numbers", s);
+    must_contain(t7, want, "07-lab.md");
+    /* 16 bytes per trained parameter, in KiB. */
+    snprintf(want, sizeof want, "answer = %lld\n", qv * 16 / 1024);
+    must_contain(raw7, want, "07-lab.md (LoRA's params + grads + Adam in KiB)");
+    free(t5);
+    free(raw5);
+    free(t7);
+    free(raw7);
+}
+
+/* 1e-3 -> "1e-3", 5e-2 -> "5e-2": the lessons' way. */
+static void short_exp(char *out, size_t size, double v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.0e", v); /* "1e-03" */
+    char *e = strchr(buf, 'e');
+    assert_non_null(e);
+    int x = atoi(e + 1);
+    *e = 0;
+    snprintf(out, size, "%se%d", buf, x);
+}
+
+static void test_default_lab_description(void **state)
+{
+    (void)state;
+    TuneSpec specs[LAB_MAX_METHODS];
+    int n = 0;
+    Status st = {0};
+    assert_int_equal(tune_spec_list_parse(specs, LAB_MAX_METHODS, &n, LAB_DEFAULT_METHODS, &st), LS_OK);
+    char ranks[128] = "", prefix[64] = "";
+    int n_lora = 0, lora[LAB_MAX_METHODS];
+    bool full = false;
+    for (int i = 0; i < n; i++) {
+        if (specs[i].kind == TUNE_FULL) full = true;
+        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].rank;
+        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].prefix_len);
+    }
+    assert_true(full && n_lora >= 2 && prefix[0]);
+    for (int i = 0; i < n_lora; i++) {
+        size_t k = strlen(ranks);
+        snprintf(ranks + k, sizeof ranks - k, "%s%d", i == 0 ? "" : i == n_lora - 1 ? " and " : ", ", lora[i]);
+    }
+    char want[256];
+    snprintf(want, sizeof want, "full fine-tuning, LoRA of rank %s on q and v, and prefix tuning with %s virtual tokens",
+             ranks, prefix);
+    char *raw = read_lesson("07-lab.md"), *text = flatten(raw);
+    must_contain(text, want, "07-lab.md");
+    LabConfig c;
+    lab_config_defaults(&c);
+    snprintf(want, sizeof want, "held-out loss (on chapters the training never sees) every %d steps", c.eval_every);
+    must_contain(text, want, "07-lab.md");
+    char f[48], l[48], p[48];
+    short_exp(f, sizeof f, tune_method(TUNE_FULL)->default_lr);
+    short_exp(l, sizeof l, tune_method(TUNE_LORA)->default_lr);
+    short_exp(p, sizeof p, tune_method(TUNE_PREFIX)->default_lr);
+    snprintf(want, sizeof want, "full %s, LoRA %s, prefix %s", f, l, p);
+    must_contain(text, want, "07-lab.md");
+    free(text);
+    free(raw);
+}
+
+/* Every out/lora_8/... path of "Where to go next" exists after --save. */
+static void test_where_to_go_next_files(void **state)
+{
+    (void)state;
+    if (getenv("LORASCOPE_UNDER_VALGRIND")) skip();
+    char dir[] = "/tmp/lorascope_next_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char args[1024];
+    snprintf(args, sizeof args,
+             "finetune --methods lora:8 --steps 1 --batch 1 --eval-every 0 --final-windows 1 "
+             "--sample-bytes 0 --no-analysis --save %s",
+             dir);
+    CliResult r = cli_run(args, NULL);
+    if (r.status != 0) fail_msg("%s", r.err);
+    cli_result_free(&r);
+    char *raw = read_lesson("07-lab.md");
+    const char *page = strstr(raw, "## Where to go next");
+    assert_non_null(page);
+    must_contain(page, "lorascope finetune --methods lora:8 --save out", "07-lab.md");
+    int named = 0;
+    for (const char *p = strstr(page, "out/lora_8"); p; p = strstr(p + 1, "out/lora_8")) {
+        char rel[256];
+        size_t n = strcspn(p + 3, " \n\")");
+        if (n >= sizeof rel) n = sizeof rel - 1;
+        memcpy(rel, p + 3, n);
+        rel[n] = 0;
+        char full[1200];
+        snprintf(full, sizeof full, "%s/%s", dir, rel + 1);
+        struct stat sb;
+        if (stat(full, &sb) != 0) fail_msg("07-lab.md names out%s, which --save does not write (%s)", rel, full);
+        named++;
+    }
+    assert_true(named >= 4); /* the folder, two adapter files, merged/ */
+    free(raw);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    assert_int_equal(system(args), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_lab_length),
+        cmocka_unit_test(test_epoch_arithmetic),
+        cmocka_unit_test(test_lora_counts),
+        cmocka_unit_test(test_default_lab_description),
+        cmocka_unit_test(test_where_to_go_next_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
