@@ -110,7 +110,7 @@ static void test_wrap_keeps_formulas(void **state)
 static const char lesson_one[] = "# First lesson\n\nIntro text.\n\n## Page two\n\nNothing "
                                  "here.\n\n## Page three\n\nLast page.\n";
 static const char lesson_two[] =
-    "# Second lesson\n\nThe word zebra is here.\n\n## More\n\n```question\nask = How many?\nanswer "
+    "# Second lesson\n\nThe word zebra is here.\n\n## More\n\n```question\nid = how-many\nask = How many?\nanswer "
     "= 0.1\n"
     "tolerance = 0.001\nhint = Think of a tenth.\nexplain = A tenth.\n```\n";
 
@@ -337,7 +337,7 @@ static void test_app_present_clean(void **state)
     fixture_open(&f, 80, 24, true);
     /* The instructor answered lesson 2's question before. */
     Status st;
-    assert_int_equal(progress_record_answer(&f.progress, "02-second", 0, true, &st), LS_OK);
+    assert_int_equal(progress_record_answer(&f.progress, "02-second", "how-many", true, &st), LS_OK);
     App *a = &f.app;
     /* Starts at lesson 1, page 1, with the page indicator. */
     assert_true(screen_has(a, &f.g, "lesson 1 · page 1/3"));
@@ -356,7 +356,7 @@ static void test_app_present_clean(void **state)
     type(a, "5");
     app_key(a, VK_ENTER);
     assert_true(screen_has(a, &f.g, "Not quite"));
-    assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&f.progress, "02-second", "how-many"), ANSWER_RIGHT);
     assert_int_equal(progress_page(&f.progress, "02-second"), 0);
     assert_null(progress_current(&f.progress));
     fixture_close(&f);
@@ -399,7 +399,7 @@ static void test_app_question_feedback(void **state)
     type(a, "ten");
     app_key(a, VK_ENTER);
     assert_true(screen_has(a, &f.g, "'ten' is not a number"));
-    assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_NONE);
+    assert_int_equal(progress_answer(&f.progress, "02-second", "how-many"), ANSWER_NONE);
     /* A typed Unicode minus (as the screens print it) makes a number: wrong,
      * not "not a number"; Backspace drops it whole. */
     app_key(a, VK_ENTER);
@@ -410,13 +410,13 @@ static void test_app_question_feedback(void **state)
     assert_true(screen_has(a, &f.g, "\u22125_"));
     app_key(a, VK_ENTER);
     assert_true(screen_has(a, &f.g, "Not quite. Try again."));
-    assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_WRONG);
+    assert_int_equal(progress_answer(&f.progress, "02-second", "how-many"), ANSWER_WRONG);
     /* The screens' forms: 10% is a tenth. */
     app_key(a, VK_ENTER);
     type(a, "10%");
     app_key(a, VK_ENTER);
     assert_true(screen_has(a, &f.g, "Right. A tenth."));
-    assert_int_equal(progress_answer(&f.progress, "02-second", 0), ANSWER_RIGHT);
+    assert_int_equal(progress_answer(&f.progress, "02-second", "how-many"), ANSWER_RIGHT);
     fixture_close(&f);
 }
 

@@ -381,7 +381,7 @@ static void test_view_divergence_and_curves(void **state)
     for (int k = 0; k < 3; k++) {
         dview_lab.key(v, curves, VK_RIGHT, ACT_INC);
         t = draw_view(v, 100, k == 2, &g);
-        assert_non_null(strstr(t, k == 0 ? "training loss (nats per byte" : k == 1 ? "and held-out loss" : "held-out loss"));
+        assert_non_null(strstr(t, k == 0 ? "training loss (nats per byte" : k == 1 ? "held-out (marked)" : "held-out loss"));
         free(t);
     }
     dview_lab.destroy(v);

@@ -180,7 +180,7 @@ static void test_view(void **state)
     }
     fclose(f);
     assert_non_null(strstr(all, "[ Measure ‖ΔW‖ ]"));
-    assert_non_null(strstr(all, "α = 2, α/√r"));
+    assert_non_null(strstr(all, "α=2, α/√r"));
     assert_non_null(strstr(all, "Not run yet"));
     free(all);
     page_close(&pv);

@@ -12,7 +12,7 @@
 #include "../tune/lab_defaults.h"
 
 const int lora_scale_ranks[LSCALE_RANKS] = {1, 2, 4, 8, 16, 32, 64};
-const char *const lora_scale_rule_names[LSCALE_RULES] = {"α = 2r, α/r", "α = 2, α/r", "α = 2, α/√r"};
+const char *const lora_scale_rule_names[LSCALE_RULES] = {"α=2r, α/r", "α=2, α/r", "α=2, α/√r"};
 
 static double now_ms(void)
 {

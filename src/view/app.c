@@ -1112,11 +1112,15 @@ static void draw_page(App *a, Grid *g)
     x += cw;
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
     char *head = vmem_printf("%d · %s", l->order < 1000 ? l->order : a->lesson + 1, l->title ? l->title : l->id);
-    int tabs_w = l->n_pages <= 15 ? 3 * l->n_pages : 12;
+    /* The tabs' real width (" 9 ", " 10 "); too many for the bar: "page n/N". */
+    int tabs_w = 0;
+    for (int p = 0; p < l->n_pages; p++) tabs_w += p + 1 < 10 ? 3 : p + 1 < 100 ? 4 : 5;
+    bool tabs = l->n_pages <= 15 && tabs_w <= a->w - x - 16;
+    if (!tabs) tabs_w = 12;
     x += grid_put_words(g, 0, x, head, ROLE_TOPBAR, a->w - x - tabs_w - 3);
     free(head);
     x += grid_put(g, 0, x, "  ", ROLE_TOPBAR, 2);
-    if (l->n_pages <= 15) {
+    if (tabs) {
         for (int p = 0; p < l->n_pages; p++) {
             char tab[16];
             snprintf(tab, sizeof tab, p == pv->index ? "[%d]" : " %d ", p + 1);

@@ -137,7 +137,7 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     char **cells = vmem_array((size_t)rows * (size_t)cols, sizeof(char *));
     cells[0] = vmem_strdup("r");
     for (int u = 0; u < LSCALE_RULES; u++) cells[1 + u] = vmem_strdup(lora_scale_rule_names[u]);
-    cells[cols - 1] = vmem_strdup("√r");
+    cells[cols - 1] = vmem_strdup(env->ascii ? "sqrt(r)" : "√r"); /* ASCII spells it wider */
     for (int i = 0; i < LSCALE_RANKS; i++) {
         char **row = cells + (size_t)(i + 1) * cols;
         int rank = lora_scale_ranks[i];
@@ -153,8 +153,8 @@ static void sv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int i = 0; i < rows * cols; i++) free(cells[i]);
     free(cells);
     y += rows + 1;
-    grid_put(g, y++, r.x + 2, "×: ‖ΔW‖ at r over ‖ΔW‖ at r = 1 (every rule gives s = 2 at r = 1)", ROLE_DIM, r.w - 2);
-    grid_put(g, y, r.x + 2, "s: α/r = 2 for α = 2r; 2/r for α = 2; 2/√r for rsLoRA with α = 2", ROLE_DIM, r.w - 2);
+    grid_put(g, y++, r.x + 2, "×: ‖ΔW‖ over its value at r = 1 (all rules give s = 2 there)", ROLE_DIM, r.w - 2);
+    grid_put(g, y, r.x + 2, "s = α/r: 2 at α = 2r, 2/r at α = 2; rsLoRA: 2/√r", ROLE_DIM, r.w - 2);
 }
 
 static int sv_n_controls(void *self)

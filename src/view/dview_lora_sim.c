@@ -67,7 +67,7 @@ static int sm_height(void *self, int width, const ViewEnv *env)
 {
     (void)width, (void)env;
     SimView *v = self;
-    return SM_N + 1 + 1 + 1 + 1 + (i_rows(&v->d) + 2) + 3 + 1 + 4 + 2 + (v->d.err.code ? 1 : 0);
+    return SM_N + 1 + 1 + 1 + 1 + (i_rows(&v->d) + 2) + 4 + 1 + 4 + 2 + (v->d.err.code ? 1 : 0);
 }
 
 static void draw_status(SimView *v, Grid *g, int y, Rect r, const ViewEnv *env)
@@ -142,10 +142,11 @@ static void sm_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     for (int i = 0; i < rows * cols; i++) free(cells[i]);
     free(cells);
     y += rows + 1;
-    grid_put(g, y++, r.x + 2, "φ = ‖U₁ᵢᵀU₂ⱼ‖² / min(i, j): how much of the top i input directions of", ROLE_DIM,
-             r.w - 2);
-    grid_printf(g, y++, r.x + 2, ROLE_DIM, r.w - 2, "A (r = %d) lies in the top j of A (r = %d); 1 = all of it",
+    /* Three short lines: ASCII spells the symbols several letters long. */
+    grid_put(g, y++, r.x + 2, "φ = ‖U₁ᵢᵀU₂ⱼ‖² / min(i, j): how much of the top i input", ROLE_DIM, r.w - 2);
+    grid_printf(g, y++, r.x + 2, ROLE_DIM, r.w - 2, "directions of A (r = %d) lies in the top j of A (r = %d);",
                 d->r_small, d->r_large);
+    grid_put(g, y++, r.x + 2, "1 = all of it", ROLE_DIM, r.w - 2);
     y++;
     /* Amplification of both runs. */
     const char *head[] = {"amplification", "r", "‖ΔW‖", "‖UᵀWV‖", "factor", "W top-r", "random"};
