@@ -246,7 +246,7 @@ static void test_default_lab_description(void **state)
         size_t k = strlen(ranks);
         snprintf(ranks + k, sizeof ranks - k, "%s%d", i == 0 ? "" : i == n_lora - 1 ? " and " : ", ", lora[i]);
     }
-    char want[256];
+    char want[512];
     snprintf(want, sizeof want, "full fine-tuning, LoRA of rank %s on q and v, and prefix tuning with %s virtual tokens",
              ranks, prefix);
     char *raw = read_lesson("07-lab.md"), *text = flatten(raw);

@@ -192,7 +192,7 @@ static void bv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
         /* A narrow column: fewer digits rather than a cut number (9 still
          * read back every float exactly). */
         for (int digits = 16; (int)strlen(val) > ex - vx - 1 && digits >= 9 && isfinite(in->value); digits--)
-            snprintf(val, sizeof val, "%.*g", digits, in->value);
+            if (snprintf(val, sizeof val, "%.*g", digits, in->value) >= (int)sizeof val) break;
         if (isnan(in->rel_error)) snprintf(err, sizeof err, "—");
         else if (isinf(in->rel_error)) snprintf(err, sizeof err, "inf");
         else if (in->rel_error == 0) snprintf(err, sizeof err, "0 (exact)");
