@@ -9,11 +9,11 @@
 #include "progress.h"
 
 #include "../base/file.h"
+#include "../base/file_read.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,20 +448,16 @@ int progress_load(Progress *p, const char *path, Status *st)
     progress_free(p);
     path = pick_path(path, buf, sizeof buf, st);
     if (!path) return LS_ERR_IO;
-    /* O_NONBLOCK: a FIFO in its place must not block the start (the
-     * fstat below then refuses it). */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (fd >= 0 && !f) close(fd);
-    if (!f) {
-        if (errno == ENOENT) return LS_OK; /* first run */
-        return unusable(p, path, LS_ERR_IO, strerror(errno), st);
-    }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return unusable(p, path, LS_ERR_PARSE, "not a regular file", st);
-    }
+    if (stat(path, &sb) != 0 && errno == ENOENT) return LS_OK; /* first run */
+    /* The shared opener: a FIFO, folder or device in its place is refused
+     * without blocking the start. */
+    FILE *f;
+    uint64_t file_size;
+    Status why_open;
+    if (file_open_regular(path, &f, &file_size, &why_open))
+        return unusable(p, path, LS_ERR_IO, why_open.msg, st);
+    sb.st_size = (off_t)file_size;
     if ((unsigned long long)sb.st_size > PROGRESS_MAX_BYTES) {
         fclose(f);
         char why[96];

@@ -459,6 +459,12 @@ int tune_run_save(TuneRun *r, const char *dir, const char *base_name, Status *st
     return rc;
 }
 
+int tune_freeze_base(Gpt *m, Status *st)
+{
+    for (int id = 0; id < GPT_NUM_TENSORS; id++) gpt_set_trainable(m, (GptTensorId)id, false);
+    return gpt_alloc_grads(m, st);
+}
+
 const LoraAdapter *tune_run_adapter(const TuneRun *r)
 {
     return r->method && r->method->adapter && r->state ? r->method->adapter(r) : NULL;

@@ -253,6 +253,9 @@ TuneBytes tune_run_bytes(const TuneRun *r);
 
 /* The run's LoRA adapter (lora, qlora), or NULL. */
 const LoraAdapter *tune_run_adapter(const TuneRun *r);
+/* For a method's setup: freeze every base tensor, then allocate the
+ * gradients (and kept inputs) the engine still needs. */
+int tune_freeze_base(Gpt *m, Status *st);
 
 /* An adapter read from disk and applied to a model (tune_adapter_apply). */
 typedef struct TuneApplied {

@@ -164,9 +164,7 @@ static int ia3_setup(TuneRun *r, unsigned long long seed, const int *start, int 
 {
     (void)seed, (void)start, (void)n_start;
     Gpt *m = &r->model;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++)
-        gpt_set_trainable(m, (GptTensorId)id, false);
-    int rc = gpt_alloc_grads(m, st);
+    int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     Ia3 *a = ia3_new(m, st);
     if (!a) return LS_ERR_NOMEM;

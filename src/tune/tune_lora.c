@@ -74,9 +74,7 @@ static int lora_setup(TuneRun *r, unsigned long long seed, const int *start, int
     if (!ls) return status_fail(st, LS_ERR_NOMEM, "out of memory");
     ls->qbase.deq_layer = -1;
     r->state = ls;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++)
-        gpt_set_trainable(m, (GptTensorId)id, false);
-    int rc = gpt_alloc_grads(m, st);
+    int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     LoraModule mods[LORA_MAX_MODULES];
     int n = lora_modules_for(mods, &m->cfg, s->targets);

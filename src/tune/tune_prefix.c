@@ -38,9 +38,7 @@ static int prefix_setup(TuneRun *r, unsigned long long seed, const int *start, i
 {
     const TuneSpec *s = &r->spec;
     Gpt *m = &r->model;
-    for (int id = 0; id < GPT_NUM_TENSORS; id++)
-        gpt_set_trainable(m, (GptTensorId)id, false);
-    int rc = gpt_alloc_grads(m, st);
+    int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     Prefix *p = calloc(1, sizeof *p);
     if (!p) return status_fail(st, LS_ERR_NOMEM, "out of memory");
