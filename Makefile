@@ -20,6 +20,9 @@ MANDIR      = $(PREFIX)/share/man/man1
 PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson
 DEB_PKGS   := build-essential pkg-config libncurses-dev libopenblas-dev liblapacke-dev \
               libcmocka-dev libpng-dev libcmark-dev libcjson-dev tmux
+# What only `make test` needs: a real terminal emulator on a virtual display
+# (tests/test_tui_xterm.c reads its pixels) and a font for it.
+TEST_PKGS  := xvfb xterm x11-apps fonts-dejavu-core
 
 comma    := ,
 CC       ?= cc
@@ -133,6 +136,10 @@ run: ensure-deps
 	./lorascope
 
 test: ensure-deps
+	@if ! command -v Xvfb >/dev/null 2>&1 || ! command -v xterm >/dev/null 2>&1 \
+	    || ! command -v xwd >/dev/null 2>&1 || ! [ -e /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]; then \
+	  $(MAKE) --no-print-directory deps DEB_PKGS="$(TEST_PKGS)"; \
+	fi
 	@$(MAKE) --no-print-directory test-now
 
 check: test

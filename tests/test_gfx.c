@@ -246,6 +246,42 @@ static void test_reply(void **state)
     assert_string_equal(gfx_query + strlen(gfx_query) - 3, "\033[c");
 }
 
+/* The background colour in the same answer (OSC 11), as xterm, VTE and
+ * kitty send it, and $COLORFGBG for terminals that are not asked. */
+static void test_background(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *reply;
+        int light;
+    } cases[] = {
+        {"\033]11;rgb:ffff/ffff/ffff\033\\\033[?63;4c", 1}, /* xterm's default white */
+        {"\033]11;rgb:0000/0000/0000\007\033[?62c", 0},      /* BEL-ended, black */
+        {"\033]11;rgb:fd/f6/e3\033\\", 1},                 /* solarized light, 2 digits */
+        {"\033]11;rgb:2/3/3\033\\", 0},                    /* 1 digit each */
+        {"\033]11;rgb:7f7f/7f7f/7f7f\033\\", 0},           /* mid grey: just below half */
+        {"\033]11;rgb:8080/8080/8080\033\\", 1},
+        {"\033]11;rgb:ffff/ffff\033\\", -1}, /* a component missing */
+        {"\033]11;rgb:gg/00/00\033\\", -1},
+        {"\033[?62;4c", -1}, /* not said */
+        {"", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (gfx_parse_background(cases[i].reply, strlen(cases[i].reply)) != cases[i].light)
+            fail_msg("case %zu: background", i);
+    /* The answer to the background question comes before DA1's. */
+    const char *osc = strstr(gfx_query, "\033]11;?");
+    assert_non_null(osc);
+    assert_true(osc < strstr(gfx_query, "\033[c"));
+    assert_int_equal(gfx_background_from_colorfgbg("15;0"), 0);
+    assert_int_equal(gfx_background_from_colorfgbg("0;15"), 1);
+    assert_int_equal(gfx_background_from_colorfgbg("0;default;7"), 1);
+    assert_int_equal(gfx_background_from_colorfgbg("0;"), -1);
+    assert_int_equal(gfx_background_from_colorfgbg("15;x"), -1);
+    assert_int_equal(gfx_background_from_colorfgbg(""), -1);
+    assert_int_equal(gfx_background_from_colorfgbg(NULL), -1);
+}
+
 static void test_mode_choice(void **state)
 {
     (void)state;
@@ -303,15 +339,34 @@ static void test_grid_images(void **state)
     grid_add_image(&g, (Rect){10, 3, 5, 6}, px, 2, 2);
     assert_int_equal(g.n_images, 2);
     assert_true(g.images[1].hash != h1);
-    /* Rows 1..9 of g shown at row 0 of the screen: only the first picture is
-     * wholly inside. */
+    /* Rows 1..11 of g shown at row 0 of the screen: the first picture whole,
+     * the second (rows 10..14, 2 source rows) cut to its top 2 cell rows,
+     * which show its first source row only. */
     Grid screen;
     grid_init(&screen, 40, 12, false);
-    grid_copy_rows(&screen, 0, &g, 1, 9);
-    assert_int_equal(screen.n_images, 1);
+    grid_copy_rows(&screen, 0, &g, 1, 11);
+    assert_int_equal(screen.n_images, 2);
     assert_int_equal(screen.images[0].at.y, 1);
+    assert_int_equal(screen.images[0].at.h, 5);
+    assert_int_equal(screen.images[0].h, 2);
     assert_int_equal(screen.images[0].gray[0], 1);
+    assert_int_equal(screen.images[1].at.y, 9);
+    assert_int_equal(screen.images[1].at.h, 2);
+    assert_int_equal(screen.images[1].h, 1);
+    assert_int_equal(screen.images[1].w, 2);
+    assert_int_equal(screen.images[1].gray[1], 2);
     grid_clear(&screen, ROLE_TEXT);
+    /* Scrolled so that only the bottom 3 cell rows of the second show:
+     * rows 2..4 of 5 are source rows 0.8..2, so rows 0 and 1 (rounded out). */
+    grid_copy_rows(&screen, 0, &g, 12, 12);
+    assert_int_equal(screen.n_images, 1);
+    assert_int_equal(screen.images[0].at.y, 0);
+    assert_int_equal(screen.images[0].at.h, 3);
+    assert_int_equal(screen.images[0].h, 2);
+    grid_clear(&screen, ROLE_TEXT);
+    /* Nothing of it in the rows: no picture. */
+    grid_copy_rows(&screen, 0, &g, 15, 5);
+    assert_int_equal(screen.n_images, 0);
     assert_int_equal(screen.n_images, 0);
     /* widget_image adds its picture only to a grid that shows pixels. */
     float img[6 * 8];
@@ -339,7 +394,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sixel_exact), cmocka_unit_test(test_sixel_round_trip),
         cmocka_unit_test(test_kitty_exact), cmocka_unit_test(test_kitty_chunks),
-        cmocka_unit_test(test_reply),       cmocka_unit_test(test_mode_choice),
+        cmocka_unit_test(test_reply),       cmocka_unit_test(test_background), cmocka_unit_test(test_mode_choice),
         cmocka_unit_test(test_resample),    cmocka_unit_test(test_grid_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

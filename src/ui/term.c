@@ -416,8 +416,9 @@ void term_set_graphics(Term *t, GfxMode mode)
     t->gfx_shown = 0;
 }
 
-GfxMode term_detect_graphics(int timeout_ms)
+GfxMode term_detect_graphics(int timeout_ms, int *background)
 {
+    *background = -1;
     int in = STDIN_FILENO, out = STDOUT_FILENO;
     struct termios old, raw;
     if (!isatty(in) || !isatty(out) || tcgetattr(in, &old) != 0) return GFX_TEXT;
@@ -448,7 +449,9 @@ GfxMode term_detect_graphics(int timeout_ms)
     /* A late answer must not turn into keys. */
     if (!complete) tcflush(in, TCIFLUSH);
     tcsetattr(in, TCSANOW, &old);
-    return complete ? gfx_parse_reply(buf, n) : GFX_TEXT;
+    if (!complete) return GFX_TEXT;
+    *background = gfx_parse_background(buf, n);
+    return gfx_parse_reply(buf, n);
 }
 
 void term_emit(Term *t, const Grid *g, const Theme *theme)

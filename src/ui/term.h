@@ -61,10 +61,11 @@ int term_open_offscreen(Term *t, int w, int h, const char *termname, char *err, 
 void term_close(Term *t);
 
 /* Ask the terminal on stdin/stdout, before term_open, whether it shows
- * pictures (gfx.h), waiting at most timeout_ms for the answer: GFX_TEXT
- * when it does not answer, or not in time. The terminal modes are put back
- * whatever happens. */
-GfxMode term_detect_graphics(int timeout_ms);
+ * pictures (gfx.h) and what its background is, waiting at most timeout_ms
+ * for the answer: GFX_TEXT and *background -1 when it does not answer, or
+ * not in time; else *background is 1 light, 0 dark, -1 not said. The
+ * terminal modes are put back whatever happens. */
+GfxMode term_detect_graphics(int timeout_ms, int *background);
 /* Show the grids' pictures this way from the next term_emit on. */
 void term_set_graphics(Term *t, GfxMode mode);
 

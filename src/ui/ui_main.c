@@ -66,7 +66,8 @@ static const char options_text[] =
     "                     named like a built-in lesson replaces that lesson)\n"
     "  --lesson N         open lesson N (its number, id or file name) ...\n"
     "  --page P           ... at page P (from 1), e.g. the page being written\n"
-    "  --theme NAME       colours: dark (default), light or contrast\n"
+    "  --theme NAME       colours: dark, light or contrast (default: light on a\n"
+    "                     terminal that reports a light background, else dark)\n"
     "  --present          presentation mode: no bars, high contrast, one block per\n"
     "                     key, digits + Enter go to a page; starts at lesson 1 and\n"
     "                     neither shows nor changes the saved progress\n"
@@ -288,13 +289,21 @@ int ui_main(int argc, char **argv)
         return 2;
     }
 
-    /* Pictures: as forced, or as the terminal answers (never asked inside
-     * a multiplexer or on a console that cannot show them). */
+    /* Pictures and the background: as forced, or as the terminal answers
+     * (never asked inside a multiplexer or on a console that cannot show
+     * them). A light background gets the light theme: the dark theme's
+     * bright values would be white on white there. */
     GfxMode gfx = GFX_TEXT;
     bool gfx_auto = true;
     if (opt.graphics && opt.graphics[0]) gfx_mode_parse(opt.graphics, &gfx, &gfx_auto);
-    if (gfx_auto && utf8 && gfx_may_query(getenv("TERM"), getenv("TMUX"), getenv("STY")))
-        gfx = term_detect_graphics(300);
+    int background = -1;
+    bool want_gfx = gfx_auto && utf8, want_background = !opt.theme && !no_color;
+    if ((want_gfx || want_background) && gfx_may_query(getenv("TERM"), getenv("TMUX"), getenv("STY"))) {
+        GfxMode answered = term_detect_graphics(300, &background);
+        if (want_gfx) gfx = answered;
+    }
+    if (background < 0) background = gfx_background_from_colorfgbg(getenv("COLORFGBG"));
+    const Theme *theme = opt.theme ? theme_find(opt.theme) : background == 1 ? theme_find("light") : NULL;
 
     Term term;
     char err[256];
@@ -310,7 +319,7 @@ int ui_main(int argc, char **argv)
     ViewEnv env = {.ascii = !utf8, .colour = term.colour};
     term_set_graphics(&term, gfx);
     App app;
-    app_init(&app, &lessons, &progress, NULL, env, opt.theme ? theme_find(opt.theme) : NULL, opt.present);
+    app_init(&app, &lessons, &progress, NULL, env, theme, opt.present);
     app.start_budget_ms = APP_TICK_MS; /* a page's demos start between key polls */
     if (warning[0]) app_message(&app, !opt.reset_progress, "%s", warning);
     if (notice) app_notice(&app, "Progress file", notice);

@@ -2,6 +2,7 @@
  * encoders (see gfx.h). */
 #include "gfx.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +55,11 @@ bool gfx_may_query(const char *term, const char *tmux, const char *sty)
 /* ---------------------------------------------------------------------------
  * The start-up question */
 
-/* A 1×1 RGB kitty query (image id 31), then DA1. */
-const char gfx_query[] = "\033_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\033\\\033[c";
+/* A 1×1 RGB kitty query (image id 31), the background colour (OSC 11),
+ * then DA1. Terminals answer in order and every one answers DA1, so its
+ * reply ends the wait; a terminal that knows neither of the first two says
+ * nothing about them. */
+const char gfx_query[] = "\033_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\033\\\033]11;?\033\\\033[c";
 
 /* The DA1 reply: ESC [ ? params c. Returns its start, or NULL. */
 static const char *find_da1(const char *r, size_t n, size_t *end)
@@ -98,6 +102,61 @@ GfxMode gfx_parse_reply(const char *reply, size_t n)
         if (p < stop) p++; /* ';' */
     }
     return GFX_TEXT;
+}
+
+/* One colour component of an X11 "rgb:" colour: 1 to 4 hex digits, scaled
+ * to 0..1. Returns the digits read (0: none). */
+static int hex_component(const char *p, const char *stop, double *v)
+{
+    unsigned long x = 0;
+    int k = 0;
+    while (p + k < stop && k < 4 && isxdigit((unsigned char)p[k])) {
+        char c = p[k];
+        x = x * 16 + (unsigned long)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        k++;
+    }
+    if (k > 0) *v = (double)x / (double)((1ul << (4 * k)) - 1);
+    return k;
+}
+
+int gfx_parse_background(const char *reply, size_t n)
+{
+    /* ESC ] 11 ; rgb:RRRR/GGGG/BBBB, ended by ST or BEL. */
+    static const char head[] = "\033]11;rgb:";
+    const size_t h = sizeof head - 1;
+    for (size_t i = 0; i + h <= n; i++) {
+        if (memcmp(reply + i, head, h) != 0) continue;
+        const char *p = reply + i + h, *stop = reply + n;
+        double c[3];
+        int k = 0;
+        for (; k < 3; k++) {
+            int d = hex_component(p, stop, &c[k]);
+            if (d == 0) break;
+            p += d;
+            if (k < 2) {
+                if (p >= stop || *p != '/') break;
+                p++;
+            }
+        }
+        if (k < 3) return -1;
+        /* Relative luminance (ITU-R BT.709 weights) of the background. */
+        double y = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        return y > 0.5 ? 1 : 0;
+    }
+    return -1;
+}
+
+int gfx_background_from_colorfgbg(const char *v)
+{
+    /* rxvt and Konsole export "FG;BG" (sometimes "FG;default;BG"): the last
+     * field is the background's ANSI number; 7 and 15 are light greys/white. */
+    if (!v || !v[0]) return -1;
+    const char *last = strrchr(v, ';');
+    if (!last || !last[1]) return -1;
+    char *end;
+    long bg = strtol(last + 1, &end, 10);
+    if (*end != '\0' || end == last + 1 || bg < 0 || bg > 255) return -1;
+    return bg == 7 || bg == 15 ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------------

@@ -42,6 +42,11 @@ bool gfx_may_query(const char *term, const char *tmux, const char *sty);
 extern const char gfx_query[];
 bool gfx_reply_complete(const char *reply, size_t n);
 GfxMode gfx_parse_reply(const char *reply, size_t n);
+/* The background the same answer reports (OSC 11): 1 light, 0 dark, -1 not
+ * said. A light background gets the light theme unless one was chosen. */
+int gfx_parse_background(const char *reply, size_t n);
+/* The same from $COLORFGBG ("15;0"), for terminals asked nothing. */
+int gfx_background_from_colorfgbg(const char *v);
 
 /* Box-average resampling of an 8-bit gray picture (iw × ih) to ow × oh. */
 void gfx_resample(unsigned char *out, int ow, int oh, const unsigned char *in, int iw, int ih);

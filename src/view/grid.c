@@ -374,12 +374,20 @@ void grid_add_image(Grid *g, Rect at, const unsigned char *gray, int w, int h)
 
 void grid_copy_rows(Grid *dst, int dy, const Grid *src, int sy, int h)
 {
+    /* A picture cut by the rows copied keeps its visible part (a student
+     * scrolling past a photo still sees the photo, not its text stand-in):
+     * the source rows under the visible cell rows. */
     for (int i = 0; i < src->n_images; i++) {
         const GridImage *im = &src->images[i];
-        if (im->at.y < sy || im->at.y + im->at.h > sy + h) continue;
-        Rect at = im->at;
-        at.y += dy - sy;
-        grid_add_image(dst, at, im->gray, im->w, im->h);
+        int top = im->at.y > sy ? im->at.y : sy;
+        int bottom = im->at.y + im->at.h < sy + h ? im->at.y + im->at.h : sy + h;
+        if (bottom <= top) continue;
+        int r0 = (int)((long)(top - im->at.y) * im->h / im->at.h);
+        int r1 = (int)(((long)(bottom - im->at.y) * im->h + im->at.h - 1) / im->at.h);
+        if (r1 > im->h) r1 = im->h;
+        if (r1 <= r0) continue;
+        Rect at = {top + dy - sy, im->at.x, bottom - top, im->at.w};
+        grid_add_image(dst, at, im->gray + (size_t)r0 * (size_t)im->w, im->w, r1 - r0);
     }
     int w = dst->w < src->w ? dst->w : src->w;
     for (int i = 0; i < h; i++) {

@@ -17,6 +17,10 @@ enum {
     C_ORANGE = 208, C_SKY = 117, C_PINK = 211, C_LIME = 149, C_NAVY = 18,
     C_DKGRAY = 236, C_MIDGRAY = 244, C_LTGRAY = 252, C_PAPER = 254,
     C_DKBLUE = 25, C_DKGREEN = 28, C_DKRED = 124, C_BROWN = 130, C_PURPLE = 91,
+    /* Black from the colour cube: xterm draws bold text in colours 0-7 in
+     * their bright twins (its boldColors default), so bold "black" would be
+     * grey there; 16 stays black (and still fits to 0 on 8 colours). */
+    C_INK = 16,
 };
 
 #define S(f, b, a) {(short)(f), (short)(b), (a)}
@@ -92,7 +96,7 @@ static const Theme theme_light = {
         [ROLE_TITLE] = S(C_DKBLUE, -1, TA_BOLD),
         [ROLE_HEADING] = S(C_PURPLE, -1, TA_BOLD),
         [ROLE_EMPH] = S(-1, -1, TA_ITALIC),
-        [ROLE_STRONG] = S(C_BLACK, -1, TA_BOLD),
+        [ROLE_STRONG] = S(C_INK, -1, TA_BOLD),
         [ROLE_CODE] = S(C_BROWN, -1, 0),
         [ROLE_CODEBLOCK] = S(C_BLACK, C_PAPER, 0),
         [ROLE_LINK] = S(C_DKBLUE, -1, TA_UNDERLINE),
@@ -106,7 +110,7 @@ static const Theme theme_light = {
         [ROLE_FOCUS] = S(C_DKRED, -1, TA_BOLD),
         [ROLE_FRAME] = S(C_MIDGRAY, -1, 0),
         [ROLE_LABEL] = S(C_DKGRAY, -1, 0),
-        [ROLE_VALUE] = S(C_BLACK, -1, TA_BOLD),
+        [ROLE_VALUE] = S(C_INK, -1, TA_BOLD),
         [ROLE_TRACK] = S(C_MIDGRAY, -1, 0),
         [ROLE_FILL] = S(C_DKBLUE, -1, 0),
         [ROLE_KNOB] = S(C_DKRED, -1, TA_BOLD),
