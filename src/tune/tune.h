@@ -95,15 +95,21 @@ typedef struct TuneOption {
     int (*apply)(TuneSpec *s, const char *value, Status *st);
 } TuneOption;
 
-/* How the lab colours a method: a role of the interface's theme (the view
- * maps each to a Role; TUNE_COLOUR_RANKS: one colour per offered size). */
+/* How the lab colours a method: a hue of the theme's method palette (the
+ * view maps each to a Role; theme.c lists them once for every theme).
+ * Hues are named by colour, not by method: a new method picks one no other
+ * row uses (test_registry checks), so its colour is its own row's business.
+ * TUNE_COLOUR_RANKS: one colour per offered size (LoRA's ranks). */
 typedef enum TuneColour {
-    TUNE_COLOUR_FULL,
-    TUNE_COLOUR_PREFIX,
-    TUNE_COLOUR_QLORA,
+    TUNE_COLOUR_RED,
+    TUNE_COLOUR_PINK,
+    TUNE_COLOUR_TEAL,
+    TUNE_COLOUR_BROWN,
+    TUNE_COLOUR_NAVY,
+    TUNE_COLOUR_ORCHID,
+    TUNE_COLOUR_OLIVE,
+    TUNE_COLOUR_SLATE,
     TUNE_COLOUR_RANKS,
-    TUNE_COLOUR_IA3,
-    TUNE_COLOUR_DORA,
     TUNE_NUM_COLOURS
 } TuneColour;
 

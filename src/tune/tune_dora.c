@@ -518,5 +518,5 @@ const TuneMethod tune_method_dora = {
     .load = dora_load,
     .size_label = "DoRA rank",
     .mark = 'D',
-    .colour = TUNE_COLOUR_DORA,
+    .colour = TUNE_COLOUR_NAVY,
 };

@@ -302,5 +302,5 @@ const TuneMethod tune_method_qlora = {
     .adapter = lora_adapter,
     .size_label = "QLoRA rank",
     .mark = 'Q',
-    .colour = TUNE_COLOUR_QLORA,
+    .colour = TUNE_COLOUR_TEAL,
 };

@@ -174,5 +174,5 @@ const TuneMethod tune_method_prefix = {
     .load = prefix_load,
     .size_label = "prefix P",
     .mark = 'P',
-    .colour = TUNE_COLOUR_PREFIX,
+    .colour = TUNE_COLOUR_PINK,
 };
