@@ -283,6 +283,7 @@ static const DemoParamSpec lab_params[] = {
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
+    INT_P("prompt", 0, 64, "0", "prompt tuning with P trainable input embeddings at the start (0: off, the toggle offers P = 16)"),
     INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,

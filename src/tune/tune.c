@@ -22,7 +22,7 @@
 // The registry
 
 extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora,
-    tune_method_ia3, tune_method_dora;
+    tune_method_ia3, tune_method_dora, tune_method_prompt;
 
 /* Default peak learning rates (in each row), chosen by a sweep on the
  * default lab (domain task, 120 steps of 16 x 64 bytes; held-out nats
@@ -41,6 +41,7 @@ static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
     [TUNE_QLORA] = &tune_method_qlora,
     [TUNE_IA3] = &tune_method_ia3,
     [TUNE_DORA] = &tune_method_dora,
+    [TUNE_PROMPT] = &tune_method_prompt,
 };
 
 const TuneMethod *tune_method(TuneKind kind)

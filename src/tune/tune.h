@@ -17,6 +17,8 @@
  *                          and the MLP's inner activations     (tune_ia3.c)
  *   dora:R                 DoRA (Liu et al. 2024): a magnitude per output times a
  *                          LoRA-updated, normalised direction  (tune_dora.c)
+ *   prompt:P               prompt tuning (Lester et al. 2021): P trainable input
+ *                          embeddings before the text          (tune_prompt.c)
  *
  * followed by options, comma-separated, e.g.
  *   lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa,lr=3e-3
@@ -54,6 +56,7 @@ typedef enum TuneKind {
     TUNE_QLORA,
     TUNE_IA3,
     TUNE_DORA,
+    TUNE_PROMPT,
     TUNE_NUM_KINDS
 } TuneKind;
 
