@@ -388,7 +388,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int tog = layout_toggles(v, &probe, 0, 0, width);
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
-    int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
+    int h = 1 + 1 + tog + v->n_size + 2 + 1; /* run, task, methods, sizes, lr, steps, curves */
     h += 1 + 1;                  /* blank, progress */
     if (v->d.state == LABD_FAILED) {
         char msg[sizeof v->d.err.msg + 64];
