@@ -31,7 +31,7 @@ Prints the mean next-byte loss (nats) over TEXT's bytes and the logits of
 the last position. Run by hand to refresh tests/data/peft/*.expected.json
 (tests/test_methods.c reads them):
   /usr/bin/python3 tests/peft/peft_forward.py tests/data/peft/model \\
-      tests/data/peft/ia3 "Call me Ishmael." > tests/data/peft/ia3.expected.json
+      tests/data/peft/ia3 "Call me Ishmael. Some" > tests/data/peft/ia3.expected.json
 """
 import json
 import math
