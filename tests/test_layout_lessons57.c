@@ -74,9 +74,9 @@ static void test_prefix_views(void **state)
 static void test_lab_view(void **state)
 {
     (void)state;
-    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16",
+    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16", "[ ] prompt:16",
                           "[ ] qlora:8", "not started", "trains"};
-    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 10);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 7, 10);
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};
     lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 10);
 }
