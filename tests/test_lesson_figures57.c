@@ -241,8 +241,8 @@ static void test_default_lab_description(void **state)
     bool full = false;
     for (int i = 0; i < n; i++) {
         if (specs[i].kind == TUNE_FULL) full = true;
-        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].rank;
-        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].prefix_len);
+        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].size;
+        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].size);
     }
     assert_true(full && n_lora >= 2 && prefix[0]);
     for (int i = 0; i < n_lora; i++) {

@@ -67,9 +67,19 @@ const TuneMethod *tune_method_for_peft_type(const char *peft_type)
 
 TuneSpec tune_spec_make(TuneKind kind, int size)
 {
-    TuneSpec s = {.kind = kind, .size = size, .targets = LORA_TARGET_DEFAULT};
+    TuneSpec s = {.kind = kind, .size = size};
     registry[kind]->spec_make(&s, size);
     return s;
+}
+
+void tune_spec_opts_get(const TuneSpec *s, void *opts, size_t size)
+{
+    memcpy(opts, s->opts, size < sizeof s->opts ? size : sizeof s->opts);
+}
+
+void tune_spec_opts_set(TuneSpec *s, const void *opts, size_t size)
+{
+    memcpy(s->opts, opts, size < sizeof s->opts ? size : sizeof s->opts);
 }
 
 float tune_spec_lr(const TuneSpec *spec)

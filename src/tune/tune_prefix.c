@@ -10,6 +10,20 @@
 #include "prefix.h"
 #include "tune.h"
 
+/* The prefix's own options in a spec (TuneSpec.opts). */
+typedef struct PrefixOpts {
+    bool mlp;   /* train through the MLP reparameterisation */
+    int hidden; /* its hidden width (0: n_embd) */
+} PrefixOpts;
+_Static_assert(sizeof(PrefixOpts) <= TUNE_OPTS_BYTES, "the prefix's options fit a spec");
+
+static PrefixOpts opts_of(const TuneSpec *s)
+{
+    PrefixOpts o;
+    tune_spec_opts_get(s, &o, sizeof o);
+    return o;
+}
+
 static Prefix *prefix_of(const TuneRun *r)
 {
     return r->state;
@@ -17,13 +31,14 @@ static Prefix *prefix_of(const TuneRun *r)
 
 static void prefix_spec_make(TuneSpec *s, int size)
 {
-    s->prefix_len = size;
+    PrefixOpts o = {0};
+    tune_spec_opts_set(s, &o, sizeof o);
     snprintf(s->label, sizeof s->label, "prefix:%d", size);
 }
 
 static int prefix_start_bytes(const TuneSpec *s)
 {
-    return s->prefix_len;
+    return s->size;
 }
 
 static void prefix_state_free(void *state)
@@ -36,20 +51,21 @@ static void prefix_state_free(void *state)
 static int prefix_setup(TuneRun *r, unsigned long long seed, const int *start, int n_start,
                         Status *st)
 {
-    const TuneSpec *s = &r->spec;
+    PrefixOpts o = opts_of(&r->spec);
+    int P = r->spec.size;
     Gpt *m = &r->model;
     int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     Prefix *p = calloc(1, sizeof *p);
     if (!p) return status_fail(st, LS_ERR_NOMEM, "out of memory");
     r->state = p;
-    int hidden = s->prefix_mlp ? (s->prefix_hidden > 0 ? s->prefix_hidden : m->cfg.n_embd) : 0;
-    rc = prefix_init(p, &m->cfg, s->prefix_len, hidden, st);
+    int hidden = o.mlp ? (o.hidden > 0 ? o.hidden : m->cfg.n_embd) : 0;
+    rc = prefix_init(p, &m->cfg, P, hidden, st);
     if (rc) return rc;
-    if (s->prefix_len > 0) {
-        if (!start || n_start < s->prefix_len)
+    if (P > 0) {
+        if (!start || n_start < P)
             return status_fail(st, LS_ERR_ARG, "prefix:%d needs %d bytes of text to start from",
-                               s->prefix_len, s->prefix_len);
+                               P, P);
         rc = prefix_init_from_tokens(p, m, start, seed, st);
     }
     if (!rc) rc = prefix_alloc_grads(p, st);
@@ -125,7 +141,9 @@ static int prefix_load(Gpt *m, const char *dir, void **held, Status *st)
 static int opt_mlp(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->prefix_mlp = true;
+    PrefixOpts o = opts_of(s);
+    o.mlp = true;
+    tune_spec_opts_set(s, &o, sizeof o);
     return LS_OK;
 }
 
@@ -134,8 +152,10 @@ static int opt_hidden(TuneSpec *s, const char *v, Status *st)
     long x;
     if (!tune_parse_int(v, 1, 65536, &x))
         return status_fail(st, LS_ERR_ARG, "hidden needs a width 1..65536, not '%s'", v);
-    s->prefix_hidden = (int)x;
-    s->prefix_mlp = true;
+    PrefixOpts o = opts_of(s);
+    o.hidden = (int)x;
+    o.mlp = true;
+    tune_spec_opts_set(s, &o, sizeof o);
     return LS_OK;
 }
 
