@@ -23,6 +23,7 @@
 #include "../src/tune/qlora.h"
 #include "../src/tune/tune.h"
 #include "../src/tune/tune_lora.h"
+#include "../src/tune/tune_prefix.h"
 
 // ----------------------------------------------------------------------------
 // Helpers
@@ -380,6 +381,16 @@ static void test_spec_parse(void **state)
     assert_string_equal(s[1].label, "lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa");
     assert_int_equal(s[2].kind, TUNE_PREFIX);
     assert_int_equal(s[2].size, 16);
+    PrefixOpts po = tune_prefix_opts(&s[2]);
+    assert_true(po.mlp);
+    assert_int_equal(po.hidden, 32);
+    /* Each method reads only its own options. */
+    assert_true(tune_spec_is_lora(&s[1]) && tune_spec_is_lora(&s[3]));
+    assert_false(tune_spec_is_lora(&s[0]) || tune_spec_is_lora(&s[2]));
+    assert_true(tune_lora_opts(&s[2]).alpha == 0.0f && !tune_prefix_opts(&s[1]).mlp);
+    TuneSpec dora = tune_spec_make(TUNE_DORA, 4);
+    assert_true(tune_spec_is_lora(&dora));
+    assert_float_equal(tune_lora_opts(&dora).alpha, 8.0f, 0);
     /* The prefix's options are its file's own: seen through its run, an
      * MLP of width 32 (E, W1, b1, W2, b2) is what trains. */
     Gpt tiny;

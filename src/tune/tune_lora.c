@@ -26,13 +26,6 @@ static LoraState *state_of(const TuneRun *r)
     return r->state;
 }
 
-LoraOpts tune_lora_opts(const TuneSpec *s)
-{
-    LoraOpts o;
-    tune_spec_opts_get(s, &o, sizeof o);
-    return o;
-}
-
 void tune_lora_opts_set(TuneSpec *s, const LoraOpts *o)
 {
     tune_spec_opts_set(s, o, sizeof *o);
@@ -223,6 +216,7 @@ static int opt_alpha(TuneSpec *s, const char *v, Status *st)
         return status_fail(st, LS_ERR_ARG, "alpha needs a positive number, not '%s'", v);
     LoraOpts o = tune_lora_opts(s);
     o.alpha = (float)x;
+    o.alpha_set = true;
     tune_lora_opts_set(s, &o);
     return LS_OK;
 }
@@ -275,6 +269,20 @@ static int opt_nf4(TuneSpec *s, const char *v, Status *st)
 const TuneOption tune_lora_options[] = {LORA_OPTIONS};
 static const TuneOption qlora_options[] = {LORA_OPTIONS, {"int8", false, opt_int8},
                                            {"nf4", false, opt_nf4}};
+
+/* The methods whose option table is LoRA's write LoraOpts. */
+bool tune_spec_is_lora(const TuneSpec *s)
+{
+    const TuneMethod *m = tune_method(s->kind);
+    return m && (m->options == tune_lora_options || m->options == qlora_options);
+}
+
+LoraOpts tune_lora_opts(const TuneSpec *s)
+{
+    LoraOpts o = {0};
+    if (tune_spec_is_lora(s)) tune_spec_opts_get(s, &o, sizeof o);
+    return o;
+}
 
 /* Help lines: "option<TAB>what it does". */
 #define LORA_HELP                                                                                  \

@@ -11,6 +11,7 @@
 
 typedef struct LoraOpts {
     float alpha;      /* lora_alpha; default 2R */
+    bool alpha_set;   /* alpha= was given */
     bool rslora;      /* scale alpha / sqrt(R) */
     bool pissa;       /* PiSSA start: top-R SVD of W in A, B; W its residual */
     bool int8;        /* qlora: int8 blocks of 64 instead of NF4 */
@@ -19,7 +20,11 @@ typedef struct LoraOpts {
 
 _Static_assert(sizeof(LoraOpts) <= TUNE_OPTS_BYTES, "LoRA's options fit a spec");
 
-/* The options of a lora, qlora or dora spec, and writing them back. */
+/* Is s a method on a LoRA adapter (lora, qlora, dora: its options are
+ * LoraOpts)? */
+bool tune_spec_is_lora(const TuneSpec *s);
+/* The options of a lora, qlora or dora spec (all zero for any other), and
+ * writing them back. */
 LoraOpts tune_lora_opts(const TuneSpec *s);
 void tune_lora_opts_set(TuneSpec *s, const LoraOpts *o);
 /* Their defaults for rank R (alpha = 2R, targets q + v). */

@@ -9,20 +9,7 @@
 #include "peft.h"
 #include "prefix.h"
 #include "tune.h"
-
-/* The prefix's own options in a spec (TuneSpec.opts). */
-typedef struct PrefixOpts {
-    bool mlp;   /* train through the MLP reparameterisation */
-    int hidden; /* its hidden width (0: n_embd) */
-} PrefixOpts;
-_Static_assert(sizeof(PrefixOpts) <= TUNE_OPTS_BYTES, "the prefix's options fit a spec");
-
-static PrefixOpts opts_of(const TuneSpec *s)
-{
-    PrefixOpts o;
-    tune_spec_opts_get(s, &o, sizeof o);
-    return o;
-}
+#include "tune_prefix.h"
 
 static Prefix *prefix_of(const TuneRun *r)
 {
@@ -51,7 +38,7 @@ static void prefix_state_free(void *state)
 static int prefix_setup(TuneRun *r, unsigned long long seed, const int *start, int n_start,
                         Status *st)
 {
-    PrefixOpts o = opts_of(&r->spec);
+    PrefixOpts o = tune_prefix_opts(&r->spec);
     int P = r->spec.size;
     Gpt *m = &r->model;
     int rc = tune_freeze_base(m, st);
@@ -141,7 +128,7 @@ static int prefix_load(Gpt *m, const char *dir, void **held, Status *st)
 static int opt_mlp(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    PrefixOpts o = opts_of(s);
+    PrefixOpts o = tune_prefix_opts(s);
     o.mlp = true;
     tune_spec_opts_set(s, &o, sizeof o);
     return LS_OK;
@@ -152,7 +139,7 @@ static int opt_hidden(TuneSpec *s, const char *v, Status *st)
     long x;
     if (!tune_parse_int(v, 1, 65536, &x))
         return status_fail(st, LS_ERR_ARG, "hidden needs a width 1..65536, not '%s'", v);
-    PrefixOpts o = opts_of(s);
+    PrefixOpts o = tune_prefix_opts(s);
     o.hidden = (int)x;
     o.mlp = true;
     tune_spec_opts_set(s, &o, sizeof o);
@@ -163,6 +150,13 @@ static const TuneOption prefix_options[] = {
     {"mlp", false, opt_mlp},
     {"hidden", true, opt_hidden},
 };
+
+PrefixOpts tune_prefix_opts(const TuneSpec *s)
+{
+    PrefixOpts o = {0};
+    if (s->kind == TUNE_PREFIX) tune_spec_opts_get(s, &o, sizeof o);
+    return o;
+}
 
 const TuneMethod tune_method_prefix = {
     .name = "prefix",
