@@ -49,6 +49,11 @@
 #include "../nn/optim.h"
 #include "lora.h"
 
+/* The registry's rows, in order. Adding a method: its own file (its row,
+ * state, options struct, files), its kind here and its line in tune.c's
+ * registry, its parameter of the lab block (demo_schema.c) and its rows in
+ * lessons/FORMAT.md (test_registry checks both), a hue no other row uses,
+ * its tests. The lab, the help texts and the loader then find it. */
 typedef enum TuneKind {
     TUNE_FULL,
     TUNE_LORA,
