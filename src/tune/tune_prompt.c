@@ -63,7 +63,8 @@ static void prompt_free(void *state)
 static void prompt_rows(Prompt *p)
 {
     size_t n = (size_t)p->P * p->C;
-    for (size_t i = 0; i < n; i++) p->rows[i] = p->emb[i] + p->wpe[i];
+    for (size_t i = 0; i < n; i++)
+        p->rows[i] = p->emb[i] + p->wpe[i];
 }
 
 /* GptHooks.input_embd; d(rows) = d(E) since wpe is a constant. */
@@ -168,7 +169,8 @@ static int prompt_save(TuneRun *r, const char *dir, const char *base_name, Statu
 {
     const Prompt *p = prompt_of(r);
     const GptConfig *cfg = &r->model.cfg;
-    StWriteTensor t = {.name = "prompt_embeddings", .data = p->emb, .ndim = 2, .shape = {p->P, p->C}};
+    StWriteTensor t = {
+        .name = "prompt_embeddings", .data = p->emb, .ndim = 2, .shape = {p->P, p->C}};
     cJSON *o = cJSON_CreateObject();
     if (!o) return status_fail(st, LS_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(o, "peft_type", "PROMPT_TUNING");
@@ -203,11 +205,13 @@ static int config_int(const cJSON *root, const char *key, int lo, int hi, int wa
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble || v->valuedouble < lo ||
         v->valuedouble > hi)
-        return status_fail(st, LS_ERR_PARSE, "adapter_config.json: \"%s\" must be a whole number %d..%d",
-                           key, lo, hi);
+        return status_fail(st, LS_ERR_PARSE,
+                           "adapter_config.json: \"%s\" must be a whole number %d..%d", key, lo,
+                           hi);
     if (want > 0 && (int)v->valuedouble != want)
-        return status_fail(st, LS_ERR_RANGE, "adapter_config.json: \"%s\" is %g but the model has %d",
-                           key, v->valuedouble, want);
+        return status_fail(st, LS_ERR_RANGE,
+                           "adapter_config.json: \"%s\" is %g but the model has %d", key,
+                           v->valuedouble, want);
     *out = (int)v->valuedouble;
     return LS_OK;
 }
@@ -225,7 +229,8 @@ static int prompt_load(Gpt *m, const char *dir, void **held, Status *st)
     cJSON *root = cJSON_ParseWithLength(config, clen);
     const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
     if (!cJSON_IsString(v) || strcmp(v->valuestring, "PROMPT_TUNING") != 0)
-        rc = status_fail(st, LS_ERR_PARSE, "adapter_config.json: \"peft_type\" must be \"PROMPT_TUNING\"");
+        rc = status_fail(st, LS_ERR_PARSE,
+                         "adapter_config.json: \"peft_type\" must be \"PROMPT_TUNING\"");
     if (!rc) rc = config_int(root, "num_virtual_tokens", 1, m->cfg.n_positions, 0, &P, st);
     if (!rc) rc = config_int(root, "token_dim", 1, GPT_MAX_EMBD, m->cfg.n_embd, &C, st);
     /* Decoder-only: one submodule (PEFT's default for CAUSAL_LM). */
@@ -247,7 +252,8 @@ static int prompt_load(Gpt *m, const char *dir, void **held, Status *st)
                              "adapter_model.safetensors: expected one tensor, prompt_embeddings");
         else if (t->dtype != ST_F32 || t->ndim != 2 || t->shape[0] != P || t->shape[1] != C)
             rc = status_fail(st, LS_ERR_PARSE,
-                             "adapter_model.safetensors: prompt_embeddings must be F32 (%d, %d)", P, C);
+                             "adapter_model.safetensors: prompt_embeddings must be F32 (%d, %d)", P,
+                             C);
     }
     Prompt *p = NULL;
     if (!rc) rc = prompt_new(&p, m, P, false, st);
