@@ -517,12 +517,17 @@ int tune_adapter_apply(Gpt *m, const char *dir, TuneApplied *out, Status *st)
     if (!meth || !meth->load) {
         char names[256] = "";
         size_t len = 0;
-        for (int i = 0; i < TUNE_NUM_KINDS && len < sizeof names; i++)
-            if (registry[i]->peft_type && registry[i]->load) {
+        for (int i = 0; i < TUNE_NUM_KINDS && len < sizeof names; i++) {
+            bool seen = false; /* DoRA's files are LORA's type too */
+            for (int j = 0; j < i && registry[i]->peft_type; j++)
+                seen = seen || (registry[j]->peft_type && registry[j]->load &&
+                                strcmp(registry[j]->peft_type, registry[i]->peft_type) == 0);
+            if (registry[i]->peft_type && registry[i]->load && !seen) {
                 int w = snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
                                  registry[i]->peft_type);
                 if (w > 0) len += (size_t)w;
             }
+        }
         return status_fail(st, LS_ERR_PARSE, "%s: peft_type \"%s\" is not supported (%s)", dir,
                            type, names);
     }
