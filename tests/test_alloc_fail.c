@@ -27,6 +27,7 @@
 #include "../src/lesson/lesson.h"
 #include "../src/lesson/progress.h"
 #include "../src/nn/checkpoint.h"
+#include "../src/tune/tune.h"
 
 /* ---------------------------------------------------------------------------
  * Allocation failure injection */
@@ -193,6 +194,31 @@ static int load_model_and_step(Status *st)
     return rc;
 }
 
+/* Every method of the registry built on a tiny model and trained a step. */
+static int tune_every_method(Status *st)
+{
+    GptConfig c = gpt_config_make(1, 1, 8, 6);
+    Gpt base;
+    int rc = gpt_init(&base, &c, st);
+    if (rc) return rc;
+    gpt_init_weights(&base, 1);
+    static const int in[6] = {1, 2, 3, 4, 5, 6}, tg[6] = {2, 3, 4, 5, 6, 7}, start[4] = {65, 66, 67, 68};
+    for (int k = 0; k < TUNE_NUM_KINDS && !rc; k++) {
+        const TuneMethod *m = tune_method((TuneKind)k);
+        int size = m->size_name ? (m->size_min > 2 ? m->size_min : 2) : 0;
+        TuneSpec spec = tune_spec_make((TuneKind)k, size);
+        TuneSchedule sched = tune_schedule_defaults(2);
+        TuneRun r;
+        rc = tune_run_init(&r, &spec, &base, 1, 6, &sched, 1, start, 4, st);
+        if (!rc) {
+            rc = tune_run_step(&r, in, tg, NULL, st);
+            tune_run_free(&r);
+        }
+    }
+    gpt_free(&base);
+    return rc;
+}
+
 #define SCENARIO_TEST(fn)                                                          \
     static void test_##fn(void **state)                                            \
     {                                                                              \
@@ -212,6 +238,7 @@ SCENARIO_TEST(load_lessons)
 SCENARIO_TEST(progress_round_trip)
 SCENARIO_TEST(quantize)
 SCENARIO_TEST(load_model_and_step)
+SCENARIO_TEST(tune_every_method)
 
 int main(void)
 {
@@ -221,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_row_reduce),      cmocka_unit_test(test_parse_lesson),
         cmocka_unit_test(test_load_lessons),    cmocka_unit_test(test_progress_round_trip),
         cmocka_unit_test(test_quantize),        cmocka_unit_test(test_load_model_and_step),
+        cmocka_unit_test(test_tune_every_method),
     };
     return cmocka_run_group_tests_name("alloc_fail", tests, NULL, NULL);
 }

@@ -288,6 +288,80 @@ static void test_block_weights_hook(void **state)
 }
 
 /* Misuse is an error with a message, never a crash. */
+/* GptHooks.input_rows: Q rows before every sequence. With the position
+ * embedding zeroed, rows that are token embeddings must give the real
+ * tokens the logits a plain forward over [those tokens, the sequence]
+ * gives them. */
+typedef struct InputRows {
+    const float *rows;
+    float *drows;
+} InputRows;
+
+static void input_rows_hook(void *ctx, const float **rows, float **drows)
+{
+    const InputRows *r = ctx;
+    *rows = r->rows;
+    *drows = r->drows;
+}
+
+static void test_input_rows(void **state)
+{
+    (void)state;
+    enum { Q = 3, T = 3 };
+    static const int virt[Q] = {11, 99, 250};
+    static const int in[TB * T] = {3, 200, 17, 0, 9, 42}, tg[TB * T] = {200, 17, 255, 9, 42, 128};
+    Gpt a, b;
+    tiny_model(&a, 12);
+    tiny_model(&b, 12);
+    int C = a.cfg.n_embd, V = a.cfg.vocab_size;
+    memset(a.params.wpe, 0, gpt_tensor_numel(&a.cfg, GPT_WPE) * sizeof(float));
+    memset(b.params.wpe, 0, gpt_tensor_numel(&b.cfg, GPT_WPE) * sizeof(float));
+    /* Plain: each sequence preceded by the virtual tokens' bytes. */
+    int full_in[TB * (Q + T)], full_tg[TB * (Q + T)];
+    for (int s = 0; s < TB; s++)
+        for (int t = 0; t < Q + T; t++) {
+            full_in[s * (Q + T) + t] = t < Q ? virt[t] : in[s * T + t - Q];
+            full_tg[s * (Q + T) + t] = t < Q ? 0 : tg[s * T + t - Q];
+        }
+    assert_int_equal(gpt_reserve(&a, TB, Q + T, NULL), LS_OK);
+    assert_int_equal(gpt_forward(&a, full_in, full_tg, TB, Q + T, false, NULL), LS_OK);
+    /* Hooked: the same bytes' embeddings as input rows. */
+    float rows[Q * 8], drows[Q * 8] = {0};
+    assert_int_equal(C, 8);
+    for (int j = 0; j < Q; j++) memcpy(rows + j * C, b.params.wte + (size_t)virt[j] * C, (size_t)C * sizeof(float));
+    InputRows ir = {rows, drows};
+    b.hooks = (GptHooks){.ctx = &ir, .input_rows = Q, .input_embd = input_rows_hook};
+    for (int id = 0; id < GPT_NUM_TENSORS; id++) gpt_set_trainable(&b, (GptTensorId)id, false);
+    assert_int_equal(gpt_alloc_grads(&b, NULL), LS_OK);
+    assert_int_equal(gpt_reserve(&b, TB, T, NULL), LS_OK);
+    assert_int_equal(gpt_forward(&b, in, tg, TB, T, false, NULL), LS_OK);
+    double worst = 0, loss = 0;
+    for (int s = 0; s < TB; s++)
+        for (int t = 0; t < T; t++) {
+            for (int v = 0; v < V; v++)
+                worst = fmax(worst, fabs(b.acts.logits[((size_t)s * T + t) * V + v] -
+                                         a.acts.logits[((size_t)s * (Q + T) + Q + t) * V + v]));
+            loss += a.acts.losses[s * (Q + T) + Q + t];
+        }
+    if (worst > 1e-5) fail_msg("input rows: logits differ from the plain forward by %g", worst);
+    assert_true(fabs(b.mean_loss - loss / (TB * T)) < 1e-5);
+    /* A frozen model still gives the rows their gradient (and only them). */
+    assert_int_equal(gpt_forward(&b, in, tg, TB, T, true, NULL), LS_OK);
+    assert_int_equal(gpt_backward(&b, NULL), LS_OK);
+    double norm = 0;
+    for (int i = 0; i < Q * C; i++) {
+        assert_true(isfinite(drows[i]));
+        norm += drows[i] * drows[i];
+    }
+    assert_true(norm > 1e-8);
+    /* The reserve belongs to the row count it was made for. */
+    b.hooks.input_rows = Q + 1;
+    Status st;
+    assert_int_not_equal(gpt_forward(&b, in, tg, TB, T, false, &st), LS_OK);
+    gpt_free(&a);
+    gpt_free(&b);
+}
+
 static void test_forward_errors(void **state)
 {
     (void)state;
@@ -537,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_frozen_gradients),
         cmocka_unit_test(test_hook_gradients),
         cmocka_unit_test(test_block_weights_hook),
+        cmocka_unit_test(test_input_rows),
         cmocka_unit_test(test_forward_errors),
         cmocka_unit_test(test_overfit_one_batch),
         cmocka_unit_test(test_adamw_hand_computed),

@@ -71,14 +71,24 @@ static void test_prefix_views(void **state)
     lh_check_demo("# T\n\n## P\n\n```demo prefix-cost\n```\n", cost, 4, 1);
 }
 
+/* The lab's controls: run, task, methods, a size slider per method offered
+ * at one size (the registry's), lr, steps, curves. */
+static int lab_controls(void)
+{
+    int n = 6;
+    for (int k = 0; k < TUNE_NUM_KINDS; k++)
+        n += tune_method((TuneKind)k)->size_name && !tune_method((TuneKind)k)->several_sizes;
+    return n;
+}
+
 static void test_lab_view(void **state)
 {
     (void)state;
-    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16",
+    const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16", "[ ] prompt:16",
                           "[ ] qlora:8", "not started", "trains"};
-    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 9);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 7, lab_controls());
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};
-    lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 9);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, lab_controls());
 }
 
 

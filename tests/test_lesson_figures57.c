@@ -13,7 +13,10 @@
  *    evaluation interval) and the default learning rates it quotes,
  *    against LAB_DEFAULT_METHODS, lab_config_defaults and tune_methods.
  *  - "Where to go next": every file it names under out/lora_8/ is one that
- *    `finetune --methods lora:8 --save out` really writes. */
+ *    `finetune --methods lora:8 --save out` really writes.
+ *  - Lesson 6's prompt tuning: the counts of prompt:16 and prefix:16 on the
+ *    base model (2048, 16 384, eight times), that the two start as the same
+ *    model, and that the prompt needs more activation memory. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,8 +241,8 @@ static void test_default_lab_description(void **state)
     bool full = false;
     for (int i = 0; i < n; i++) {
         if (specs[i].kind == TUNE_FULL) full = true;
-        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].rank;
-        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].prefix_len);
+        if (specs[i].kind == TUNE_LORA) lora[n_lora++] = specs[i].size;
+        if (specs[i].kind == TUNE_PREFIX) snprintf(prefix, sizeof prefix, "%d", specs[i].size);
     }
     assert_true(full && n_lora >= 2 && prefix[0]);
     for (int i = 0; i < n_lora; i++) {
@@ -303,6 +306,59 @@ static void test_where_to_go_next_files(void **state)
     assert_int_equal(system(args), 0);
 }
 
+/* Lesson 6: prompt:16 and prefix:16 on the base model, from the same 16
+ * bytes, measured through their runs. */
+static void test_prompt_prefix(void **state)
+{
+    (void)state;
+    if (getenv("LORASCOPE_UNDER_VALGRIND")) skip(); /* forwards of the real base model */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data/models/base", root());
+    Gpt m;
+    Status st = {0};
+    assert_int_equal(gpt_load(&m, dir, &st), LS_OK);
+    const char *text = "Call me Ishmael. Some years ago, never mind how long precisely, having little";
+    enum { T = 64 };
+    int in[T], tg[T], start[16];
+    for (int i = 0; i < T; i++) in[i] = (unsigned char)text[i + 1], tg[i] = (unsigned char)text[i + 2];
+    for (int i = 0; i < 16; i++) start[i] = (unsigned char)text[i];
+    const char *specs[] = {"prompt:16", "prefix:16"};
+    size_t params[2], acts[2];
+    double loss[2];
+    for (int k = 0; k < 2; k++) {
+        TuneSpec spec;
+        assert_int_equal(tune_spec_parse(&spec, specs[k], NULL), LS_OK);
+        TuneSchedule sched = tune_schedule_defaults(10);
+        TuneRun r;
+        if (tune_run_init(&r, &spec, &m, 1, T, &sched, 1, start, 16, &st)) fail_msg("%s", st.msg);
+        params[k] = r.trainable_params;
+        acts[k] = tune_run_bytes(&r).activations;
+        assert_int_equal(tune_run_prepare_eval(&r, NULL), LS_OK);
+        assert_int_equal(gpt_forward(&r.model, in, tg, 1, T, false, NULL), LS_OK);
+        loss[k] = r.model.mean_loss;
+        tune_run_free(&r);
+    }
+    gpt_free(&m);
+    char *raw = read_lesson("06-prefix.md"), *t = flatten(raw), want[128], sp[32];
+    snprintf(want, sizeof want, "answer = %zu\n", params[0]);
+    must_contain(raw, want, "06-prefix.md (prompt:16's count)");
+    spaced(sp, sizeof sp, (long long)params[1]);
+    snprintf(want, sizeof want, "= %s at the same P", sp);
+    must_contain(t, want, "06-prefix.md (prefix:16's count)");
+    assert_int_equal(params[1], 8 * params[0]);
+    must_contain(t, "The prefix trains eight times as many numbers here", "06-prefix.md");
+    /* The same model before the first step (float rounding apart). */
+    must_contain(t, "`prompt:16` and `prefix:16` are the same model", "06-prefix.md");
+    assert_true(isfinite(loss[0]) && isfinite(loss[1]) && loss[1] > 0.5);
+    if (fabs(loss[0] - loss[1]) > 1e-5 * loss[1])
+        fail_msg("prompt:16 starts at %.7f nats, prefix:16 at %.7f", loss[0], loss[1]);
+    /* Its rows go through every layer: more activation memory. */
+    must_contain(t, "each step processes P + T rows", "06-prefix.md");
+    assert_true(acts[0] > acts[1]);
+    free(t);
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_lora_counts),
         cmocka_unit_test(test_default_lab_description),
         cmocka_unit_test(test_where_to_go_next_files),
+        cmocka_unit_test(test_prompt_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,8 @@
 #include "../src/tune/lora.h"
 #include "../src/tune/qlora.h"
 #include "../src/tune/tune.h"
+#include "../src/tune/tune_lora.h"
+#include "../src/tune/tune_prefix.h"
 
 // ----------------------------------------------------------------------------
 // Helpers
@@ -371,22 +373,44 @@ static void test_spec_parse(void **state)
     assert_int_equal(s[0].kind, TUNE_FULL);
     assert_string_equal(s[0].label, "full");
     assert_int_equal(s[1].kind, TUNE_LORA);
-    assert_int_equal(s[1].rank, 8);
-    assert_float_equal(s[1].alpha, 16.0f, 0);
-    assert_true(s[1].rslora && s[1].pissa);
-    assert_int_equal(s[1].targets, LORA_TARGET_ALL);
+    assert_int_equal(s[1].size, 8);
+    LoraOpts o = tune_lora_opts(&s[1]);
+    assert_float_equal(o.alpha, 16.0f, 0);
+    assert_true(o.rslora && o.pissa);
+    assert_int_equal(o.targets, LORA_TARGET_ALL);
     assert_string_equal(s[1].label, "lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa");
     assert_int_equal(s[2].kind, TUNE_PREFIX);
-    assert_int_equal(s[2].prefix_len, 16);
-    assert_true(s[2].prefix_mlp);
-    assert_int_equal(s[2].prefix_hidden, 32);
+    assert_int_equal(s[2].size, 16);
+    PrefixOpts po = tune_prefix_opts(&s[2]);
+    assert_true(po.mlp);
+    assert_int_equal(po.hidden, 32);
+    /* Each method reads only its own options. */
+    assert_true(tune_spec_is_lora(&s[1]) && tune_spec_is_lora(&s[3]));
+    assert_false(tune_spec_is_lora(&s[0]) || tune_spec_is_lora(&s[2]));
+    assert_true(tune_lora_opts(&s[2]).alpha == 0.0f && !tune_prefix_opts(&s[1]).mlp);
+    TuneSpec dora = tune_spec_make(TUNE_DORA, 4);
+    assert_true(tune_spec_is_lora(&dora));
+    assert_float_equal(tune_lora_opts(&dora).alpha, 8.0f, 0);
+    /* The prefix's options are its file's own: seen through its run, an
+     * MLP of width 32 (E, W1, b1, W2, b2) is what trains. */
+    Gpt tiny;
+    tiny_model(&tiny, 8, 3);
+    static const int start[16] = {65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80};
+    TuneSchedule sched = tune_schedule_defaults(4);
+    TuneRun pr;
+    if (tune_run_init(&pr, &s[2], &tiny, 1, 4, &sched, 1, start, 16, &st)) fail_msg("%s", st.msg);
+    size_t C = 8, H = 32, P = 16, D = 2 * 2 * C;
+    assert_int_equal(pr.trainable_params, P * C + C * H + H + H * D + D);
+    tune_run_free(&pr);
+    gpt_free(&tiny);
     assert_int_equal(s[3].kind, TUNE_QLORA);
-    assert_true(s[3].qlora_int8);
+    assert_true(tune_lora_opts(&s[3]).int8);
     assert_float_equal(s[3].lr, 3e-3f, 1e-9f);
     assert_float_equal(tune_spec_lr(&s[3]), 3e-3f, 1e-9f);
-    assert_int_equal(s[4].rank, 1);
-    assert_float_equal(s[4].alpha, 2.0f, 0); /* alpha defaults to 2r */
-    assert_int_equal(s[4].targets, LORA_TARGET_Q | LORA_TARGET_V);
+    assert_int_equal(s[4].size, 1);
+    o = tune_lora_opts(&s[4]);
+    assert_float_equal(o.alpha, 2.0f, 0); /* alpha defaults to 2r */
+    assert_int_equal(o.targets, LORA_TARGET_Q | LORA_TARGET_V);
     assert_float_equal(tune_spec_lr(&s[4]), tune_method(TUNE_LORA)->default_lr, 0);
     /* rsLoRA's scale is alpha / sqrt(r). */
     assert_float_equal(lora_scale(16.0f, 4, true), 8.0f, 1e-6f);

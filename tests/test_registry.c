@@ -48,6 +48,10 @@ static void test_rows_complete(void **state)
         assert_non_null(m->zero_grad);
         assert_non_null(m->save);
         assert_true(m->colour >= 0 && m->colour < TUNE_NUM_COLOURS);
+        /* A hue of its own: methods side by side in the lab differ in colour. */
+        for (int j = 0; j < k; j++)
+            if (m->colour != TUNE_COLOUR_RANKS && tune_method((TuneKind)j)->colour == m->colour)
+                fail_msg("%s and %s share a colour", m->name, tune_method((TuneKind)j)->name);
         if (m->size_name) {
             assert_non_null(m->size_symbol);
             assert_true(m->size_min <= m->size_default && m->size_default <= m->size_max);

@@ -27,7 +27,9 @@ static const char HELP[] =
     "  --adapter DIR a PEFT adapter for that model (as `lorascope finetune --save`\n"
     "                writes): LoRA is merged into the weights (W += alpha/r B A),\n"
     "                so are IA3's vectors and DoRA (LORA with use_dora); a prefix\n"
-    "                (PREFIX_TUNING) is prepended in every attention\n"
+    "                (PREFIX_TUNING) is prepended in every attention, a prompt\n"
+    "                (PROMPT_TUNING) before the text; both keep the text at\n"
+    "                positions 0..T-1 (PEFT's GPT-2 numbers it from P)\n"
     "  --text FILE   text to evaluate\n"
     "  --json        JSON: nats, bits_per_byte, windows, tokens, unigram_bits_per_byte\n"
     "  --threads N   OpenBLAS threads (default 1)\n";

@@ -9,6 +9,7 @@ const LabComparePreset lab_compare_presets[] = {
     {"targets", "full,lora:8,lora:8,targets=all", "LoRA r = 8 on q and v against all six matrices"},
     {"pissa", "full,lora:8,lora:8,pissa", "LoRA r = 8 from B = 0 against PiSSA's SVD start"},
     {"prefix-mlp", "full,prefix:16,prefix:16,mlp", "prefix P = 16 trained directly and through an MLP"},
+    {"prompt-prefix", "full,prompt:16,prefix:16", "prompt P = 16 at the input against prefix P = 16 in every layer"},
     {NULL, NULL, NULL},
 };
 

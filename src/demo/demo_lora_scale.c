@@ -10,6 +10,7 @@
 #include "../base/rng.h"
 #include "../nn/checkpoint.h"
 #include "../tune/lab_defaults.h"
+#include "../tune/tune_lora.h"
 
 const int lora_scale_ranks[LSCALE_RANKS] = {1, 2, 4, 8, 16, 32, 64};
 const char *const lora_scale_rule_names[LSCALE_RULES] = {"α=2r, α/r", "α=2, α/r", "α=2, α/√r"};
@@ -153,8 +154,10 @@ static int unit(LoraScaleDemo *d, Status *st)
     int T = d->base.cfg.n_positions;
     if (!d->have_run) {
         TuneSpec spec = tune_spec_make(TUNE_LORA, r);
-        lora_scale_rule_scale((LoraScaleRule)rule, r, &spec.alpha);
-        spec.rslora = rule == LSR_RSLORA;
+        LoraOpts o = tune_lora_opts(&spec);
+        lora_scale_rule_scale((LoraScaleRule)rule, r, &o.alpha);
+        o.rslora = rule == LSR_RSLORA;
+        tune_lora_opts_set(&spec, &o);
         /* The lab's schedule, so these are the first steps of a default lab run. */
         TuneSchedule sched = tune_schedule_defaults(LAB_DEFAULT_STEPS);
         /* One seed per rank: the three rules start from the same A. */

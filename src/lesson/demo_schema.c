@@ -241,12 +241,13 @@ static const DemoParamSpec lora_similarity_params[] = {
 
 /* Lessons 5 and 6: lab methods compared (demo_lab_compare.c's presets,
  * in this order). */
-static const char *const lab_compare_choices[] = {"targets", "pissa", "prefix-mlp", NULL};
+static const char *const lab_compare_choices[] = {"targets", "pissa", "prefix-mlp", "prompt-prefix", NULL};
 
 static const DemoParamSpec lab_compare_params[] = {
     { .name = "compare", .type = DEMO_PARAM_ENUM, .choices = lab_compare_choices, .def = "targets",
       .help = "targets (LoRA r = 8 on q and v against all six matrices), pissa (LoRA against "
-              "PiSSA) or prefix-mlp (the prefix with and without its MLP); full tuning always runs" },
+              "PiSSA), prefix-mlp (the prefix with and without its MLP) or prompt-prefix (prompt "
+              "tuning against prefix tuning, P = 16 each); full tuning always runs" },
     INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "steps per method (the default lab's)"),
     INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step"),
 };
@@ -283,6 +284,7 @@ static const DemoParamSpec lab_params[] = {
     INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
     BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
+    INT_P("prompt", 0, 64, "0", "prompt tuning with P trainable input embeddings at the start (0: off, the toggle offers P = 16)"),
     INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,

@@ -226,28 +226,34 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     if (B < 1 || T < 1 || T > c->n_positions)
         return status_fail(st, LS_ERR_ARG, "cannot reserve %d x %d tokens (n_positions %d)", B, T,
                            c->n_positions);
-    int P = m->hooks.prefix_len;
-    if (m->act_block && B <= m->act_B && T <= m->act_T && P == m->act_P) return LS_OK;
+    int P = m->hooks.prefix_len, Q = m->hooks.input_rows;
+    if (m->act_block && B <= m->act_B && T <= m->act_T && P == m->act_P && Q == m->act_Q)
+        return LS_OK;
     if (P < 0 || P > GPT_MAX_POSITIONS)
         return status_fail(st, LS_ERR_ARG, "prefix length %d out of range", P);
+    if (Q < 0 || Q > GPT_MAX_POSITIONS)
+        return status_fail(st, LS_ERR_ARG, "%d input rows out of range", Q);
     size_t L = (size_t)c->n_layer, C = (size_t)c->n_embd, NH = (size_t)c->n_head;
-    size_t V = (size_t)c->vocab_size, BT = (size_t)B * (size_t)T, S = (size_t)P + (size_t)T;
-    if (BT > ((size_t)1 << 24))
-        return status_fail(st, LS_ERR_RANGE, "%zu tokens per forward is too many", BT);
+    /* BT real tokens; the blocks run on BX = B (Q + T) rows. */
+    size_t Tx = (size_t)Q + (size_t)T;
+    size_t V = (size_t)c->vocab_size, BT = (size_t)B * (size_t)T, BX = (size_t)B * Tx;
+    size_t S = (size_t)P + Tx;
+    if (BX > ((size_t)1 << 24))
+        return status_fail(st, LS_ERR_RANGE, "%zu tokens per forward is too many", BX);
     /* Sizes in the order of GptActs. */
     size_t sizes[] = {
-        BT * C,                        /* encoded */
-        L * BT * C, L * BT, L * BT,    /* ln1, mean, rstd */
-        L * BT * 3 * C,                /* qkv */
-        L * (size_t)B * NH * T * S,    /* att */
-        L * BT * C, L * BT * C,        /* atty, res2 */
-        L * BT * C, L * BT, L * BT,    /* ln2, mean, rstd */
-        L * BT * 4 * C, L * BT * 4 * C,/* fch, fch_gelu */
-        L * BT * C,                    /* res3 */
+        BX * C,                        /* encoded */
+        L * BX * C, L * BX, L * BX,    /* ln1, mean, rstd */
+        L * BX * 3 * C,                /* qkv */
+        L * (size_t)B * NH * Tx * S,   /* att */
+        L * BX * C, L * BX * C,        /* atty, res2 */
+        L * BX * C, L * BX, L * BX,    /* ln2, mean, rstd */
+        L * BX * 4 * C, L * BX * 4 * C,/* fch, fch_gelu */
+        L * BX * C,                    /* res3 */
         BT * C, BT, BT,                /* lnf, mean, rstd */
         BT * V, BT,                    /* logits, losses */
-        BT * C, BT * C, BT * 3 * C, BT * 4 * C, /* dres, dbuf, dqkv, dfch */
-        (size_t)T * S,                 /* datt */
+        BX * C, BX * C, BX * 3 * C, BX * 4 * C, /* dres, dbuf, dqkv, dfch */
+        Tx * S,                        /* datt */
     };
     float **ptrs[] = {
         &m->acts.encoded, &m->acts.ln1, &m->acts.ln1_mean, &m->acts.ln1_rstd, &m->acts.qkv,
@@ -282,6 +288,7 @@ int gpt_reserve(Gpt *m, int B, int T, Status *st)
     m->act_B = B;
     m->act_T = T;
     m->act_P = P;
+    m->act_Q = Q;
     m->num_acts = total;
     return LS_OK;
 }
@@ -351,12 +358,62 @@ static bool keeps_input(const Gpt *m, GptLinearId id)
     return m->hooks.adapted_linears == 0 || (m->hooks.adapted_linears & (1u << id));
 }
 
+static void input_rows_of(Gpt *m, const float **rows, float **drows)
+{
+    *rows = NULL;
+    *drows = NULL;
+    if (m->hooks.input_rows > 0 && m->hooks.input_embd) m->hooks.input_embd(m->hooks.ctx, rows, drows);
+}
+
+/* Block 0's input (B, Q + T, C): each sequence's Q input rows, then its
+ * tokens' embeddings at positions 0..T-1. */
+static void embed_forward(Gpt *m, const int *inputs, int B, int T)
+{
+    int C = m->cfg.n_embd, Q = m->hooks.input_rows;
+    float *out = m->acts.encoded;
+    if (Q == 0) {
+        encoder_forward(out, inputs, m->params.wte, m->params.wpe, B, T, C);
+        return;
+    }
+    const float *rows;
+    float *drows;
+    input_rows_of(m, &rows, &drows);
+    size_t seq = (size_t)(Q + T) * C;
+    for (int b = 0; b < B; b++) {
+        memcpy(out + b * seq, rows, (size_t)Q * C * sizeof(float));
+        encoder_forward(out + b * seq + (size_t)Q * C, inputs + (size_t)b * T, m->params.wte,
+                        m->params.wpe, 1, T, C);
+    }
+}
+
+/* The final LayerNorm of the real tokens' rows of x (B, Q + T, C) into
+ * lnf (B, T, C); forward, or backward into dres (B, Q + T, C). */
+static void final_ln(Gpt *m, Pool *pool, bool backward, const float *x, int B, int T)
+{
+    const GptConfig *c = &m->cfg;
+    GptActs *a = &m->acts;
+    int C = c->n_embd, Q = m->hooks.input_rows;
+    /* Without input rows, one call over every row (as it always was). */
+    int n = Q ? B : 1, rows = Q ? T : B * T;
+    size_t seq = (size_t)(Q + T) * C;
+    for (int b = 0; b < n; b++) {
+        size_t xo = b * seq + (size_t)Q * C, lo = (size_t)b * rows;
+        if (backward)
+            par_layernorm_backward(pool, m->par_scratch, a->dres + xo, m->grads.lnfw, m->grads.lnfb,
+                                   a->dbuf + lo * C, x + xo, m->params.lnfw, a->lnf_mean + lo,
+                                   a->lnf_rstd + lo, rows, C);
+        else
+            par_layernorm_forward(pool, a->lnf + lo * C, a->lnf_mean + lo, a->lnf_rstd + lo, x + xo,
+                                  m->params.lnfw, m->params.lnfb, c->layer_norm_epsilon, rows, C);
+    }
+}
+
 static int forward_pass(Gpt *m, Pool *pool, const int *inputs, const int *targets, int B, int T,
                         bool train, Status *st)
 {
     const GptConfig *c = &m->cfg;
     int C = c->n_embd, L = c->n_layer, NH = c->n_head, V = c->vocab_size;
-    int P = m->hooks.prefix_len;
+    int P = m->hooks.prefix_len, Q = m->hooks.input_rows;
     if (!m->act_block || B < 1 || T < 1 || B > m->act_B || T > m->act_T)
         return status_fail(st, LS_ERR_ARG, "forward of %d x %d tokens exceeds the reserved %d x %d", B, T,
                            m->act_B, m->act_T);
@@ -365,8 +422,15 @@ static int forward_pass(Gpt *m, Pool *pool, const int *inputs, const int *target
                            m->act_P);
     if (P > 0 && !m->hooks.prefix_kv)
         return status_fail(st, LS_ERR_ARG, "prefix length %d but no prefix_kv hook", P);
+    if (Q != m->act_Q)
+        return status_fail(st, LS_ERR_ARG, "input rows changed to %d after gpt_reserve (made for %d)", Q,
+                           m->act_Q);
+    if (Q > 0 && !m->hooks.input_embd)
+        return status_fail(st, LS_ERR_ARG, "%d input rows but no input_embd hook", Q);
     if (train && !targets) return status_fail(st, LS_ERR_ARG, "a training forward needs targets");
-    size_t BT = (size_t)B * T, S = (size_t)P + T;
+    /* BT real tokens; the blocks run on BX = B Tx rows (Q input rows first). */
+    int Tx = Q + T;
+    size_t BT = (size_t)B * T, BX = (size_t)B * Tx, S = (size_t)P + Tx;
     for (size_t i = 0; i < BT; i++) {
         if (inputs[i] < 0 || inputs[i] >= V || (targets && (targets[i] < 0 || targets[i] >= V)))
             return status_fail(st, LS_ERR_ARG, "token id out of range at position %zu", i);
@@ -384,45 +448,44 @@ static int forward_pass(Gpt *m, Pool *pool, const int *inputs, const int *target
     bool keep_atty = keeps_input(m, GPT_LINEAR_ATTPROJ);
     bool keep_ln2 = keeps_input(m, GPT_LINEAR_FC);
     bool keep_gelu = keeps_input(m, GPT_LINEAR_FCPROJ);
-    encoder_forward(a->encoded, inputs, m->params.wte, m->params.wpe, B, T, C);
-    const float *x = a->encoded; /* (B,T,C) residual stream */
+    embed_forward(m, inputs, B, T);
+    const float *x = a->encoded; /* (B,Tx,C) residual stream */
     for (int l = 0; l < L; l++) {
         GptBlockWeights w = block_weights(m, l);
         if (!block_complete(&w))
             return status_fail(st, LS_ERR_ARG, "block %d has released weights and no hook supplies them", l);
-        float *ln1 = a->ln1 + l * BT * C;            /* (B,T,C) */
-        float *ln1_mean = a->ln1_mean + l * BT;      /* (B,T) */
-        float *ln1_rstd = a->ln1_rstd + l * BT;      /* (B,T) */
-        float *qkv = a->qkv + l * BT * 3 * C;        /* (B,T,3C) */
-        float *att = a->att + l * (size_t)B * NH * T * S; /* (B,NH,T,P+T) */
-        float *atty = keep_atty ? a->atty + l * BT * C : a->atty; /* (B,T,C) */
-        float *res2 = a->res2 + l * BT * C;          /* (B,T,C) */
-        float *ln2 = keep_ln2 ? a->ln2 + l * BT * C : a->ln2; /* (B,T,C) */
-        float *ln2_mean = a->ln2_mean + l * BT;      /* (B,T) */
-        float *ln2_rstd = a->ln2_rstd + l * BT;      /* (B,T) */
-        float *fch = a->fch + l * BT * 4 * C;        /* (B,T,4C) */
-        float *fch_gelu = keep_gelu ? a->fch_gelu + l * BT * 4 * C : a->fch_gelu; /* (B,T,4C) */
-        float *res3 = a->res3 + l * BT * C;          /* (B,T,C) */
+        float *ln1 = a->ln1 + l * BX * C;            /* (B,Tx,C) */
+        float *ln1_mean = a->ln1_mean + l * BX;      /* (B,Tx) */
+        float *ln1_rstd = a->ln1_rstd + l * BX;      /* (B,Tx) */
+        float *qkv = a->qkv + l * BX * 3 * C;        /* (B,Tx,3C) */
+        float *att = a->att + l * (size_t)B * NH * Tx * S; /* (B,NH,Tx,P+Tx) */
+        float *atty = keep_atty ? a->atty + l * BX * C : a->atty; /* (B,Tx,C) */
+        float *res2 = a->res2 + l * BX * C;          /* (B,Tx,C) */
+        float *ln2 = keep_ln2 ? a->ln2 + l * BX * C : a->ln2; /* (B,Tx,C) */
+        float *ln2_mean = a->ln2_mean + l * BX;      /* (B,Tx) */
+        float *ln2_rstd = a->ln2_rstd + l * BX;      /* (B,Tx) */
+        float *fch = a->fch + l * BX * 4 * C;        /* (B,Tx,4C) */
+        float *fch_gelu = keep_gelu ? a->fch_gelu + l * BX * 4 * C : a->fch_gelu; /* (B,Tx,4C) */
+        float *res3 = a->res3 + l * BX * C;          /* (B,Tx,C) */
         const float *pk, *pv;
         float *dpk, *dpv;
         prefix_of(m, l, &pk, &pv, &dpk, &dpv);
 
-        par_layernorm_forward(pool, ln1, ln1_mean, ln1_rstd, x, w.ln1w, w.ln1b, c->layer_norm_epsilon, (int)BT, C);
-        par_matmul_forward(pool, qkv, ln1, w.qkvw, w.qkvb, (int)BT, C, 3 * C);
-        hook_linear(m, l, GPT_LINEAR_QKV, qkv, ln1, (int)BT, C, 3 * C);
-        par_attention_forward(pool, atty, att, qkv, pk, pv, B, T, C, NH, P);
-        par_matmul_forward_residual(pool, res2, x, atty, w.attprojw, w.attprojb, (int)BT, C, C);
-        hook_linear(m, l, GPT_LINEAR_ATTPROJ, res2, atty, (int)BT, C, C);
-        par_layernorm_forward(pool, ln2, ln2_mean, ln2_rstd, res2, w.ln2w, w.ln2b, c->layer_norm_epsilon, (int)BT, C);
-        par_matmul_forward(pool, fch, ln2, w.fcw, w.fcb, (int)BT, C, 4 * C);
-        hook_linear(m, l, GPT_LINEAR_FC, fch, ln2, (int)BT, C, 4 * C);
-        par_gelu_forward(pool, fch_gelu, fch, BT * 4 * C);
-        par_matmul_forward_residual(pool, res3, res2, fch_gelu, w.fcprojw, w.fcprojb, (int)BT, 4 * C, C);
-        hook_linear(m, l, GPT_LINEAR_FCPROJ, res3, fch_gelu, (int)BT, 4 * C, C);
+        par_layernorm_forward(pool, ln1, ln1_mean, ln1_rstd, x, w.ln1w, w.ln1b, c->layer_norm_epsilon, (int)BX, C);
+        par_matmul_forward(pool, qkv, ln1, w.qkvw, w.qkvb, (int)BX, C, 3 * C);
+        hook_linear(m, l, GPT_LINEAR_QKV, qkv, ln1, (int)BX, C, 3 * C);
+        par_attention_forward(pool, atty, att, qkv, pk, pv, B, Tx, C, NH, P);
+        par_matmul_forward_residual(pool, res2, x, atty, w.attprojw, w.attprojb, (int)BX, C, C);
+        hook_linear(m, l, GPT_LINEAR_ATTPROJ, res2, atty, (int)BX, C, C);
+        par_layernorm_forward(pool, ln2, ln2_mean, ln2_rstd, res2, w.ln2w, w.ln2b, c->layer_norm_epsilon, (int)BX, C);
+        par_matmul_forward(pool, fch, ln2, w.fcw, w.fcb, (int)BX, C, 4 * C);
+        hook_linear(m, l, GPT_LINEAR_FC, fch, ln2, (int)BX, C, 4 * C);
+        par_gelu_forward(pool, fch_gelu, fch, BX * 4 * C);
+        par_matmul_forward_residual(pool, res3, res2, fch_gelu, w.fcprojw, w.fcprojb, (int)BX, 4 * C, C);
+        hook_linear(m, l, GPT_LINEAR_FCPROJ, res3, fch_gelu, (int)BX, 4 * C, C);
         x = res3;
     }
-    par_layernorm_forward(pool, a->lnf, a->lnf_mean, a->lnf_rstd, x, m->params.lnfw, m->params.lnfb,
-                      c->layer_norm_epsilon, (int)BT, C);
+    final_ln(m, pool, false, x, B, T);
     /* Tied head: logits (BT,V) = lnf (BT,C) @ wte^T (C,V). */
     par_sgemm(pool, false, true, (int)BT, V, C, 1.0f, a->lnf, C, m->params.wte, C, 0.0f, a->logits, V);
     if (targets) {
@@ -458,21 +521,23 @@ static int backward_pass(Gpt *m, Pool *pool, Status *st)
     m->last_train = false; /* the logits now hold gradients only once */
     const GptConfig *c = &m->cfg;
     int B = m->last_B, T = m->last_T, C = c->n_embd, L = c->n_layer, NH = c->n_head;
-    int V = c->vocab_size, P = m->hooks.prefix_len;
-    size_t BT = (size_t)B * T, S = (size_t)P + T;
+    int V = c->vocab_size, P = m->hooks.prefix_len, Q = m->hooks.input_rows, Tx = Q + T;
+    size_t BT = (size_t)B * T, BX = (size_t)B * Tx, S = (size_t)P + Tx;
     GptActs *a = &m->acts;
     GptParams *g = &m->grads;
-    /* Block 0's input gradient feeds only the embeddings. */
-    bool need_input_grad = g->wte || g->wpe;
+    const float *rows;
+    float *drows;
+    input_rows_of(m, &rows, &drows);
+    /* Block 0's input gradient feeds only the embeddings and input rows. */
+    bool need_input_grad = g->wte || g->wpe || drows;
 
     /* Head and final LayerNorm. logits now hold dloss/dlogits (BT,V). */
-    const float *xL = L > 0 ? a->res3 + (size_t)(L - 1) * BT * C : a->encoded;
+    const float *xL = L > 0 ? a->res3 + (size_t)(L - 1) * BX * C : a->encoded;
     par_sgemm(pool, false, false, (int)BT, C, V, 1.0f, a->logits, V, m->params.wte, C, 0.0f, a->dbuf, C);
     if (g->wte)
         par_sgemm(pool, true, false, V, C, (int)BT, 1.0f, a->logits, V, a->lnf, C, 1.0f, g->wte, C);
-    memset(a->dres, 0, BT * C * sizeof(float));
-    par_layernorm_backward(pool, m->par_scratch, a->dres, g->lnfw, g->lnfb, a->dbuf, xL, m->params.lnfw, a->lnf_mean,
-                       a->lnf_rstd, (int)BT, C);
+    memset(a->dres, 0, BX * C * sizeof(float));
+    final_ln(m, pool, true, xL, B, T);
 
     /* Blocks, last to first; a->dres is the gradient of the residual stream
      * and accumulates each block's contribution in place. */
@@ -480,51 +545,63 @@ static int backward_pass(Gpt *m, Pool *pool, Status *st)
         GptBlockWeights w = block_weights(m, l);
         if (!block_complete(&w))
             return status_fail(st, LS_ERR_ARG, "block %d has released weights and no hook supplies them", l);
-        const float *x = l == 0 ? a->encoded : a->res3 + (size_t)(l - 1) * BT * C;
-        const float *ln1 = a->ln1 + l * BT * C;
-        const float *ln1_mean = a->ln1_mean + l * BT;
-        const float *ln1_rstd = a->ln1_rstd + l * BT;
-        const float *qkv = a->qkv + l * BT * 3 * C;
-        const float *att = a->att + l * (size_t)B * NH * T * S;
-        const float *atty = a->atty + l * BT * C;
-        const float *res2 = a->res2 + l * BT * C;
-        const float *ln2 = a->ln2 + l * BT * C;
-        const float *ln2_mean = a->ln2_mean + l * BT;
-        const float *ln2_rstd = a->ln2_rstd + l * BT;
-        const float *fch = a->fch + l * BT * 4 * C;
-        const float *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+        const float *x = l == 0 ? a->encoded : a->res3 + (size_t)(l - 1) * BX * C;
+        const float *ln1 = a->ln1 + l * BX * C;
+        const float *ln1_mean = a->ln1_mean + l * BX;
+        const float *ln1_rstd = a->ln1_rstd + l * BX;
+        const float *qkv = a->qkv + l * BX * 3 * C;
+        const float *att = a->att + l * (size_t)B * NH * Tx * S;
+        const float *atty = a->atty + l * BX * C;
+        const float *res2 = a->res2 + l * BX * C;
+        const float *ln2 = a->ln2 + l * BX * C;
+        const float *ln2_mean = a->ln2_mean + l * BX;
+        const float *ln2_rstd = a->ln2_rstd + l * BX;
+        const float *fch = a->fch + l * BX * 4 * C;
+        const float *fch_gelu = a->fch_gelu + l * BX * 4 * C;
         const float *pk, *pv;
         float *dpk, *dpv;
         prefix_of(m, l, &pk, &pv, &dpk, &dpv);
 
         /* MLP: x3 = x2 + fcproj(gelu(fc(ln2(x2)))) */
         par_matmul_backward(pool, a->dfch, grad_at(m, GPT_FCPROJW, l), grad_at(m, GPT_FCPROJB, l), a->dres,
-                        fch_gelu, w.fcprojw, (int)BT, 4 * C, C);
-        hook_linear_backward(m, l, GPT_LINEAR_FCPROJ, a->dfch, a->dres, fch_gelu, (int)BT, 4 * C, C);
+                        fch_gelu, w.fcprojw, (int)BX, 4 * C, C);
+        hook_linear_backward(m, l, GPT_LINEAR_FCPROJ, a->dfch, a->dres, fch_gelu, (int)BX, 4 * C, C);
         /* GELU backward, with c_fc's bias gradient taken in the same pass. */
         float *dfcb = grad_at(m, GPT_FCB, l);
-        par_gelu_backward_bias(pool, m->par_scratch, a->dfch, dfcb, fch, a->dfch, (int)BT, 4 * C);
-        par_matmul_backward(pool, a->dbuf, grad_at(m, GPT_FCW, l), NULL, a->dfch, ln2, w.fcw, (int)BT, C, 4 * C);
-        hook_linear_backward(m, l, GPT_LINEAR_FC, a->dbuf, a->dfch, ln2, (int)BT, C, 4 * C);
+        par_gelu_backward_bias(pool, m->par_scratch, a->dfch, dfcb, fch, a->dfch, (int)BX, 4 * C);
+        par_matmul_backward(pool, a->dbuf, grad_at(m, GPT_FCW, l), NULL, a->dfch, ln2, w.fcw, (int)BX, C, 4 * C);
+        hook_linear_backward(m, l, GPT_LINEAR_FC, a->dbuf, a->dfch, ln2, (int)BX, C, 4 * C);
         par_layernorm_backward(pool, m->par_scratch, a->dres, grad_at(m, GPT_LN2W, l), grad_at(m, GPT_LN2B, l), a->dbuf, res2,
-                           w.ln2w, ln2_mean, ln2_rstd, (int)BT, C);
+                           w.ln2w, ln2_mean, ln2_rstd, (int)BX, C);
 
         /* Attention: x2 = x + attproj(attention(qkv(ln1(x)))) */
         par_matmul_backward(pool, a->dbuf, grad_at(m, GPT_ATTPROJW, l), grad_at(m, GPT_ATTPROJB, l), a->dres,
-                        atty, w.attprojw, (int)BT, C, C);
-        hook_linear_backward(m, l, GPT_LINEAR_ATTPROJ, a->dbuf, a->dres, atty, (int)BT, C, C);
-        par_attention_backward(pool, a->datt, m->par_scratch, a->dqkv, dpk, dpv, a->dbuf, qkv, att, pk, pv, B, T, C, NH, P);
+                        atty, w.attprojw, (int)BX, C, C);
+        hook_linear_backward(m, l, GPT_LINEAR_ATTPROJ, a->dbuf, a->dres, atty, (int)BX, C, C);
+        par_attention_backward(pool, a->datt, m->par_scratch, a->dqkv, dpk, dpv, a->dbuf, qkv, att, pk, pv, B, Tx, C, NH, P);
         float *dln1w = grad_at(m, GPT_LN1W, l), *dln1b = grad_at(m, GPT_LN1B, l);
         bool need_dln1 = l > 0 || need_input_grad || dln1w || dln1b;
         par_matmul_backward(pool, need_dln1 ? a->dbuf : NULL, grad_at(m, GPT_QKVW, l), grad_at(m, GPT_QKVB, l),
-                        a->dqkv, ln1, w.qkvw, (int)BT, C, 3 * C);
-        hook_linear_backward(m, l, GPT_LINEAR_QKV, need_dln1 ? a->dbuf : NULL, a->dqkv, ln1, (int)BT, C,
+                        a->dqkv, ln1, w.qkvw, (int)BX, C, 3 * C);
+        hook_linear_backward(m, l, GPT_LINEAR_QKV, need_dln1 ? a->dbuf : NULL, a->dqkv, ln1, (int)BX, C,
                              3 * C);
         if (need_dln1)
             par_layernorm_backward(pool, m->par_scratch, l > 0 || need_input_grad ? a->dres : NULL, dln1w, dln1b, a->dbuf, x,
-                               w.ln1w, ln1_mean, ln1_rstd, (int)BT, C);
+                               w.ln1w, ln1_mean, ln1_rstd, (int)BX, C);
     }
-    if (need_input_grad) encoder_backward(g->wte, g->wpe, a->dres, a->tokens, B, T, C);
+    /* Block 0's input gradient (B, Tx, C): each sequence's first Q rows
+     * are the input rows', summed over the batch; the rest the tokens'. */
+    size_t seq = (size_t)Tx * C;
+    for (int b = 0; drows && b < B; b++)
+        for (size_t i = 0; i < (size_t)Q * C; i++) drows[i] += a->dres[b * seq + i];
+    if (g->wte || g->wpe) {
+        if (Q == 0)
+            encoder_backward(g->wte, g->wpe, a->dres, a->tokens, B, T, C);
+        else
+            for (int b = 0; b < B; b++)
+                encoder_backward(g->wte, g->wpe, a->dres + b * seq + (size_t)Q * C,
+                                 a->tokens + (size_t)b * T, 1, T, C);
+    }
     return LS_OK;
 }
 
@@ -552,7 +629,7 @@ enum { PAR_MIN_TOKENS = 16 };
 static Pool *pool_for(Gpt *m, int n)
 {
     if (n < 2) return NULL;
-    size_t per = par_scratch_floats(m->cfg.n_embd, m->act_T, m->act_P);
+    size_t per = par_scratch_floats(m->cfg.n_embd, m->act_T + m->act_Q, m->act_P);
     if (m->pool && pool_threads(m->pool) == n && m->par_scratch.per == per) return m->pool;
     pool_delete(m->pool);
     free(m->par_scratch.f);

@@ -19,6 +19,8 @@
  *     in the backward pass, its input gradient (and fills its own grads);
  *   - prefix tuning: P trainable key/value rows per layer prepended in the
  *     attention (attention_forward/backward take them natively);
+ *   - prompt tuning: Q rows prepended to every sequence at the first
+ *     block's input (every block then runs on Q + T rows, the head on T);
  *   - QLoRA: a hook may swap in dequantised weights per block, forward and
  *     backward, so the base can be stored in NF4;
  *   - frozen weights: gpt_set_trainable() before gpt_alloc_grads().
@@ -174,10 +176,22 @@ typedef struct GptHooks {
     int prefix_len;
     void (*prefix_kv)(void *ctx, int layer, const float **k, const float **v,
                       float **dk, float **dv);
+    /* Prompt tuning: input_rows = Q rows of (Q, C) that enter the first
+     * block before every sequence's tokens, as they are (the method adds
+     * whatever position embedding it wants them to carry); the real tokens
+     * keep positions 0..T-1. Every block runs on the Q + T rows (causal: the
+     * real tokens see all Q), the final LayerNorm, head and loss on the T
+     * real ones only, so logits and losses keep their (B,T) shape.
+     * input_embd returns the rows and where to accumulate their gradient,
+     * summed over the batch (NULL when frozen). Fixed before gpt_reserve(). */
+    int input_rows;
+    void (*input_embd)(void *ctx, const float **rows, float **drows);
 } GptHooks;
 
 /* ---------------------------------------------------------------------------
- * Activations (sized by gpt_reserve for at most B x T tokens) */
+ * Activations (sized by gpt_reserve for at most B x T tokens). With
+ * hooks.input_rows = Q, the T of every block's slot (encoded .. res3, the
+ * backward scratch) counts Q + T rows; lnf .. losses and tokens stay T. */
 
 typedef struct GptActs {
     float *encoded;   /* (B,T,C)    block 0 input */
@@ -225,7 +239,7 @@ typedef struct Gpt {
     float *act_block;                /* owns the activations */
     size_t num_acts;                 /* floats in act_block (0 before gpt_reserve) */
     GptActs acts;
-    int act_B, act_T, act_P;         /* capacity of acts (P: the prefix length) */
+    int act_B, act_T, act_P, act_Q;  /* capacity of acts (P: prefix length, Q: input rows) */
     int last_B, last_T;              /* shape of the last forward */
     bool last_train;                 /* last forward left gradients in logits */
     float mean_loss;                 /* of the last forward with targets */

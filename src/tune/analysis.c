@@ -9,6 +9,7 @@
 
 #include "../base/rng.h"
 #include "../core/linalg.h"
+#include "tune_lora.h"
 
 int analysis_energy_rank(const float *s, int n, double frac)
 {
@@ -244,7 +245,7 @@ static int full_spectra(LabAnalysis *a, const Gpt *base, const Gpt *tuned, Statu
 
 static bool lora_like(const TuneRun *r)
 {
-    return tune_run_adapter(r) && !r->spec.pissa &&
+    return tune_run_adapter(r) && !tune_lora_opts(&r->spec).pissa &&
            !r->diverged && r->step > 0;
 }
 
@@ -271,15 +272,16 @@ int lab_analyze(LabAnalysis *a, Lab *lab, Status *st)
         for (int j = 0; j < lab->n_methods; j++) {
             TuneRun *rj = lab_method_run(lab, j);
             if (!lora_like(rj) || rj->spec.kind != TUNE_LORA ||
-                rj->spec.targets != ri->spec.targets || rj->spec.rank <= ri->spec.rank)
+                tune_lora_opts(&rj->spec).targets != tune_lora_opts(&ri->spec).targets ||
+                rj->spec.size <= ri->spec.size)
                 continue;
-            int span = rj->spec.rank - ri->spec.rank;
+            int span = rj->spec.size - ri->spec.size;
             int best = a->small_method >= 0 ? a->r_large - a->r_small : -1;
             if (span > best) {
                 a->small_method = i;
                 a->large_method = j;
-                a->r_small = ri->spec.rank;
-                a->r_large = rj->spec.rank;
+                a->r_small = ri->spec.size;
+                a->r_large = rj->spec.size;
             }
         }
     }

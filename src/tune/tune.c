@@ -22,7 +22,7 @@
 // The registry
 
 extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora,
-    tune_method_ia3, tune_method_dora;
+    tune_method_ia3, tune_method_dora, tune_method_prompt;
 
 /* Default peak learning rates (in each row), chosen by a sweep on the
  * default lab (domain task, 120 steps of 16 x 64 bytes; held-out nats
@@ -41,6 +41,7 @@ static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
     [TUNE_QLORA] = &tune_method_qlora,
     [TUNE_IA3] = &tune_method_ia3,
     [TUNE_DORA] = &tune_method_dora,
+    [TUNE_PROMPT] = &tune_method_prompt,
 };
 
 const TuneMethod *tune_method(TuneKind kind)
@@ -66,9 +67,19 @@ const TuneMethod *tune_method_for_peft_type(const char *peft_type)
 
 TuneSpec tune_spec_make(TuneKind kind, int size)
 {
-    TuneSpec s = {.kind = kind, .size = size, .targets = LORA_TARGET_DEFAULT};
+    TuneSpec s = {.kind = kind, .size = size};
     registry[kind]->spec_make(&s, size);
     return s;
+}
+
+void tune_spec_opts_get(const TuneSpec *s, void *opts, size_t size)
+{
+    memcpy(opts, s->opts, size < sizeof s->opts ? size : sizeof s->opts);
+}
+
+void tune_spec_opts_set(TuneSpec *s, const void *opts, size_t size)
+{
+    memcpy(s->opts, opts, size < sizeof s->opts ? size : sizeof s->opts);
 }
 
 float tune_spec_lr(const TuneSpec *spec)
@@ -506,12 +517,17 @@ int tune_adapter_apply(Gpt *m, const char *dir, TuneApplied *out, Status *st)
     if (!meth || !meth->load) {
         char names[256] = "";
         size_t len = 0;
-        for (int i = 0; i < TUNE_NUM_KINDS && len < sizeof names; i++)
-            if (registry[i]->peft_type && registry[i]->load) {
+        for (int i = 0; i < TUNE_NUM_KINDS && len < sizeof names; i++) {
+            bool seen = false; /* DoRA's files are LORA's type too */
+            for (int j = 0; j < i && registry[i]->peft_type; j++)
+                seen = seen || (registry[j]->peft_type && registry[j]->load &&
+                                strcmp(registry[j]->peft_type, registry[i]->peft_type) == 0);
+            if (registry[i]->peft_type && registry[i]->load && !seen) {
                 int w = snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
                                  registry[i]->peft_type);
                 if (w > 0) len += (size_t)w;
             }
+        }
         return status_fail(st, LS_ERR_PARSE, "%s: peft_type \"%s\" is not supported (%s)", dir,
                            type, names);
     }

@@ -17,15 +17,17 @@
  *                          and the MLP's inner activations     (tune_ia3.c)
  *   dora:R                 DoRA (Liu et al. 2024): a magnitude per output times a
  *                          LoRA-updated, normalised direction  (tune_dora.c)
+ *   prompt:P               prompt tuning (Lester et al. 2021): P trainable input
+ *                          embeddings before the text          (tune_prompt.c)
  *
  * followed by options, comma-separated, e.g.
  *   lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa,lr=3e-3
  *   prefix:16,mlp,hidden=256
  *   qlora:8,int8
- * Options: alpha=A (default 2R), rslora, pissa, targets=LIST (letters q k v o
- * and the words mlp, fc, fcproj, attn, all joined by '+'; default q+v),
- * mlp and hidden=H (prefix reparameterisation), nf4 / int8 (qlora base),
- * lr=LR (peak learning rate; default per method, see TuneMethod.default_lr),
+ * Options: each method's own (its row's option table, listed by `lorascope
+ * help finetune`: LoRA's alpha=A, rslora, pissa, targets=LIST; the prefix's
+ * mlp and hidden=H; qlora's nf4 / int8), and two every method takes:
+ * lr=LR (peak learning rate; default per method, see TuneMethod.default_lr)
  * and, for tests and the demonstration of divergence, nan=STEP (the loss of
  * that step becomes NaN, as an exploding run's would).
  *
@@ -47,6 +49,11 @@
 #include "../nn/optim.h"
 #include "lora.h"
 
+/* The registry's rows, in order. Adding a method: its own file (its row,
+ * state, options struct, files), its kind here and its line in tune.c's
+ * registry, its parameter of the lab block (demo_schema.c) and its rows in
+ * lessons/FORMAT.md (test_registry checks both), a hue no other row uses,
+ * its tests. The lab, the help texts and the loader then find it. */
 typedef enum TuneKind {
     TUNE_FULL,
     TUNE_LORA,
@@ -54,28 +61,33 @@ typedef enum TuneKind {
     TUNE_QLORA,
     TUNE_IA3,
     TUNE_DORA,
+    TUNE_PROMPT,
     TUNE_NUM_KINDS
 } TuneKind;
 
 enum { TUNE_LABEL_MAX = 96 };
 
-/* A parsed method spec. */
+/* The room in a spec for a method's own options (see TuneSpec.opts). */
+enum { TUNE_OPTS_BYTES = 32 };
+
+/* A parsed method spec. What is common to every method is named here; a
+ * method's own options (LoRA's alpha and targets, the prefix's MLP ...)
+ * live in `opts`, laid out by the method's own struct (tune_lora.h's
+ * LoraOpts, tune_prefix.c's PrefixOpts) and read and written whole with
+ * tune_spec_opts_get / _set, so a new method's options touch its own file
+ * only. Its spec_make fills them with their defaults. */
 typedef struct TuneSpec {
     TuneKind kind;
     char label[TUNE_LABEL_MAX]; /* the spec as given, e.g. "lora:8,alpha=16" */
-    int size;                   /* the number after ':' (rank, P); 0 without one */
-    int rank;                   /* R (lora, qlora) */
-    float alpha;                /* lora_alpha; default 2R */
-    bool rslora;                /* scale alpha / sqrt(R) */
-    bool pissa;                 /* PiSSA start: top-R SVD of W in A, B; W its residual */
-    unsigned targets;           /* LORA_TARGET_* bits (default q + v) */
-    int prefix_len;             /* P (prefix) */
-    bool prefix_mlp;            /* train through the MLP reparameterisation */
-    int prefix_hidden;          /* its hidden width (0: n_embd) */
-    bool qlora_int8;            /* qlora: int8 blocks of 64 instead of NF4 */
+    int size;                   /* the number after ':' (rank R, P); 0 without one */
     float lr;                   /* peak learning rate; 0: the method's default */
     int nan_at_step;            /* debug: that step's loss is NaN (0: never) */
+    unsigned char opts[TUNE_OPTS_BYTES]; /* the method's options (its struct's bytes) */
 } TuneSpec;
+
+/* Copy a method's options struct (size <= TUNE_OPTS_BYTES) out of / into s. */
+void tune_spec_opts_get(const TuneSpec *s, void *opts, size_t size);
+void tune_spec_opts_set(TuneSpec *s, const void *opts, size_t size);
 
 struct TuneRun;
 
@@ -95,15 +107,21 @@ typedef struct TuneOption {
     int (*apply)(TuneSpec *s, const char *value, Status *st);
 } TuneOption;
 
-/* How the lab colours a method: a role of the interface's theme (the view
- * maps each to a Role; TUNE_COLOUR_RANKS: one colour per offered size). */
+/* How the lab colours a method: a hue of the theme's method palette (the
+ * view maps each to a Role; theme.c lists them once for every theme).
+ * Hues are named by colour, not by method: a new method picks one no other
+ * row uses (test_registry checks), so its colour is its own row's business.
+ * TUNE_COLOUR_RANKS: one colour per offered size (LoRA's ranks). */
 typedef enum TuneColour {
-    TUNE_COLOUR_FULL,
-    TUNE_COLOUR_PREFIX,
-    TUNE_COLOUR_QLORA,
+    TUNE_COLOUR_RED,
+    TUNE_COLOUR_PINK,
+    TUNE_COLOUR_TEAL,
+    TUNE_COLOUR_BROWN,
+    TUNE_COLOUR_NAVY,
+    TUNE_COLOUR_ORCHID,
+    TUNE_COLOUR_OLIVE,
+    TUNE_COLOUR_SLATE,
     TUNE_COLOUR_RANKS,
-    TUNE_COLOUR_IA3,
-    TUNE_COLOUR_DORA,
     TUNE_NUM_COLOURS
 } TuneColour;
 
@@ -125,7 +143,7 @@ typedef struct TuneMethod {
     const char *peft_type;                  /* adapter_config.json's peft_type it reads, or NULL */
     const char *peft_flag;                  /* a config key that must be true too ("use_dora") */
 
-    /* Fill a spec's method fields for size (rank, P) with their defaults. */
+    /* Fill a spec's label and options (opts) for size (rank, P) with their defaults. */
     void (*spec_make)(TuneSpec *s, int size);
     /* Bytes of the task's text the run starts from (the prefix: P); may be NULL. */
     int (*start_bytes)(const TuneSpec *s);

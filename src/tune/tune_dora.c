@@ -33,8 +33,8 @@
 #include "lora.h"
 #include "peft.h"
 #include "tune.h"
+#include "tune_lora.h"
 
-extern const TuneOption tune_lora_options[]; /* alpha, rslora, targets first */
 
 typedef struct Dora {
     LoraAdapter lora;
@@ -185,8 +185,8 @@ static void hook_linear_backward(void *ctx, int l, GptLinearId id, float *dinp, 
 
 static void dora_spec_make(TuneSpec *s, int size)
 {
-    s->rank = size;
-    s->alpha = 2.0f * (float)size;
+    LoraOpts o = tune_lora_opts_default(size);
+    tune_lora_opts_set(s, &o);
     snprintf(s->label, sizeof s->label, "dora:%d", size);
 }
 
@@ -194,7 +194,8 @@ static int dora_setup(TuneRun *r, unsigned long long seed, const int *start, int
                       Status *st)
 {
     (void)start, (void)n_start;
-    const TuneSpec *s = &r->spec;
+    LoraOpts o = tune_lora_opts(&r->spec);
+    int R = r->spec.size;
     Gpt *m = &r->model;
     int rc = tune_freeze_base(m, st);
     if (rc) return rc;
@@ -203,9 +204,9 @@ static int dora_setup(TuneRun *r, unsigned long long seed, const int *start, int
     r->state = d;
     d->model = m;
     LoraModule mods[LORA_MAX_MODULES];
-    int n = lora_modules_for(mods, &m->cfg, s->targets);
+    int n = lora_modules_for(mods, &m->cfg, o.targets);
     LoraAdapter *a = &d->lora;
-    rc = lora_init(a, &m->cfg, mods, n, s->rank, lora_scale(s->alpha, s->rank, s->rslora), st);
+    rc = lora_init(a, &m->cfg, mods, n, R, lora_scale(o.alpha, R, o.rslora), st);
     if (rc) return rc;
     lora_init_weights(a, seed);
     rc = lora_alloc_grads(a, st);
@@ -225,7 +226,7 @@ static int dora_setup(TuneRun *r, unsigned long long seed, const int *start, int
     d->dvt = malloc((size_t)4 * C * C * sizeof(float));
     d->xv = malloc((size_t)d->N * most_cols * sizeof(float));
     d->gy = malloc((size_t)d->N * most_cols * sizeof(float));
-    d->t = malloc((size_t)d->N * s->rank * sizeof(float));
+    d->t = malloc((size_t)d->N * R * sizeof(float));
     d->norm = malloc((size_t)most_cols * sizeof(float));
     d->dn = malloc((size_t)most_cols * sizeof(float));
     if (!d->mag_off || !d->mag || !d->dmag || !d->vt || !d->dvt || !d->xv || !d->gy || !d->t ||
@@ -299,7 +300,7 @@ static int dora_save(TuneRun *r, const char *dir, const char *base_name, Status 
     char *config = NULL;
     unsigned char *model = NULL;
     size_t size = 0;
-    int rc = peft_lora_files(&d->lora, NULL, cfg, r->spec.rslora, base_name, &config, &model, &size, st);
+    int rc = peft_lora_files(&d->lora, NULL, cfg, tune_lora_opts(&r->spec).rslora, base_name, &config, &model, &size, st);
     StFile f = {0};
     bool parsed = false;
     if (!rc) parsed = !(rc = st_parse(&f, model, size, st));
@@ -518,5 +519,5 @@ const TuneMethod tune_method_dora = {
     .load = dora_load,
     .size_label = "DoRA rank",
     .mark = 'D',
-    .colour = TUNE_COLOUR_DORA,
+    .colour = TUNE_COLOUR_NAVY,
 };

@@ -58,5 +58,5 @@ const TuneMethod tune_method_full = {
     .trains_model_weights = true,
     .save = full_save,
     .mark = 'F',
-    .colour = TUNE_COLOUR_FULL,
+    .colour = TUNE_COLOUR_RED,
 };

@@ -372,5 +372,5 @@ const TuneMethod tune_method_ia3 = {
     .save = ia3_save,
     .load = ia3_load,
     .mark = 'I',
-    .colour = TUNE_COLOUR_IA3,
+    .colour = TUNE_COLOUR_BROWN,
 };

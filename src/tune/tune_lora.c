@@ -13,6 +13,7 @@
 #include "peft.h"
 #include "qlora.h"
 #include "tune.h"
+#include "tune_lora.h"
 
 typedef struct LoraState {
     LoraAdapter lora;
@@ -25,10 +26,20 @@ static LoraState *state_of(const TuneRun *r)
     return r->state;
 }
 
+void tune_lora_opts_set(TuneSpec *s, const LoraOpts *o)
+{
+    tune_spec_opts_set(s, o, sizeof *o);
+}
+
+LoraOpts tune_lora_opts_default(int rank)
+{
+    return (LoraOpts){.alpha = 2.0f * (float)rank, .targets = LORA_TARGET_DEFAULT};
+}
+
 static void lora_spec_make(TuneSpec *s, int size)
 {
-    s->rank = size;
-    s->alpha = 2.0f * (float)size;
+    LoraOpts o = tune_lora_opts_default(size);
+    tune_lora_opts_set(s, &o);
     snprintf(s->label, sizeof s->label, "%s:%d", tune_method(s->kind)->name, size);
 }
 
@@ -68,7 +79,8 @@ static int lora_setup(TuneRun *r, unsigned long long seed, const int *start, int
                       Status *st)
 {
     (void)start, (void)n_start;
-    const TuneSpec *s = &r->spec;
+    LoraOpts o = tune_lora_opts(&r->spec);
+    int R = r->spec.size;
     Gpt *m = &r->model;
     LoraState *ls = calloc(1, sizeof *ls);
     if (!ls) return status_fail(st, LS_ERR_NOMEM, "out of memory");
@@ -77,11 +89,11 @@ static int lora_setup(TuneRun *r, unsigned long long seed, const int *start, int
     int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     LoraModule mods[LORA_MAX_MODULES];
-    int n = lora_modules_for(mods, &m->cfg, s->targets);
+    int n = lora_modules_for(mods, &m->cfg, o.targets);
     LoraAdapter *a = &ls->lora;
-    rc = lora_init(a, &m->cfg, mods, n, s->rank, lora_scale(s->alpha, s->rank, s->rslora), st);
+    rc = lora_init(a, &m->cfg, mods, n, R, lora_scale(o.alpha, R, o.rslora), st);
     if (rc) return rc;
-    if (s->pissa)
+    if (o.pissa)
         rc = lora_init_pissa(a, m, st);
     else
         lora_init_weights(a, seed);
@@ -103,7 +115,7 @@ static int qlora_setup(TuneRun *r, unsigned long long seed, const int *start, in
     /* PiSSA (if asked) first, so the residual is what gets quantised (QPiSSA). */
     int rc = lora_setup(r, seed, start, n_start, st);
     LoraState *ls = state_of(r);
-    if (!rc) rc = qlora_init(&ls->qbase, &r->model, r->spec.qlora_int8, st);
+    if (!rc) rc = qlora_init(&ls->qbase, &r->model, tune_lora_opts(&r->spec).int8, st);
     if (rc) return rc;
     ls->quantised = true;
     r->model.hooks.block_weights = hook_block_weights;
@@ -167,8 +179,9 @@ static int merged_copy(TuneRun *r, Gpt *out, Status *st)
 static int lora_save(TuneRun *r, const char *dir, const char *base_name, Status *st)
 {
     LoraState *ls = state_of(r);
-    int rc = peft_save_lora(&ls->lora, r->spec.pissa ? ls->lora.init : NULL, &r->model.cfg,
-                            r->spec.rslora, dir, base_name, st);
+    LoraOpts o = tune_lora_opts(&r->spec);
+    int rc = peft_save_lora(&ls->lora, o.pissa ? ls->lora.init : NULL, &r->model.cfg, o.rslora,
+                            dir, base_name, st);
     Gpt merged;
     if (!rc) rc = merged_copy(r, &merged, st);
     if (!rc) {
@@ -201,36 +214,52 @@ static int opt_alpha(TuneSpec *s, const char *v, Status *st)
     double x;
     if (!tune_parse_float(v, 1e-6, 1e6, &x))
         return status_fail(st, LS_ERR_ARG, "alpha needs a positive number, not '%s'", v);
-    s->alpha = (float)x;
+    LoraOpts o = tune_lora_opts(s);
+    o.alpha = (float)x;
+    o.alpha_set = true;
+    tune_lora_opts_set(s, &o);
     return LS_OK;
 }
 static int opt_rslora(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->rslora = true;
+    LoraOpts o = tune_lora_opts(s);
+    o.rslora = true;
+    tune_lora_opts_set(s, &o);
     return LS_OK;
 }
 static int opt_pissa(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->pissa = true;
+    LoraOpts o = tune_lora_opts(s);
+    o.pissa = true;
+    tune_lora_opts_set(s, &o);
     return LS_OK;
 }
 static int opt_targets(TuneSpec *s, const char *v, Status *st)
 {
-    return lora_targets_parse(&s->targets, v, st);
+    LoraOpts o = tune_lora_opts(s);
+    int rc = lora_targets_parse(&o.targets, v, st);
+    if (!rc) tune_lora_opts_set(s, &o);
+    return rc;
+}
+/* qlora's base: int8 or NF4 (the default). */
+static int opt_base(TuneSpec *s, bool int8)
+{
+    LoraOpts o = tune_lora_opts(s);
+    o.int8 = int8;
+    tune_lora_opts_set(s, &o);
+    return LS_OK;
 }
 static int opt_int8(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->qlora_int8 = true;
-    return LS_OK;
+    return opt_base(s, true);
 }
 static int opt_nf4(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->qlora_int8 = false;
-    return LS_OK;
+    return opt_base(s, false);
 }
 
 /* alpha, rslora and targets first: DoRA shares them (tune_dora.c). */
@@ -240,6 +269,20 @@ static int opt_nf4(TuneSpec *s, const char *v, Status *st)
 const TuneOption tune_lora_options[] = {LORA_OPTIONS};
 static const TuneOption qlora_options[] = {LORA_OPTIONS, {"int8", false, opt_int8},
                                            {"nf4", false, opt_nf4}};
+
+/* The methods whose option table is LoRA's write LoraOpts. */
+bool tune_spec_is_lora(const TuneSpec *s)
+{
+    const TuneMethod *m = tune_method(s->kind);
+    return m && (m->options == tune_lora_options || m->options == qlora_options);
+}
+
+LoraOpts tune_lora_opts(const TuneSpec *s)
+{
+    LoraOpts o = {0};
+    if (tune_spec_is_lora(s)) tune_spec_opts_get(s, &o, sizeof o);
+    return o;
+}
 
 /* Help lines: "option<TAB>what it does". */
 #define LORA_HELP                                                                                  \
@@ -302,5 +345,5 @@ const TuneMethod tune_method_qlora = {
     .adapter = lora_adapter,
     .size_label = "QLoRA rank",
     .mark = 'Q',
-    .colour = TUNE_COLOUR_QLORA,
+    .colour = TUNE_COLOUR_TEAL,
 };

@@ -9,6 +9,7 @@
 #include "peft.h"
 #include "prefix.h"
 #include "tune.h"
+#include "tune_prefix.h"
 
 static Prefix *prefix_of(const TuneRun *r)
 {
@@ -17,13 +18,14 @@ static Prefix *prefix_of(const TuneRun *r)
 
 static void prefix_spec_make(TuneSpec *s, int size)
 {
-    s->prefix_len = size;
+    PrefixOpts o = {0};
+    tune_spec_opts_set(s, &o, sizeof o);
     snprintf(s->label, sizeof s->label, "prefix:%d", size);
 }
 
 static int prefix_start_bytes(const TuneSpec *s)
 {
-    return s->prefix_len;
+    return s->size;
 }
 
 static void prefix_state_free(void *state)
@@ -36,20 +38,21 @@ static void prefix_state_free(void *state)
 static int prefix_setup(TuneRun *r, unsigned long long seed, const int *start, int n_start,
                         Status *st)
 {
-    const TuneSpec *s = &r->spec;
+    PrefixOpts o = tune_prefix_opts(&r->spec);
+    int P = r->spec.size;
     Gpt *m = &r->model;
     int rc = tune_freeze_base(m, st);
     if (rc) return rc;
     Prefix *p = calloc(1, sizeof *p);
     if (!p) return status_fail(st, LS_ERR_NOMEM, "out of memory");
     r->state = p;
-    int hidden = s->prefix_mlp ? (s->prefix_hidden > 0 ? s->prefix_hidden : m->cfg.n_embd) : 0;
-    rc = prefix_init(p, &m->cfg, s->prefix_len, hidden, st);
+    int hidden = o.mlp ? (o.hidden > 0 ? o.hidden : m->cfg.n_embd) : 0;
+    rc = prefix_init(p, &m->cfg, P, hidden, st);
     if (rc) return rc;
-    if (s->prefix_len > 0) {
-        if (!start || n_start < s->prefix_len)
+    if (P > 0) {
+        if (!start || n_start < P)
             return status_fail(st, LS_ERR_ARG, "prefix:%d needs %d bytes of text to start from",
-                               s->prefix_len, s->prefix_len);
+                               P, P);
         rc = prefix_init_from_tokens(p, m, start, seed, st);
     }
     if (!rc) rc = prefix_alloc_grads(p, st);
@@ -125,7 +128,9 @@ static int prefix_load(Gpt *m, const char *dir, void **held, Status *st)
 static int opt_mlp(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
-    s->prefix_mlp = true;
+    PrefixOpts o = tune_prefix_opts(s);
+    o.mlp = true;
+    tune_spec_opts_set(s, &o, sizeof o);
     return LS_OK;
 }
 
@@ -134,8 +139,10 @@ static int opt_hidden(TuneSpec *s, const char *v, Status *st)
     long x;
     if (!tune_parse_int(v, 1, 65536, &x))
         return status_fail(st, LS_ERR_ARG, "hidden needs a width 1..65536, not '%s'", v);
-    s->prefix_hidden = (int)x;
-    s->prefix_mlp = true;
+    PrefixOpts o = tune_prefix_opts(s);
+    o.hidden = (int)x;
+    o.mlp = true;
+    tune_spec_opts_set(s, &o, sizeof o);
     return LS_OK;
 }
 
@@ -143,6 +150,13 @@ static const TuneOption prefix_options[] = {
     {"mlp", false, opt_mlp},
     {"hidden", true, opt_hidden},
 };
+
+PrefixOpts tune_prefix_opts(const TuneSpec *s)
+{
+    PrefixOpts o = {0};
+    if (s->kind == TUNE_PREFIX) tune_spec_opts_get(s, &o, sizeof o);
+    return o;
+}
 
 const TuneMethod tune_method_prefix = {
     .name = "prefix",
@@ -174,5 +188,5 @@ const TuneMethod tune_method_prefix = {
     .load = prefix_load,
     .size_label = "prefix P",
     .mark = 'P',
-    .colour = TUNE_COLOUR_PREFIX,
+    .colour = TUNE_COLOUR_PINK,
 };

@@ -121,11 +121,10 @@ static bool *toggle_flag(LabView *v, int i)
 
 /* The theme's role for each of the registry's colours. */
 static const Role colour_roles[TUNE_NUM_COLOURS] = {
-    [TUNE_COLOUR_FULL] = ROLE_METHOD_FULL,
-    [TUNE_COLOUR_PREFIX] = ROLE_METHOD_PREFIX,
-    [TUNE_COLOUR_QLORA] = ROLE_METHOD_QLORA,
-    [TUNE_COLOUR_IA3] = ROLE_METHOD_IA3,
-    [TUNE_COLOUR_DORA] = ROLE_METHOD_DORA,
+    [TUNE_COLOUR_RED] = ROLE_METHOD_RED,       [TUNE_COLOUR_PINK] = ROLE_METHOD_PINK,
+    [TUNE_COLOUR_TEAL] = ROLE_METHOD_TEAL,     [TUNE_COLOUR_BROWN] = ROLE_METHOD_BROWN,
+    [TUNE_COLOUR_NAVY] = ROLE_METHOD_NAVY,     [TUNE_COLOUR_ORCHID] = ROLE_METHOD_ORCHID,
+    [TUNE_COLOUR_OLIVE] = ROLE_METHOD_OLIVE,   [TUNE_COLOUR_SLATE] = ROLE_METHOD_SLATE,
     [TUNE_COLOUR_RANKS] = ROLE_METHOD_RANK1,
 };
 static const Role rank_roles[] = {ROLE_METHOD_RANK1, ROLE_METHOD_RANK2, ROLE_METHOD_RANK3, ROLE_METHOD_RANK4,
@@ -389,7 +388,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int tog = layout_toggles(v, &probe, 0, 0, width);
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
-    int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
+    int h = 1 + 1 + tog + v->n_size + 2 + 1; /* run, task, methods, sizes, lr, steps, curves */
     h += 1 + 1;                  /* blank, progress */
     if (v->d.state == LABD_FAILED) {
         char msg[sizeof v->d.err.msg + 64];

@@ -25,6 +25,22 @@ enum {
 
 #define S(f, b, a) {(short)(f), (short)(b), (a)}
 
+/* The lab's method palette, one list for every theme: the hues a
+ * registry row picks from (tune.h's TuneColour), then one colour per
+ * offered size of a method with several (LoRA's ranks), ascending. xterm-256
+ * colours that read on dark and light alike. A new method picks a free hue
+ * in its own row; only a new hue comes here. */
+#define METHOD_HUES(X)                                                                  \
+    X(RED, 160) X(PINK, 205) X(TEAL, 30) X(BROWN, 130) X(NAVY, 24) X(ORCHID, 134)       \
+    X(OLIVE, 100) X(SLATE, 67)
+#define METHOD_RANKS(X)                                                                 \
+    X(RANK1, 172) X(RANK2, 142) X(RANK3, 34) X(RANK4, 37) X(RANK5, 33) X(RANK6, 99)     \
+    X(RANK7, 164) X(RANK8, 137) X(RANK9, 66) X(RANK10, 95)
+#define ON_ANY(name, c) [ROLE_METHOD_##name] = S(c, -1, 0),
+#define ON_BLACK(name, c) [ROLE_METHOD_##name] = S(c, C_BLACK, TA_BOLD),
+#define MONO_BOLD(name, c) [ROLE_METHOD_##name] = S(-1, -1, TA_BOLD),
+#define MONO_PLAIN(name, c) [ROLE_METHOD_##name] = S(-1, -1, 0),
+
 static const Theme theme_dark = {
     .name = "dark",
     .summary = "for dark terminals (default)",
@@ -68,22 +84,7 @@ static const Theme theme_dark = {
         [ROLE_DONE] = S(C_BGREEN, -1, 0),
         [ROLE_TODO] = S(C_MIDGRAY, -1, 0),
         [ROLE_PROMPT] = S(C_BWHITE, C_NAVY, 0),
-        /* The lab's methods: colours that read on dark and light alike. */
-        [ROLE_METHOD_FULL] = S(160, -1, 0),
-        [ROLE_METHOD_PREFIX] = S(205, -1, 0),
-        [ROLE_METHOD_QLORA] = S(30, -1, 0),
-        [ROLE_METHOD_IA3] = S(130, -1, 0),
-        [ROLE_METHOD_DORA] = S(24, -1, 0),
-        [ROLE_METHOD_RANK1] = S(172, -1, 0),
-        [ROLE_METHOD_RANK2] = S(142, -1, 0),
-        [ROLE_METHOD_RANK3] = S(34, -1, 0),
-        [ROLE_METHOD_RANK4] = S(37, -1, 0),
-        [ROLE_METHOD_RANK5] = S(33, -1, 0),
-        [ROLE_METHOD_RANK6] = S(99, -1, 0),
-        [ROLE_METHOD_RANK7] = S(164, -1, 0),
-        [ROLE_METHOD_RANK8] = S(137, -1, 0),
-        [ROLE_METHOD_RANK9] = S(66, -1, 0),
-        [ROLE_METHOD_RANK10] = S(95, -1, 0),
+        METHOD_HUES(ON_ANY) METHOD_RANKS(ON_ANY)
     },
 };
 
@@ -130,22 +131,7 @@ static const Theme theme_light = {
         [ROLE_DONE] = S(C_DKGREEN, -1, 0),
         [ROLE_TODO] = S(C_MIDGRAY, -1, 0),
         [ROLE_PROMPT] = S(C_BLACK, C_PAPER, 0),
-        /* The lab's methods: colours that read on dark and light alike. */
-        [ROLE_METHOD_FULL] = S(160, -1, 0),
-        [ROLE_METHOD_PREFIX] = S(205, -1, 0),
-        [ROLE_METHOD_QLORA] = S(30, -1, 0),
-        [ROLE_METHOD_IA3] = S(130, -1, 0),
-        [ROLE_METHOD_DORA] = S(24, -1, 0),
-        [ROLE_METHOD_RANK1] = S(172, -1, 0),
-        [ROLE_METHOD_RANK2] = S(142, -1, 0),
-        [ROLE_METHOD_RANK3] = S(34, -1, 0),
-        [ROLE_METHOD_RANK4] = S(37, -1, 0),
-        [ROLE_METHOD_RANK5] = S(33, -1, 0),
-        [ROLE_METHOD_RANK6] = S(99, -1, 0),
-        [ROLE_METHOD_RANK7] = S(164, -1, 0),
-        [ROLE_METHOD_RANK8] = S(137, -1, 0),
-        [ROLE_METHOD_RANK9] = S(66, -1, 0),
-        [ROLE_METHOD_RANK10] = S(95, -1, 0),
+        METHOD_HUES(ON_ANY) METHOD_RANKS(ON_ANY)
     },
 };
 
@@ -192,21 +178,7 @@ static const Theme theme_contrast = {
         [ROLE_DONE] = S(C_BGREEN, C_BLACK, TA_BOLD),
         [ROLE_TODO] = S(C_LTGRAY, C_BLACK, 0),
         [ROLE_PROMPT] = S(C_BLACK, C_BWHITE, 0),
-        [ROLE_METHOD_FULL] = S(160, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_PREFIX] = S(205, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_QLORA] = S(30, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_IA3] = S(130, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_DORA] = S(24, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK1] = S(172, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK2] = S(142, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK3] = S(34, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK4] = S(37, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK5] = S(33, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK6] = S(99, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK7] = S(164, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK8] = S(137, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK9] = S(66, C_BLACK, TA_BOLD),
-        [ROLE_METHOD_RANK10] = S(95, C_BLACK, TA_BOLD),
+        METHOD_HUES(ON_BLACK) METHOD_RANKS(ON_BLACK)
     },
 };
 
@@ -253,22 +225,8 @@ const Theme theme_mono = {
         [ROLE_DONE] = S(-1, -1, TA_BOLD),
         [ROLE_TODO] = S(-1, -1, TA_DIM),
         [ROLE_PROMPT] = S(-1, -1, TA_REVERSE),
+        METHOD_HUES(MONO_BOLD) METHOD_RANKS(MONO_PLAIN)
         /* Without colour the curves carry marks (F, P, Q, the rank). */
-        [ROLE_METHOD_FULL] = S(-1, -1, TA_BOLD),
-        [ROLE_METHOD_PREFIX] = S(-1, -1, TA_BOLD),
-        [ROLE_METHOD_QLORA] = S(-1, -1, TA_BOLD),
-        [ROLE_METHOD_IA3] = S(-1, -1, TA_BOLD),
-        [ROLE_METHOD_DORA] = S(-1, -1, TA_BOLD),
-        [ROLE_METHOD_RANK1] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK2] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK3] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK4] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK5] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK6] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK7] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK8] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK9] = S(-1, -1, 0),
-        [ROLE_METHOD_RANK10] = S(-1, -1, 0),
     },
 };
 

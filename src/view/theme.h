@@ -51,11 +51,14 @@ typedef enum Role {
     ROLE_DONE,      /* progress: done */
     ROLE_TODO,      /* progress: to do */
     ROLE_PROMPT,    /* the search / input line */
-    ROLE_METHOD_FULL,   /* the lab's methods (tune.h's TuneColour) */
-    ROLE_METHOD_PREFIX,
-    ROLE_METHOD_QLORA,
-    ROLE_METHOD_IA3,
-    ROLE_METHOD_DORA,
+    ROLE_METHOD_RED,    /* the lab's method hues (tune.h's TuneColour; theme.c's METHOD_HUES) */
+    ROLE_METHOD_PINK,
+    ROLE_METHOD_TEAL,
+    ROLE_METHOD_BROWN,
+    ROLE_METHOD_NAVY,
+    ROLE_METHOD_ORCHID,
+    ROLE_METHOD_OLIVE,
+    ROLE_METHOD_SLATE,
     ROLE_METHOD_RANK1,  /* a method offered at several sizes: one per size, ascending */
     ROLE_METHOD_RANK2,
     ROLE_METHOD_RANK3,

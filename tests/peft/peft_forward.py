@@ -18,13 +18,20 @@ adapter_model.safetensors:
   PROMPT_TUNING  the P rows of prompt_embeddings prepended to the token
                  embeddings; positions count from 0 over the virtual tokens
                  too, so the real tokens sit at P..P+T-1 (GPT-2 in
-                 transformers with inputs_embeds)
+                 transformers with inputs_embeds: PeftModelForCausalLM.forward
+                 drops position_ids and concatenates the prompt in front)
+
+For PROMPT_TUNING the output also holds "real_positions_from_0": the same
+forward with the real tokens at 0..T-1 (the virtual tokens still at
+0..P-1), the semantics lorascope trains with (src/tune/tune_prompt.c), so a
+test can show both that the file holds what lorascope trained and how far
+PEFT's reading of it is from that.
 
 Prints the mean next-byte loss (nats) over TEXT's bytes and the logits of
 the last position. Run by hand to refresh tests/data/peft/*.expected.json
 (tests/test_methods.c reads them):
   /usr/bin/python3 tests/peft/peft_forward.py tests/data/peft/model \\
-      tests/data/peft/ia3 "Call me Ishmael." > tests/data/peft/ia3.expected.json
+      tests/data/peft/ia3 "Call me Ishmael. Some" > tests/data/peft/ia3.expected.json
 """
 import json
 import math
@@ -70,7 +77,7 @@ def linear(w, t, cfg, a, path, x):
     return y + (g - 1) * (x @ W) + g * lora
 
 
-def forward(cfg, w, adapter, tokens):
+def forward(cfg, w, adapter, tokens, real_from_0=False):
     C, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
     eps = cfg.get("layer_norm_epsilon", 1e-5)
     kind = adapter["config"]["peft_type"] if adapter else None
@@ -83,7 +90,10 @@ def forward(cfg, w, adapter, tokens):
         P = prompt.shape[0]
         x = torch.cat([prompt, x], 0)
     T = x.shape[0]
-    x = x + w["transformer.wpe.weight"][:T]
+    pos = torch.arange(T)
+    if real_from_0:
+        pos = torch.cat([torch.arange(P), torch.arange(T - P)])
+    x = x + w["transformer.wpe.weight"][pos]
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(L):
         p = "transformer.h.%d." % l
@@ -120,12 +130,16 @@ def main():
                    "tensors": read_safetensors(adapter_dir + "/adapter_model.safetensors")}
     tokens = torch.tensor(list(text[:-1]))
     targets = torch.tensor(list(text[1:]))
-    with torch.no_grad():
-        logits = forward(cfg, w, adapter, tokens)
-        loss = torch.nn.functional.cross_entropy(logits, targets).item()
-    json.dump({"adapter": adapter["config"]["peft_type"] if adapter else None, "text": text.decode(),
-               "loss": loss, "last_logits": [round(v, 6) for v in logits[-1, :16].tolist()]},
-              sys.stdout, indent=1)
+    def run(real_from_0):
+        with torch.no_grad():
+            logits = forward(cfg, w, adapter, tokens, real_from_0)
+            loss = torch.nn.functional.cross_entropy(logits, targets).item()
+        return {"loss": loss, "last_logits": [round(v, 6) for v in logits[-1, :16].tolist()]}
+    out = {"adapter": adapter["config"]["peft_type"] if adapter else None, "text": text.decode()}
+    out.update(run(False))
+    if out["adapter"] == "PROMPT_TUNING":
+        out["real_positions_from_0"] = run(True)
+    json.dump(out, sys.stdout, indent=1)
     print()
 
 
