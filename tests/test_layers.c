@@ -388,6 +388,27 @@ static void test_gelu_matches_ref(void **state)
     free(x), free(y), free(y_ref), free(ones);
 }
 
+/* Every vector width (AVX-512, AVX2, four lanes) gives the same numbers:
+ * a long array, taken sixteen or eight at a time where the CPU can, equals
+ * the same values one by one (the four-lane path's tail). */
+static void test_gelu_widths_agree(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 5);
+    size_t n = 1000 + 13;
+    float *x = rand_vec(&r, n, 6.0f), *d = rand_vec(&r, n, 1.0f);
+    float *wide = zeros(n), *one = zeros(n);
+    x[0] = -200.0f, x[1] = 200.0f, x[2] = 0.0f, x[3] = 1e-20f;
+    gelu_forward(wide, x, n);
+    for (size_t i = 0; i < n; i++) gelu_forward(one + i, x + i, 1);
+    assert_memory_equal(wide, one, n * sizeof(float));
+    gelu_backward(wide, x, d, n);
+    for (size_t i = 0; i < n; i++) gelu_backward(one + i, x + i, d + i, 1);
+    assert_memory_equal(wide, one, n * sizeof(float));
+    free(x), free(d), free(wide), free(one);
+}
+
 /* The fused GELU + bias-gradient pass equals gelu_backward then column sums,
  * bit for bit (same operations, rows summed in the same order). */
 static void test_gelu_backward_bias(void **state)
@@ -515,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_attention_matches_ref),
         cmocka_unit_test(test_gelu_backward),
         cmocka_unit_test(test_gelu_matches_ref),
+        cmocka_unit_test(test_gelu_widths_agree),
         cmocka_unit_test(test_gelu_backward_bias),
         cmocka_unit_test(test_layernorm_matches_ref),
         cmocka_unit_test(test_crossentropy_backward),

@@ -228,8 +228,16 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
  * Attention */
 
 #ifdef LS_X86_AVX2
-/* row[i] = exp(row[i] - mx) for i in [0, n), eight at a time; returns how
- * many it did. Same arithmetic per element as v4_exp. */
+/* row[i] = exp(row[i] - mx) for i in [0, n), sixteen at a time then eight;
+ * returns how many it did. Same arithmetic per element as v4_exp. */
+LS_AVX512 static int exp_shift_avx512(float *row, int n, float mx)
+{
+    f32x16 vm = v16_splat(mx);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) v16_store(row + i, v16_exp(v16_load(row + i) - vm));
+    return i;
+}
+
 LS_AVX2 static int exp_shift_avx2(float *row, int n, float mx)
 {
     f32x8 vm = v8_splat(mx);
@@ -237,11 +245,20 @@ LS_AVX2 static int exp_shift_avx2(float *row, int n, float mx)
     for (; i + 8 <= n; i += 8) v8_store(row + i, v8_exp(v8_load(row + i) - vm));
     return i;
 }
+
+/* The widest of the two the CPU has; 0 without AVX2. */
+static int exp_shift_wide(float *row, int n, float mx)
+{
+    int i = 0;
+    if (cpu_has_avx512()) i = exp_shift_avx512(row, n, mx);
+    if (cpu_has_avx2()) i += exp_shift_avx2(row + i, n - i, mx);
+    return i;
+}
 #endif
 
 /* In-place softmax of row[0..n) with vector exp; row[n..S) set to 0.
- * The exps may be taken eight at a time; the sum always runs in the same
- * four-lane order, so both paths give identical rows. */
+ * The exps may be taken 16 or 8 at a time; the sum always runs in the same
+ * four-lane order, so every path gives identical rows. */
 static void softmax_causal_row(float *row, int n, int S)
 {
     f32x4 vmax = v4_splat(-INFINITY);
@@ -252,7 +269,7 @@ static void softmax_causal_row(float *row, int n, int S)
     f32x4 vm = v4_splat(mx);
     i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = exp_shift_avx2(row, n, mx);
+    i = exp_shift_wide(row, n, mx);
 #endif
     for (; i + 4 <= n; i += 4) v4_store(row + i, v4_exp(v4_load(row + i) - vm));
     for (; i < n; i++) row[i] = fast_expf(row[i] - mx);
@@ -504,6 +521,29 @@ static inline f32x4 gelu_grad_v4(f32x4 x)
 }
 
 #ifdef LS_X86_AVX2
+/* Sixteen lanes at a time; returns how many elements it did (a multiple of 16). */
+LS_AVX512 static size_t gelu_forward_avx512(float *out, const float *inp, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f32x16 x = v16_load(inp + i);
+        v16_store(out + i, GELU_OF(x, v16_exp));
+    }
+    return i;
+}
+
+LS_AVX512 static size_t gelu_backward_avx512(float *dinp, const float *inp, const float *dout,
+                                             size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f32x16 x = v16_load(inp + i), g;
+        GELU_GRAD_OF(f32x16, x, v16_exp, g);
+        v16_store(dinp + i, g * v16_load(dout + i));
+    }
+    return i;
+}
+
 /* Eight lanes at a time; returns how many elements it did (a multiple of 8). */
 LS_AVX2 static size_t gelu_forward_avx2(float *out, const float *inp, size_t n)
 {
@@ -531,7 +571,8 @@ void gelu_forward(float *out, const float *inp, size_t n)
 {
     size_t i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = gelu_forward_avx2(out, inp, n);
+    if (cpu_has_avx512()) i = gelu_forward_avx512(out, inp, n);
+    if (cpu_has_avx2()) i += gelu_forward_avx2(out + i, inp + i, n - i);
 #endif
     for (; i + 4 <= n; i += 4) v4_store(out + i, gelu_v4(v4_load(inp + i)));
     for (; i < n; i++) out[i] = gelu_v4(v4_splat(inp[i]))[0];
@@ -541,7 +582,8 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
     size_t i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = gelu_backward_avx2(dinp, inp, dout, n);
+    if (cpu_has_avx512()) i = gelu_backward_avx512(dinp, inp, dout, n);
+    if (cpu_has_avx2()) i += gelu_backward_avx2(dinp + i, inp + i, dout + i, n - i);
 #endif
     for (; i + 4 <= n; i += 4)
         v4_store(dinp + i, gelu_grad_v4(v4_load(inp + i)) * v4_load(dout + i));
@@ -550,10 +592,10 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 
 void gelu_backward_bias(float *dinp, float *dbias, const float *inp, const float *dout, int N, int C)
 {
-    /* Row by row: the row's gradient is computed (AVX2 or four lanes, as in
-     * gelu_backward) and added to dbias while it is still in L1, sparing
-     * matmul_backward a second pass over the (N, C) gradient. The sums run
-     * over rows in order, as matmul_backward's would. */
+    /* Row by row: the row's gradient is computed (AVX-512, AVX2 or four
+     * lanes, as in gelu_backward) and added to dbias while it is still in
+     * L1, sparing matmul_backward a second pass over the (N, C) gradient.
+     * The sums run over rows in order, as matmul_backward's would. */
     for (int n = 0; n < N; n++) {
         float *dx = dinp + (size_t)n * C;
         gelu_backward(dx, inp + (size_t)n * C, dout + (size_t)n * C, (size_t)C);
@@ -599,10 +641,10 @@ void crossentropy_forward(float *losses, float *logits, const int *targets, floa
         float sum;
         if (grad_scale != 0.0f) {
             /* Keep exp(x - max) in place: the gradient needs it next. The
-             * exps may go eight at a time; the sum runs in four-lane order. */
+             * exps may go 16 or 8 at a time; the sum runs in four-lane order. */
             i = 0;
 #ifdef LS_X86_AVX2
-            if (cpu_has_avx2()) i = exp_shift_avx2(x, V, mx);
+            i = exp_shift_wide(x, V, mx);
 #endif
             for (; i + 4 <= V; i += 4) v4_store(x + i, v4_exp(v4_load(x + i) - vm));
             for (; i < V; i++) x[i] = fast_expf(x[i] - mx);
