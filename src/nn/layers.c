@@ -1,8 +1,9 @@
 /* layers.c — forward and backward passes of the GPT-2 building blocks
  * (see layers.h for shapes and the gradient conventions).
  *
- * Every matrix product is one linalg_sgemm call (row-major). The Conv1D
- * weight layout (in, out) means:
+ * Every matrix product is one linalg_sgemm call (row-major), except the
+ * per-head products of small attention heads (plain loops, see "The causal
+ * products of one head"). The Conv1D weight layout (in, out) means:
  *   forward       out   (N,OC) = inp  (N,IC)  @ W  (IC,OC)      sgemm(N, N)
  *   input grad    dinp  (N,IC) = dout (N,OC)  @ W^T              sgemm(N, T)
  *   weight grad   dW   (IC,OC) += inp^T (IC,N) @ dout (N,OC)     sgemm(T, N)
@@ -278,8 +279,247 @@ static void softmax_causal_row(float *row, int n, int S)
     float sum = v4_hsum(vsum);
     for (; i < n; i++) sum += row[i];
     float inv = 1.0f / sum;
-    for (i = 0; i < n; i++) row[i] *= inv;
-    for (i = n; i < S; i++) row[i] = 0.0f;
+    f32x4 vinv = v4_splat(inv);
+    for (i = 0; i + 4 <= n; i += 4) v4_store(row + i, v4_load(row + i) * vinv);
+    for (; i < n; i++) row[i] *= inv;
+    if (S > n) memset(row + n, 0, (size_t)(S - n) * sizeof(float));
+}
+
+/* ---- The causal products of one head, without sgemm ----
+ *
+ * A head of the reference model is tiny (T = 64 queries of hs = 32
+ * channels): OpenBLAS spends more time packing and calling than computing
+ * on it (~45 GFLOP/s against ~140 on the model's linear layers). For heads
+ * up to ATT_DIRECT_FLOATS (hs x T) the products below run as plain loops
+ * over the lower triangle only, four rows by one vector of W lanes at a
+ * time. Each output element is summed in ascending order, one product then
+ * one add (no FMA), lane by lane as in the scalar tails, so every vector
+ * width gives the same numbers; against sgemm's FMAs they differ only by
+ * rounding. Larger heads take the sgemm blocks further down. */
+enum { ATT_DIRECT_FLOATS = 8192 }; /* the transposed K or V of one head, on the stack */
+
+/* Three kernels, for one vector width each:
+ *   scores  o[t][j] = alpha sum_i x[t][i] yt[i][j]     j <= t (and up to the
+ *                     end of the vector that holds t; entries past t are
+ *                     scratch that the softmax masks)
+ *   rowmix  o[t][c] = sum_{j <= t} w[t][j] y[j][c]      c < hs
+ *   colmix  o[j][c] = sum_{t >= j} w[t][j] y[t][c]      c < hs
+ * x, y, o, w are row-major with the given strides; yt is (hs, T) dense. */
+typedef struct AttKernels {
+    void (*scores)(float *o, int ldo, const float *x, int ldx, const float *yt, float alpha,
+                   int T, int hs);
+    void (*rowmix)(float *o, int ldo, const float *w, int ldw, const float *y, int ldy, int T,
+                   int hs);
+    void (*colmix)(float *o, int ldo, const float *w, int ldw, const float *y, int ldy, int T,
+                   int hs);
+} AttKernels;
+
+/* Each kernel takes rows four at a time (four accumulators: independent
+ * adds keep the vector units busy) and the last T % 4 rows one by one. */
+#define ATT_SCORES_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int t0 = 0;                                                                            \
+    for (; t0 + 4 <= T; t0 += 4) {                                                         \
+        const float *x0 = x + (size_t)t0 * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int j = 0, n = t0 + 4; /* the block's rows need columns [0, t0 + 4) */             \
+        for (; j < n && j + W <= T; j += W) {                                              \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            for (int i = 0; i < hs; i++) {                                                 \
+                VF yv = LOAD(yt + (size_t)i * T + j);                                      \
+                a0 += SPLAT(x0[i]) * yv;                                                   \
+                a1 += SPLAT(x1[i]) * yv;                                                   \
+                a2 += SPLAT(x2[i]) * yv;                                                   \
+                a3 += SPLAT(x3[i]) * yv;                                                   \
+            }                                                                              \
+            STORE(o0 + j, a0 * alpha);                                                     \
+            STORE(o0 + ldo + j, a1 * alpha);                                               \
+            STORE(o0 + 2 * ldo + j, a2 * alpha);                                           \
+            STORE(o0 + 3 * ldo + j, a3 * alpha);                                           \
+        }                                                                                  \
+        for (; j < n; j++)                                                                 \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int i = 0; i < hs; i++) a += x0[(size_t)r * ldx + i] * yt[(size_t)i * T + j]; \
+                o0[(size_t)r * ldo + j] = a * alpha;                                       \
+            }                                                                              \
+    }                                                                                      \
+    for (; t0 < T; t0++) {                                                                 \
+        const float *x0 = x + (size_t)t0 * ldx;                                            \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int j = 0;                                                                         \
+        for (; j <= t0 && j + W <= T; j += W) {                                            \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int i = 0; i < hs; i++) a0 += SPLAT(x0[i]) * LOAD(yt + (size_t)i * T + j); \
+            STORE(o0 + j, a0 * alpha);                                                     \
+        }                                                                                  \
+        for (; j <= t0; j++) {                                                             \
+            float a = 0.0f;                                                                \
+            for (int i = 0; i < hs; i++) a += x0[i] * yt[(size_t)i * T + j];               \
+            o0[j] = a * alpha;                                                             \
+        }                                                                                  \
+    }
+
+#define ATT_ROWMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int t0 = 0;                                                                            \
+    for (; t0 + 4 <= T; t0 += 4) {                                                         \
+        const float *w0 = w + (size_t)t0 * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw; \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            const float *yc = y + c;                                                       \
+            /* the keys all four rows see, then rows 1..3's own last ones */              \
+            for (int j = 0; j <= t0; j++) {                                                \
+                VF yv = LOAD(yc + (size_t)j * ldy);                                        \
+                a0 += SPLAT(w0[j]) * yv;                                                   \
+                a1 += SPLAT(w1[j]) * yv;                                                   \
+                a2 += SPLAT(w2[j]) * yv;                                                   \
+                a3 += SPLAT(w3[j]) * yv;                                                   \
+            }                                                                              \
+            VF y1 = LOAD(yc + (size_t)(t0 + 1) * ldy), y2 = LOAD(yc + (size_t)(t0 + 2) * ldy); \
+            VF y3 = LOAD(yc + (size_t)(t0 + 3) * ldy);                                     \
+            a1 += SPLAT(w1[t0 + 1]) * y1;                                                  \
+            a2 += SPLAT(w2[t0 + 1]) * y1;                                                  \
+            a3 += SPLAT(w3[t0 + 1]) * y1;                                                  \
+            a2 += SPLAT(w2[t0 + 2]) * y2;                                                  \
+            a3 += SPLAT(w3[t0 + 2]) * y2;                                                  \
+            a3 += SPLAT(w3[t0 + 3]) * y3;                                                  \
+            STORE(o0 + c, a0);                                                             \
+            STORE(o0 + ldo + c, a1);                                                       \
+            STORE(o0 + 2 * ldo + c, a2);                                                   \
+            STORE(o0 + 3 * ldo + c, a3);                                                   \
+        }                                                                                  \
+        for (; c < hs; c++)                                                                \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int j = 0; j <= t0 + r; j++)                                          \
+                    a += w0[(size_t)r * ldw + j] * y[(size_t)j * ldy + c];                 \
+                o0[(size_t)r * ldo + c] = a;                                               \
+            }                                                                              \
+    }                                                                                      \
+    for (; t0 < T; t0++) {                                                                 \
+        const float *w0 = w + (size_t)t0 * ldw;                                            \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int j = 0; j <= t0; j++) a0 += SPLAT(w0[j]) * LOAD(y + (size_t)j * ldy + c); \
+            STORE(o0 + c, a0);                                                             \
+        }                                                                                  \
+        for (; c < hs; c++) {                                                              \
+            float a = 0.0f;                                                                \
+            for (int j = 0; j <= t0; j++) a += w0[j] * y[(size_t)j * ldy + c];             \
+            o0[c] = a;                                                                     \
+        }                                                                                  \
+    }
+
+#define ATT_COLMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int j0 = 0;                                                                            \
+    for (; j0 + 4 <= T; j0 += 4) {                                                         \
+        float *o0 = o + (size_t)j0 * ldo;                                                  \
+        const float *wj = w + j0;                                                          \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            const float *yc = y + c;                                                       \
+            /* queries j0..j0+2 reach only some of the four keys, later ones all */       \
+            VF y0 = LOAD(yc + (size_t)j0 * ldy), y1 = LOAD(yc + (size_t)(j0 + 1) * ldy);   \
+            VF y2 = LOAD(yc + (size_t)(j0 + 2) * ldy);                                     \
+            const float *w0 = wj + (size_t)j0 * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw;       \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            a0 += SPLAT(w0[0]) * y0;                                                       \
+            a0 += SPLAT(w1[0]) * y1;                                                       \
+            a1 += SPLAT(w1[1]) * y1;                                                       \
+            a0 += SPLAT(w2[0]) * y2;                                                       \
+            a1 += SPLAT(w2[1]) * y2;                                                       \
+            a2 += SPLAT(w2[2]) * y2;                                                       \
+            for (int t = j0 + 3; t < T; t++) {                                             \
+                VF yv = LOAD(yc + (size_t)t * ldy);                                        \
+                const float *wt = wj + (size_t)t * ldw;                                    \
+                a0 += SPLAT(wt[0]) * yv;                                                   \
+                a1 += SPLAT(wt[1]) * yv;                                                   \
+                a2 += SPLAT(wt[2]) * yv;                                                   \
+                a3 += SPLAT(wt[3]) * yv;                                                   \
+            }                                                                              \
+            STORE(o0 + c, a0);                                                             \
+            STORE(o0 + ldo + c, a1);                                                       \
+            STORE(o0 + 2 * ldo + c, a2);                                                   \
+            STORE(o0 + 3 * ldo + c, a3);                                                   \
+        }                                                                                  \
+        for (; c < hs; c++)                                                                \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int t = j0 + r; t < T; t++)                                           \
+                    a += wj[(size_t)t * ldw + r] * y[(size_t)t * ldy + c];                 \
+                o0[(size_t)r * ldo + c] = a;                                               \
+            }                                                                              \
+    }                                                                                      \
+    for (; j0 < T; j0++) {                                                                 \
+        float *o0 = o + (size_t)j0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int t = j0; t < T; t++)                                                   \
+                a0 += SPLAT(w[(size_t)t * ldw + j0]) * LOAD(y + (size_t)t * ldy + c);      \
+            STORE(o0 + c, a0);                                                             \
+        }                                                                                  \
+        for (; c < hs; c++) {                                                              \
+            float a = 0.0f;                                                                \
+            for (int t = j0; t < T; t++) a += w[(size_t)t * ldw + j0] * y[(size_t)t * ldy + c]; \
+            o0[c] = a;                                                                     \
+        }                                                                                  \
+    }
+
+/* One width's three kernels, with the target attribute ATTR. */
+#define ATT_KERNELS(SUFFIX, ATTR, VF, W, LOAD, STORE, SPLAT)                               \
+    ATTR static void att_scores_##SUFFIX(float *o, int ldo, const float *x, int ldx,        \
+                                         const float *yt, float alpha, int T, int hs)      \
+    {                                                                                      \
+        ATT_SCORES_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    ATTR static void att_rowmix_##SUFFIX(float *o, int ldo, const float *w, int ldw,        \
+                                         const float *y, int ldy, int T, int hs)           \
+    {                                                                                      \
+        ATT_ROWMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    ATTR static void att_colmix_##SUFFIX(float *o, int ldo, const float *w, int ldw,        \
+                                         const float *y, int ldy, int T, int hs)           \
+    {                                                                                      \
+        ATT_COLMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    static const AttKernels att_kernels_##SUFFIX = {att_scores_##SUFFIX, att_rowmix_##SUFFIX, \
+                                                    att_colmix_##SUFFIX};
+
+#define ATT_NOATTR
+ATT_KERNELS(v4, ATT_NOATTR, f32x4, 4, v4_load, v4_store, v4_splat)
+#ifdef LS_X86_AVX2
+ATT_KERNELS(v8, LS_AVX2, f32x8, 8, v8_load, v8_store, v8_splat)
+ATT_KERNELS(v16, LS_AVX512, f32x16, 16, v16_load, v16_store, v16_splat)
+#endif
+
+/* The widest kernels the CPU runs. */
+static const AttKernels *att_kernels(void)
+{
+#ifdef LS_X86_AVX2
+    if (cpu_has_avx512()) return &att_kernels_v16;
+    if (cpu_has_avx2()) return &att_kernels_v8;
+#endif
+    return &att_kernels_v4;
+}
+
+/* yt (hs, T) = the hs channels of T rows of stride ld, transposed. */
+static void att_transpose(float *yt, const float *y, int ld, int T, int hs)
+{
+    /* Four source rows at a time: four contiguous stores per row of yt. */
+    int j = 0;
+    for (; j + 4 <= T; j += 4) {
+        const float *y0 = y + (size_t)j * ld, *y1 = y0 + ld, *y2 = y1 + ld, *y3 = y2 + ld;
+        for (int i = 0; i < hs; i++) {
+            float *d = yt + (size_t)i * T + j;
+            d[0] = y0[i], d[1] = y1[i], d[2] = y2[i], d[3] = y3[i];
+        }
+    }
+    for (; j < T; j++)
+        for (int i = 0; i < hs; i++) yt[(size_t)i * T + j] = y[(size_t)j * ld + i];
 }
 
 /* The causal mask makes the T x T score matrix lower triangular, so the
@@ -301,6 +541,8 @@ void attention_forward(float *out, float *att, const float *qkv, const float *pk
 {
     int hs = C / NH, S = P + T, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    float yt[ATT_DIRECT_FLOATS]; /* (hs, T): one head's keys, transposed */
+    const AttKernels *kern = (size_t)hs * T <= ATT_DIRECT_FLOATS ? att_kernels() : NULL;
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs; /* (T,hs), stride 3C */
@@ -311,21 +553,30 @@ void attention_forward(float *out, float *att, const float *qkv, const float *pk
             /* Scores: the prefix block first, then the causal T x T part. */
             if (P > 0)
                 linalg_sgemm(false, true, T, P, hs, scale, q, C3, pk + h * hs, C, 0.0f, a, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
-                int r0, r1;
-                att_block(T, i, &r0, &r1);
-                if (r1 > r0)
-                    linalg_sgemm(false, true, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3, k, C3, 0.0f,
-                                 a + (size_t)r0 * S + P, S);
+            if (kern) {
+                att_transpose(yt, k, C3, T, hs);
+                kern->scores(a + P, S, q, C3, yt, scale, T, hs);
+            } else {
+                for (int i = 0; i < ATT_BLOCKS; i++) {
+                    int r0, r1;
+                    att_block(T, i, &r0, &r1);
+                    if (r1 > r0)
+                        linalg_sgemm(false, true, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3,
+                                     k, C3, 0.0f, a + (size_t)r0 * S + P, S);
+                }
             }
             /* Query t sees the P prefix keys and the real keys 0..t. */
             for (int t = 0; t < T; t++) softmax_causal_row(a + (size_t)t * S, P + t + 1, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
-                int r0, r1;
-                att_block(T, i, &r0, &r1);
-                if (r1 > r0)
-                    linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, a + (size_t)r0 * S + P, S, v, C3, 0.0f,
-                                 y + (size_t)r0 * C, C);
+            if (kern) {
+                kern->rowmix(y, C, a + P, S, v, C3, T, hs);
+            } else {
+                for (int i = 0; i < ATT_BLOCKS; i++) {
+                    int r0, r1;
+                    att_block(T, i, &r0, &r1);
+                    if (r1 > r0)
+                        linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, a + (size_t)r0 * S + P,
+                                     S, v, C3, 0.0f, y + (size_t)r0 * C, C);
+                }
             }
             if (P > 0)
                 linalg_sgemm(false, false, T, hs, P, 1.0f, a, S, pv + h * hs, C, 1.0f, y, C);
@@ -340,6 +591,8 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
     int hs = C / NH, S = P + T, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
     float *d = scratch; /* (T,S): dA, then dS in place */
+    float yt[ATT_DIRECT_FLOATS]; /* (hs, T): one head's values, transposed */
+    const AttKernels *kern = (size_t)hs * T <= ATT_DIRECT_FLOATS ? att_kernels() : NULL;
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs;
@@ -353,7 +606,12 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
             /* y = A [pv; v]:  dA = dy [pv; v]^T,  dv = A_real^T dy,  dpv += A_pre^T dy */
             if (P > 0)
                 linalg_sgemm(false, true, T, P, hs, 1.0f, dy, C, pv + h * hs, C, 0.0f, d, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
+            if (kern) {
+                att_transpose(yt, v, C3, T, hs);
+                kern->scores(d + P, S, dy, C, yt, 1.0f, T, hs);
+                kern->colmix(dv, C3, a + P, S, dy, C, T, hs);
+            }
+            for (int i = 0; !kern && i < ATT_BLOCKS; i++) {
                 int r0, r1;
                 att_block(T, i, &r0, &r1);
                 if (r1 <= r0) continue;
@@ -378,11 +636,18 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
                 for (; i + 4 <= n; i += 4) vdot += v4_load(ar + i) * v4_load(dr + i);
                 float dot = v4_hsum(vdot);
                 for (; i < n; i++) dot += ar[i] * dr[i];
-                for (i = 0; i < n; i++) dr[i] = ar[i] * (dr[i] - dot) * scale;
-                for (; i < S; i++) dr[i] = 0.0f;
+                f32x4 vd = v4_splat(dot), vsc = v4_splat(scale);
+                for (i = 0; i + 4 <= n; i += 4)
+                    v4_store(dr + i, v4_load(ar + i) * (v4_load(dr + i) - vd) * vsc);
+                for (; i < n; i++) dr[i] = ar[i] * (dr[i] - dot) * scale;
+                if (S > n) memset(dr + n, 0, (size_t)(S - n) * sizeof(float));
             }
             /* S = q [pk; k]^T:  dq = dS [pk; k],  dk = dS_real^T q,  dpk += dS_pre^T q */
-            for (int i = 0; i < ATT_BLOCKS; i++) {
+            if (kern) {
+                kern->rowmix(dq, C3, d + P, S, k, C3, T, hs);
+                kern->colmix(dk, C3, d + P, S, q, C3, T, hs);
+            }
+            for (int i = 0; !kern && i < ATT_BLOCKS; i++) {
                 int r0, r1;
                 att_block(T, i, &r0, &r1);
                 if (r1 <= r0) continue;
