@@ -15,6 +15,9 @@
 
 #include "../core/linalg.h"
 #include "vecmath.h"
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------------------
  * Embedding */
@@ -201,9 +204,11 @@ void matmul_forward_residual(float *out, const float *res, const float *inp,
     for (int n = 0; n < N; n++) {
         float *o = out + (size_t)n * OC;
         const float *r = res + (size_t)n * OC;
-        if (bias)
-            for (int i = 0; i < OC; i++) o[i] = r[i] + bias[i];
-        else if (o != r)
+        if (bias) {
+            int i = 0;
+            for (; i + 4 <= OC; i += 4) v4_store(o + i, v4_load(r + i) + v4_load(bias + i));
+            for (; i < OC; i++) o[i] = r[i] + bias[i];
+        } else if (o != r)
             memcpy(o, r, (size_t)OC * sizeof(float));
     }
     linalg_sgemm(false, false, N, OC, IC, 1.0f, inp, IC, weight, OC, 1.0f, out, OC);
@@ -509,11 +514,24 @@ static const AttKernels *att_kernels(void)
 /* yt (hs, T) = the hs channels of T rows of stride ld, transposed. */
 static void att_transpose(float *yt, const float *y, int ld, int T, int hs)
 {
-    /* Four source rows at a time: four contiguous stores per row of yt. */
+    /* 4 x 4 blocks: four rows loaded, transposed in registers, stored. */
     int j = 0;
     for (; j + 4 <= T; j += 4) {
         const float *y0 = y + (size_t)j * ld, *y1 = y0 + ld, *y2 = y1 + ld, *y3 = y2 + ld;
-        for (int i = 0; i < hs; i++) {
+        int i = 0;
+#ifdef __SSE2__
+        for (; i + 4 <= hs; i += 4) {
+            __m128 r0 = _mm_loadu_ps(y0 + i), r1 = _mm_loadu_ps(y1 + i);
+            __m128 r2 = _mm_loadu_ps(y2 + i), r3 = _mm_loadu_ps(y3 + i);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            float *d = yt + (size_t)i * T + j;
+            _mm_storeu_ps(d, r0);
+            _mm_storeu_ps(d + T, r1);
+            _mm_storeu_ps(d + 2 * T, r2);
+            _mm_storeu_ps(d + 3 * T, r3);
+        }
+#endif
+        for (; i < hs; i++) {
             float *d = yt + (size_t)i * T + j;
             d[0] = y0[i], d[1] = y1[i], d[2] = y2[i], d[3] = y3[i];
         }
