@@ -440,6 +440,28 @@ static void test_gelu_backward_bias(void **state)
     free(x), free(d), free(g1), free(g2), free(b1), free(b2);
 }
 
+/* Rows taken four at a time give the very numbers of rows taken one by one
+ * (N = 7: a block of four, then three single rows; C = 19: a scalar tail). */
+static void test_layernorm_rows_agree(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 14);
+    int N = 7, C = 19;
+    size_t n = (size_t)N * C;
+    float *x = rand_vec(&r, n, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f), *b = rand_vec(&r, (size_t)C, 1.0f);
+    for (size_t i = 0; i < n; i++) x[i] += 10.0f;
+    float *o1 = zeros(n), *o2 = zeros(n), *m1 = zeros((size_t)N), *m2 = zeros((size_t)N);
+    float *s1 = zeros((size_t)N), *s2 = zeros((size_t)N);
+    layernorm_forward(o1, m1, s1, x, w, b, 1e-5f, N, C);
+    for (int row = 0; row < N; row++)
+        layernorm_forward(o2 + (size_t)row * C, m2 + row, s2 + row, x + (size_t)row * C, w, b, 1e-5f, 1, C);
+    assert_memory_equal(o1, o2, n * sizeof(float));
+    assert_memory_equal(m1, m2, (size_t)N * sizeof(float));
+    assert_memory_equal(s1, s2, (size_t)N * sizeof(float));
+    free(x), free(w), free(b), free(o1), free(o2), free(m1), free(m2), free(s1), free(s2);
+}
+
 /* The vectorised LayerNorm against its scalar double-precision twin. */
 static void test_layernorm_matches_ref(void **state)
 {
@@ -549,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_gelu_widths_agree),
         cmocka_unit_test(test_gelu_backward_bias),
         cmocka_unit_test(test_layernorm_matches_ref),
+        cmocka_unit_test(test_layernorm_rows_agree),
         cmocka_unit_test(test_crossentropy_backward),
         cmocka_unit_test(test_crossentropy_extremes),
     };

@@ -67,6 +67,45 @@ static inline float vsum(const float *x, int n)
     return s;
 }
 
+/* Mean and 1/std of four rows x[r * C ..], each summed exactly as
+ * layernorm_forward sums one row (four lanes, then the tail), but with the
+ * four rows' chains interleaved: one row's adds wait on each other, four
+ * rows' do not. */
+static void ln_stats4(const float *x, int C, float eps, float *m, float *s)
+{
+    const float *x0 = x, *x1 = x0 + C, *x2 = x1 + C, *x3 = x2 + C;
+    f32x4 a0 = v4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 4 <= C; i += 4) {
+        a0 += v4_load(x0 + i);
+        a1 += v4_load(x1 + i);
+        a2 += v4_load(x2 + i);
+        a3 += v4_load(x3 + i);
+    }
+    float sum[4] = {v4_hsum(a0), v4_hsum(a1), v4_hsum(a2), v4_hsum(a3)};
+    for (int r = 0; r < 4; r++) {
+        for (int k = i; k < C; k++) sum[r] += x[(size_t)r * C + k];
+        m[r] = sum[r] / (float)C;
+    }
+    f32x4 m0 = v4_splat(m[0]), m1 = v4_splat(m[1]), m2 = v4_splat(m[2]), m3 = v4_splat(m[3]);
+    a0 = a1 = a2 = a3 = v4_splat(0.0f);
+    for (i = 0; i + 4 <= C; i += 4) {
+        f32x4 d0 = v4_load(x0 + i) - m0, d1 = v4_load(x1 + i) - m1;
+        f32x4 d2 = v4_load(x2 + i) - m2, d3 = v4_load(x3 + i) - m3;
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+        a2 += d2 * d2;
+        a3 += d3 * d3;
+    }
+    float var[4] = {v4_hsum(a0), v4_hsum(a1), v4_hsum(a2), v4_hsum(a3)};
+    for (int r = 0; r < 4; r++) {
+        const float *xr = x + (size_t)r * C;
+        for (int k = i; k < C; k++) var[r] += (xr[k] - m[r]) * (xr[k] - m[r]);
+        var[r] /= (float)C;
+        s[r] = 1.0f / sqrtf(var[r] + eps);
+    }
+}
+
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, float eps, int N, int C)
 {
@@ -74,24 +113,28 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
         /* Two passes (mean, then variance about the mean): the one-pass
-         * E[x^2] - E[x]^2 formula loses digits when |mean| >> std. */
-        float m = vsum(x, C) / (float)C;
-        f32x4 vm = v4_splat(m), acc = v4_splat(0.0f);
+         * E[x^2] - E[x]^2 formula loses digits when |mean| >> std. Rows
+         * come four at a time when four are left (ln_stats4, same sums). */
+        if (n % 4 == 0 && n + 4 <= N) ln_stats4(x, C, eps, mean + n, rstd + n);
         int i = 0;
-        for (; i + 4 <= C; i += 4) {
-            f32x4 d = v4_load(x + i) - vm;
-            acc += d * d;
+        if (n >= N - N % 4) { /* the last N % 4 rows, one by one */
+            float m = vsum(x, C) / (float)C;
+            f32x4 vm = v4_splat(m), acc = v4_splat(0.0f);
+            for (; i + 4 <= C; i += 4) {
+                f32x4 d = v4_load(x + i) - vm;
+                acc += d * d;
+            }
+            float v = v4_hsum(acc);
+            for (; i < C; i++) v += (x[i] - m) * (x[i] - m);
+            v /= (float)C;
+            mean[n] = m;
+            rstd[n] = 1.0f / sqrtf(v + eps);
         }
-        float v = v4_hsum(acc);
-        for (; i < C; i++) v += (x[i] - m) * (x[i] - m);
-        v /= (float)C;
-        float s = 1.0f / sqrtf(v + eps);
-        f32x4 vs = v4_splat(s);
+        float m = mean[n], s = rstd[n];
+        f32x4 vm = v4_splat(m), vs = v4_splat(s);
         for (i = 0; i + 4 <= C; i += 4)
             v4_store(o + i, (v4_load(x + i) - vm) * vs * v4_load(weight + i) + v4_load(bias + i));
         for (; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
-        mean[n] = m;
-        rstd[n] = s;
     }
 }
 
