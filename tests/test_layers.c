@@ -311,6 +311,7 @@ static void test_attention_prefix(void **state)
     (void)state;
     att_case(2, 4, 8, 2, 3, 6);   /* P = 3 prefix keys/values */
     att_case(1, 3, 4, 1, 1, 7);
+    att_case(1, 21, 32, 2, 3, 11); /* heads wide enough for whole vectors */
 }
 
 /* The reference twin on one shape, forward and backward. */
