@@ -311,15 +311,14 @@ static void test_attention_prefix(void **state)
     (void)state;
     att_case(2, 4, 8, 2, 3, 6);   /* P = 3 prefix keys/values */
     att_case(1, 3, 4, 1, 1, 7);
+    att_case(1, 21, 32, 2, 3, 11); /* heads wide enough for whole vectors */
 }
 
-/* The reference twin on a realistic shape (T = 64, the reference model). */
-static void test_attention_matches_ref(void **state)
+/* The reference twin on one shape, forward and backward. */
+static void att_matches_ref(int B, int T, int C, int NH, unsigned seed)
 {
-    (void)state;
     Rng r;
-    rng_seed(&r, 8);
-    int B = 2, T = 64, C = 32, NH = 2;
+    rng_seed(&r, seed);
     size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, natt = (size_t)B * NH * T * T;
     float *qkv = rand_vec(&r, nqkv, 2.0f), *dout = rand_vec(&r, nout, 1.0f);
     float *out = zeros(nout), *att = zeros(natt), *out_ref = zeros(nout), *att_ref = zeros(natt);
@@ -333,6 +332,18 @@ static void test_attention_matches_ref(void **state)
     assert_close(dqkv, dqkv_ref, nqkv, 1e-3f, 1e-4f);
     free(qkv), free(dout), free(out), free(att), free(out_ref), free(att_ref), free(dqkv), free(dqkv_ref);
     free(scratch);
+}
+
+/* Realistic shapes: the reference model's T = 64; T and hs that are not
+ * multiples of the vector widths (the kernels' scalar tails and the rows
+ * left after blocks of four); a head too big for the direct kernels
+ * (hs x T > 8192 floats), which goes through sgemm. */
+static void test_attention_matches_ref(void **state)
+{
+    (void)state;
+    att_matches_ref(2, 64, 32, 2, 8);
+    att_matches_ref(1, 67, 40, 2, 9);
+    att_matches_ref(1, 72, 128, 1, 10);
 }
 
 // ----------------------------------------------------------------------------
@@ -388,6 +399,27 @@ static void test_gelu_matches_ref(void **state)
     free(x), free(y), free(y_ref), free(ones);
 }
 
+/* Every vector width (AVX-512, AVX2, four lanes) gives the same numbers:
+ * a long array, taken sixteen or eight at a time where the CPU can, equals
+ * the same values one by one (the four-lane path's tail). */
+static void test_gelu_widths_agree(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 5);
+    size_t n = 1000 + 13;
+    float *x = rand_vec(&r, n, 6.0f), *d = rand_vec(&r, n, 1.0f);
+    float *wide = zeros(n), *one = zeros(n);
+    x[0] = -200.0f, x[1] = 200.0f, x[2] = 0.0f, x[3] = 1e-20f;
+    gelu_forward(wide, x, n);
+    for (size_t i = 0; i < n; i++) gelu_forward(one + i, x + i, 1);
+    assert_memory_equal(wide, one, n * sizeof(float));
+    gelu_backward(wide, x, d, n);
+    for (size_t i = 0; i < n; i++) gelu_backward(one + i, x + i, d + i, 1);
+    assert_memory_equal(wide, one, n * sizeof(float));
+    free(x), free(d), free(wide), free(one);
+}
+
 /* The fused GELU + bias-gradient pass equals gelu_backward then column sums,
  * bit for bit (same operations, rows summed in the same order). */
 static void test_gelu_backward_bias(void **state)
@@ -407,6 +439,28 @@ static void test_gelu_backward_bias(void **state)
     assert_memory_equal(g1, g2, n * sizeof(float));
     assert_memory_equal(b1, b2, (size_t)C * sizeof(float));
     free(x), free(d), free(g1), free(g2), free(b1), free(b2);
+}
+
+/* Rows taken four at a time give the very numbers of rows taken one by one
+ * (N = 7: a block of four, then three single rows; C = 19: a scalar tail). */
+static void test_layernorm_rows_agree(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 14);
+    int N = 7, C = 19;
+    size_t n = (size_t)N * C;
+    float *x = rand_vec(&r, n, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f), *b = rand_vec(&r, (size_t)C, 1.0f);
+    for (size_t i = 0; i < n; i++) x[i] += 10.0f;
+    float *o1 = zeros(n), *o2 = zeros(n), *m1 = zeros((size_t)N), *m2 = zeros((size_t)N);
+    float *s1 = zeros((size_t)N), *s2 = zeros((size_t)N);
+    layernorm_forward(o1, m1, s1, x, w, b, 1e-5f, N, C);
+    for (int row = 0; row < N; row++)
+        layernorm_forward(o2 + (size_t)row * C, m2 + row, s2 + row, x + (size_t)row * C, w, b, 1e-5f, 1, C);
+    assert_memory_equal(o1, o2, n * sizeof(float));
+    assert_memory_equal(m1, m2, (size_t)N * sizeof(float));
+    assert_memory_equal(s1, s2, (size_t)N * sizeof(float));
+    free(x), free(w), free(b), free(o1), free(o2), free(m1), free(m2), free(s1), free(s2);
 }
 
 /* The vectorised LayerNorm against its scalar double-precision twin. */
@@ -515,8 +569,10 @@ int main(void)
         cmocka_unit_test(test_attention_matches_ref),
         cmocka_unit_test(test_gelu_backward),
         cmocka_unit_test(test_gelu_matches_ref),
+        cmocka_unit_test(test_gelu_widths_agree),
         cmocka_unit_test(test_gelu_backward_bias),
         cmocka_unit_test(test_layernorm_matches_ref),
+        cmocka_unit_test(test_layernorm_rows_agree),
         cmocka_unit_test(test_crossentropy_backward),
         cmocka_unit_test(test_crossentropy_extremes),
     };

