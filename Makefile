@@ -16,10 +16,11 @@ SHAREDIR    = $(PREFIX)/share/lorascope
 MANDIR      = $(PREFIX)/share/man/man1
 
 # pkg-config modules and the Debian packages that provide them (and the tools
-# the test suite drives: tmux for end-to-end tests).
-PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson
+# the test suite drives: tmux for end-to-end tests; libvterm is the terminal
+# emulator behind `lorascope bench keys`).
+PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson vterm
 DEB_PKGS   := build-essential pkg-config libncurses-dev libopenblas-dev liblapacke-dev \
-              libcmocka-dev libpng-dev libcmark-dev libcjson-dev tmux
+              libcmocka-dev libpng-dev libcmark-dev libcjson-dev libvterm-dev tmux
 
 comma    := ,
 CC       ?= cc

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../base/paths.h"
+#include "../core/linalg.h"
 #include "../lesson/lesson.h"
 #include "../lesson/progress.h"
 #include "../view/app.h"
@@ -54,6 +55,7 @@ typedef struct UiOptions {
     const char *lesson;       /* --lesson: number, id or file; NULL = none */
     const char *page;         /* --page: 1-based, NULL = none */
     const char *graphics;     /* --graphics, else $LORASCOPE_GRAPHICS, else auto */
+    const char *threads;      /* --threads: the lab's threads; NULL = UI_LAB_THREADS */
     bool present;
     bool reset_progress;
 } UiOptions;
@@ -73,7 +75,9 @@ static const char options_text[] =
     "  --reset-progress   forget the saved progress, then start\n"
     "  --graphics MODE    pictures: auto (default: ask the terminal), sixel, kitty\n"
     "                     or text (half blocks); also LORASCOPE_GRAPHICS=MODE.\n"
-    "                     Inside tmux or screen, auto means text.\n";
+    "                     Inside tmux or screen, auto means text.\n"
+    "  --threads N        threads the lab trains on (default 1: the terminal keeps\n"
+    "                     a core, so keys show at once; `lorascope bench keys`)\n";
 
 void ui_print_options(FILE *out);
 void ui_print_options(FILE *out)
@@ -85,6 +89,7 @@ static void print_usage(void)
 {
     fputs("Usage: lorascope [--lessons DIR] [--add-lessons DIR] [--lesson N [--page P]]\n"
           "                 [--theme dark|light|contrast] [--present] [--reset-progress]\n"
+          "                 [--threads N]\n"
           "\n"
           "Open the lessons in the terminal (at least 80x24).\n"
           "\n",
@@ -107,6 +112,7 @@ static const ValueOption value_options[] = {
     {"--lessons", offsetof(UiOptions, lessons_dir)}, {"--add-lessons", offsetof(UiOptions, add_dir)},
     {"--theme", offsetof(UiOptions, theme)},         {"--lesson", offsetof(UiOptions, lesson)},
     {"--page", offsetof(UiOptions, page)},           {"--graphics", offsetof(UiOptions, graphics)},
+    {"--threads", offsetof(UiOptions, threads)},
 };
 
 /* 0 to run, 1 to stop with status 0 (help), -1 for a usage error. */
@@ -149,6 +155,11 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     if (o->page && (strspn(o->page, "0123456789") != strlen(o->page) || atoi(o->page) < 1 ||
                     strlen(o->page) > 6)) {
         fprintf(stderr, "lorascope: --page needs a page number from 1, not '%s'\n", o->page);
+        return -1;
+    }
+    if (o->threads && (strspn(o->threads, "0123456789") != strlen(o->threads) || strlen(o->threads) > 3 ||
+                       atoi(o->threads) < 1 || atoi(o->threads) > 64)) {
+        fprintf(stderr, "lorascope: --threads needs a number from 1 to 64, not '%s'\n", o->threads);
         return -1;
     }
     bool from_env = !o->graphics;
@@ -222,6 +233,7 @@ int ui_main(int argc, char **argv)
         fputs("Try 'lorascope --help'.\n", stderr);
         return 2;
     }
+    if (opt.threads) linalg_set_threads(atoi(opt.threads));
     bool utf8 = utf8_locale_is_utf8(nl_langinfo(CODESET));
     bool no_color = theme_no_color(getenv("NO_COLOR"));
 
