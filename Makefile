@@ -93,6 +93,11 @@ $(BUILD)/tests/liboom_preload.so: tests/oom_preload.c
 
 $(BUILD)/tests/test_tui_oom: | $(BUILD)/tests/liboom_preload.so
 
+# The key-to-screen benchmark's pty driver, tested on its own.
+$(BUILD)/tests/test_tui_keys: $(BUILD)/tests/test_tui_keys.o $(BUILD)/src/app/pty_screen.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/clock.h"
 #include "../base/paths.h"
 #include "../core/linalg.h"
 #include "../lesson/lesson.h"
@@ -178,32 +179,51 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     return 0;
 }
 
-/* The loop: one input, its flags, at most one frame. While a demo has work
- * running (app_busy), input is polled without waiting and the work gets a
- * slice of about APP_TICK_MS after each poll that found nothing (a demo
- * stops before a unit of work that would overrun it, so input waits at
- * most that plus one unit; the lab's largest unit is the backward half of
- * a full-tuning step, ~45 ms at its batch of 16: `lorascope bench labui`). */
+/* While a demo has work running (app_busy), input is polled without
+ * waiting and the work gets UI_TICK_MS after each poll that found nothing.
+ * A demo stops once that time has passed by the clock (the lab: lab_demo_tick),
+ * and its units are never split, so a key waits at most UI_TICK_MS plus one
+ * unit — the lab's largest is the backward half of a full-tuning step, ~50 ms
+ * at its batch of 16 on one core — then one frame: `lorascope bench keys`.
+ * The work's own progress is drawn at most every APP_TICK_MS; input is drawn
+ * at once. */
+enum { UI_TICK_MS = 10 };
+
+/* The lab's threads (OpenBLAS's, which the engine's pool takes over): one,
+ * so the terminal showing it keeps a core of a 2-core machine and keys show
+ * within 100 ms (`lorascope bench keys --threads N` measures both). */
+enum { UI_LAB_THREADS = 1 };
+
+static double now_ms(void)
+{
+    return 1e3 * clock_now_s();
+}
+
+/* The loop: one input, its flags, at most one frame. */
 static int run_loop(Term *term, App *app)
 {
     Grid screen;
     grid_init(&screen, app->w, app->h, app->env.ascii);
-    bool dirty = true;
+    bool dirty = true, urgent = true;
+    double last_frame = 0;
     int status = 0;
     for (;;) {
         if (term_signalled()) {
             status = 128 + term_signalled();
             break;
         }
-        if (dirty) {
+        if (dirty && (urgent || now_ms() - last_frame >= APP_TICK_MS)) {
             app_draw(app, &screen);
             term_emit(term, &screen, app_theme(app));
-            dirty = false;
+            dirty = urgent = false;
+            last_frame = now_ms();
         }
         int key = 0;
         MouseEvent ev;
         bool busy = app_busy(app);
-        int got = term_read(term, busy ? 0 : 200, &key, &ev);
+        /* A frame held back waits no longer than it must. */
+        int wait = busy ? 0 : dirty ? (int)(APP_TICK_MS - (now_ms() - last_frame)) + 1 : 200;
+        int got = term_read(term, wait > 0 ? wait : 0, &key, &ev);
         int fl = 0;
         if (got == TERM_KEY && key == VK_RESIZE) {
             int w, h;
@@ -217,8 +237,10 @@ static int run_loop(Term *term, App *app)
             fl = app_mouse(app, &ev);
         }
         if (fl & EV_QUIT) break;
-        if (busy && got == TERM_NONE && !term_signalled()) fl |= app_tick(app, APP_TICK_MS);
-        if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = true;
+        if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = urgent = true;
+        if (busy && got == TERM_NONE && !term_signalled() && (app_tick(app, UI_TICK_MS) & (EV_REDRAW | EV_RELAYOUT)))
+            dirty = true;
+        if (!app_busy(app)) urgent |= dirty; /* the last of the work shows at once */
     }
     grid_free(&screen);
     return status;
@@ -233,7 +255,7 @@ int ui_main(int argc, char **argv)
         fputs("Try 'lorascope --help'.\n", stderr);
         return 2;
     }
-    if (opt.threads) linalg_set_threads(atoi(opt.threads));
+    linalg_set_threads(opt.threads ? atoi(opt.threads) : UI_LAB_THREADS);
     bool utf8 = utf8_locale_is_utf8(nl_langinfo(CODESET));
     bool no_color = theme_no_color(getenv("NO_COLOR"));
 
