@@ -47,6 +47,7 @@ typedef struct KeyFigures {
     double seconds;            /* from Start to the last key */
     bool finished;             /* the lab reached its results */
     double wall_s;             /* Start to results, when finished */
+    double cpu_s, run_s;       /* the program's CPU seconds and wall seconds in all */
 } KeyFigures;
 
 /* Hints that the lab's button has focus, and that it has started. */
@@ -130,6 +131,7 @@ static int key_lab(const char *exe, const LabSpot *spot, int threads, double cap
                  ? status_fail(st, LS_ERR_NOMEM, "out of memory")
                  : pty_screen_spawn(&p, KEYS_W, KEYS_H, argv, env, st);
     bool spawned = rc == LS_OK;
+    double spawned_at = bench_now();
     static const char *const page_hint[] = {"n/p page", NULL};
     if (!rc && wait_any(&p, &now, page_hint, 10000) < 0)
         rc = status_fail(st, LS_ERR_IO, "%s page %d did not open", spot->lesson, spot->page);
@@ -171,6 +173,8 @@ static int key_lab(const char *exe, const LabSpot *spot, int threads, double cap
         pty_screen_send(&p, "q");
         for (int i = 0; i < 100 && p.fd >= 0; i++) pty_screen_pump(&p, 20);
         pty_screen_close(&p);
+        f->cpu_s = p.cpu_s;
+        f->run_s = bench_now() - spawned_at;
     }
     if (!rc && f->keys == 0) rc = status_fail(st, LS_ERR_IO, "no key was timed on %s page %d", spot->lesson, spot->page);
     if (!rc) {
@@ -204,6 +208,17 @@ static int find_labs(const LessonList *ls, LabSpot *spots, int max)
             }
         }
     return n;
+}
+
+/* The 1-minute load average (-1 if unknown): on a shared machine the
+ * figures mean little without it. */
+static double load_1min(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &l) != 1) l = -1;
+    if (f) fclose(f);
+    return l;
 }
 
 /* The CPU's name from /proc/cpuinfo ("" if unknown). */
@@ -263,6 +278,7 @@ static int run(const BenchOptions *o, cJSON *out)
         seen_lab |= strcmp(spots[i].kind, "lab") == 0;
         double cap = whole ? 600.0 : o->quick ? 4.0 : 20.0;
         KeyFigures f;
+        double load0 = load_1min();
         if (key_lab(exe, &spots[i], threads, cap, &rng, &f, &st)) {
             rc = cli_status(&st);
             break;
@@ -270,11 +286,14 @@ static int run(const BenchOptions *o, cJSON *out)
         bool ok = f.worst <= 100.0 && f.missed == 0;
         met = met && ok;
         if (f.worst > worst) worst = f.worst;
+        double load1 = load_1min();
         if (!o->json) {
-            printf("%s p%d %-11s %-34.34s %3d keys: median %5.1f ms, p90 %5.1f ms, worst %6.1f ms%s over %.0f s%s: %s\n",
+            printf("%s p%d %-11s %-30.30s %3d keys: median %5.1f ms, p90 %5.1f ms, worst %6.1f ms%s over %.0f s%s: %s\n",
                    spots[i].lesson, spots[i].page, spots[i].kind, spots[i].title, f.keys, f.median, f.p90, f.worst,
                    f.missed ? " (some missed)" : "", f.seconds, f.finished ? " (to its results)" : "",
                    ok ? "PASS" : "MISS");
+            printf("    lorascope used %.0f%% of a core (%.1f s CPU in %.1f s); load average %.1f -> %.1f\n",
+                   f.run_s > 0 ? 100 * f.cpu_s / f.run_s : 0, f.cpu_s, f.run_s, load0, load1);
             fflush(stdout);
         }
         cJSON *e = cJSON_CreateObject();
@@ -290,6 +309,10 @@ static int run(const BenchOptions *o, cJSON *out)
         json_add_double(e, "seconds", f.seconds);
         cJSON_AddBoolToObject(e, "finished", f.finished);
         if (f.finished) json_add_double(e, "wall_s", f.wall_s);
+        json_add_double(e, "cpu_s", f.cpu_s);
+        json_add_double(e, "run_s", f.run_s);
+        json_add_double(e, "load_before", load0);
+        json_add_double(e, "load_after", load1);
         cJSON_AddBoolToObject(e, "target_met", ok);
         cJSON_AddItemToArray(arr, e);
     }

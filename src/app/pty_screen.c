@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,9 +66,12 @@ static void reap(PtyScreen *p, bool wait)
 {
     if (p->pid <= 0) return;
     int status;
-    pid_t r = waitpid(p->pid, &status, wait ? 0 : WNOHANG);
+    struct rusage ru;
+    pid_t r = wait4(p->pid, &status, wait ? 0 : WNOHANG, &ru);
     if (r == p->pid) {
         p->exit_status = status;
+        p->cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                   1e-6 * (double)ru.ru_stime.tv_usec;
         p->pid = 0;
     }
 }

@@ -19,6 +19,7 @@ typedef struct PtyScreen {
     pid_t pid;          /* the child; 0 once reaped */
     int w, h;           /* columns, rows */
     int exit_status;    /* as waitpid reports it, once reaped */
+    double cpu_s;       /* the child's user + system CPU seconds, once reaped */
     struct VTerm *vt;   /* the emulator (owned) */
 } PtyScreen;
 
