@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -160,10 +161,39 @@ static void test_lab_redraws_do_not_count(void **state)
     run_quit(&r);
 }
 
+/* --threads: listed by --help; a bad count is refused before the terminal
+ * is touched. */
+static void test_threads_option(void **state)
+{
+    (void)state;
+    const char *bin = getenv("LORASCOPE_BIN");
+    char cmd[1200];
+    static const struct {
+        const char *args, *want;
+    } cases[] = {
+        {"--help", "--threads N"},
+        {"--threads 0", "--threads needs a number from 1 to 64, not '0'"},
+        {"--threads two", "--threads needs a number from 1 to 64, not 'two'"},
+        {"--threads", "--threads needs a value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin && *bin ? bin : "./lorascope", cases[i].args);
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        char out[8192];
+        size_t n = fread(out, 1, sizeof out - 1, f);
+        out[n] = 0;
+        int rc = pclose(f);
+        if (!strstr(out, cases[i].want)) fail_msg("%s: no '%s' in:\n%s", cases[i].args, cases[i].want, out);
+        assert_int_equal(WEXITSTATUS(rc), i == 0 ? 0 : 2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shifted_counts_moved_rows),
+        cmocka_unit_test(test_threads_option),
         cmocka_unit_test(test_static_page_scrolls),
         cmocka_unit_test(test_lab_redraws_do_not_count),
     };

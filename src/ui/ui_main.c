@@ -185,9 +185,9 @@ static int parse_options(int argc, char **argv, UiOptions *o)
  * and its units are never split, so a key waits at most UI_TICK_MS plus one
  * unit — the lab's largest is the backward half of a full-tuning step, ~50 ms
  * at its batch of 16 on one core — then one frame: `lorascope bench keys`.
- * The work's own progress is drawn at most every APP_TICK_MS; input is drawn
+ * The work's own progress is drawn at most every UI_FRAME_MS; input is drawn
  * at once. */
-enum { UI_TICK_MS = 10 };
+enum { UI_TICK_MS = 10, UI_FRAME_MS = 40 };
 
 /* The lab's threads (OpenBLAS's, which the engine's pool takes over): one,
  * so the terminal showing it keeps a core of a 2-core machine and keys show
@@ -212,7 +212,7 @@ static int run_loop(Term *term, App *app)
             status = 128 + term_signalled();
             break;
         }
-        if (dirty && (urgent || now_ms() - last_frame >= APP_TICK_MS)) {
+        if (dirty && (urgent || now_ms() - last_frame >= UI_FRAME_MS)) {
             app_draw(app, &screen);
             term_emit(term, &screen, app_theme(app));
             dirty = urgent = false;
@@ -221,9 +221,7 @@ static int run_loop(Term *term, App *app)
         int key = 0;
         MouseEvent ev;
         bool busy = app_busy(app);
-        /* A frame held back waits no longer than it must. */
-        int wait = busy ? 0 : dirty ? (int)(APP_TICK_MS - (now_ms() - last_frame)) + 1 : 200;
-        int got = term_read(term, wait > 0 ? wait : 0, &key, &ev);
+        int got = term_read(term, busy ? 0 : 200, &key, &ev);
         int fl = 0;
         if (got == TERM_KEY && key == VK_RESIZE) {
             int w, h;
