@@ -16,10 +16,11 @@ SHAREDIR    = $(PREFIX)/share/lorascope
 MANDIR      = $(PREFIX)/share/man/man1
 
 # pkg-config modules and the Debian packages that provide them (and the tools
-# the test suite drives: tmux for end-to-end tests).
-PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson
+# the test suite drives: tmux for end-to-end tests; libvterm is the terminal
+# emulator behind `lorascope bench keys`).
+PC_MODULES := ncursesw openblas lapacke cmocka libpng libcmark libcjson vterm
 DEB_PKGS   := build-essential pkg-config libncurses-dev libopenblas-dev liblapacke-dev \
-              libcmocka-dev libpng-dev libcmark-dev libcjson-dev tmux
+              libcmocka-dev libpng-dev libcmark-dev libcjson-dev libvterm-dev tmux
 # What only `make test` needs: a real terminal emulator on a virtual display
 # (tests/test_tui_xterm.c reads its pixels) and a font for it.
 TEST_PKGS  := xvfb xterm x11-apps fonts-dejavu-core
@@ -94,6 +95,11 @@ $(BUILD)/tests/liboom_preload.so: tests/oom_preload.c
 	$(Q)$(CC) $(WARN) -O2 -g -fPIC -shared -o $@ $<
 
 $(BUILD)/tests/test_tui_oom: | $(BUILD)/tests/liboom_preload.so
+
+# The key-to-screen benchmark's pty driver, tested on its own.
+$(BUILD)/tests/test_tui_keys: $(BUILD)/tests/test_tui_keys.o $(BUILD)/src/app/pty_screen.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"

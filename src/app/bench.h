@@ -12,6 +12,7 @@
 
 typedef struct BenchOptions {
     int threads;   /* OpenBLAS threads (already applied) */
+    bool threads_given; /* --threads was on the command line */
     bool json;     /* machine-readable output requested */
     bool quick;    /* fewer repetitions (used by the test suite) */
 } BenchOptions;
@@ -35,7 +36,7 @@ extern const BenchEntry bench_svd;
 /* --- more benches are declared below as they land --- */
 extern const BenchEntry bench_lab;
 extern const BenchEntry bench_ui;
-extern const BenchEntry bench_labui;
+extern const BenchEntry bench_keys;
 extern const BenchEntry bench_train;
 extern const BenchEntry bench_subnormal;
 extern const BenchEntry bench_quant;

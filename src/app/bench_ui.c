@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../base/json_out.h"
 #include "../base/paths.h"
@@ -18,7 +17,6 @@
 #include "../lesson/progress.h"
 #include "../ui/term.h"
 #include "../view/app.h"
-#include "../view/dview_lab.h"
 #include "../view/keys.h"
 #include "bench.h"
 #include "cli.h"
@@ -222,222 +220,6 @@ static int time_demo_steps(int w, int h, const DemoStep *ds, int n_steps, StepFi
     return rc;
 }
 
-/* ---------------------------------------------------------------------------
- * Lesson 7: the lab running behind the interface (bench "labui"). Each turn
- * is what the terminal loop does between two input polls while a demo is
- * busy: app_tick with the loop's budget, then layout, draw and emit; the
- * key that starts the lab (lab_init, then a frame) is a turn too. A turn's
- * length is how long a key typed at its start waits, so the figures cover
- * the whole run: measuring the base model, training, the final evaluations
- * and samples or answers. */
-
-static const char *const lab_phase_names[] = {"start", "baseline", "training", "final"};
-enum { LAB_GAP_PHASES = 4, LAB_MAX_TURNS = 200000 };
-
-typedef struct LabGaps {
-    const char *what;                 /* which lab */
-    int turns;                        /* gaps measured (the start key included) */
-    double median, p99, max;          /* ms between input polls */
-    int over_100;                     /* turns longer than 100 ms */
-    int phase_turns[LAB_GAP_PHASES];  /* per phase (start, baseline, training, final) */
-    double phase_median[LAB_GAP_PHASES], phase_max[LAB_GAP_PHASES];
-    const char *worst_phase;          /* where max happened */
-    double tick_max;                  /* the longest app_tick alone */
-    double cpu_max;                   /* the most CPU time this thread spent in one turn */
-    double worst_cpu;                 /* CPU time of the longest turn (the rest: waiting for a CPU) */
-    double worst_unit;                /* the longest single lab unit */
-    double draw_median, draw_max;     /* layout + draw + emit alone */
-    int steps;                        /* training rounds done */
-    bool stopped;                     /* Stop was pressed */
-    double seconds;
-} LabGaps;
-
-/* CPU time of this thread in ms: a turn much longer in wall time than in
- * CPU time waited for a core (other processes), not for our work. */
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
-static double pct(const double *sorted, int n, double p)
-{
-    int i = (int)(p * (n - 1) + 0.5);
-    return n ? sorted[i < n ? i : n - 1] : 0;
-}
-
-/* Run the nth lab block of the lessons from its Start button to the end;
- * stop_after > 0 presses Stop after that many seconds of training. */
-static int time_lab(int w, int h, int nth, double stop_after, LabGaps *f, Status *st)
-{
-    Offscreen o;
-    if (offscreen_open(&o, w, h, NULL, st)) return 1;
-    double *gap = malloc(LAB_MAX_TURNS * sizeof *gap), *draw = malloc(LAB_MAX_TURNS * sizeof *draw);
-    double worst_wall = 0;
-    unsigned char *phase_of = malloc(LAB_MAX_TURNS);
-    int rc = gap && draw && phase_of ? 0 : (status_fail(st, LS_ERR_NOMEM, "out of memory"), 1);
-    DemoStep ds = {"lab", nth, 0, "the lab's start button"};
-    LabDemo *lab = NULL;
-    if (!rc && !open_demo_control(&o.app, &o.lessons, &ds)) {
-        rc = 1;
-        status_fail(st, LS_ERR_ARG, "the lessons have no lab demo number %d", nth + 1);
-    }
-    const char *what = f->what;
-    memset(f, 0, sizeof *f);
-    f->what = what;
-    f->worst_phase = "";
-    int n = 0, n_draw = 0;
-    double t0 = bench_now(), train_start = 0;
-    if (!rc) {
-        offscreen_frame(&o);
-        const FocusItem *fi = &o.app.page.focus_items[o.app.page.focus];
-        lab = lab_view_demo(o.app.page.blocks[fi->block].view);
-        /* The start key: lab_init inside the key handler, then a frame. */
-        double s = bench_now(), c0 = cpu_ms();
-        app_key(&o.app, VK_ENTER);
-        offscreen_frame(&o);
-        gap[n] = 1e3 * (bench_now() - s);
-        f->cpu_max = f->worst_cpu = cpu_ms() - c0;
-        worst_wall = gap[n];
-        phase_of[n++] = 0;
-        if (lab->state != LABD_RUNNING) rc = 1, status_fail(st, LS_ERR_ARG, "the lab did not start: %s", lab->err.msg);
-    }
-    while (!rc && app_busy(&o.app) && n < LAB_MAX_TURNS) {
-        int phase = 1 + (int)lab->snap.phase;
-        double s = bench_now(), c0 = cpu_ms();
-        int fl = app_tick(&o.app, APP_TICK_MS);
-        double tick = 1e3 * (bench_now() - s);
-        if (fl & (EV_REDRAW | EV_RELAYOUT)) {
-            double d0 = bench_now();
-            offscreen_frame(&o);
-            draw[n_draw++] = 1e3 * (bench_now() - d0);
-        }
-        gap[n] = 1e3 * (bench_now() - s);
-        double cpu = cpu_ms() - c0;
-        if (cpu > f->cpu_max) f->cpu_max = cpu;
-        if (gap[n] > worst_wall) worst_wall = gap[n], f->worst_cpu = cpu;
-        phase_of[n++] = (unsigned char)(phase < LAB_GAP_PHASES ? phase : LAB_GAP_PHASES - 1);
-        if (tick > f->tick_max) f->tick_max = tick;
-        if (lab->snap.phase == LAB_PHASE_TRAINING && !train_start) train_start = bench_now();
-        /* Press Stop, as a student would; the lab evaluates what ran. */
-        if (stop_after > 0 && train_start && !f->stopped && bench_now() - train_start > stop_after) {
-            app_key(&o.app, VK_ENTER);
-            f->stopped = true;
-        }
-    }
-    if (!rc && lab->state != LABD_DONE) rc = 1, status_fail(st, LS_ERR_ARG, "the lab failed: %s", lab->err.msg);
-    if (!rc) {
-        f->turns = n;
-        f->seconds = bench_now() - t0;
-        f->worst_unit = lab->worst_unit_ms;
-        f->steps = lab->snap.round;
-        double *tmp = malloc((size_t)n * sizeof *tmp);
-        for (int p = 0; tmp && p < LAB_GAP_PHASES; p++) {
-            int k = 0;
-            for (int i = 0; i < n; i++)
-                if (phase_of[i] == p) tmp[k++] = gap[i];
-            bench_sort(tmp, k);
-            f->phase_turns[p] = k;
-            f->phase_median[p] = pct(tmp, k, 0.5);
-            f->phase_max[p] = k ? tmp[k - 1] : 0;
-            if (k && tmp[k - 1] > f->max) f->max = tmp[k - 1], f->worst_phase = lab_phase_names[p];
-        }
-        free(tmp);
-        for (int i = 0; i < n; i++) f->over_100 += gap[i] > 100.0;
-        bench_sort(gap, n);
-        f->median = pct(gap, n, 0.5);
-        f->p99 = pct(gap, n, 0.99);
-        bench_sort(draw, n_draw);
-        f->draw_median = pct(draw, n_draw, 0.5);
-        f->draw_max = n_draw ? draw[n_draw - 1] : 0;
-    }
-    free(gap);
-    free(draw);
-    free(phase_of);
-    offscreen_close(&o);
-    return rc;
-}
-
-static void lab_gaps_print(const LabGaps *f)
-{
-    printf("%s: %d steps%s, %.0f s, %d turns (tick budget %d ms)\n", f->what, f->steps,
-           f->stopped ? " (stopped)" : "", f->seconds, f->turns, (int)APP_TICK_MS);
-    printf("  gap between input polls: median %.1f ms, p99 %.1f ms, max %.1f ms (%s); %d over 100 ms "
-           "(target max <= 100 ms): %s\n",
-           f->median, f->p99, f->max, f->worst_phase, f->over_100, f->max <= 100.0 ? "PASS" : "MISS");
-    for (int p = 0; p < LAB_GAP_PHASES; p++)
-        printf("  %-9s %6d turns, median %6.1f ms, max %6.1f ms\n", lab_phase_names[p], f->phase_turns[p],
-               f->phase_median[p], f->phase_max[p]);
-    printf("  CPU time of the longest turn %.1f ms (the rest waited for a core); most CPU in any turn %.1f ms\n",
-           f->worst_cpu, f->cpu_max);
-    printf("  longest tick %.1f ms, longest lab unit %.1f ms; layout+draw+emit median %.2f ms, max %.2f ms\n",
-           f->tick_max, f->worst_unit, f->draw_median, f->draw_max);
-}
-
-static cJSON *lab_gaps_json(const LabGaps *f)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "lab", f->what);
-    cJSON_AddNumberToObject(j, "steps", f->steps);
-    cJSON_AddBoolToObject(j, "stopped", f->stopped);
-    json_add_double(j, "seconds", f->seconds);
-    cJSON_AddNumberToObject(j, "turns", f->turns);
-    json_add_double(j, "tick_budget_ms", APP_TICK_MS);
-    json_add_double(j, "gap_median_ms", f->median);
-    json_add_double(j, "gap_p99_ms", f->p99);
-    json_add_double(j, "gap_max_ms", f->max);
-    cJSON_AddStringToObject(j, "gap_max_phase", f->worst_phase);
-    cJSON_AddNumberToObject(j, "turns_over_100ms", f->over_100);
-    cJSON *ph = cJSON_AddObjectToObject(j, "phases");
-    for (int p = 0; p < LAB_GAP_PHASES; p++) {
-        cJSON *e = cJSON_AddObjectToObject(ph, lab_phase_names[p]);
-        cJSON_AddNumberToObject(e, "turns", f->phase_turns[p]);
-        json_add_double(e, "gap_median_ms", f->phase_median[p]);
-        json_add_double(e, "gap_max_ms", f->phase_max[p]);
-    }
-    json_add_double(j, "gap_max_cpu_ms", f->worst_cpu);
-    json_add_double(j, "turn_cpu_max_ms", f->cpu_max);
-    json_add_double(j, "tick_max_ms", f->tick_max);
-    json_add_double(j, "unit_max_ms", f->worst_unit);
-    json_add_double(j, "draw_median_ms", f->draw_median);
-    json_add_double(j, "draw_max_ms", f->draw_max);
-    cJSON_AddBoolToObject(j, "target_met", f->max <= 100.0);
-    return j;
-}
-
-/* The first lab of lesson 7 (the default lab) whole, and the addition lab
- * (its end scores hundreds of problems) stopped after a few seconds of
- * training. Quick: both stopped early. */
-static int run_lab(const BenchOptions *o, cJSON *out)
-{
-    Status st;
-    status_clear(&st);
-    static const struct {
-        const char *what;
-        int nth;
-        double stop_full, stop_quick;
-    } labs[] = {
-        {"default lab (lesson 7, first lab: domain task, full + lora:1..16 + prefix:16)", 0, 0, 1.5},
-        {"addition lab (lesson 7, fourth lab: full + lora:16), stopped", 3, 4.0, 1.0},
-    };
-    bool met = true;
-    cJSON *arr = cJSON_AddArrayToObject(out, "labs");
-    double worst = 0;
-    for (size_t i = 0; i < sizeof labs / sizeof labs[0]; i++) {
-        LabGaps f = {.what = labs[i].what};
-        if (time_lab(100, 30, labs[i].nth, o->quick ? labs[i].stop_quick : labs[i].stop_full, &f, &st))
-            return cli_status(&st);
-        if (!o->json) lab_gaps_print(&f);
-        cJSON_AddItemToArray(arr, lab_gaps_json(&f));
-        met = met && f.max <= 100.0;
-        if (f.max > worst) worst = f.max;
-    }
-    json_add_double(out, "gap_max_ms", worst);
-    cJSON_AddBoolToObject(out, "target_met", met);
-    return 0;
-}
-
 static int run(const BenchOptions *o, cJSON *out)
 {
     Status st;
@@ -519,10 +301,4 @@ const BenchEntry bench_ui = {
     .summary = "slider steps with drawing: SVD, lesson 3's precision, lesson 4's quantization (target <= 16 ms); "
                "start-up to first frame (<= 100 ms)",
     .run = run,
-};
-
-const BenchEntry bench_labui = {
-    .name = "labui",
-    .summary = "lesson 7's lab behind the interface, start to end: gaps between input polls (target max <= 100 ms)",
-    .run = run_lab,
 };

@@ -268,10 +268,13 @@ int lab_demo_tick(LabDemo *d, double budget_ms)
     if (d->state != LABD_RUNNING) return 0;
     double t0 = lab_demo_now_ms();
     int units = 0;
-    for (;;) {
+    /* Units until the measured time reaches the budget, guessing at
+     * nothing: the lab's units are never split, so a tick lasts at most
+     * budget_ms plus one unit, whatever that unit costs today (a sampled
+     * byte ~1 ms, a full-tuning backward ~50, slower on a busy machine).
+     * A budget of 0 is exactly one unit. */
+    do {
         double u0 = lab_demo_now_ms();
-        /* A budget of 0 is exactly one unit: the lab's own units are never
-         * split, so the time between our polls is decided here. */
         int rc = lab_step(&d->lab, 0.0, &d->err);
         double u = lab_demo_now_ms() - u0;
         d->last_unit_ms = u;
@@ -286,11 +289,7 @@ int lab_demo_tick(LabDemo *d, double budget_ms)
             d->state = LABD_DONE;
             break;
         }
-        /* Stop when the next unit would overrun the budget, by the lab's
-         * estimate for that unit (units differ: a sampled byte is ~1 ms, a
-         * full-tuning backward ~50). */
-        if (lab_demo_now_ms() - t0 + lab_next_unit_ms(&d->lab) > budget_ms) break;
-    }
+    } while (lab_demo_now_ms() - t0 < budget_ms);
     refresh(d);
     return units;
 }

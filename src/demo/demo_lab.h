@@ -6,8 +6,8 @@
  * then starts the lab (src/tune/lab.h) and watches every method train on
  * the same batches, side by side. Nothing here blocks: lab_demo_tick() does
  * one lab unit at a time (half a method's step, an evaluation chunk, a
- * sampled byte) until the lab's estimate of the next says it would exceed
- * the time budget, so the interface polls input between units.
+ * sampled byte) until the measured time reaches the budget, so the
+ * interface polls input between units.
  *
  * Everything shown is read from the lab's snapshot: loss curves (batch loss
  * per step, smoothed over the last LAB_DEMO_SMOOTH steps, and held-out loss
@@ -110,8 +110,9 @@ void lab_demo_free(LabDemo *d);
 /* Start a new run with d->set (an earlier one is freed). On failure the
  * state is LABD_FAILED and st (and d->err) say why. */
 int lab_demo_start(LabDemo *d, Status *st);
-/* Do lab units until about budget_ms would be exceeded (at least one unit).
- * Returns the number of units done (0 when not running). */
+/* Do lab units until budget_ms have passed (at least one unit: a tick
+ * lasts at most budget_ms plus one unit). Returns the number of units done
+ * (0 when not running). */
 int lab_demo_tick(LabDemo *d, double budget_ms);
 /* Stop training: the lab then evaluates what ran (more ticks needed). */
 void lab_demo_stop(LabDemo *d);

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/clock.h"
 #include "../base/paths.h"
+#include "../core/linalg.h"
 #include "../lesson/lesson.h"
 #include "../lesson/progress.h"
 #include "../view/app.h"
@@ -54,6 +56,7 @@ typedef struct UiOptions {
     const char *lesson;       /* --lesson: number, id or file; NULL = none */
     const char *page;         /* --page: 1-based, NULL = none */
     const char *graphics;     /* --graphics, else $LORASCOPE_GRAPHICS, else auto */
+    const char *threads;      /* --threads: the lab's threads; NULL = UI_LAB_THREADS */
     bool present;
     bool reset_progress;
 } UiOptions;
@@ -74,7 +77,9 @@ static const char options_text[] =
     "  --reset-progress   forget the saved progress, then start\n"
     "  --graphics MODE    pictures: auto (default: ask the terminal), sixel, kitty\n"
     "                     or text (half blocks); also LORASCOPE_GRAPHICS=MODE.\n"
-    "                     Inside tmux or screen, auto means text.\n";
+    "                     Inside tmux or screen, auto means text.\n"
+    "  --threads N        threads the lab trains on (default 1: the terminal keeps\n"
+    "                     a core, so keys show at once; `lorascope bench keys`)\n";
 
 void ui_print_options(FILE *out);
 void ui_print_options(FILE *out)
@@ -86,6 +91,7 @@ static void print_usage(void)
 {
     fputs("Usage: lorascope [--lessons DIR] [--add-lessons DIR] [--lesson N [--page P]]\n"
           "                 [--theme dark|light|contrast] [--present] [--reset-progress]\n"
+          "                 [--threads N]\n"
           "\n"
           "Open the lessons in the terminal (at least 80x24).\n"
           "\n",
@@ -108,6 +114,7 @@ static const ValueOption value_options[] = {
     {"--lessons", offsetof(UiOptions, lessons_dir)}, {"--add-lessons", offsetof(UiOptions, add_dir)},
     {"--theme", offsetof(UiOptions, theme)},         {"--lesson", offsetof(UiOptions, lesson)},
     {"--page", offsetof(UiOptions, page)},           {"--graphics", offsetof(UiOptions, graphics)},
+    {"--threads", offsetof(UiOptions, threads)},
 };
 
 /* 0 to run, 1 to stop with status 0 (help), -1 for a usage error. */
@@ -152,6 +159,11 @@ static int parse_options(int argc, char **argv, UiOptions *o)
         fprintf(stderr, "lorascope: --page needs a page number from 1, not '%s'\n", o->page);
         return -1;
     }
+    if (o->threads && (strspn(o->threads, "0123456789") != strlen(o->threads) || strlen(o->threads) > 3 ||
+                       atoi(o->threads) < 1 || atoi(o->threads) > 64)) {
+        fprintf(stderr, "lorascope: --threads needs a number from 1 to 64, not '%s'\n", o->threads);
+        return -1;
+    }
     bool from_env = !o->graphics;
     if (from_env) o->graphics = getenv("LORASCOPE_GRAPHICS");
     GfxMode mode;
@@ -168,27 +180,44 @@ static int parse_options(int argc, char **argv, UiOptions *o)
     return 0;
 }
 
-/* The loop: one input, its flags, at most one frame. While a demo has work
- * running (app_busy), input is polled without waiting and the work gets a
- * slice of about APP_TICK_MS after each poll that found nothing (a demo
- * stops before a unit of work that would overrun it, so input waits at
- * most that plus one unit; the lab's largest unit is the backward half of
- * a full-tuning step, ~45 ms at its batch of 16: `lorascope bench labui`). */
+/* While a demo has work running (app_busy), input is polled without
+ * waiting and the work gets UI_TICK_MS after each poll that found nothing.
+ * A demo stops once that time has passed by the clock (the lab: lab_demo_tick),
+ * and its units are never split, so a key waits at most UI_TICK_MS plus one
+ * unit — the lab's largest is the backward half of a full-tuning step, ~50 ms
+ * at its batch of 16 on one core — then one frame: `lorascope bench keys`.
+ * The work's own progress is drawn at most every UI_FRAME_MS; input is drawn
+ * at once. */
+enum { UI_TICK_MS = 10, UI_FRAME_MS = 40 };
+
+/* The lab's threads (OpenBLAS's, which the engine's pool takes over): one,
+ * so the terminal showing it keeps a core of a 2-core machine and keys show
+ * within 100 ms (`lorascope bench keys --threads N` measures both). */
+enum { UI_LAB_THREADS = 1 };
+
+static double now_ms(void)
+{
+    return 1e3 * clock_now_s();
+}
+
+/* The loop: one input, its flags, at most one frame. */
 static int run_loop(Term *term, App *app)
 {
     Grid screen;
     grid_init(&screen, app->w, app->h, app->env.ascii);
-    bool dirty = true;
+    bool dirty = true, urgent = true;
+    double last_frame = 0;
     int status = 0;
     for (;;) {
         if (term_signalled()) {
             status = 128 + term_signalled();
             break;
         }
-        if (dirty) {
+        if (dirty && (urgent || now_ms() - last_frame >= UI_FRAME_MS)) {
             app_draw(app, &screen);
             term_emit(term, &screen, app_theme(app));
-            dirty = false;
+            dirty = urgent = false;
+            last_frame = now_ms();
         }
         int key = 0;
         MouseEvent ev;
@@ -207,8 +236,10 @@ static int run_loop(Term *term, App *app)
             fl = app_mouse(app, &ev);
         }
         if (fl & EV_QUIT) break;
-        if (busy && got == TERM_NONE && !term_signalled()) fl |= app_tick(app, APP_TICK_MS);
-        if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = true;
+        if (fl & (EV_REDRAW | EV_RELAYOUT)) dirty = urgent = true;
+        if (busy && got == TERM_NONE && !term_signalled() && (app_tick(app, UI_TICK_MS) & (EV_REDRAW | EV_RELAYOUT)))
+            dirty = true;
+        if (!app_busy(app)) urgent |= dirty; /* the last of the work shows at once */
     }
     grid_free(&screen);
     return status;
@@ -223,6 +254,7 @@ int ui_main(int argc, char **argv)
         fputs("Try 'lorascope --help'.\n", stderr);
         return 2;
     }
+    linalg_set_threads(opt.threads ? atoi(opt.threads) : UI_LAB_THREADS);
     bool utf8 = utf8_locale_is_utf8(nl_langinfo(CODESET));
     bool no_color = theme_no_color(getenv("NO_COLOR"));
 
