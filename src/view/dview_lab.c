@@ -17,8 +17,9 @@
 
 /* Controls: run, task, the method toggles, then one size slider per
  * method offered once with a size (prefix P, QLoRA rank: the registry
- * says which), then lr, steps and the curves (lc_lr() ... below). */
-enum { LC_RUN, LC_TASK, LC_METHODS, LC_SIZE0, LC_MAX = LC_SIZE0 + TUNE_NUM_KINDS + 3 };
+ * says which), the knobs (demo_lab.h: LoRA targets, scale, prefix MLP),
+ * then lr, steps, seed and the curves (lc_knob() ... below). */
+enum { LC_RUN, LC_TASK, LC_METHODS, LC_SIZE0, LC_MAX = LC_SIZE0 + TUNE_NUM_KINDS + LAB_DEMO_KNOBS + 4 };
 enum { LV_LABEL_W = 14, LV_PLOT_ROWS = 15, LV_MAX_TOGGLES = LAB_DEMO_MAX_RANKS + TUNE_NUM_KINDS };
 enum { CURVES_HELDOUT, CURVES_TRAIN, CURVES_BOTH, CURVES_N };
 
@@ -45,9 +46,9 @@ typedef struct LabView {
     int n_size;                 /* size sliders */
     TuneKind size_kind[TUNE_NUM_KINDS];
     Slider size[TUNE_NUM_KINDS];
-    Slider lr, steps;
+    Slider lr, steps, seed;
     SliderHit hit[LC_MAX];
-    ChoiceHit task_hit, curves_hit;
+    ChoiceHit task_hit, curves_hit, knob_hit[LAB_DEMO_KNOBS];
     int n_tog;
     Toggle tog[LV_MAX_TOGGLES];
     int tog_y[LV_MAX_TOGGLES], tog_x[LV_MAX_TOGGLES], tog_w[LV_MAX_TOGGLES];
@@ -57,10 +58,18 @@ typedef struct LabView {
     char hint[200];
 } LabView;
 
-static int lc_lr(const LabView *v) { return LC_SIZE0 + v->n_size; }
-static int lc_steps(const LabView *v) { return LC_SIZE0 + v->n_size + 1; }
-static int lc_curves(const LabView *v) { return LC_SIZE0 + v->n_size + 2; }
-static int lc_n(const LabView *v) { return LC_SIZE0 + v->n_size + 3; }
+static int lc_knob(const LabView *v, int k) { return LC_SIZE0 + v->n_size + k; }
+static int lc_lr(const LabView *v) { return lc_knob(v, LAB_DEMO_KNOBS); }
+static int lc_steps(const LabView *v) { return lc_lr(v) + 1; }
+static int lc_seed(const LabView *v) { return lc_lr(v) + 2; }
+static int lc_curves(const LabView *v) { return lc_lr(v) + 3; }
+static int lc_n(const LabView *v) { return lc_lr(v) + 4; }
+
+/* The knob of control c, or -1. */
+static int knob_of(const LabView *v, int c)
+{
+    return c >= lc_knob(v, 0) && c < lc_lr(v) ? c - lc_knob(v, 0) : -1;
+}
 
 /* The slider of control c, or NULL. */
 static Slider *slider_of(LabView *v, int c)
@@ -68,7 +77,19 @@ static Slider *slider_of(LabView *v, int c)
     if (c >= LC_SIZE0 && c < LC_SIZE0 + v->n_size) return &v->size[c - LC_SIZE0];
     if (c == lc_lr(v)) return &v->lr;
     if (c == lc_steps(v)) return &v->steps;
+    if (c == lc_seed(v)) return &v->seed;
     return NULL;
+}
+
+/* Does a chosen method take knob k's option (else the knob is dimmed)? */
+static bool knob_used(const LabView *v, int k)
+{
+    char buf[LAB_MAX_METHODS][24];
+    TuneKind kinds[LAB_MAX_METHODS];
+    int n = lab_demo_planned(&v->d.set, buf, kinds, LAB_MAX_METHODS);
+    for (int i = 0; i < n; i++)
+        if (lab_demo_knob_applies(k, tune_method(kinds[i]))) return true;
+    return false;
 }
 
 // ----------------------------------------------------------------------------
@@ -168,6 +189,8 @@ static void sliders_init(LabView *v)
     }
     slider_init_log(&v->lr, "lr ×", 1.0 / 64, 64, s->lr_scale, 2, 8, false);
     slider_init_log(&v->steps, "steps", s->steps < 10 ? s->steps : 10, 2000, s->steps, pow(2, 0.25), 2, true);
+    double seed_max = s->seed > 999 ? (double)s->seed : 999;
+    slider_init_linear(&v->seed, "seed", 0, seed_max, (double)s->seed, 1, 10, true);
 }
 
 void *lab_view_new(const LabDemoSettings *s)
@@ -231,7 +254,7 @@ static char *num_or_dash(double v, const char *fmt)
 /* The rows of the tables: the lab's methods once started, else the plan. */
 static int table_methods(const LabView *v, LabItem labels[])
 {
-    if (v->d.have_lab) {
+    if (v->d.have_snap) {
         /* "full,lr=0.032" shows as "full": the lr × control says the rest. */
         int n = v->d.snap.n_methods;
         for (int i = 0; i < n; i++) {
@@ -279,7 +302,7 @@ static int layout_toggles(LabView *v, const Grid *g, int y, int x, int w)
 
 static bool addition(const LabView *v)
 {
-    return v->d.have_lab ? v->d.lab.task.kind == TASK_ADDITION : v->d.set.task == TASK_ADDITION;
+    return v->d.have_snap ? v->d.snap_task == TASK_ADDITION : v->d.set.task == TASK_ADDITION;
 }
 
 /* One sample as display text: newlines become spaces (answers: gaps). */
@@ -328,7 +351,7 @@ enum { SAMPLE_MAX_LINES = 24 };
 
 static int samples_height(const LabView *v, int w)
 {
-    if (!v->d.have_lab) return 0;
+    if (!v->d.have_snap) return 0;
     int rows = 0, any = 0;
     for (int i = 0; i < v->d.snap.n_methods; i++) {
         LabDemoRow row;
@@ -389,7 +412,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int tog = layout_toggles(v, &probe, 0, 0, width);
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
-    int h = 1 + 1 + tog + 4 + 1; /* run, task, methods, four sliders, curves */
+    int h = 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
     h += 1 + 1;                  /* blank, progress */
     if (v->d.state == LABD_FAILED) {
         char msg[sizeof v->d.err.msg + 64];
@@ -474,8 +497,15 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
     y += rows;
     for (int c = LC_SIZE0; c < lc_curves(v); c++) {
         v->rows[c] = y;
-        widget_slider(g, y, r.x, r.w, LV_LABEL_W, slider_of(v, c), focus == c, env, &v->hit[c]);
-        if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
+        int k = knob_of(v, c), n;
+        if (k >= 0) {
+            const char *const *words = lab_demo_knob_words(k, &n);
+            widget_choice(g, y, r.x, r.w, LV_LABEL_W, lab_demo_knobs[k].label, words, n, v->d.set.knob[k], focus == c,
+                          lock || !knob_used(v, k), env, &v->knob_hit[k]);
+        } else {
+            widget_slider(g, y, r.x, r.w, LV_LABEL_W, slider_of(v, c), focus == c, env, &v->hit[c]);
+            if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
+        }
         y++;
     }
     v->rows[lc_curves(v)] = y;
@@ -496,7 +526,7 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         int nl = wrap_plain(msg, r.w - 2, st, ln, 6);
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
-    if (!d->have_lab) {
+    if (!d->have_snap) {
         /* One row at 80 columns; the loss in the plot's unit. */
         const char *what = v->d.set.task == TASK_ADDITION
                                ? "sums like 47+38=85, scored by exact match on held-out pairs"
@@ -558,7 +588,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
         Role role;
         char mark;
         method_style(v, &labels[m], &role, &mark);
-        const LabMethodSnapshot *ms = d->have_lab ? &d->snap.methods[m] : NULL;
+        const LabMethodSnapshot *ms = d->have_snap ? &d->snap.methods[m] : NULL;
         if (train) {
             cs[n++] = (CurveSeries){.y = ms ? d->smooth[m] : NULL, .n = ms ? ms->n_train : 0, .x0 = 1,
                                     .colour = -1, .role = role, .mark = held ? 0 : mark,
@@ -573,7 +603,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
                                     .colour = -1, .role = role, .mark = mark, .name = labels[m].label};
         }
     }
-    int steps = d->have_lab ? d->snap.steps : (int)v->steps.value;
+    int steps = d->have_snap ? d->snap.steps : (int)v->steps.value;
     const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
                         : v->curves == CURVES_TRAIN
                             ? "training loss (nats per byte, mean of the last 10 batches)"
@@ -582,10 +612,10 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     int points = 0;
     for (int k = 0; k < n; k++)
         for (int i = 0; i < cs[k].n; i++) points += isfinite(cs[k].y[i]);
-    if (!d->have_lab || points == 0) {
+    if (!d->have_snap || points == 0) {
         grid_put(g, y, r.x, title, ROLE_LABEL, r.w);
         grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4,
-                 d->have_lab ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
+                 d->have_snap ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
                  ROLE_DIM, r.w - 4);
     } else {
         curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
@@ -618,7 +648,7 @@ static char **cost_cells(const LabView *v, LabItem labels[], int n, bool wide, i
         char **row = c + (size_t)(i + 1) * C;
         row[0] = vmem_strdup(labels[i].label);
         /* A run is built by the lab's first units: until then, dashes. */
-        if (!v->d.have_lab || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
+        if (!v->d.have_snap || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
             for (int k = 1; k < C; k++) row[k] = vmem_strdup("–");
             continue;
         }
@@ -697,7 +727,7 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
     /* QLoRA: the frozen base as stored against fp32. */
     if (has_qlora(v, labels, n)) {
         bool q_built = false;
-        for (int i = 0; v->d.have_lab && i < v->d.snap.n_methods; i++)
+        for (int i = 0; v->d.have_snap && i < v->d.snap.n_methods; i++)
             q_built |= v->d.snap.methods[i].kind == TUNE_QLORA && v->d.snap.methods[i].built;
         if (!q_built) {
             grid_put(g, y++, r.x + 2, "QLoRA: its frozen base is measured as stored (NF4) once the lab starts.", ROLE_DIM,
@@ -748,7 +778,7 @@ static char **result_cells(const LabView *v, LabItem labels[], int n, bool wide,
     /* The base model first: what every method starts from. */
     {
         char **row = c + (size_t)cols;
-        const LabResult *b = v->d.have_lab ? v->d.snap.base : NULL;
+        const LabResult *b = v->d.have_snap ? v->d.snap.base : NULL;
         bool ready = b && b->ready;
         int k = 0;
         row[k++] = vmem_strdup("base model");
@@ -760,13 +790,13 @@ static char **result_cells(const LabView *v, LabItem labels[], int n, bool wide,
         if (acc)
             row[k++] = ready && b->has_accuracy && isfinite(b->accuracy) ? vmem_printf("%.1f%%", 100 * b->accuracy)
                                                                         : vmem_strdup("–");
-        row[k] = vmem_strdup(ready ? "before tuning" : v->d.have_lab ? "measuring" : "–");
+        row[k] = vmem_strdup(ready ? "before tuning" : v->d.have_snap ? "measuring" : "–");
     }
     for (int i = 0; i < n; i++) {
         char **row = c + (size_t)(i + 2) * cols;
         int k = 0;
         row[k++] = vmem_strdup(labels[i].label);
-        if (!v->d.have_lab) {
+        if (!v->d.have_snap) {
             while (k < cols - 1) row[k++] = vmem_strdup("–");
             row[k] = vmem_strdup("not started");
             continue;
@@ -807,7 +837,7 @@ static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
     grid_recolour(g, (Rect){y + 2, r.x + 2, 1, table_width(g, c, n + 2, cols)}, ROLE_DIM);
     colour_labels(g, y + 1, r.x + 2, v, labels, n, env);
     /* Diverged rows stand out. */
-    for (int i = 0; v->d.have_lab && i < n; i++)
+    for (int i = 0; v->d.have_snap && i < n; i++)
         if (v->d.snap.methods[i].diverged) {
             int w = grid_text_width(g, c[(size_t)(i + 2) * cols + cols - 1]);
             int x = r.x + 2 + table_width(g, c, n + 2, cols) - w;
@@ -892,6 +922,7 @@ static void apply_sliders(LabView *v)
     for (int j = 0; j < v->n_size; j++) s->size[v->size_kind[j]] = (int)v->size[j].value;
     s->lr_scale = v->lr.value;
     s->steps = (int)v->steps.value;
+    s->seed = (unsigned long long)v->seed.value;
 }
 
 static int run_button(LabView *v)
@@ -936,6 +967,15 @@ static int lv_key(void *self, int control, int key, Action act)
         v->d.set.task = v->d.set.task == TASK_ADDITION ? TASK_DOMAIN : TASK_ADDITION;
         return EV_HANDLED | EV_REDRAW;
     }
+    int k = knob_of(v, control);
+    if (k >= 0) {
+        if (!dir && !enter) return 0;
+        if (locked(v)) return EV_HANDLED;
+        int n;
+        lab_demo_knob_words(k, &n);
+        v->d.set.knob[k] = (v->d.set.knob[k] + (dir ? dir : 1) + n) % n;
+        return EV_HANDLED | EV_REDRAW;
+    }
     Slider *sl = slider_of(v, control);
     if (!sl || !slider_act) return 0;
     if (locked(v)) return EV_HANDLED;
@@ -961,6 +1001,12 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
         if (!locked(v)) v->d.set.task = o ? TASK_ADDITION : TASK_DOMAIN;
         return EV_HANDLED | EV_REDRAW;
     }
+    for (int k = 0; press && k < LAB_DEMO_KNOBS; k++)
+        if ((o = widget_choice_at(&v->knob_hit[k], ev->y, ev->x)) >= 0) {
+            *control = lc_knob(v, k);
+            if (!locked(v)) v->d.set.knob[k] = o;
+            return EV_HANDLED | EV_REDRAW;
+        }
     if (press && (o = widget_choice_at(&v->curves_hit, ev->y, ev->x)) >= 0) {
         *control = lc_curves(v);
         v->curves = o;
@@ -974,6 +1020,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
             return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
         }
     for (int c = LC_SIZE0; c < lc_curves(v); c++) {
+        if (!slider_of(v, c)) continue;
         if (locked(v)) {
             if (press && ev->y == v->rows[c]) {
                 *control = c;
@@ -1021,8 +1068,17 @@ static const char *lv_hint(void *self, int control)
         if (n > 0 && (size_t)n < sizeof v->hint) snprintf(v->hint + n, sizeof v->hint - (size_t)n, " · ←/→ ×2");
         return v->hint;
     }
+    int k = knob_of(v, control);
+    if (k >= 0) {
+        snprintf(v->hint, sizeof v->hint, "%s%s%s", lock ? "(locked while training) " : "", lab_demo_knobs[k].what,
+                 lock ? "" : knob_used(v, k) ? " · ←/→ choose" : " (no method chosen takes it)");
+        return v->hint;
+    }
     if (control == lc_steps(v)) {
         h = lock ? "steps per method (stop the lab to change it)" : "steps per method: ←/→ ×1.19, Shift ×2 · Tab next";
+    } else if (control == lc_seed(v)) {
+        h = lock ? "the seed (stop the lab to change it)"
+                 : "seed of the batches and the methods' random starts: ←/→ ±1, Shift ±10 · Tab next";
     } else {
         switch (control) {
         case LC_RUN:
