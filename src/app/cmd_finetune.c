@@ -24,6 +24,7 @@
 #include "../nn/fileio.h"
 #include "../tune/analysis.h"
 #include "../tune/lab.h"
+#include "../tune/lab_file.h"
 #include "../tune/peft.h"
 #include "cli.h"
 #include "stop.h"
@@ -410,9 +411,11 @@ static void print_table(const LabSnapshot *s)
 {
     printf("task       %s\n", s->task_description);
     printf(
-        "schedule   %d steps of %d x %d bytes per method, base model %zu parameters, %.1f s%s\n\n",
+        "schedule   %d steps of %d x %d bytes per method, base model %zu parameters, %.1f s%s\n",
         s->steps, s->batch, s->seq, s->base_params, s->elapsed_s,
         s->stopped ? " (stopped early)" : "");
+    printf("lora scale %s\n", lab_scaling_text(s->scaling));
+    if (s->test && s->test[0]) printf("held-out   %s; rates are chosen on %s\n\n", s->test, s->validation);
     bool acc = s->base->has_accuracy;
     printf("%-22s %9s %7s %7s %7s %7s %7s %7s %7s %8s %7s %8s %6s %s %8s\n", "method", "trainable",
            "share", "frozen", "params", "grads", "optim", "activ", "total", "ms/step", "train",
@@ -571,142 +574,6 @@ static void print_analysis(const LabAnalysis *a, const LabSnapshot *s)
 
 // ----------------------------------------------------------------------------
 // JSON and CSV
-
-static cJSON *result_json(const LabResult *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    json_add_double(o, "train_loss", r->train_loss);
-    json_add_double(o, "eval_loss", r->eval_loss);
-    json_add_double(o, "eval_bits_per_byte", r->eval_bpb);
-    if (r->has_accuracy) {
-        json_add_double(o, "accuracy", r->accuracy);
-        cJSON_AddNumberToObject(o, "correct", r->correct);
-        cJSON_AddNumberToObject(o, "problems", r->total);
-    } else {
-        cJSON_AddNullToObject(o, "accuracy");
-    }
-    json_add_double(o, "forget_loss", r->forget_loss);
-    json_add_double(o, "forgetting", r->forgetting);
-    cJSON_AddStringToObject(o, "sample", r->sample);
-    return o;
-}
-
-static cJSON *analysis_json(const LabAnalysis *a, const LabSnapshot *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (a->full_method >= 0) {
-        cJSON *sp = cJSON_AddObjectToObject(o, "full_delta_spectra");
-        cJSON_AddStringToObject(sp, "method", s->methods[a->full_method].label);
-        cJSON *arr = cJSON_AddArrayToObject(sp, "matrices");
-        for (int i = 0; i < a->n_spectra; i++) {
-            const DeltaSpectrum *d = &a->spectra[i];
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "name", d->name);
-            cJSON_AddNumberToObject(m, "in", d->in);
-            cJSON_AddNumberToObject(m, "out", d->out);
-            json_add_double(m, "delta_frobenius", d->frobenius);
-            json_add_double(m, "base_frobenius", d->base_frobenius);
-            cJSON_AddNumberToObject(m, "rank90", d->rank90);
-            cJSON_AddNumberToObject(m, "rank99", d->rank99);
-            cJSON_AddItemToObject(m, "singular_values", json_float_array(d->sigma, d->k));
-            cJSON_AddItemToArray(arr, m);
-        }
-    }
-    if (a->small_method >= 0) {
-        cJSON *ss = cJSON_AddObjectToObject(o, "subspace_similarity");
-        cJSON_AddStringToObject(ss, "small", s->methods[a->small_method].label);
-        cJSON_AddStringToObject(ss, "large", s->methods[a->large_method].label);
-        cJSON_AddNumberToObject(ss, "r_small", a->r_small);
-        cJSON_AddNumberToObject(ss, "r_large", a->r_large);
-        cJSON *arr = cJSON_AddArrayToObject(ss, "matrices");
-        for (int i = 0; i < a->n_sims; i++) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "name", a->sims[i].name);
-            cJSON *rows = cJSON_AddArrayToObject(m, "phi");
-            for (int r = 0; r < a->r_small; r++)
-                cJSON_AddItemToArray(
-                    rows, json_float_array(a->sims[i].phi + (size_t)r * a->r_large, a->r_large));
-            cJSON_AddItemToArray(arr, m);
-        }
-    }
-    cJSON *amp = cJSON_AddArrayToObject(o, "amplification");
-    for (int i = 0; i < a->n_amps; i++) {
-        const AmplificationRow *r = &a->amps[i];
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "method", s->methods[r->method].label);
-        cJSON_AddStringToObject(m, "name", r->name);
-        cJSON_AddNumberToObject(m, "r", r->amp.r);
-        json_add_double(m, "delta_frobenius", r->amp.delta_norm);
-        json_add_double(m, "projected", r->amp.proj);
-        json_add_double(m, "factor", r->amp.factor);
-        json_add_double(m, "projected_top", r->amp.proj_top);
-        json_add_double(m, "projected_random", r->amp.proj_random);
-        cJSON_AddItemToArray(amp, m);
-    }
-    return o;
-}
-
-static cJSON *lab_json(const LabSnapshot *s, long threads, unsigned long long seed,
-                       const LabAnalysis *a)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "task", s->task_name);
-    cJSON_AddStringToObject(o, "task_description", s->task_description);
-    cJSON_AddNumberToObject(o, "steps", s->steps);
-    cJSON_AddNumberToObject(o, "batch", s->batch);
-    cJSON_AddNumberToObject(o, "seq", s->seq);
-    cJSON_AddNumberToObject(o, "seed", (double)seed);
-    cJSON_AddNumberToObject(o, "threads", threads);
-    cJSON_AddBoolToObject(o, "stopped", s->stopped);
-    json_add_double(o, "elapsed_s", s->elapsed_s);
-    cJSON_AddNumberToObject(o, "base_params", (double)s->base_params);
-    cJSON_AddItemToObject(o, "base", result_json(s->base));
-    cJSON *arr = cJSON_AddArrayToObject(o, "methods");
-    for (int i = 0; i < s->n_methods; i++) {
-        const LabMethodSnapshot *m = &s->methods[i];
-        const LabResult *r = m->result;
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "method", m->label);
-        cJSON_AddStringToObject(x, "kind", m->kind_name);
-        json_add_float(x, "lr", m->lr);
-        cJSON_AddNumberToObject(x, "steps_done", m->step);
-        cJSON_AddNumberToObject(x, "trainable_params", (double)m->trainable_params);
-        cJSON_AddNumberToObject(x, "total_params", (double)m->total_params);
-        json_add_double(x, "trainable_share", m->trainable_share);
-        cJSON *b = cJSON_AddObjectToObject(x, "bytes");
-        cJSON_AddNumberToObject(b, "frozen", (double)m->bytes.frozen);
-        cJSON_AddNumberToObject(b, "trainable", (double)m->bytes.trainable);
-        cJSON_AddNumberToObject(b, "gradients", (double)m->bytes.grads);
-        cJSON_AddNumberToObject(b, "optimizer", (double)m->bytes.optimizer);
-        cJSON_AddNumberToObject(b, "activations", (double)m->bytes.activations);
-        cJSON_AddNumberToObject(b, "total", (double)m->bytes.total);
-        json_add_double(x, "ms_per_step", m->step ? m->ms_per_step : NAN);
-        json_add_double(x, "train_loss", r->train_loss);
-        json_add_double(x, "eval_loss", r->eval_loss);
-        json_add_double(x, "eval_bits_per_byte", r->eval_bpb);
-        if (r->has_accuracy)
-            json_add_double(x, "accuracy", r->accuracy);
-        else
-            cJSON_AddNullToObject(x, "accuracy");
-        json_add_double(x, "forget_loss", r->forget_loss);
-        json_add_double(x, "forgetting", r->forgetting);
-        cJSON_AddBoolToObject(x, "diverged", m->diverged);
-        if (m->diverged)
-            cJSON_AddNumberToObject(x, "diverged_step", m->diverged_step);
-        else
-            cJSON_AddNullToObject(x, "diverged_step");
-        cJSON *curves = cJSON_AddObjectToObject(x, "curves");
-        cJSON_AddItemToObject(curves, "train_loss", json_float_array(m->train_loss, m->n_train));
-        cJSON *es = cJSON_AddArrayToObject(curves, "eval_step");
-        for (int k = 0; k < m->n_eval; k++)
-            cJSON_AddItemToArray(es, cJSON_CreateNumber(m->eval_step[k]));
-        cJSON_AddItemToObject(curves, "eval_loss", json_float_array(m->eval_loss, m->n_eval));
-        cJSON_AddStringToObject(x, "sample", r->sample);
-        cJSON_AddItemToArray(arr, x);
-    }
-    if (a) cJSON_AddItemToObject(o, "analysis", analysis_json(a, s));
-    return o;
-}
 
 static int write_json(const char *path, cJSON *o)
 {
@@ -939,12 +806,28 @@ static int run_finetune(int argc, char **argv)
         if (human) print_analysis(&an, &snap);
     }
     if (o.json) {
-        cJSON *j = lab_json(&snap, o.threads, o.lab.seed, have_analysis ? &an : NULL);
-        rc = write_json(o.json, j);
+        LabRecord *rec = malloc(sizeof *rec);
+        if (!rec) {
+            rc = cli_error("out of memory");
+            goto done_analysis;
+        }
+        if (lab_record_from_snapshot(rec, &snap, &st)) {
+            free(rec);
+            rc = cli_status(&st);
+            goto done_analysis;
+        }
+        rec->seed = o.lab.seed;
+        rec->threads = o.threads;
+        if (have_analysis) lab_record_take_analysis(rec, &an), have_analysis = false;
+        cJSON *j = lab_record_json(rec);
+        rc = j ? write_json(o.json, j) : cli_error("out of memory while writing JSON");
         cJSON_Delete(j);
+        lab_record_free(rec);
+        free(rec);
     }
     if (!rc && o.csv) rc = write_csv(o.csv, &snap);
     if (!rc && o.save) rc = save_all(lab, &snap, o.save);
+done_analysis:
     if (have_analysis) lab_analysis_free(&an);
     if (!rc && stopped) rc = 130;
 

@@ -22,7 +22,7 @@
  *   lora:8,alpha=16,targets=qkv+o+mlp,rslora,pissa,lr=3e-3
  *   prefix:16,mlp,hidden=256
  *   qlora:8,int8
- * Options: alpha=A (default 2R), rslora, pissa, targets=LIST (letters q k v o
+ * Options: alpha=A (default 2R; with rslora TUNE_FIXED_ALPHA at every R), rslora, pissa, targets=LIST (letters q k v o
  * and the words mlp, fc, fcproj, attn, all joined by '+'; default q+v),
  * mlp and hidden=H (prefix reparameterisation), nf4 / int8 (qlora base),
  * lr=LR (peak learning rate; default per method, see TuneMethod.default_lr),
@@ -59,13 +59,20 @@ typedef enum TuneKind {
 
 enum { TUNE_LABEL_MAX = 96 };
 
+/* rsLoRA's alpha, the same at every rank: 2 sqrt(8), so s = alpha/sqrt(R)
+ * is exactly 2 at R = 8 (the rank the default learning rates were chosen
+ * at with alpha = 2R) and the first update ||s B A|| ~ s lr sqrt(R) does
+ * not grow with R (Kalajdzievski 2023). 2.82842712f rounds to sqrtf(8). */
+#define TUNE_FIXED_ALPHA (2.0f * 2.82842712f)
+
 /* A parsed method spec. */
 typedef struct TuneSpec {
     TuneKind kind;
     char label[TUNE_LABEL_MAX]; /* the spec as given, e.g. "lora:8,alpha=16" */
     int size;                   /* the number after ':' (rank, P); 0 without one */
     int rank;                   /* R (lora, qlora) */
-    float alpha;                /* lora_alpha; default 2R */
+    float alpha;                /* lora_alpha; default 2R (rslora: TUNE_FIXED_ALPHA) */
+    bool alpha_set;             /* alpha= was given */
     bool rslora;                /* scale alpha / sqrt(R) */
     bool pissa;                 /* PiSSA start: top-R SVD of W in A, B; W its residual */
     unsigned targets;           /* LORA_TARGET_* bits (default q + v) */

@@ -202,12 +202,16 @@ static int opt_alpha(TuneSpec *s, const char *v, Status *st)
     if (!tune_parse_float(v, 1e-6, 1e6, &x))
         return status_fail(st, LS_ERR_ARG, "alpha needs a positive number, not '%s'", v);
     s->alpha = (float)x;
+    s->alpha_set = true;
     return LS_OK;
 }
+/* rsLoRA at a fixed alpha unless alpha= is given: with alpha = 2R its
+ * scale would be 2 sqrt(R) and the first steps would still grow with R. */
 static int opt_rslora(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
     s->rslora = true;
+    if (!s->alpha_set) s->alpha = TUNE_FIXED_ALPHA;
     return LS_OK;
 }
 static int opt_pissa(TuneSpec *s, const char *v, Status *st)
@@ -244,7 +248,7 @@ static const TuneOption qlora_options[] = {LORA_OPTIONS, {"int8", false, opt_int
 /* Help lines: "option<TAB>what it does". */
 #define LORA_HELP                                                                                  \
     "alpha=A\tLoRA alpha (default 2R, so alpha/R = 2)\n"                                          \
-    "rslora\tscale alpha/sqrt(R) instead of alpha/R\n"                                            \
+    "rslora\tscale alpha/sqrt(R), not alpha/R (alpha 5.66 unless given)\n"                      \
     "targets=T\tq, k, v, o (attn.c_proj), fc, fcproj, mlp, attn, all joined by '+'\n"            \
     "\t(default q+v, as the LoRA paper)\n"                                                         \
     "pissa\tstart from the top-R SVD of W (W becomes its residual)\n"
