@@ -19,17 +19,18 @@ double lab_demo_now_ms(void)
 // ----------------------------------------------------------------------------
 // Knobs
 
-/* The scale choices keep rank 8 where the default puts it (α = 2r = 16,
- * s = 2) so a run at r = 8 is the default lab's; they differ at the other
- * ranks: fixed α = 16 gives s = 16/r (Hu et al. 2021 §4.1: α fixed to the
- * first r tried, not tuned), rsLoRA s = α/√r with α = 2√8 ≈ 5.657
- * (Kalajdzievski 2023). */
+/* The scale choices give s = 2 at r = 8, where the default learning
+ * rates were chosen, and differ at the other ranks: the lab's own rsLoRA
+ * (s = 5.66/√r, Kalajdzievski 2023: the first steps do not grow with r;
+ * lab.h), α = 2r (s = 2 at every rank: the first steps grow like √r), or
+ * α fixed at 16 (s = 16/r; Hu et al. 2021 §4.1 fix α to the first r they
+ * try and do not tune it). */
 const LabDemoKnob lab_demo_knobs[LAB_DEMO_KNOBS] = {
-    [LAB_KNOB_TARGETS] = {"targets", "LoRA targets", "targets", {NULL, "targets=attn", "targets=all"},
+    [LAB_KNOB_TARGETS] = {"targets", "LoRA targets", "targets", {NULL, "targets=attn", "targets=all"}, {NULL},
                           "the matrices LoRA adapts: q+v, attention (q k v o) or all linear layers"},
-    [LAB_KNOB_SCALE] = {"scale", "LoRA scale", "alpha", {NULL, "alpha=16", "rslora,alpha=5.657"},
-                        "LoRA's scale s: 2r (α = 2r, s = 2), fixed (α = 16, s = 16/r), rslora (s = 5.657/√r)"},
-    [LAB_KNOB_PREFIX_MLP] = {"prefix-mlp", "prefix MLP", "mlp", {NULL, "mlp"},
+    [LAB_KNOB_SCALE] = {"scale", "LoRA scale", "alpha", {NULL, NULL, "alpha=16"}, {"rslora", "spec", "spec"},
+                        "LoRA's scale s: rslora (5.66/√r), 2r (α = 2r, s = 2) or fixed (α = 16, s = 16/r)"},
+    [LAB_KNOB_PREFIX_MLP] = {"prefix-mlp", "prefix MLP", "mlp", {NULL, "mlp"}, {NULL},
                              "prefix tuning through its MLP reparameterisation (Li & Liang 2021 §4.3)"},
 };
 
@@ -312,6 +313,10 @@ int lab_demo_start(LabDemo *d, Status *st)
     }
     c.task = d->set.task;
     c.digits = d->set.digits;
+    for (int k = 0; k < LAB_DEMO_KNOBS; k++) {
+        const char *name = lab_demo_knobs[k].lab_scaling[d->set.knob[k]];
+        if (name) lab_scaling_parse(&c.scaling, name);
+    }
     c.methods = d->methods;
     c.steps = d->set.steps > 0 ? d->set.steps : c.steps;
     if (d->set.batch > 0) c.batch = d->set.batch;

@@ -42,6 +42,9 @@ typedef struct LabDemoKnob {
     const char *label;  /* the control's label */
     const char *option; /* the registry option a method must take */
     const char *spec[LAB_DEMO_KNOB_MAX]; /* per choice: what the spec gets (NULL: nothing) */
+    /* per choice: the lab's LabConfig.scaling by name ("rslora", "spec";
+     * NULL: the knob leaves it) */
+    const char *lab_scaling[LAB_DEMO_KNOB_MAX];
     const char *what;   /* one line for the hint */
 } LabDemoKnob;
 

@@ -271,7 +271,7 @@ static const DemoParamSpec prefix_cost_params[] = {
 static const char *const lab_tasks[] = {"domain", "addition", NULL};
 
 static const char *const lab_targets[] = {"q+v", "attention", "all", NULL};
-static const char *const lab_scales[] = {"2r", "fixed", "rslora", NULL};
+static const char *const lab_scales[] = {"rslora", "2r", "fixed", NULL};
 static const DemoParamSpec lab_params[] = {
     { .name = "task", .type = DEMO_PARAM_ENUM, .choices = lab_tasks, .def = "domain",
       .help = "domain (State of the Union to Moby-Dick, bits per byte) or addition "
@@ -295,9 +295,9 @@ static const DemoParamSpec lab_params[] = {
     { .name = "targets", .type = DEMO_PARAM_ENUM, .choices = lab_targets, .def = "q+v",
       .help = "the matrices LoRA (and QLoRA, DoRA) adapt: q+v, attention (q, k, v and o) or all "
               "(every linear layer)" },
-    { .name = "scale", .type = DEMO_PARAM_ENUM, .choices = lab_scales, .def = "2r",
-      .help = "LoRA's scale s: 2r (alpha = 2r, s = 2 at every rank), fixed (alpha = 16, s = 16/r) "
-              "or rslora (s = 5.657/sqrt(r)); all three give s = 2 at r = 8" },
+    { .name = "scale", .type = DEMO_PARAM_ENUM, .choices = lab_scales, .def = "rslora",
+      .help = "LoRA's scale s: rslora (fixed alpha = 5.66, s = alpha/sqrt(r)), 2r (alpha = 2r, "
+              "s = 2 at every rank) or fixed (alpha = 16, s = 16/r); all three give s = 2 at r = 8" },
     BOOL_P("prefix-mlp", "no", "prefix tuning trains through an MLP reparameterisation"),
     { .name = "id", .type = DEMO_PARAM_NAME,
       .help = "a name for this lab's results, kept for the session and with the progress "
