@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/paths.h"
 #include "../demo/demo.h"
+#include "../demo/lab_keep.h"
+#include "../tune/lab_file.h"
 #include "dview_lab_plot.h"
 #include "utf8.h"
 #include "vmem.h"
@@ -40,6 +43,15 @@ typedef struct LabItem {
     int size;
 } LabItem;
 
+/* Where the results on screen come from. */
+typedef enum LabShown {
+    SHOWN_NONE,    /* not run */
+    SHOWN_LIVE,    /* this visit's lab */
+    SHOWN_SESSION, /* an earlier run this session */
+    SHOWN_SAVED,   /* an earlier session's, saved with the progress */
+    SHOWN_FILE,    /* a results file opened here */
+} LabShown;
+
 typedef struct LabView {
     LabDemo d;
     int cursor;                 /* the method toggle under the cursor */
@@ -55,7 +67,19 @@ typedef struct LabView {
     int run_y, run_x0, run_x1;
     int rows[LC_MAX];
     int curves;
-    char hint[200];
+    char hint[640];
+    /* Results kept (lab_keep.h), opened from a file, compared with. */
+    LabKeep *keep;              /* borrowed; NULL: nothing kept */
+    char key[LAB_KEEP_KEY_MAX]; /* this lab's key ("" : not kept) */
+    char cmp_key[LAB_KEEP_KEY_MAX];
+    char cmp_id[DEMO_NAME_MAX + 1]; /* the lab compared with ("" : none) */
+    LabShown shown;
+    LabRecord *opened;          /* the file shown (owned), or NULL */
+    char opened_name[256];
+    char note[600];             /* why something could not be kept or opened ("" : fine) */
+    bool note_error;
+    bool prompting;             /* typing a file's path */
+    char path[1024];
 } LabView;
 
 static int lc_knob(const LabView *v, int k) { return LC_SIZE0 + v->n_size + k; }
@@ -206,6 +230,27 @@ LabDemo *lab_view_demo(void *view)
     return &((LabView *)view)->d;
 }
 
+/* The block's key for the keep: its lesson and its id, else the
+ * parameters the lesson gives it (not id and compare themselves). */
+static void block_keys(LabView *v, const DemoArgs *a)
+{
+    char params[1024] = "";
+    size_t len = 0;
+    for (int i = 0; a->kind && i < a->kind->n_params && len < sizeof params; i++) {
+        const char *name = a->kind->params[i].name;
+        if (!a->v[i].given || !strcmp(name, "id") || !strcmp(name, "compare")) continue;
+        int w = snprintf(params + len, sizeof params - len, "%s=%s;", name, a->v[i].text ? a->v[i].text : "");
+        if (w > 0) len += (size_t)w;
+    }
+    const char *id = demo_args_given(a, "id") ? demo_args_text(a, "id") : NULL;
+    lab_keep_key(v->key, sizeof v->key, a->lesson_file, id, params);
+    const char *cmp = demo_args_given(a, "compare") ? demo_args_text(a, "compare") : NULL;
+    if (cmp) {
+        snprintf(v->cmp_id, sizeof v->cmp_id, "%s", cmp);
+        lab_keep_key(v->cmp_key, sizeof v->cmp_key, a->lesson_file, cmp, NULL);
+    }
+}
+
 static void *lv_create(const DemoArgs *args, Status *st)
 {
     LabView *v = vmem_alloc(sizeof *v);
@@ -214,7 +259,15 @@ static void *lv_create(const DemoArgs *args, Status *st)
         return NULL;
     }
     sliders_init(v);
+    block_keys(v, args);
     return v;
+}
+
+static void drop_opened(LabView *v)
+{
+    lab_record_free(v->opened);
+    free(v->opened);
+    v->opened = NULL;
 }
 
 static void lv_destroy(void *self)
@@ -222,7 +275,30 @@ static void lv_destroy(void *self)
     LabView *v = self;
     if (!v) return;
     lab_demo_free(&v->d);
+    drop_opened(v);
     free(v);
+}
+
+/* Coming back to the page: the run kept under this lab's key, if any. */
+static void lv_keep(void *self, LabKeep *keep)
+{
+    LabView *v = self;
+    v->keep = keep;
+    char problem[400];
+    const LabKept *k = lab_keep_get(keep, v->key, problem, sizeof problem);
+    if (problem[0]) {
+        snprintf(v->note, sizeof v->note, "The results saved from an earlier run could not be read: %s", problem);
+        v->note_error = true;
+    }
+    if (!k || v->d.state != LABD_IDLE) return;
+    lab_demo_show(&v->d, &k->snap);
+    v->shown = k->from_disk ? SHOWN_SAVED : SHOWN_SESSION;
+}
+
+/* The kept run this lab is compared with, or NULL. */
+static const LabKept *compared(const LabView *v)
+{
+    return v->cmp_key[0] && v->keep ? lab_keep_get(v->keep, v->cmp_key, NULL, 0) : NULL;
 }
 
 // ----------------------------------------------------------------------------
@@ -403,6 +479,8 @@ static bool has_qlora(const LabView *v, LabItem labels[], int n)
 }
 
 static bool cost_wide(const LabView *v, const Grid *g, LabItem labels[], int n, int avail);
+static int origin_rows(const LabView *v, Grid *g, int y, int x, int w);
+static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env);
 
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
@@ -414,6 +492,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int n = table_methods(v, labels);
     int h = 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
     h += 1 + 1;                  /* blank, progress */
+    h += origin_rows(v, NULL, 0, 0, width - 2);
     if (v->d.state == LABD_FAILED) {
         char msg[sizeof v->d.err.msg + 64];
         failure_message(v, env, msg, sizeof msg);
@@ -424,6 +503,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     if (has_qlora(v, labels, n)) h += 2;
     h += 1 + 3 + n;              /* blank, results table (with the base model) */
     h += samples_height(v, width);
+    h += compare_rows(v, NULL, 0, (Rect){0, 0, 1, width}, env);
     return h;
 }
 
@@ -514,6 +594,43 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
     *py = y;
 }
 
+/* Where the results on screen come from, when not from this visit's lab
+ * ("" : they are). */
+static void origin_text(const LabView *v, char *buf, size_t size)
+{
+    switch (v->d.earlier ? v->shown : SHOWN_LIVE) {
+    case SHOWN_SESSION:
+        snprintf(buf, size, "An earlier run, kept from this session. Run again trains anew.");
+        break;
+    case SHOWN_SAVED:
+        snprintf(buf, size, "An earlier run, saved with your progress. Run again trains anew.");
+        break;
+    case SHOWN_FILE:
+        snprintf(buf, size, "Opened from %s (o opens another; Run again trains with the settings above).",
+                 v->opened_name);
+        break;
+    default: buf[0] = '\0'; break;
+    }
+}
+
+/* The origin line and the note, wrapped at w: rows, drawn when g. */
+static int origin_rows(const LabView *v, Grid *g, int y, int x, int w)
+{
+    char text[sizeof v->note + 320];
+    int rows = 0;
+    for (int part = 0; part < 2; part++) {
+        if (part == 0) origin_text(v, text, sizeof text);
+        else snprintf(text, sizeof text, "%s", v->note);
+        if (!text[0]) continue;
+        int st[8], ln[8];
+        int nl = wrap_plain(text, w, st, ln, 8);
+        Role role = part == 0 ? ROLE_STRONG : v->note_error ? ROLE_ERROR : ROLE_DIM;
+        for (int k = 0; g && k < nl; k++) grid_putn(g, y + rows + k, x, text + st[k], (size_t)ln[k], role, w);
+        rows += nl;
+    }
+    return rows;
+}
+
 static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env)
 {
     int y = *py, x = r.x + 2;
@@ -526,6 +643,7 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         int nl = wrap_plain(msg, r.w - 2, st, ln, 6);
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
+    y += origin_rows(v, g, y, x, r.w - 2);
     if (!d->have_snap) {
         /* One row at 80 columns; the loss in the plot's unit. */
         const char *what = v->d.set.task == TASK_ADDITION
@@ -575,15 +693,44 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
 
 /* The loss plot: one curve per method, smoothed training loss and/or the
  * held-out points. */
+/* Is method i of the compared run one this lab has too (kind and size)?
+ * When none is, every one of its methods is shown. */
+static bool compared_method(const LabView *v, const LabSnapshot *c, int i)
+{
+    LabItem labels[LAB_MAX_METHODS];
+    int n = table_methods(v, labels), any = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < c->n_methods; j++)
+            for (int m = 0; m < n; m++)
+                if (labels[m].kind == c->methods[j].kind && labels[m].size == c->methods[j].size) {
+                    if (pass == 1 && j == i) return true;
+                    any = 1;
+                }
+    return !any;
+}
+
 static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
 {
     const LabDemo *d = &v->d;
-    CurveSeries cs[2 * LAB_MAX_METHODS];
-    float *xs[LAB_MAX_METHODS] = {0};
+    CurveSeries cs[3 * LAB_MAX_METHODS];
+    float *xs[2 * LAB_MAX_METHODS] = {0};
     int n = 0;
     LabItem labels[LAB_MAX_METHODS];
     int nm = table_methods(v, labels);
     bool train = v->curves != CURVES_HELDOUT, held = v->curves != CURVES_TRAIN;
+    /* The compared lab's held-out curves first, faint, behind this one's. */
+    const LabKept *cmp = compared(v);
+    char *cmp_name = cmp ? vmem_printf("lab '%s' (faint)", v->cmp_id) : NULL;
+    bool named = false;
+    for (int m = 0; cmp && held && m < cmp->snap.n_methods; m++) {
+        const LabMethodSnapshot *ms = &cmp->snap.methods[m];
+        if (!compared_method(v, &cmp->snap, m) || ms->n_eval == 0) continue;
+        float *x = xs[LAB_MAX_METHODS + m] = vmem_array((size_t)ms->n_eval, sizeof(float));
+        for (int i = 0; i < ms->n_eval; i++) x[i] = (float)ms->eval_step[i];
+        cs[n++] = (CurveSeries){.x = x, .y = ms->eval_loss, .n = ms->n_eval, .colour = -1, .role = ROLE_DIM,
+                                .mark = ':', .name = named ? NULL : cmp_name};
+        named = true;
+    }
     for (int m = 0; m < nm; m++) {
         Role role;
         char mark;
@@ -604,6 +751,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
         }
     }
     int steps = d->have_snap ? d->snap.steps : (int)v->steps.value;
+    if (cmp && held && cmp->snap.steps > steps) steps = cmp->snap.steps;
     const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
                         : v->curves == CURVES_TRAIN
                             ? "training loss (nats per byte, mean of the last 10 batches)"
@@ -612,7 +760,7 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     int points = 0;
     for (int k = 0; k < n; k++)
         for (int i = 0; i < cs[k].n; i++) points += isfinite(cs[k].y[i]);
-    if (!d->have_snap || points == 0) {
+    if (points == 0) {
         grid_put(g, y, r.x, title, ROLE_LABEL, r.w);
         grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4,
                  d->have_snap ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
@@ -620,7 +768,8 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     } else {
         curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
     }
-    for (int m = 0; m < LAB_MAX_METHODS; m++) free(xs[m]);
+    for (int m = 0; m < 2 * LAB_MAX_METHODS; m++) free(xs[m]);
+    free(cmp_name);
 }
 
 static void colour_labels(Grid *g, int y, int x, const LabView *v, LabItem labels[], int n, const ViewEnv *env)
@@ -889,6 +1038,85 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
     *py = y;
 }
 
+/* The compared lab under this one's results: a heading, a row per method
+ * (its final figures) and its samples. Returns the rows; draws when g. */
+static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
+{
+    const LabKept *cmp = compared(v);
+    if (!v->cmp_id[0]) return 0;
+    int y0 = y;
+    y++;
+    if (!cmp) {
+        char *t = vmem_printf("The lab '%s' has not run yet: run it (an earlier page), and its results appear here "
+                              "beside this one's.", v->cmp_id);
+        int st[4], ln[4];
+        int nl = wrap_plain(t, r.w - 2, st, ln, 4);
+        for (int k = 0; g && k < nl; k++) grid_putn(g, y + k, r.x + 2, t + st[k], (size_t)ln[k], ROLE_DIM, r.w - 2);
+        free(t);
+        return 1 + nl;
+    }
+    const LabSnapshot *c = &cmp->snap;
+    if (g)
+        grid_printf(g, y, r.x + 2, ROLE_HEADING, r.w - 2, "For comparison, the lab '%s' (%s, %d steps):", v->cmp_id,
+                    cmp->from_disk ? "saved with your progress" : "kept from this session", c->steps);
+    y++;
+    bool acc = cmp->task == TASK_ADDITION;
+    int cols = 5 + acc, n = 0;
+    int idx[LAB_MAX_METHODS];
+    for (int m = 0; m < c->n_methods; m++)
+        if (compared_method(v, c, m)) idx[n++] = m;
+    char **cells = vmem_array((size_t)(n + 1) * (size_t)cols, sizeof(char *));
+    int k = 0;
+    cells[k++] = vmem_strdup("method");
+    cells[k++] = vmem_strdup("train");
+    cells[k++] = vmem_strdup("held-out");
+    cells[k++] = vmem_strdup("forget");
+    if (acc) cells[k++] = vmem_strdup("acc.");
+    cells[k++] = vmem_strdup("status");
+    for (int i = 0; i < n; i++) {
+        const LabMethodSnapshot *m = &c->methods[idx[i]];
+        const LabResult *res = m->result;
+        bool ready = res && res->ready;
+        size_t cut = strcspn(m->label, ",");
+        cells[k++] = vmem_printf("%.*s", (int)cut, m->label);
+        cells[k++] = ready ? num_or_dash(res->train_loss, "%.4f") : vmem_strdup("–");
+        cells[k++] = ready ? num_or_dash(res->eval_loss, "%.4f") : vmem_strdup("–");
+        cells[k++] = ready ? num_or_dash(res->forgetting, "%+.4f") : vmem_strdup("–");
+        if (acc)
+            cells[k++] = ready && res->has_accuracy ? num_or_dash(100 * res->accuracy, "%.1f%%") : vmem_strdup("–");
+        cells[k++] = m->diverged ? vmem_printf("diverged at %d", m->diverged_step)
+                                 : vmem_printf("%d/%d steps", m->step, m->steps);
+    }
+    if (g) {
+        widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)cells, n + 1, cols, -1, env);
+        grid_recolour(g, (Rect){y + 2, r.x + 2, n, r.w - 2}, ROLE_DIM);
+    }
+    free_cells(cells, (n + 1) * cols);
+    y += n + 2;
+    /* Its samples, for the lesson's "compare the samples". */
+    bool heading = false;
+    for (int i = 0; i < n; i++) {
+        const LabMethodSnapshot *m = &c->methods[idx[i]];
+        if (!m->result || !m->result->ready || !m->result->sample[0]) continue;
+        if (!heading) {
+            y++;
+            if (g) grid_printf(g, y, r.x + 2, ROLE_HEADING, r.w - 2, "Samples of the lab '%s'", v->cmp_id);
+            y++;
+            heading = true;
+        }
+        size_t cut = strcspn(m->label, ",");
+        if (g) grid_printf(g, y, r.x + 2, ROLE_STRONG, r.w - 2, "%.*s", (int)cut, m->label);
+        y++;
+        char *t = sample_text(v, m->result->sample);
+        int st[SAMPLE_MAX_LINES], ln[SAMPLE_MAX_LINES];
+        int nl = wrap_plain(t, r.w - 6, st, ln, SAMPLE_MAX_LINES);
+        for (int j = 0; g && j < nl; j++) grid_putn(g, y + j, r.x + 4, t + st[j], (size_t)ln[j], ROLE_CODE, r.w - 6);
+        y += nl;
+        free(t);
+    }
+    return y - y0;
+}
+
 static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 {
     LabView *v = self;
@@ -905,6 +1133,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     y++;
     draw_results(v, g, &y, r, env, labels, n);
     draw_samples(v, g, &y, r, env);
+    compare_rows(v, g, y, r, env);
 }
 
 // ----------------------------------------------------------------------------
@@ -934,6 +1163,9 @@ static int run_button(LabView *v)
     apply_sliders(v);
     Status st;
     lab_demo_start(&v->d, &st);
+    drop_opened(v); /* the start replaced what it showed */
+    v->shown = SHOWN_LIVE;
+    v->note[0] = '\0';
     return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
 }
 
@@ -1117,6 +1349,17 @@ static int lv_tick(void *self, double budget_ms)
     for (int i = 0; i < v->d.snap.n_methods; i++) had_final[i] = v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready;
     if (lab_demo_tick(&v->d, budget_ms) == 0) return 0;
     int fl = EV_REDRAW;
+    if (v->d.state == LABD_DONE && v->keep && v->key[0]) {
+        /* Finished (or stopped and evaluated): kept for when the student
+         * comes back, and saved with the progress. */
+        Status st = {0};
+        if (lab_keep_put(v->keep, v->key, &v->d.snap, &st) != LS_OK) {
+            snprintf(v->note, sizeof v->note, "These results are kept for this session but could not be saved: %s",
+                     st.msg);
+            v->note_error = true;
+        }
+        fl |= EV_RELAYOUT;
+    }
     if ((int)v->d.snap.phase != before || v->d.state != LABD_RUNNING) fl |= EV_RELAYOUT;
     for (int i = 0; i < v->d.snap.n_methods; i++)
         if (!had_final[i] && v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready) fl |= EV_RELAYOUT;
@@ -1136,4 +1379,5 @@ const DemoViewOps dview_lab = {
     .control_row = lv_control_row,
     .busy = lv_busy,
     .tick = lv_tick,
+    .keep = lv_keep,
 };
