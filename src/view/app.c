@@ -558,6 +558,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_BLANK] = act_blank,
     [ACT_THEME] = act_theme,
     [ACT_JUMP] = act_jump,
+    [ACT_OPEN_FILE] = act_nothing, /* the focused lab's (dview_lab.c) */
 };
 
 /* ---------------------------------------------------------------------------

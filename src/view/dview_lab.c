@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/paths.h"
 #include "../demo/demo.h"
@@ -1169,9 +1170,86 @@ static int run_button(LabView *v)
     return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
 }
 
+/* Open a results file (lab_file.h) and show it as a finished lab: the
+ * path as typed, with ~/ for the home folder; a relative path not found
+ * here is looked for in lorascope's folder too (data/lab-results/...).
+ * What went wrong goes to the note; what was shown stays. */
+static void open_results(LabView *v, const char *typed)
+{
+    char path[2048];
+    const char *home = getenv("HOME");
+    if (typed[0] == '~' && typed[1] == '/' && home) snprintf(path, sizeof path, "%s/%s", home, typed + 2);
+    else snprintf(path, sizeof path, "%s", typed);
+    if (path[0] != '/' && access(path, F_OK) != 0) {
+        char rooted[2048];
+        const char *root = paths_root();
+        if (root && snprintf(rooted, sizeof rooted, "%s/%s", root, path) < (int)sizeof rooted &&
+            access(rooted, F_OK) == 0)
+            memcpy(path, rooted, sizeof path);
+    }
+    v->note_error = true;
+    if (lab_demo_running(&v->d)) {
+        snprintf(v->note, sizeof v->note, "Stop the lab before opening a results file.");
+        return;
+    }
+    LabRecord *rec = malloc(sizeof *rec);
+    if (!rec) {
+        snprintf(v->note, sizeof v->note, "Out of memory opening %s.", typed);
+        return;
+    }
+    lab_record_init(rec);
+    Status st = {0};
+    if (lab_file_load(path, rec, &st) != LS_OK) {
+        free(rec);
+        snprintf(v->note, sizeof v->note,
+                 "Could not open it: %s. Expected the JSON that `lorascope finetune --json FILE` writes.", st.msg);
+        return;
+    }
+    LabSnapshot snap;
+    lab_record_snapshot(rec, &snap);
+    lab_demo_show(&v->d, &snap);
+    drop_opened(v); /* after the show: nothing points into it now */
+    v->opened = rec;
+    v->shown = SHOWN_FILE;
+    snprintf(v->opened_name, sizeof v->opened_name, "%s", typed);
+    v->note[0] = '\0';
+    v->note_error = false;
+}
+
+/* Typing the path: Enter opens, Esc cancels, Backspace deletes; every
+ * other key is text (Ctrl-C still quits). */
+static int prompt_key(LabView *v, int key)
+{
+    size_t n = strlen(v->path);
+    if (key == VK_CTRL_C) return 0;
+    if (key == VK_ESC) {
+        v->prompting = false;
+    } else if (key == VK_ENTER) {
+        v->prompting = false;
+        if (v->path[0]) open_results(v, v->path);
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    } else if (key == VK_BACKSPACE) {
+        while (n > 0 && ((unsigned char)v->path[--n] & 0xC0) == 0x80) {}
+        v->path[n] = '\0';
+    } else if (key >= 32 && key < VK_BASE && key != 127) {
+        char u[4];
+        int k = utf8_encode((uint32_t)key, u);
+        if (n + (size_t)k + 1 < sizeof v->path) {
+            memcpy(v->path + n, u, (size_t)k);
+            v->path[n + (size_t)k] = '\0';
+        }
+    }
+    return EV_HANDLED | EV_REDRAW;
+}
+
 static int lv_key(void *self, int control, int key, Action act)
 {
     LabView *v = self;
+    if (v->prompting) return prompt_key(v, key);
+    if (act == ACT_OPEN_FILE) {
+        v->prompting = true;
+        return EV_HANDLED | EV_REDRAW;
+    }
     bool enter = key == VK_ENTER || key == ' ';
     int dir = act == ACT_INC || act == ACT_INC_BIG ? 1 : act == ACT_DEC || act == ACT_DEC_BIG ? -1 : 0;
     if (control == LC_RUN) return enter ? run_button(v) : 0;
@@ -1280,6 +1358,14 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
 static const char *lv_hint(void *self, int control)
 {
     LabView *v = self;
+    if (v->prompting) {
+        /* The tail of a long path: the end is what is being typed. */
+        size_t n = strlen(v->path), cut = n > 48 ? n - 48 : 0;
+        while (cut > 0 && cut < n && ((unsigned char)v->path[cut] & 0xC0) == 0x80) cut++;
+        snprintf(v->hint, sizeof v->hint, "Open a finetune --json file: %s%s_ · Enter opens · Esc cancels",
+                 cut ? "…" : "", v->path + cut);
+        return v->hint;
+    }
     bool lock = locked(v);
     const char *h;
     if (control >= LC_SIZE0 && control < lc_lr(v)) {
@@ -1315,8 +1401,8 @@ static const char *lv_hint(void *self, int control)
         switch (control) {
         case LC_RUN:
             h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
-                : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · Tab next"
-                                          : "Enter starts the lab (leaving the page stops it) · Tab next";
+                : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · o opens a results file · Tab next"
+                                          : "Enter starts the lab (leaving the page stops it) · o opens a results file · Tab next";
             break;
         case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
         case LC_METHODS:
