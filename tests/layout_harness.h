@@ -93,7 +93,7 @@ static inline char *lh_render_page(PageView *pv, const Lesson *l, int page, int 
 {
     page_open(pv, l, page);
     ViewEnv venv = {ascii, ascii ? CMODE_NONE : CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(pv, w, &env);
     assert_int_equal(pv->canvas.w, w);
     lh_check_grid(&pv->canvas, ascii, "demo page");
@@ -110,7 +110,7 @@ static inline char *lh_render(PageView *pv, const Lesson *l, int w, bool ascii)
 static inline void lh_rerender(PageView *pv, int w)
 {
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(pv, w, &env);
     lh_check_grid(&pv->canvas, false, "after a key");
 }

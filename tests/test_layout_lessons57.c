@@ -76,9 +76,9 @@ static void test_lab_view(void **state)
     (void)state;
     const char *want[] = {"[ Start the lab ]", "7 methods · domain · " LAB_DEFAULT_STEPS_STR " steps of 16 sequences", "[■] lora:16",
                           "[ ] qlora:8", "not started", "trains"};
-    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 9);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\n```\n", want, 6, 13);
     const char *q[] = {"2 methods", "QLoRA: its frozen base is measured"};
-    lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 9);
+    lh_check_demo("# T\n\n## P\n\n```demo lab\nfull = no\nlora = 8\nprefix = 0\nqlora = 8\n```\n", q, 2, 13);
 }
 
 
@@ -226,7 +226,7 @@ static char *run_demo_checked(const char *md, int w)
         char where[64];
         snprintf(where, sizeof where, "%s at %d columns, tick %d", pb->ops->name, w, ticks++);
         ViewEnv venv = {false, CMODE_256};
-        PageEnv env = {&venv, false, NULL};
+        PageEnv env = {&venv, false, NULL, NULL};
         page_render(&pv, w, &env);
         lh_check_grid(&pv.canvas, false, where);
     }

@@ -251,7 +251,7 @@ static void test_focus_order(void **state)
     PageView pv;
     page_open(&pv, &l, 0);
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(&pv, 100, &env);
     /* rank-noise: 2 sliders; question: 1; rowreduce: 1; lora-cost: 3. */
     assert_int_equal(pv.n_focus, 7);
