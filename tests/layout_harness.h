@@ -134,6 +134,7 @@ static inline void lh_check_demo(const char *md, const char *const *want, int n_
         for (int f = 0; f < pv.n_focus; f++) {
             page_focus_set(&pv, f);
             assert_non_null(page_focus_hint(&pv));
+            if (strstr(page_focus_hint(&pv), "(null)")) fail_msg("control %d's hint: %s", f, page_focus_hint(&pv));
             int row = page_focus_row(&pv);
             assert_true(row >= 0 && row < pv.canvas.h);
         }

@@ -115,7 +115,7 @@ static void test_memory(void **state)
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1,prefix:2", 1);
     Status st = {0};
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
     const LabKept *got = lab_keep_get(k, "07-lab--first", problem, sizeof problem);
     assert_non_null(got);
     assert_false(got->from_disk);
@@ -126,7 +126,7 @@ static void test_memory(void **state)
     assert_string_equal(got->snap.methods[0].label, "lora:1");
     Tiny *u = malloc(sizeof *u);
     tiny_run(u, "full", 2);
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &u->snap, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &u->snap, 5, &st), LS_OK);
     const LabKept *newer = lab_keep_get(k, "07-lab--first", NULL, 0);
     assert_string_equal(newer->snap.methods[0].label, "full");
     assert_string_equal(got->snap.methods[0].label, "lora:1");
@@ -154,7 +154,7 @@ static void test_disk_and_restart(void **state)
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1,lora:2", 3);
     LabKeep *k = lab_keep_new(keep_dir);
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
     lab_keep_delete(k);
     snprintf(path, sizeof path, "%s/07-lab--first.json", keep_dir);
     struct stat sb;
@@ -165,6 +165,7 @@ static void test_disk_and_restart(void **state)
     lab_record_init(rec);
     assert_int_equal(lab_file_load(path, rec, &st), LS_OK);
     assert_int_equal(rec->n_methods, 2);
+    assert_int_equal((int)rec->seed, 5);
     lab_record_free(rec);
     free(rec);
     /* A restart. */
@@ -219,7 +220,7 @@ static void test_bad_file_and_folder(void **state)
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1", 4);
     Status st = {0};
-    assert_int_not_equal(lab_keep_put(k, "07-lab--first", &t->snap, &st), LS_OK);
+    assert_int_not_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
     assert_true(st.msg[0] != '\0');
     assert_non_null(lab_keep_get(k, "07-lab--first", NULL, 0));
     lab_keep_delete(k);

@@ -168,6 +168,17 @@ static inline void start(Tui *t, const char *args, int w, int h)
     start_env(t, "", args, w, h);
 }
 
+/* Start the program again in the same state folder (the saved progress
+ * and whatever else it keeps there), after it ended: a restart. */
+static inline void restart(Tui *t, int w, int h)
+{
+    sh("tmux -L %s kill-server >/dev/null 2>&1", t->sock);
+    sh("rm -f '%s/pid'", t->state);
+    int rc = sh("tmux -L %s -f '%s/tmux.conf' new-session -d -s t -x %d -y %d 'sh %s/run.sh' >/dev/null 2>&1",
+                t->sock, t->state, w, h, t->state);
+    assert_int_equal(rc, 0);
+}
+
 static inline void stop(Tui *t)
 {
     sh("tmux -L %s kill-server >/dev/null 2>&1", t->sock);

@@ -124,12 +124,13 @@ static KeepEntry *add(LabKeep *k, const char *key, LabRecord *rec, bool from_dis
     return e;
 }
 
-int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, Status *st)
+int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, unsigned long long seed, Status *st)
 {
     LabRecord *rec = malloc(sizeof *rec);
     if (!rec) return status_fail(st, LS_ERR_NOMEM, "out of memory keeping the lab's results");
     lab_record_init(rec);
     int rc = lab_record_from_snapshot(rec, s, st);
+    rec->seed = seed;
     if (rc || !add(k, key, rec, false)) {
         lab_record_free(rec);
         free(rec);

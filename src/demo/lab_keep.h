@@ -53,10 +53,11 @@ int lab_keep_dir_for(char *out, size_t size, const char *progress_path, Status *
  * without ".md" is used). Only letters, digits, '-', '_' and '.' remain. */
 void lab_keep_key(char *out, size_t size, const char *lesson_file, const char *id, const char *params);
 
-/* Keep a finished run (copied). With a folder, it is saved too; a failure
- * to save returns LS_ERR_IO with the reason, and the run stays kept for the
- * session all the same. */
-int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, Status *st);
+/* Keep a finished run (copied) that ran with this seed (the snapshot does
+ * not hold it). With a folder, it is saved too; a failure to save returns
+ * LS_ERR_IO with the reason, and the run stays kept for the session all the
+ * same. */
+int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, unsigned long long seed, Status *st);
 
 /* The newest run kept under key, or NULL. The first ask for a key reads its
  * file; *problem (may be NULL) gets why a file could not be used (""

@@ -1216,8 +1216,9 @@ static void open_results(LabView *v, const char *typed)
     v->note_error = false;
 }
 
-/* Typing the path: Enter opens, Esc cancels, Backspace deletes; every
- * other key is text (Ctrl-C still quits). */
+/* Typing the path (it starts with the last one typed): Enter opens, Esc
+ * cancels, Backspace deletes a character and Ctrl-U the line, as in a
+ * shell; every other key is text (Ctrl-C still quits). */
 static int prompt_key(LabView *v, int key)
 {
     size_t n = strlen(v->path);
@@ -1231,6 +1232,8 @@ static int prompt_key(LabView *v, int key)
     } else if (key == VK_BACKSPACE) {
         while (n > 0 && ((unsigned char)v->path[--n] & 0xC0) == 0x80) {}
         v->path[n] = '\0';
+    } else if (key == 'U' - '@') {
+        v->path[0] = '\0';
     } else if (key >= 32 && key < VK_BASE && key != 127) {
         char u[4];
         int k = utf8_encode((uint32_t)key, u);
@@ -1362,13 +1365,13 @@ static const char *lv_hint(void *self, int control)
         /* The tail of a long path: the end is what is being typed. */
         size_t n = strlen(v->path), cut = n > 48 ? n - 48 : 0;
         while (cut > 0 && cut < n && ((unsigned char)v->path[cut] & 0xC0) == 0x80) cut++;
-        snprintf(v->hint, sizeof v->hint, "Open a finetune --json file: %s%s_ · Enter opens · Esc cancels",
+        snprintf(v->hint, sizeof v->hint, "Open a finetune --json file: %s%s_ · Enter opens · Esc cancels · Ctrl-U clears",
                  cut ? "…" : "", v->path + cut);
         return v->hint;
     }
     bool lock = locked(v);
     const char *h;
-    if (control >= LC_SIZE0 && control < lc_lr(v)) {
+    if (control >= LC_SIZE0 && control < lc_knob(v, 0)) {
         const TuneMethod *m = tune_method(v->size_kind[control - LC_SIZE0]);
         snprintf(v->hint, sizeof v->hint, lock ? "%s of %s (stop the lab to change it)" : "%s of %s: ←/→ ×2 · Tab next",
                  m->size_name, m->name);
@@ -1402,7 +1405,7 @@ static const char *lv_hint(void *self, int control)
         case LC_RUN:
             h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
                 : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · o opens a results file · Tab next"
-                                          : "Enter starts the lab (leaving the page stops it) · o opens a results file · Tab next";
+                                          : "Enter starts the lab · o opens a results file · Tab next";
             break;
         case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
         case LC_METHODS:
@@ -1439,7 +1442,7 @@ static int lv_tick(void *self, double budget_ms)
         /* Finished (or stopped and evaluated): kept for when the student
          * comes back, and saved with the progress. */
         Status st = {0};
-        if (lab_keep_put(v->keep, v->key, &v->d.snap, &st) != LS_OK) {
+        if (lab_keep_put(v->keep, v->key, &v->d.snap, v->d.lab.cfg.seed, &st) != LS_OK) {
             snprintf(v->note, sizeof v->note, "These results are kept for this session but could not be saved: %s",
                      st.msg);
             v->note_error = true;
