@@ -60,7 +60,7 @@ LIB      := $(BUILD)/liblorascope.a
 BIN      := $(if $(SANITIZE),$(BUILD)/lorascope,lorascope)
 
 .PHONY: all run test test-now check test-sanitize bench deps ensure-deps check-layers \
-        fuzz fuzz-now valgrind install uninstall clean
+        fuzz fuzz-now valgrind install uninstall clean lab-results
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -158,6 +158,23 @@ valgrind: ensure-deps
 
 test-sanitize:
 	@$(MAKE) --no-print-directory test SANITIZE=1
+
+# The shipped lab results (data/README.md, "Lab results"): every method on
+# both tasks, 3 seeds, each method's rate swept (1/3, 1, 3 times its own)
+# and chosen on the validation slice. The two tasks run side by side, one
+# thread each, niced; each file is rewritten after every finished cell.
+LAB_RESULTS_METHODS := full,lora:1,lora:2,lora:4,lora:8,lora:16,lora:8,targets=all,qlora:8,$\
+	prefix:16,prefix:16,mlp,ia3,dora:8
+LAB_RESULTS_ARGS = --methods $(LAB_RESULTS_METHODS) --seeds 3 --sweep --threads 1 \
+	--git-commit $$(git rev-parse HEAD 2>/dev/null || echo unknown)
+lab-results: $(BIN)
+	@mkdir -p data/lab-results
+	nice ./$(BIN) finetune --task domain $(LAB_RESULTS_ARGS) --json data/lab-results/domain.json \
+	    >data/lab-results/domain.txt 2>data/lab-results/domain.log & \
+	nice ./$(BIN) finetune --task addition $(LAB_RESULTS_ARGS) \
+	    --json data/lab-results/addition.json >data/lab-results/addition.txt \
+	    2>data/lab-results/addition.log & \
+	wait
 
 check-layers:
 	@sh tests/check_layers.sh
