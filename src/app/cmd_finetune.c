@@ -943,9 +943,13 @@ done:
 static void print_summary(const Experiment *e, const ExpTaskSummary *t)
 {
     int G = e->cfg.n_grid > 0 ? e->cfg.n_grid : 1, S = e->cfg.seeds;
+    int done = 0;
+    for (int k = 0; k < t->n_methods; k++)
+        if (t->methods[k].eval_loss.n > done) done = t->methods[k].eval_loss.n;
     printf("\ntask %s: each method at the rate whose validation loss (mean over seeds) is "
-           "lowest; held-out (test) figures as mean +- sample std over %d seed%s [min, max]\n",
-           task_kind_name(t->task), S, S == 1 ? "" : "s");
+           "lowest; held-out (test) figures as mean +- sample std over %d seed%s [min, max]%s\n",
+           task_kind_name(t->task), done, done == 1 ? "" : "s",
+           done < S ? " (not every seed has run)" : "");
     printf("  base model held-out %.4f\n", t->base_eval_loss.mean);
     printf("  %-22s %-*s %-34s %-18s %s%s\n", "method", 11 * G + 1,
            "rates tried: validation loss", "held-out nats [min, max]", "forgetting",
@@ -954,9 +958,13 @@ static void print_summary(const Experiment *e, const ExpTaskSummary *t)
         const ExpMethodSummary *m = &t->methods[k];
         printf("  %-22.22s", m->label);
         for (int g = 0; g < G; g++) {
-            char v[16];
+            char v[16], l[16];
             fmt_num(v, sizeof v, m->valid_mean[g], "%.3f");
-            printf(" %c%.0e:%-5s", g == m->chosen ? '*' : ' ', (double)m->lrs[g], v);
+            fmt_num(l, sizeof l, m->lrs[g], "%.0e");
+            if (isfinite(m->lrs[g]))
+                printf(" %c%5s:%-5s", g == m->chosen ? '*' : ' ', l, v);
+            else
+                printf(" %11s", "(not run)");
         }
         char h[64];
         if (m->eval_loss.n >= 2)
