@@ -242,6 +242,29 @@ static void test_bad_input(void **state)
     free(text);
 }
 
+/* rslora keeps alpha fixed across ranks unless alpha= is given; at r = 8
+ * its scale equals the alpha = 2r rule's 2 exactly. */
+static void test_rslora_alpha(void **state)
+{
+    (void)state;
+    TuneSpec s;
+    Status st;
+    assert_int_equal(tune_spec_parse(&s, "lora:4,rslora", &st), LS_OK);
+    assert_true(s.alpha == TUNE_FIXED_ALPHA && s.rslora);
+    assert_true(lora_scale(s.alpha, 8, true) == 2.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:16,rslora", &st), LS_OK);
+    assert_true(s.alpha == TUNE_FIXED_ALPHA);
+    assert_int_equal(tune_spec_parse(&s, "lora:4,alpha=3,rslora", &st), LS_OK);
+    assert_true(s.alpha == 3.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:4,rslora,alpha=3", &st), LS_OK);
+    assert_true(s.alpha == 3.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:4", &st), LS_OK);
+    assert_true(s.alpha == 8.0f && !s.rslora && !s.alpha_set);
+    LabScaling sc;
+    assert_true(lab_scaling_parse(&sc, "spec") && sc == LAB_SCALING_SPEC);
+    assert_false(lab_scaling_parse(&sc, "wide"));
+}
+
 /* A tiny one-cell experiment written and read back; then broken. */
 static void test_experiment_file(void **state)
 {
@@ -335,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_experiment_file),
+        cmocka_unit_test(test_rslora_alpha),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
