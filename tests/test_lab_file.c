@@ -226,6 +226,27 @@ static void test_bad_input(void **state)
     cJSON_ReplaceItemInObject(o, "version", cJSON_CreateNumber(2));
     expect_refused(o, "\"version\": 2 is newer");
     cJSON_Delete(o);
+    /* A file from before the new keys reads, with alpha = 2r's scaling. */
+    o = cJSON_Parse(text);
+    static const char *const newer[] = {"format", "version", "validation", "test", "lora_scaling",
+                                        "lora_scaling_text", "findings"};
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) cJSON_DeleteItemFromObject(o, newer[i]);
+    for (cJSON *m = cJSON_GetObjectItem(o, "methods")->child; m; m = m->next) {
+        static const char *const mk2[] = {"validation_loss", "alpha", "rslora", "scale"};
+        for (int i = 0; i < 4; i++) cJSON_DeleteItemFromObject(m, mk2[i]);
+    }
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "analysis"), "subspace_similarity"),
+                               "sim_in");
+    char *old_text = cJSON_PrintUnformatted(o);
+    LabRecord *old = malloc(sizeof *old);
+    Status ost;
+    if (lab_record_parse_text(old, old_text, strlen(old_text), &ost)) fail_msg("%s", ost.msg);
+    assert_int_equal(old->scaling, LAB_SCALING_SPEC);
+    assert_true(isnan(old->methods[1].validation_loss) && isnan(old->methods[1].alpha));
+    lab_record_free(old);
+    free(old);
+    free(old_text);
+    cJSON_Delete(o);
     /* Not an object; not JSON; cut short anywhere. */
     LabRecord *r = malloc(sizeof *r);
     Status st;
