@@ -116,7 +116,8 @@ static const char HELP_TAIL[] =
     "  --task domain,addition  both tasks in one experiment\n"
     "  --git-commit ID    recorded in the results file (make lab-results gives it)\n"
     "  --report FILE  print the table and findings of a results file (one run, or an\n"
-    "                 experiment); with --json, its JSON with the findings\n"
+    "                 experiment); with --json, its JSON with the findings. Given\n"
+    "                 again, experiments run one seed each are merged into one\n"
     "  --json writes the experiment after every finished cell, so a kill keeps them.\n"
     "\n"
     "The schedule: linear warmup (min(20, steps/10) steps), cosine decay to a tenth,\n"
@@ -179,6 +180,8 @@ typedef struct Options {
     LabConfig lab;
     long threads;
     const char *json, *csv, *save, *report, *git_commit;
+    const char *reports[EXP_MAX_SEEDS]; /* --report FILE, given again: merged */
+    int n_reports;
     bool analysis;
     int seeds;                  /* --seeds N */
     bool sweep_default;         /* --sweep */
@@ -277,7 +280,12 @@ static int parse(int argc, char **argv, Options *o)
             break;
         case 'G': o->sweep_default = true; break;
         case 'L': ok = parse_rates(optarg, o, &why); break;
-        case 'R': o->report = optarg; break;
+        case 'R':
+            if (o->n_reports == EXP_MAX_SEEDS)
+                return cli_usage(&cmd_finetune, "at most %d --report files", EXP_MAX_SEEDS);
+            o->reports[o->n_reports++] = optarg;
+            o->report = o->reports[0];
+            break;
         case 'H': o->git_commit = optarg; break;
         case 'x':
             o->lab.task = TASK_TEXT;
@@ -1120,19 +1128,32 @@ static int run_report(const Options *o)
     bool exp = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "lorascope-experiment") == 0;
     bool human = !(o->json && strcmp(o->json, "-") == 0);
     int rc = 0;
-    if (exp) {
-        Experiment *e = malloc(sizeof *e);
-        if (!e) rc = cli_error("out of memory");
+    if (!exp && o->n_reports > 1) rc = cli_error("%s: only experiments are merged", o->report);
+    if (exp && !rc) {
+        Experiment *e = malloc(sizeof *e), *more = malloc(sizeof *more);
+        if (!e || !more) rc = cli_error("out of memory");
         else if (experiment_parse(e, j, &st)) {
             status_prefix(&st, "%s", o->report);
             rc = cli_status(&st);
-        } else {
+        }
+        /* Further files join the first (one process per seed). */
+        for (int k = 1; k < o->n_reports && !rc; k++) {
+            if (experiment_load(o->reports[k], more, &st)) rc = cli_status(&st);
+            else if (experiment_merge(e, more, &st)) {
+                status_prefix(&st, "%s", o->reports[k]);
+                rc = cli_status(&st);
+                experiment_free(more);
+            }
+            if (rc) experiment_free(e);
+        }
+        free(more);
+        if (!rc) {
             if (human) rc = print_experiment(e);
             if (!rc && o->json) rc = write_experiment(e, o->json);
             experiment_free(e);
         }
         free(e);
-    } else {
+    } else if (!rc) {
         LabRecord *r = malloc(sizeof *r);
         if (!r) rc = cli_error("out of memory");
         else if (lab_record_parse(r, j, &st)) {

@@ -542,3 +542,50 @@ int experiment_load(const char *path, Experiment *e, Status *st)
     if (rc) status_prefix(st, "%s", path);
     return rc;
 }
+
+int experiment_merge(Experiment *dst, Experiment *src, Status *st)
+{
+    const ExperimentConfig *a = &dst->cfg, *b = &src->cfg;
+    bool same = a->n_tasks == b->n_tasks && n_grid(a) == n_grid(b) &&
+                grid_factors(a) == grid_factors(b) && strcmp(dst->methods, src->methods) == 0;
+    for (int t = 0; same && t < a->n_tasks; t++) same = a->tasks[t] == b->tasks[t];
+    for (int g = 0; same && g < n_grid(a); g++) same = grid_value(a, g) == grid_value(b, g);
+    if (!same)
+        return status_fail(st, LS_ERR_ARG,
+                           "the experiments differ in their tasks, methods or rates: not merged");
+    if (strcmp(dst->git_commit, src->git_commit) != 0)
+        return status_fail(st, LS_ERR_ARG, "the experiments ran at different commits (%s, %s)",
+                           dst->git_commit, src->git_commit);
+    if (b->lab.seed != a->lab.seed + (unsigned long long)a->seeds)
+        return status_fail(st, LS_ERR_ARG, "seeds %llu.. do not follow seeds %llu..%llu",
+                           b->lab.seed, a->lab.seed, a->lab.seed + (unsigned)a->seeds - 1);
+    if (a->seeds + b->seeds > EXP_MAX_SEEDS)
+        return status_fail(st, LS_ERR_RANGE, "more than %d seeds", EXP_MAX_SEEDS);
+    Experiment m;
+    ExperimentConfig c = *a;
+    c.seeds = a->seeds + b->seeds;
+    int rc = experiment_init(&m, &c, st);
+    if (rc) return rc;
+    memcpy(m.command, dst->command, sizeof m.command);
+    size_t n = strlen(m.command);
+    snprintf(m.command + n, sizeof m.command - n, " ; %s", src->command);
+    memcpy(m.date, strcmp(src->date, dst->date) < 0 ? src->date : dst->date, sizeof m.date);
+    memcpy(m.git_commit, dst->git_commit, sizeof m.git_commit);
+    /* Cells are in the same order in all three: task, seed, grid point. */
+    for (int i = 0; i < m.n_cells; i++) {
+        ExperimentCell *x = &m.cells[i];
+        Experiment *from = x->seed < b->lab.seed ? dst : src;
+        for (int j = 0; j < from->n_cells; j++) {
+            ExperimentCell *y = &from->cells[j];
+            if (y->task == x->task && y->grid == x->grid && y->seed == x->seed && y->done) {
+                x->rec = y->rec, x->done = true;
+                y->rec = NULL, y->done = false;
+            }
+        }
+    }
+    experiment_free(dst);
+    experiment_free(src);
+    *dst = m;
+    dst->cfg.lab.methods = dst->methods;
+    return LS_OK;
+}

@@ -128,4 +128,10 @@ cJSON *experiment_json(const Experiment *e, Status *st);
 int experiment_parse(Experiment *e, const cJSON *o, Status *st);
 int experiment_load(const char *path, Experiment *e, Status *st);
 
+/* Join src's finished cells into dst: the same tasks, methods and grid,
+ * src's seeds following dst's (an experiment run as one process per seed
+ * is the same experiment). dst's command gets src's after " ; "; both must
+ * carry the same git commit. src is left empty. */
+int experiment_merge(Experiment *dst, Experiment *src, Status *st);
+
 #endif
