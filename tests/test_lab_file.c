@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../src/tune/analysis.h"
+#include "../src/tune/experiment.h"
 #include "../src/tune/lab_file.h"
 
 static void tiny_base(Gpt *m)
@@ -225,6 +226,27 @@ static void test_bad_input(void **state)
     cJSON_ReplaceItemInObject(o, "version", cJSON_CreateNumber(2));
     expect_refused(o, "\"version\": 2 is newer");
     cJSON_Delete(o);
+    /* A file from before the new keys reads, with alpha = 2r's scaling. */
+    o = cJSON_Parse(text);
+    static const char *const newer[] = {"format", "version", "validation", "test", "lora_scaling",
+                                        "lora_scaling_text", "findings"};
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) cJSON_DeleteItemFromObject(o, newer[i]);
+    for (cJSON *m = cJSON_GetObjectItem(o, "methods")->child; m; m = m->next) {
+        static const char *const mk2[] = {"validation_loss", "alpha", "rslora", "scale"};
+        for (int i = 0; i < 4; i++) cJSON_DeleteItemFromObject(m, mk2[i]);
+    }
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "analysis"), "subspace_similarity"),
+                               "sim_in");
+    char *old_text = cJSON_PrintUnformatted(o);
+    LabRecord *old = malloc(sizeof *old);
+    Status ost;
+    if (lab_record_parse_text(old, old_text, strlen(old_text), &ost)) fail_msg("%s", ost.msg);
+    assert_int_equal(old->scaling, LAB_SCALING_SPEC);
+    assert_true(isnan(old->methods[1].validation_loss) && isnan(old->methods[1].alpha));
+    lab_record_free(old);
+    free(old);
+    free(old_text);
+    cJSON_Delete(o);
     /* Not an object; not JSON; cut short anywhere. */
     LabRecord *r = malloc(sizeof *r);
     Status st;
@@ -241,11 +263,123 @@ static void test_bad_input(void **state)
     free(text);
 }
 
+/* rslora keeps alpha fixed across ranks unless alpha= is given; at r = 8
+ * its scale equals the alpha = 2r rule's 2 exactly. */
+static void test_rslora_alpha(void **state)
+{
+    (void)state;
+    TuneSpec s;
+    Status st;
+    assert_int_equal(tune_spec_parse(&s, "lora:4,rslora", &st), LS_OK);
+    assert_true(s.alpha == TUNE_FIXED_ALPHA && s.rslora);
+    assert_true(lora_scale(s.alpha, 8, true) == 2.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:16,rslora", &st), LS_OK);
+    assert_true(s.alpha == TUNE_FIXED_ALPHA);
+    assert_int_equal(tune_spec_parse(&s, "lora:4,alpha=3,rslora", &st), LS_OK);
+    assert_true(s.alpha == 3.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:4,rslora,alpha=3", &st), LS_OK);
+    assert_true(s.alpha == 3.0f);
+    assert_int_equal(tune_spec_parse(&s, "lora:4", &st), LS_OK);
+    assert_true(s.alpha == 8.0f && !s.rslora && !s.alpha_set);
+    LabScaling sc;
+    assert_true(lab_scaling_parse(&sc, "spec") && sc == LAB_SCALING_SPEC);
+    assert_false(lab_scaling_parse(&sc, "wide"));
+}
+
+/* A tiny one-cell experiment written and read back; then broken. */
+static void test_experiment_file(void **state)
+{
+    (void)state;
+    Gpt base;
+    tiny_base(&base);
+    ExperimentConfig ec;
+    memset(&ec, 0, sizeof ec);
+    lab_config_defaults(&ec.lab);
+    ec.lab.base_model = &base;
+    ec.lab.methods = "lora:1,prefix:2";
+    ec.lab.steps = 2;
+    ec.lab.batch = 2;
+    ec.lab.eval_every = 1;
+    ec.lab.eval_windows = 2;
+    ec.lab.final_windows = 4;
+    ec.lab.sample_bytes = -1;
+    ec.tasks[0] = TASK_DOMAIN;
+    ec.n_tasks = 1;
+    ec.seeds = 2;
+    Experiment *e = malloc(sizeof *e);
+    Status st;
+    assert_int_equal(experiment_init(e, &ec, &st), LS_OK);
+    assert_int_equal(e->n_cells, 2);
+    char methods[512];
+    for (int i = 0; i < e->n_cells; i++) {
+        LabConfig lc;
+        assert_int_equal(experiment_cell_config(e, i, &lc, methods, sizeof methods, &st), LS_OK);
+        assert_string_equal(methods, "lora:1,lr=0.01,prefix:2,lr=0.05");
+        Lab *lab = malloc(sizeof *lab);
+        assert_int_equal(lab_init(lab, &lc, &st), LS_OK);
+        while (!lab_done(lab)) assert_int_equal(lab_step(lab, 1000.0, &st), LS_OK);
+        assert_int_equal(experiment_cell_finish(e, i, lab, false, &st), LS_OK);
+        assert_true(isfinite(e->cells[i].rec->methods[0].validation_loss));
+        lab_free(lab);
+        free(lab);
+    }
+    snprintf(e->command, sizeof e->command, "lorascope finetune --seeds 2");
+    cJSON *j = experiment_json(e, &st);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    Experiment *b = malloc(sizeof *b);
+    cJSON *o = cJSON_Parse(text);
+    assert_int_equal(experiment_parse(b, o, &st), LS_OK);
+    assert_int_equal(b->cells[1].seed, 2);
+    assert_true(b->cells[1].done && b->cells[1].rec->methods[1].validation_loss ==
+                                        e->cells[1].rec->methods[1].validation_loss);
+    experiment_free(b);
+    cJSON_Delete(o);
+    /* Broken in turn: each must be refused with a message. */
+    static const struct {
+        const char *key, *value, *want;
+    } cases[] = {
+        {"format", "\"lorascope-lab\"", "format"},
+        {"tasks", "[\"sums\"]", "unknown task"},
+        {"seeds", "[1, 3]", "consecutive"},
+        {"seeds", "[]", "seeds"},
+        {"methods", "\"lora:1\"", "methods"},
+        {"lr_grid", "{\"kind\": \"steps\", \"values\": [1]}", "factors"},
+        {"lr_grid", "{\"kind\": \"rates\", \"values\": [-1]}", "not positive"},
+        {"cells", "[{\"task\": \"domain\", \"grid\": 5, \"seed\": 1, \"lab\": {}}]", "none of"},
+        {"cells", "{}", "cells"},
+        {"command", "7", "command"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        o = cJSON_Parse(text);
+        cJSON_ReplaceItemInObject(o, cases[k].key, cJSON_Parse(cases[k].value));
+        status_clear(&st);
+        if (experiment_parse(b, o, &st) == LS_OK) fail_msg("accepted a broken %s", cases[k].key);
+        if (!strstr(st.msg, cases[k].want))
+            fail_msg("%s: message '%s' lacks '%s'", cases[k].key, st.msg, cases[k].want);
+        cJSON_Delete(o);
+    }
+    /* A repeated cell. */
+    o = cJSON_Parse(text);
+    cJSON *cells = cJSON_GetObjectItem(o, "cells");
+    cJSON_AddItemToArray(cells, cJSON_Duplicate(cJSON_GetArrayItem(cells, 0), 1));
+    assert_int_not_equal(experiment_parse(b, o, &st), LS_OK);
+    assert_non_null(strstr(st.msg, "repeat"));
+    cJSON_Delete(o);
+    free(text);
+    free(b);
+    experiment_free(e);
+    free(e);
+    gpt_free(&base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_experiment_file),
+        cmocka_unit_test(test_rslora_alpha),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
