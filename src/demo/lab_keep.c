@@ -117,6 +117,7 @@ static KeepEntry *add(LabKeep *k, const char *key, LabRecord *rec, bool from_dis
     snprintf(e->key, sizeof e->key, "%s", key);
     e->rec = rec;
     if (rec) {
+        e->kept.record = rec;
         lab_record_snapshot(rec, &e->kept.snap);
         if (!task_kind_parse(&e->kept.task, rec->task)) e->kept.task = TASK_DOMAIN;
         e->kept.from_disk = from_disk;

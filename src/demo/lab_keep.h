@@ -31,9 +31,12 @@ enum { LAB_KEEP_KEY_MAX = 96 };
 
 typedef struct LabKeep LabKeep;
 
+struct LabRecord;
+
 /* One kept run. */
 typedef struct LabKept {
-    LabSnapshot snap;   /* the run as a finished lab (pointers into the keep) */
+    const struct LabRecord *record; /* its figures as a lab file holds them (lab_file.h) */
+    LabSnapshot snap;   /* the run as a finished lab (pointers into record) */
     TaskKind task;      /* the task it ran */
     bool from_disk;     /* read from an earlier session's file */
 } LabKept;

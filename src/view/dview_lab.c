@@ -14,6 +14,8 @@
 #include "../base/paths.h"
 #include "../demo/demo.h"
 #include "../demo/lab_keep.h"
+#include "../tune/experiment.h"
+#include "../tune/findings.h"
 #include "../tune/lab_file.h"
 #include "dview_lab_plot.h"
 #include "utf8.h"
@@ -77,10 +79,23 @@ typedef struct LabView {
     LabShown shown;
     LabRecord *opened;          /* the file shown (owned), or NULL */
     char opened_name[256];
-    char note[600];             /* why something could not be kept or opened ("" : fine) */
+    char note[1024];            /* why something could not be kept or opened ("" : fine) */
     bool note_error;
     bool prompting;             /* typing a file's path */
     char path[1024];
+    /* The findings of the finished run shown (findings.h), computed once
+     * per record. */
+    const LabRecord *findings_of;
+    Finding findings[FINDINGS_MAX];
+    int n_findings;
+    /* An experiment (experiment.h): opened, or shipped in data/lab-results
+     * for the task run here. Its spread over seeds is drawn as a band
+     * behind the curves of the methods run with its settings. */
+    Experiment *exp;            /* owned, or NULL */
+    ExpTaskSummary *exp_sum;    /* its summary for exp_task */
+    TaskKind exp_task;
+    bool exp_opened;            /* opened with o (else shipped) */
+    bool shipped_tried[2];      /* data/lab-results/<task>.json looked for */
 } LabView;
 
 static int lc_knob(const LabView *v, int k) { return LC_SIZE0 + v->n_size + k; }
@@ -271,12 +286,148 @@ static void drop_opened(LabView *v)
     v->opened = NULL;
 }
 
+static void drop_exp(LabView *v)
+{
+    experiment_free(v->exp);
+    free(v->exp);
+    free(v->exp_sum);
+    v->exp = NULL;
+    v->exp_sum = NULL;
+    v->exp_opened = false;
+}
+
+/* Take e (owned) as the view's experiment, summarised for task; false (e
+ * freed) when it has no such task. */
+static bool take_exp(LabView *v, Experiment *e, TaskKind task, bool opened)
+{
+    int t = -1;
+    for (int i = 0; i < e->cfg.n_tasks; i++)
+        if (e->cfg.tasks[i] == task) t = i;
+    ExpTaskSummary *sum = malloc(sizeof *sum);
+    Status st = {0};
+    if (t < 0 || !sum || experiment_summarize(e, t, sum, &st) != LS_OK) {
+        free(sum);
+        experiment_free(e);
+        free(e);
+        return false;
+    }
+    drop_exp(v);
+    v->exp = e;
+    v->exp_sum = sum;
+    v->exp_task = task;
+    v->exp_opened = opened;
+    return true;
+}
+
+/* The shipped experiment of the task run here, looked for once a task. */
+static void shipped_exp(LabView *v)
+{
+    TaskKind task = v->d.have_snap ? v->d.snap_task : v->d.set.task;
+    if (task > TASK_ADDITION || v->shipped_tried[task] || (v->exp && v->exp_task == task)) return;
+    v->shipped_tried[task] = true;
+    const char *root = paths_root();
+    char path[4096];
+    if (!root || snprintf(path, sizeof path, "%s/data/lab-results/%s.json", root, task_kind_name(task)) >=
+                     (int)sizeof path || access(path, R_OK) != 0)
+        return;
+    Experiment *e = malloc(sizeof *e);
+    Status st = {0};
+    if (!e || experiment_load(path, e, &st) != LS_OK) {
+        if (e) experiment_free(e);
+        free(e);
+        return;
+    }
+    if (v->exp && v->exp_opened) { /* an opened one stays */
+        experiment_free(e);
+        free(e);
+        return;
+    }
+    take_exp(v, e, task, false);
+}
+
+/* The experiment's spread for method m of the lab shown: min and max of
+ * the held-out curve over its seeds at each point, when the experiment ran
+ * that method (kind and size) at the same rate, steps and batch. Returns
+ * the points (0: no band); xs, lo, hi are vmem arrays for the caller. */
+static int exp_band(const LabView *v, const LabMethodSnapshot *m, float **xs, float **lo, float **hi)
+{
+    const Experiment *e = v->exp;
+    const ExpTaskSummary *sum = v->exp_sum;
+    if (!e || !sum || !v->d.have_snap || v->d.snap_task != v->exp_task) return 0;
+    for (int i = 0; i < sum->n_methods; i++) {
+        const ExpMethodSummary *sm = &sum->methods[i];
+        TuneSpec spec;
+        if (sm->n_cells < 2 || sm->chosen < 0 || tune_spec_parse(&spec, sm->label, NULL) != LS_OK) continue;
+        float lr = sm->lrs[sm->chosen];
+        if (spec.kind != m->kind || spec.size != m->size || fabsf(lr - m->lr) > 1e-3f * lr) continue;
+        const LabRecord *cell = e->cells[sm->cells[0]].rec;
+        if (cell->steps != v->d.snap.steps || cell->batch != v->d.snap.batch) return 0;
+        const LabRecordMethod *first = &cell->methods[sm->method_index];
+        int n = first->n_eval;
+        if (n < 2) return 0;
+        *xs = vmem_array((size_t)n, sizeof(float));
+        *lo = vmem_array((size_t)n, sizeof(float));
+        *hi = vmem_array((size_t)n, sizeof(float));
+        for (int p = 0; p < n; p++) {
+            (*xs)[p] = (float)first->eval_step[p];
+            (*lo)[p] = INFINITY;
+            (*hi)[p] = -INFINITY;
+        }
+        for (int c = 0; c < sm->n_cells; c++) {
+            const LabRecordMethod *rm = &e->cells[sm->cells[c]].rec->methods[sm->method_index];
+            for (int p = 0; p < n && p < rm->n_eval; p++) {
+                (*lo)[p] = fminf((*lo)[p], rm->eval_loss[p]);
+                (*hi)[p] = fmaxf((*hi)[p], rm->eval_loss[p]);
+            }
+        }
+        return n;
+    }
+    return 0;
+}
+
+/* An opened experiment as one finished lab: each method at its chosen
+ * rate, from its first seed's cell (the band shows the others). */
+static LabRecord *exp_record(const Experiment *e, const ExpTaskSummary *sum, Status *st)
+{
+    LabSnapshot comp;
+    int n = 0;
+    unsigned long long seed = 0;
+    for (int i = 0; i < sum->n_methods && n < LAB_MAX_METHODS; i++) {
+        const ExpMethodSummary *sm = &sum->methods[i];
+        if (sm->n_cells == 0) continue;
+        const ExperimentCell *cell = &e->cells[sm->cells[0]];
+        LabSnapshot cs;
+        lab_record_snapshot(cell->rec, &cs);
+        if (n == 0) comp = cs, seed = cell->seed;
+        comp.methods[n++] = cs.methods[sm->method_index];
+    }
+    if (n == 0) {
+        status_fail(st, LS_ERR_PARSE, "the experiment has no finished cell");
+        return NULL;
+    }
+    comp.n_methods = n;
+    LabRecord *r = malloc(sizeof *r);
+    if (!r) {
+        status_fail(st, LS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    lab_record_init(r);
+    if (lab_record_from_snapshot(r, &comp, st) != LS_OK) {
+        lab_record_free(r);
+        free(r);
+        return NULL;
+    }
+    r->seed = seed;
+    return r;
+}
+
 static void lv_destroy(void *self)
 {
     LabView *v = self;
     if (!v) return;
     lab_demo_free(&v->d);
     drop_opened(v);
+    drop_exp(v);
     free(v);
 }
 
@@ -482,6 +633,7 @@ static bool has_qlora(const LabView *v, LabItem labels[], int n)
 static bool cost_wide(const LabView *v, const Grid *g, LabItem labels[], int n, int avail);
 static int origin_rows(const LabView *v, Grid *g, int y, int x, int w);
 static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env);
+static int findings_rows(LabView *v, Grid *g, int y, Rect r);
 
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
@@ -503,6 +655,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     h += 2 + n + note_rows(cost_wide(v, &probe, labels, n, width - 2) ? cost_note_wide : cost_note_compact, width);
     if (has_qlora(v, labels, n)) h += 2;
     h += 1 + 3 + n;              /* blank, results table (with the base model) */
+    h += findings_rows(v, NULL, 0, (Rect){0, 0, 1, width});
     h += samples_height(v, width);
     h += compare_rows(v, NULL, 0, (Rect){0, 0, 1, width}, env);
     return h;
@@ -713,7 +866,7 @@ static bool compared_method(const LabView *v, const LabSnapshot *c, int i)
 static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
 {
     const LabDemo *d = &v->d;
-    CurveSeries cs[3 * LAB_MAX_METHODS];
+    CurveSeries cs[4 * LAB_MAX_METHODS];
     float *xs[2 * LAB_MAX_METHODS] = {0};
     int n = 0;
     LabItem labels[LAB_MAX_METHODS];
@@ -731,6 +884,25 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
         cs[n++] = (CurveSeries){.x = x, .y = ms->eval_loss, .n = ms->n_eval, .colour = -1, .role = ROLE_DIM,
                                 .mark = ':', .name = named ? NULL : cmp_name};
         named = true;
+    }
+    /* The experiment's spread over seeds, shaded behind (held-out). */
+    shipped_exp(v);
+    float *band[3 * LAB_MAX_METHODS] = {0};
+    char *band_name = NULL;
+    bool band_named = false;
+    for (int m = 0; held && d->have_snap && m < nm; m++) {
+        float **b = &band[3 * m];
+        int bn = exp_band(v, &d->snap.methods[m], &b[0], &b[1], &b[2]);
+        if (!bn) continue;
+        Role role;
+        char mark;
+        method_style(v, &labels[m], &role, &mark);
+        if (!band_name)
+            band_name = vmem_printf("%s: min–max of %d seeds", v->exp_opened ? "this experiment" : "shipped results",
+                                    v->exp_sum->methods[0].n_cells);
+        cs[n++] = (CurveSeries){.x = b[0], .y = b[1], .y_hi = b[2], .n = bn, .colour = -1, .role = role, .mark = 0,
+                                .name = band_named ? NULL : band_name};
+        band_named = true;
     }
     for (int m = 0; m < nm; m++) {
         Role role;
@@ -770,7 +942,9 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
         curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
     }
     for (int m = 0; m < 2 * LAB_MAX_METHODS; m++) free(xs[m]);
+    for (int m = 0; m < 3 * LAB_MAX_METHODS; m++) free(band[m]);
     free(cmp_name);
+    free(band_name);
 }
 
 static void colour_labels(Grid *g, int y, int x, const LabView *v, LabItem labels[], int n, const ViewEnv *env)
@@ -1039,6 +1213,80 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
     *py = y;
 }
 
+/* The finished run on screen as a lab file's record: the file opened, or
+ * what the keep holds of this lab's last finished run; NULL while one runs
+ * or none finished. */
+static const LabRecord *shown_record(const LabView *v)
+{
+    if (v->d.state != LABD_DONE) return NULL;
+    if (v->shown == SHOWN_FILE) return v->opened;
+    const LabKept *k = v->keep ? lab_keep_get(v->keep, v->key, NULL, 0) : NULL;
+    return k ? k->record : NULL;
+}
+
+/* The findings panel after a run: each published finding the run's
+ * methods can test, "paper: claim (source) — this run: value — verdict"
+ * (findings.h); the ones it cannot test are counted. One seed has no
+ * spread, so no verdict here says "inside the noise". Returns the rows;
+ * draws when g. */
+static int findings_rows(LabView *v, Grid *g, int y, Rect r)
+{
+    const LabRecord *rec = shown_record(v);
+    if (rec != v->findings_of) {
+        v->findings_of = rec;
+        v->n_findings = 0;
+        if (rec) {
+            FindingsInput *in = vmem_alloc(sizeof *in);
+            if (v->shown == SHOWN_FILE && v->exp_opened) findings_input_from_summary(in, v->exp, v->exp_sum);
+            else findings_input_from_record(in, rec);
+            v->n_findings = findings_compute(in, v->findings);
+            free(in);
+        }
+    }
+    if (!rec || v->n_findings == 0) return 0;
+    static const Role verdict_role[FINDING_NUM_VERDICTS] = {
+        [FINDING_HOLDS] = ROLE_GOOD, [FINDING_FAILS] = ROLE_BAD, [FINDING_NOISE] = ROLE_WARN,
+        [FINDING_UNTESTED] = ROLE_DIM};
+    int y0 = y, untested = 0;
+    y++;
+    if (g)
+        grid_put(g, y, r.x + 2,
+                 v->shown == SHOWN_FILE && v->exp_opened ? "What the papers found, tested on this experiment (mean and spread over its seeds)"
+                                                         : "What the papers found, tested on this run",
+                 ROLE_HEADING, r.w - 2);
+    y++;
+    for (int i = 0; i < v->n_findings; i++) {
+        const Finding *f = &v->findings[i];
+        if (f->verdict == FINDING_UNTESTED) {
+            untested++;
+            continue;
+        }
+        char *t = vmem_printf("%s (%s) — this run: %s — %s", f->claim, f->source, f->value,
+                              finding_verdict_name(f->verdict));
+        int st[12], ln[12];
+        int nl = wrap_plain(t, r.w - 6, st, ln, 12);
+        for (int k = 0; g && k < nl; k++)
+            grid_putn(g, y + k, r.x + (k ? 6 : 4), t + st[k], (size_t)ln[k], ROLE_TEXT, r.w - (k ? 6 : 4));
+        if (g) {
+            grid_put(g, y, r.x + 2, "•", ROLE_BULLET, 1);
+            /* The verdict, at the end of the last line, in its colour. */
+            const char *vn = finding_verdict_name(f->verdict);
+            int vw = grid_text_width(g, vn);
+            int last = nl - 1, x = r.x + (last ? 6 : 4) + utf8_width_n(t + st[last], (size_t)ln[last]) - vw;
+            grid_recolour(g, (Rect){y + last, x, 1, vw}, verdict_role[f->verdict]);
+        }
+        y += nl;
+        free(t);
+    }
+    if (untested) {
+        if (g)
+            grid_printf(g, y, r.x + 4, ROLE_DIM, r.w - 4,
+                        "%d more not tested: this run lacks the methods they compare.", untested);
+        y++;
+    }
+    return y - y0;
+}
+
 /* The compared lab under this one's results: a heading, a row per method
  * (its final figures) and its samples. Returns the rows; draws when g. */
 static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
@@ -1133,6 +1381,7 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     draw_cost(v, g, &y, r, env, labels, n);
     y++;
     draw_results(v, g, &y, r, env, labels, n);
+    y += findings_rows(v, g, y, r);
     draw_samples(v, g, &y, r, env);
     compare_rows(v, g, y, r, env);
 }
@@ -1199,11 +1448,34 @@ static void open_results(LabView *v, const char *typed)
     }
     lab_record_init(rec);
     Status st = {0};
+    Experiment *e = NULL;
     if (lab_file_load(path, rec, &st) != LS_OK) {
+        /* Else an experiment (data/lab-results): shown at each method's
+         * chosen rate, its seeds as a band. */
         free(rec);
-        snprintf(v->note, sizeof v->note,
-                 "Could not open it: %s. Expected the JSON that `lorascope finetune --json FILE` writes.", st.msg);
-        return;
+        rec = NULL;
+        Status est = {0};
+        e = malloc(sizeof *e);
+        TaskKind task = TASK_DOMAIN;
+        if (e && experiment_load(path, e, &est) == LS_OK && e->cfg.n_tasks > 0) {
+            task = e->cfg.tasks[0];
+            for (int i = 0; i < e->cfg.n_tasks; i++)
+                if (e->cfg.tasks[i] == v->d.set.task) task = v->d.set.task;
+            if (take_exp(v, e, task, true)) rec = exp_record(v->exp, v->exp_sum, &est);
+            else est.msg[0] = '\0';
+        } else if (e) {
+            experiment_free(e);
+            free(e);
+        }
+        if (!rec) {
+            snprintf(v->note, sizeof v->note,
+                     "Could not open it: %s. Expected the JSON that `lorascope finetune --json FILE` writes (or an "
+                     "experiment of data/lab-results).",
+                     st.msg);
+            return;
+        }
+    } else if (v->exp_opened) {
+        drop_exp(v); /* a single lab: no band of another file's */
     }
     LabSnapshot snap;
     lab_record_snapshot(rec, &snap);
