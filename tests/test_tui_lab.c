@@ -270,6 +270,16 @@ static void test_results_kept(void **state)
     assert_non_null(s);
     assert_non_null(strstr(s, "30/30 steps"));
     free(s);
+    /* A page that only shows it, and the findings it tested. */
+    keys(&t, "n");
+    s = wait_for(&t, "The run of this lab kept from this session", 3000);
+    assert_non_null(s);
+    assert_null(strstr(s, "Start the lab"));
+    free(s);
+    keys(&t, "G");
+    s = wait_for(&t, "What the papers found, tested on this run", 3000);
+    assert_non_null(s);
+    free(s);
     keys(&t, "q");
     check_exit(&t, "0");
     cJSON *j = kept_file(&t);
@@ -279,7 +289,7 @@ static void test_results_kept(void **state)
     restart(&t, 100, 30);
     expect_text(&t, "Lessons", 5000);
     keys(&t, "Enter");
-    expect_text(&t, "page 4/", 3000);
+    expect_text(&t, "page 5/", 3000);
     keys(&t, "2 Enter");
     expect_text(&t, "An earlier run, saved with your progress", 3000);
     keys(&t, "q");
@@ -295,8 +305,13 @@ static void test_open_file_and_toggles(void **state)
     REQUIRE_TMUX();
     Tui t;
     start(&t, LAB_LESSONS, 100, 30);
-    char good[600], bad[600];
+    char good[600], bad[600], exp[600];
     snprintf(good, sizeof good, "%s/good.json", t.state);
+    snprintf(exp, sizeof exp, "%s/exp.json", t.state);
+    assert_int_equal(sh("cd '%s' && '%s' finetune --seeds 2 --methods lora:1,lora:2 --steps 4 --batch 2 "
+                        "--final-windows 2 --eval-windows 2 --sample-bytes 8 --no-analysis --json '%s' >/dev/null 2>&1",
+                        t.root, t.bin, exp),
+                     0);
     snprintf(bad, sizeof bad, "%s/bad.json", t.state);
     assert_int_equal(sh("cd '%s' && '%s' finetune --methods full,lora:2 --steps 4 --batch 2 --final-windows 2 "
                         "--eval-windows 2 --sample-bytes 8 --no-analysis --json '%s' >/dev/null 2>&1",
@@ -317,7 +332,7 @@ static void test_open_file_and_toggles(void **state)
     char *s = wait_for(&t, "Could not open it:", 3000);
     assert_non_null(s);
     char *f = flat(s);
-    assert_non_null(strstr(f, "Expected the JSON that `lorascope finetune --json FILE` writes."));
+    assert_non_null(strstr(f, "Expected the JSON that `lorascope finetune --json FILE` writes"));
     assert_non_null(strstr(f, "Not started"));
     free(f);
     free(s);
@@ -333,6 +348,21 @@ static void test_open_file_and_toggles(void **state)
     assert_non_null(strstr(s, "100%  done · step 4 of 4"));
     assert_null(strstr(s, "Could not open"));
     free(s);
+    /* An experiment (as data/lab-results ships): its seeds as a band, the
+     * findings with their spread. */
+    keys(&t, "o C-u");
+    expect_text(&t, "Open a finetune --json file: _", 3000);
+    sh("tmux -L %s send-keys -t t -l '%s'", t.sock, exp);
+    keys(&t, "Enter");
+    s = wait_for(&t, "an experiment of 2 seeds", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "Escape j j j j j j j j j j j j j j j j");
+    expect_text(&t, "this experiment: min–max of 2 seeds", 3000);
+    keys(&t, "G");
+    expect_text(&t, "tested on this experiment (mean and spread", 3000);
+    keys(&t, "g Tab");
+    expect_text(&t, "o opens a results file", 3000);
     /* Targets: all linear layers; seed 2; then run. */
     keys(&t, "Tab Tab Tab Tab Tab Tab");
     expect_text(&t, "the matrices LoRA adapts", 3000);

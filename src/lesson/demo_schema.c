@@ -272,6 +272,7 @@ static const char *const lab_tasks[] = {"domain", "addition", NULL};
 
 static const char *const lab_targets[] = {"q+v", "attention", "all", NULL};
 static const char *const lab_scales[] = {"rslora", "2r", "fixed", NULL};
+static const char *const lab_shows[] = {"lab", "results", NULL};
 static const DemoParamSpec lab_params[] = {
     { .name = "task", .type = DEMO_PARAM_ENUM, .choices = lab_tasks, .def = "domain",
       .help = "domain (State of the Union to Moby-Dick, bits per byte) or addition "
@@ -302,6 +303,9 @@ static const DemoParamSpec lab_params[] = {
     { .name = "id", .type = DEMO_PARAM_NAME,
       .help = "a name for this lab's results, kept for the session and with the progress "
               "(default: made from the block's parameters)" },
+    { .name = "show", .type = DEMO_PARAM_ENUM, .choices = lab_shows, .def = "lab",
+      .help = "lab (the controls, curves and tables) or results (only what the lab with the same id "
+              "kept: its curves, tables, findings and samples, no controls)" },
     { .name = "compare", .type = DEMO_PARAM_NAME,
       .help = "the id of an earlier lab of the lesson whose kept results are shown beside "
               "this one's (faint curves, their rows and samples)" },

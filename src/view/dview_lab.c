@@ -96,6 +96,7 @@ typedef struct LabView {
     TaskKind exp_task;
     bool exp_opened;            /* opened with o (else shipped) */
     bool shipped_tried[2];      /* data/lab-results/<task>.json looked for */
+    bool results_only;          /* show = results: a kept run's results, no controls */
 } LabView;
 
 static int lc_knob(const LabView *v, int k) { return LC_SIZE0 + v->n_size + k; }
@@ -276,6 +277,8 @@ static void *lv_create(const DemoArgs *args, Status *st)
     }
     sliders_init(v);
     block_keys(v, args);
+    const DemoValue *show = demo_args_get(args, "show");
+    v->results_only = show && show->set && show->i == 1;
     return v;
 }
 
@@ -643,7 +646,8 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int tog = layout_toggles(v, &probe, 0, 0, width);
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
-    int h = 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
+    if (v->results_only && !v->d.have_snap) return 1 + origin_rows(v, NULL, 0, 0, width - 2);
+    int h = v->results_only ? -1 : 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
     h += 1 + 1;                  /* blank, progress */
     h += origin_rows(v, NULL, 0, 0, width - 2);
     if (v->d.state == LABD_FAILED) {
@@ -754,14 +758,22 @@ static void origin_text(const LabView *v, char *buf, size_t size)
 {
     switch (v->d.earlier ? v->shown : SHOWN_LIVE) {
     case SHOWN_SESSION:
-        snprintf(buf, size, "An earlier run, kept from this session. Run again trains anew.");
+        snprintf(buf, size, v->results_only ? "The run of this lab kept from this session."
+                                            : "An earlier run, kept from this session. Run again trains anew.");
         break;
     case SHOWN_SAVED:
-        snprintf(buf, size, "An earlier run, saved with your progress. Run again trains anew.");
+        snprintf(buf, size, v->results_only ? "The run of this lab saved with your progress."
+                                            : "An earlier run, saved with your progress. Run again trains anew.");
         break;
     case SHOWN_FILE:
-        snprintf(buf, size, "Opened from %s (o opens another; Run again trains with the settings above).",
-                 v->opened_name);
+        if (v->exp_opened)
+            snprintf(buf, size,
+                     "Opened from %s: an experiment of %d seeds. The tables show its first seed; the band and the "
+                     "findings all of them (o opens another file).",
+                     v->opened_name, v->exp_sum ? v->exp_sum->methods[0].n_cells : 0);
+        else
+            snprintf(buf, size, "Opened from %s (o opens another; Run again trains with the settings above).",
+                     v->opened_name);
         break;
     default: buf[0] = '\0'; break;
     }
@@ -1370,8 +1382,16 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 {
     LabView *v = self;
     int y = r.y;
-    draw_controls(v, g, &y, r, env, focus);
-    y++;
+    if (v->results_only && !v->d.have_snap) {
+        grid_put(g, y++, r.x + 2, "Not run yet: run the lab this one refers to, and its results appear here.",
+                 ROLE_DIM, r.w - 2);
+        origin_rows(v, g, y, r.x + 2, r.w - 2);
+        return;
+    }
+    if (!v->results_only) {
+        draw_controls(v, g, &y, r, env, focus);
+        y++;
+    }
     draw_progress(v, g, &y, r, env);
     y++;
     draw_plot(v, g, y, r, env);
@@ -1391,7 +1411,8 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 
 static int lv_n_controls(void *self)
 {
-    return lc_n(self);
+    const LabView *v = self;
+    return v->results_only ? 0 : lc_n(v);
 }
 
 /* Slider values into the settings. */
@@ -1575,6 +1596,10 @@ static int lv_key(void *self, int control, int key, Action act)
 static int lv_mouse(void *self, const MouseEvent *ev, int *control)
 {
     LabView *v = self;
+    if (v->results_only) {
+        *control = -1;
+        return 0;
+    }
     bool press = ev->kind == MOUSE_PRESS;
     if (press && ev->y == v->run_y && ev->x >= v->run_x0 && ev->x < v->run_x1) {
         *control = LC_RUN;
@@ -1676,7 +1701,7 @@ static const char *lv_hint(void *self, int control)
         switch (control) {
         case LC_RUN:
             h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
-                : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · o opens a results file · Tab next"
+                : v->d.state == LABD_DONE ? "Enter runs the lab again · o opens a results file · Tab next"
                                           : "Enter starts the lab · o opens a results file · Tab next";
             break;
         case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
