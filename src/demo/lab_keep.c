@@ -13,6 +13,7 @@
 
 #include "../base/file.h"
 #include "../base/json_out.h"
+#include "../lesson/progress.h"
 #include "../tune/lab_file.h"
 
 /* One key's run, or (rec NULL) the knowledge that it has none. */
@@ -57,7 +58,7 @@ int lab_keep_dir_for(char *out, size_t size, const char *progress_path, Status *
     char parent[4096];
     if (file_parent(parent, sizeof parent, progress_path) != 0)
         return status_fail(st, LS_ERR_RANGE, "the progress file's path is too long");
-    int n = snprintf(out, size, "%s/lab-results", parent);
+    int n = snprintf(out, size, "%s/%s", parent, PROGRESS_LAB_RESULTS);
     if (n < 0 || (size_t)n >= size) return status_fail(st, LS_ERR_RANGE, "the lab results' folder path is too long");
     return LS_OK;
 }

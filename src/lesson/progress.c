@@ -559,5 +559,9 @@ int progress_clear(Progress *p, const char *path, Status *st)
     if (!path) return LS_ERR_IO;
     if (unlink(path) != 0 && errno != ENOENT)
         return status_fail(st, LS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-    return LS_OK;
+    char dir[4096], kept[4200];
+    if (file_parent(dir, sizeof dir, path) != 0 ||
+        snprintf(kept, sizeof kept, "%s/%s", dir, PROGRESS_LAB_RESULTS) >= (int)sizeof kept)
+        return status_fail(st, LS_ERR_RANGE, "the progress file's path is too long");
+    return file_remove_tree(kept, st);
 }

@@ -70,7 +70,8 @@ static const char options_text[] =
     "  --present          presentation mode: no bars, high contrast, one block per\n"
     "                     key, digits + Enter go to a page; starts at lesson 1 and\n"
     "                     neither shows nor changes the saved progress\n"
-    "  --reset-progress   forget the saved progress, then start\n"
+    "  --reset-progress   forget the saved progress and the lab runs kept with it,\n"
+    "                     then start\n"
     "  --graphics MODE    pictures: auto (default: ask the terminal), sixel, kitty\n"
     "                     or text (half blocks); also LORASCOPE_GRAPHICS=MODE.\n"
     "                     Inside tmux or screen, auto means text.\n";
