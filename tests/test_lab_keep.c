@@ -23,6 +23,16 @@
 #include "../src/demo/lab_keep.h"
 #include "../src/tune/lab_file.h"
 
+/* Settings a run is kept with (seed 5, targets all). */
+static LabDemoSettings settings5(void)
+{
+    LabDemoSettings s;
+    lab_demo_settings_defaults(&s);
+    s.seed = 5;
+    s.knob[LAB_KNOB_TARGETS] = 2;
+    return s;
+}
+
 /* A finished tiny lab (a few steps on a tiny random GPT). */
 typedef struct Tiny {
     Gpt base;
@@ -109,24 +119,27 @@ static void test_memory(void **state)
     (void)state;
     LabKeep *k = lab_keep_new(NULL);
     assert_non_null(k);
+    LabDemoSettings set5 = settings5();
     char problem[200];
     assert_null(lab_keep_get(k, "07-lab--first", problem, sizeof problem));
     assert_string_equal(problem, "");
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1,prefix:2", 1);
     Status st = {0};
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, &set5, &st), LS_OK);
     const LabKept *got = lab_keep_get(k, "07-lab--first", problem, sizeof problem);
     assert_non_null(got);
     assert_false(got->from_disk);
     assert_int_equal(got->task, TASK_DOMAIN);
+    assert_true(got->has_settings);
+    assert_int_equal(got->settings.knob[LAB_KNOB_TARGETS], 2);
     same_figures(&t->snap, &got->snap);
     tiny_free(t);
     /* The lab is gone; the kept copy is not. */
     assert_string_equal(got->snap.methods[0].label, "lora:1");
     Tiny *u = malloc(sizeof *u);
     tiny_run(u, "full", 2);
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &u->snap, 5, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &u->snap, &set5, &st), LS_OK);
     const LabKept *newer = lab_keep_get(k, "07-lab--first", NULL, 0);
     assert_string_equal(newer->snap.methods[0].label, "full");
     assert_string_equal(got->snap.methods[0].label, "lora:1");
@@ -153,8 +166,9 @@ static void test_disk_and_restart(void **state)
     assert_string_equal(keep_dir, path);
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1,lora:2", 3);
+    LabDemoSettings set5 = settings5();
     LabKeep *k = lab_keep_new(keep_dir);
-    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
+    assert_int_equal(lab_keep_put(k, "07-lab--first", &t->snap, &set5, &st), LS_OK);
     lab_keep_delete(k);
     snprintf(path, sizeof path, "%s/07-lab--first.json", keep_dir);
     struct stat sb;
@@ -175,6 +189,7 @@ static void test_disk_and_restart(void **state)
     assert_non_null(got);
     assert_string_equal(problem, "");
     assert_true(got->from_disk);
+    assert_false(got->has_settings);
     same_figures(&t->snap, &got->snap);
     lab_keep_delete(k);
     tiny_free(t);
@@ -219,8 +234,9 @@ static void test_bad_file_and_folder(void **state)
     k = lab_keep_new(path);
     Tiny *t = malloc(sizeof *t);
     tiny_run(t, "lora:1", 4);
+    LabDemoSettings set5 = settings5();
     Status st = {0};
-    assert_int_not_equal(lab_keep_put(k, "07-lab--first", &t->snap, 5, &st), LS_OK);
+    assert_int_not_equal(lab_keep_put(k, "07-lab--first", &t->snap, &set5, &st), LS_OK);
     assert_true(st.msg[0] != '\0');
     assert_non_null(lab_keep_get(k, "07-lab--first", NULL, 0));
     lab_keep_delete(k);

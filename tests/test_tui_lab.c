@@ -377,6 +377,14 @@ static void test_open_file_and_toggles(void **state)
     s = wait_for(&t, "100%  done · step 30 of 30", 60000);
     assert_non_null(s);
     free(s);
+    /* Coming back: the controls as they ran it. */
+    keys(&t, "Escape n");
+    expect_text(&t, "page 3/", 3000);
+    keys(&t, "p");
+    s = wait_for(&t, "An earlier run, kept from this session", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "[all]"));
+    free(s);
     keys(&t, "q");
     check_exit(&t, "0");
     cJSON *j = kept_file(&t);

@@ -126,18 +126,23 @@ static KeepEntry *add(LabKeep *k, const char *key, LabRecord *rec, bool from_dis
     return e;
 }
 
-int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, unsigned long long seed, Status *st)
+int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, const LabDemoSettings *set, Status *st)
 {
     LabRecord *rec = malloc(sizeof *rec);
     if (!rec) return status_fail(st, LS_ERR_NOMEM, "out of memory keeping the lab's results");
     lab_record_init(rec);
     int rc = lab_record_from_snapshot(rec, s, st);
-    rec->seed = seed;
-    if (rc || !add(k, key, rec, false)) {
+    rec->seed = set->seed;
+    KeepEntry *e = rc ? NULL : add(k, key, rec, false);
+    if (!e) {
         lab_record_free(rec);
         free(rec);
         return rc ? rc : status_fail(st, LS_ERR_NOMEM, "out of memory keeping the lab's results");
     }
+    e->kept.has_settings = true;
+    e->kept.settings = *set;
+    e->kept.settings.base_model = NULL; /* not owned here: the next start loads the base */
+    e->kept.settings.methods = NULL;
     if (!k->dir) return LS_OK;
     char path[4200];
     if (file_of(k, key, path, sizeof path)) return status_fail(st, LS_ERR_RANGE, "the lab results' path is too long");

@@ -26,6 +26,7 @@
 
 #include "../base/status.h"
 #include "../tune/lab.h"
+#include "demo_lab.h"
 
 enum { LAB_KEEP_KEY_MAX = 96 };
 
@@ -39,6 +40,8 @@ typedef struct LabKept {
     LabSnapshot snap;   /* the run as a finished lab (pointers into record) */
     TaskKind task;      /* the task it ran */
     bool from_disk;     /* read from an earlier session's file */
+    bool has_settings;  /* kept this session: the controls that ran it */
+    LabDemoSettings settings;
 } LabKept;
 
 /* A keep saving into dir (made when first needed), or only in memory when
@@ -56,11 +59,12 @@ int lab_keep_dir_for(char *out, size_t size, const char *progress_path, Status *
  * without ".md" is used). Only letters, digits, '-', '_' and '.' remain. */
 void lab_keep_key(char *out, size_t size, const char *lesson_file, const char *id, const char *params);
 
-/* Keep a finished run (copied) that ran with this seed (the snapshot does
- * not hold it). With a folder, it is saved too; a failure to save returns
- * LS_ERR_IO with the reason, and the run stays kept for the session all the
- * same. */
-int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, unsigned long long seed, Status *st);
+/* Keep a finished run (copied) that ran with these settings (set->seed is
+ * recorded: the snapshot does not hold it; the settings themselves only
+ * for this session). With a folder, it is saved too; a failure to save
+ * returns LS_ERR_IO with the reason, and the run stays kept for the
+ * session all the same. */
+int lab_keep_put(LabKeep *k, const char *key, const LabSnapshot *s, const LabDemoSettings *set, Status *st);
 
 /* The newest run kept under key, or NULL. The first ask for a key reads its
  * file; *problem (may be NULL) gets why a file could not be used (""

@@ -446,6 +446,13 @@ static void lv_keep(void *self, LabKeep *keep)
         v->note_error = true;
     }
     if (!k || v->d.state != LABD_IDLE) return;
+    if (k->has_settings && !v->results_only) {
+        /* This session's run: the controls as they ran it. */
+        const Gpt *base = v->d.set.base_model;
+        v->d.set = k->settings;
+        v->d.set.base_model = base;
+        sliders_init(v);
+    }
     lab_demo_show(&v->d, &k->snap);
     v->shown = k->from_disk ? SHOWN_SAVED : SHOWN_SESSION;
 }
@@ -1739,7 +1746,7 @@ static int lv_tick(void *self, double budget_ms)
         /* Finished (or stopped and evaluated): kept for when the student
          * comes back, and saved with the progress. */
         Status st = {0};
-        if (lab_keep_put(v->keep, v->key, &v->d.snap, v->d.lab.cfg.seed, &st) != LS_OK) {
+        if (lab_keep_put(v->keep, v->key, &v->d.snap, &v->d.set, &st) != LS_OK) {
             snprintf(v->note, sizeof v->note, "These results are kept for this session but could not be saved: %s",
                      st.msg);
             v->note_error = true;
