@@ -272,7 +272,7 @@ static void test_results_kept(void **state)
     free(s);
     /* A page that only shows it, and the findings it tested. */
     keys(&t, "n");
-    s = wait_for(&t, "The run of this lab kept from this session", 3000);
+    s = wait_for(&t, "The lab 'small' as it last ran, kept from this session", 3000);
     assert_non_null(s);
     assert_null(strstr(s, "Start the lab"));
     free(s);
@@ -418,6 +418,9 @@ static void test_controls_at_80x24(void **state)
     assert_non_null(s);
     assert_non_null(strstr(s, "▶ curves"));
     free(s);
+    /* A results-only block before its lab ran says so, whole, at 80. */
+    keys(&t, "Escape 5 Enter");
+    expect_text(&t, "The lab 'small' has not run yet: its results appear here once it has.", 3000);
     keys(&t, "q");
     check_exit(&t, "0");
     stop(&t);

@@ -76,6 +76,7 @@ typedef struct LabView {
     char key[LAB_KEEP_KEY_MAX]; /* this lab's key ("" : not kept) */
     char cmp_key[LAB_KEEP_KEY_MAX];
     char cmp_id[DEMO_NAME_MAX + 1]; /* the lab compared with ("" : none) */
+    char id[DEMO_NAME_MAX + 1];     /* this lab's id ("" : none given) */
     LabShown shown;
     LabRecord *opened;          /* the file shown (owned), or NULL */
     char opened_name[256];
@@ -261,6 +262,7 @@ static void block_keys(LabView *v, const DemoArgs *a)
     }
     const char *id = demo_args_given(a, "id") ? demo_args_text(a, "id") : NULL;
     lab_keep_key(v->key, sizeof v->key, a->lesson_file, id, params);
+    snprintf(v->id, sizeof v->id, "%s", id ? id : "");
     const char *cmp = demo_args_given(a, "compare") ? demo_args_text(a, "compare") : NULL;
     if (cmp) {
         snprintf(v->cmp_id, sizeof v->cmp_id, "%s", cmp);
@@ -765,12 +767,12 @@ static void origin_text(const LabView *v, char *buf, size_t size)
 {
     switch (v->d.earlier ? v->shown : SHOWN_LIVE) {
     case SHOWN_SESSION:
-        snprintf(buf, size, v->results_only ? "The run of this lab kept from this session."
-                                            : "An earlier run, kept from this session. Run again trains anew.");
+        if (v->results_only) snprintf(buf, size, "The lab '%s' as it last ran, kept from this session.", v->id);
+        else snprintf(buf, size, "An earlier run, kept from this session. Run again trains anew.");
         break;
     case SHOWN_SAVED:
-        snprintf(buf, size, v->results_only ? "The run of this lab saved with your progress."
-                                            : "An earlier run, saved with your progress. Run again trains anew.");
+        if (v->results_only) snprintf(buf, size, "The lab '%s' as it last ran, saved with your progress.", v->id);
+        else snprintf(buf, size, "An earlier run, saved with your progress. Run again trains anew.");
         break;
     case SHOWN_FILE:
         if (v->exp_opened)
@@ -1390,8 +1392,8 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     LabView *v = self;
     int y = r.y;
     if (v->results_only && !v->d.have_snap) {
-        grid_put(g, y++, r.x + 2, "Not run yet: run the lab this one refers to, and its results appear here.",
-                 ROLE_DIM, r.w - 2);
+        grid_printf(g, y++, r.x + 2, ROLE_DIM, r.w - 2, "The lab '%s' has not run yet: its results appear here once it has.",
+                    v->id);
         origin_rows(v, g, y, r.x + 2, r.w - 2);
         return;
     }
