@@ -64,7 +64,7 @@ LIB      := $(BUILD)/liblorascope.a
 BIN      := $(if $(SANITIZE),$(BUILD)/lorascope,lorascope)
 
 .PHONY: all run test test-now check test-sanitize bench deps ensure-deps check-layers \
-        fuzz fuzz-now valgrind install uninstall clean
+        fuzz fuzz-now valgrind install uninstall clean lab-results
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -171,6 +171,28 @@ valgrind: ensure-deps
 
 test-sanitize:
 	@$(MAKE) --no-print-directory test SANITIZE=1
+
+# The shipped lab results (data/README.md, "Lab results"): every method on
+# both tasks, seeds 1-3, each method's rate swept (1/3, 1, 3 times its own)
+# and chosen on the validation slice. One process per task and seed, one
+# thread each, niced, side by side; then each task's three files are merged
+# into one experiment (its command lists all four commands).
+LAB_RESULTS_METHODS := full,lora:1,lora:2,lora:4,lora:8,lora:16,lora:8,targets=all,qlora:8,$\
+	prefix:16,prefix:16,mlp,ia3,dora:8
+LAB_RESULTS_ARGS = --methods $(LAB_RESULTS_METHODS) --seeds 1 --sweep --threads 1 \
+	--git-commit $$(git rev-parse HEAD 2>/dev/null || echo unknown)
+LAB_RESULTS_TMP := $(BUILD)/lab-results
+lab-results: $(BIN)
+	@mkdir -p data/lab-results $(LAB_RESULTS_TMP)
+	for t in domain addition; do for s in 1 2 3; do \
+	    nice ./$(BIN) finetune --task $$t --seed $$s $(LAB_RESULTS_ARGS) \
+	        --json $(LAB_RESULTS_TMP)/$$t-$$s.json >/dev/null 2>$(LAB_RESULTS_TMP)/$$t-$$s.log & \
+	done; done; wait
+	for t in domain addition; do \
+	    ./$(BIN) finetune --report $(LAB_RESULTS_TMP)/$$t-1.json --report $(LAB_RESULTS_TMP)/$$t-2.json \
+	        --report $(LAB_RESULTS_TMP)/$$t-3.json --json data/lab-results/$$t.json && \
+	    ./$(BIN) finetune --report data/lab-results/$$t.json >data/lab-results/$$t.txt || exit 1; \
+	done
 
 check-layers:
 	@sh tests/check_layers.sh

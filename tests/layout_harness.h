@@ -93,7 +93,7 @@ static inline char *lh_render_page(PageView *pv, const Lesson *l, int page, int 
 {
     page_open(pv, l, page);
     ViewEnv venv = {ascii, ascii ? CMODE_NONE : CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(pv, w, &env);
     assert_int_equal(pv->canvas.w, w);
     lh_check_grid(&pv->canvas, ascii, "demo page");
@@ -110,7 +110,7 @@ static inline char *lh_render(PageView *pv, const Lesson *l, int w, bool ascii)
 static inline void lh_rerender(PageView *pv, int w)
 {
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(pv, w, &env);
     lh_check_grid(&pv->canvas, false, "after a key");
 }
@@ -134,6 +134,7 @@ static inline void lh_check_demo(const char *md, const char *const *want, int n_
         for (int f = 0; f < pv.n_focus; f++) {
             page_focus_set(&pv, f);
             assert_non_null(page_focus_hint(&pv));
+            if (strstr(page_focus_hint(&pv), "(null)")) fail_msg("control %d's hint: %s", f, page_focus_hint(&pv));
             int row = page_focus_row(&pv);
             assert_true(row >= 0 && row < pv.canvas.h);
         }

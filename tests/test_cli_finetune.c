@@ -81,8 +81,66 @@ static void test_json_keys(void **state)
     assert_int_equal(cJSON_GetObjectItem(lora, "trainable_params")->valuedouble, 2048);
     assert_true(cJSON_GetObjectItem(lora, "total_params")->valuedouble == 834304 + 2048);
     assert_non_null(cJSON_GetObjectItem(o, "analysis"));
+    /* The scaling used, and the findings: one object per finding. */
+    assert_string_equal(cJSON_GetObjectItem(o, "lora_scaling")->valuestring, "rslora");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(lora, "rslora")));
+    assert_true(fabs(cJSON_GetObjectItem(lora, "scale")->valuedouble - 5.656854) < 1e-5);
+    cJSON *fs = cJSON_GetObjectItem(o, "findings");
+    assert_true(cJSON_GetArraySize(fs) >= 12);
+    for (cJSON *f = fs->child; f; f = f->next) {
+        const char *fk[] = {"claim", "source", "value", "verdict"};
+        for (int k = 0; k < 4; k++) assert_true(cJSON_IsString(cJSON_GetObjectItem(f, fk[k])));
+    }
     cJSON_Delete(o);
     cli_result_free(&r);
+}
+
+/* --seeds with --sweep-lr: an experiment file, read back by --report, whose
+ * rates are chosen on the validation slice; a bad file is refused cleanly. */
+static void test_experiment_and_report(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lorascope_exp_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "finetune --methods lora:1,prefix:2 " TINY " --no-analysis --seeds 2 "
+             "--sweep-lr 1e-3,3e-2 --json %s",
+             path);
+    CliResult r = cli_run(cmd, NULL);
+    if (r.status != 0) print_error("%s\n", r.err);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "findings"));
+    assert_non_null(strstr(r.err, "cell 4/4"));
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "finetune --report %s --json -", path);
+    r = cli_run(cmd, NULL);
+    assert_int_equal(r.status, 0);
+    cJSON *o = parse_out(&r);
+    assert_string_equal(cJSON_GetObjectItem(o, "format")->valuestring, "lorascope-experiment");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "cells")), 4);
+    cJSON *m = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "summary"), 0), "methods"), 0);
+    /* The chosen rate is the one with the lower mean validation loss. */
+    cJSON *v = cJSON_GetObjectItem(m, "validation_loss_by_rate");
+    int want = cJSON_GetArrayItem(v, 0)->valuedouble <= cJSON_GetArrayItem(v, 1)->valuedouble ? 0 : 1;
+    assert_int_equal(cJSON_GetObjectItem(m, "chosen")->valueint, want);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "eval_loss"), "n")->valueint, 2);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(o, "findings")) >= 12);
+    cJSON_Delete(o);
+    cli_result_free(&r);
+    /* A cut-off file: a clean error naming it. */
+    FILE *f = fopen(path, "r+");
+    assert_int_equal(ftruncate(fileno(f), 200), 0);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "finetune --report %s", path);
+    r = cli_run(cmd, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, path));
+    cli_result_free(&r);
+    unlink(path);
 }
 
 static void test_usage_errors(void **state)
@@ -101,6 +159,15 @@ static void test_usage_errors(void **state)
         {"finetune --wat", 2, "unknown option"},
         {"finetune --text /nonexistent/file.txt " TINY, 1, "/nonexistent/file.txt"},
         {"finetune --model /nonexistent/model " TINY, 1, "/nonexistent/model"},
+        {"finetune --seeds 0", 2, "--seeds"},
+        {"finetune --seeds 17", 2, "--seeds"},
+        {"finetune --sweep --sweep-lr 1e-3", 2, "not both"},
+        {"finetune --sweep-lr 1e-3,x", 2, "--sweep-lr"},
+        {"finetune --seeds 2 --csv -", 2, "--csv and --save are for one run"},
+        {"finetune --task domain,nope", 2, "unknown task"},
+        {"finetune --scaling wide", 2, "unknown scaling"},
+        {"finetune --report /nonexistent/results.json", 1, "/nonexistent/results.json"},
+        {"finetune --report /nonexistent/r.json --seeds 2", 2, "--report FILE only reads"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CliResult r = cli_run(cases[i].args, NULL);
@@ -292,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_keys),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_experiment_and_report),
         cmocka_unit_test(test_divergence_and_csv),
         cmocka_unit_test(test_analysis),
         cmocka_unit_test(test_save_and_eval_adapter),

@@ -144,6 +144,71 @@ static void test_settings_from_lesson(void **state)
     lesson_free(&l);
 }
 
+/* The knobs add their option to exactly the methods whose registry row
+ * takes it, and the run is built with it: the lab's labels and the
+ * runs' specs say so. */
+static void test_knobs(void **state)
+{
+    (void)state;
+    const char *md = "# T\n\n## P\n\n```demo lab\nfull = yes\nlora = 2\nprefix = 4\nqlora = 2\n"
+                     "targets = all\nscale = fixed\nprefix-mlp = yes\nseed = 7\n```\n";
+    Lesson l;
+    Status st = {0};
+    assert_int_equal(lesson_parse(&l, md, strlen(md), "07-t.md", &st), LS_OK);
+    assert_int_equal(lesson_check(&l, &st), LS_OK);
+    assert_int_equal(l.n_diags, 0);
+    DemoArgs a;
+    assert_int_equal(demo_args_from_block(&a, &l.pages[l.n_pages - 1].blocks[0], &st), LS_OK);
+    LabDemoSettings s;
+    assert_int_equal(lab_demo_settings_from_args(&s, &a, &st), LS_OK);
+    lesson_free(&l);
+    assert_int_equal(s.knob[LAB_KNOB_TARGETS], 2);
+    assert_int_equal(s.knob[LAB_KNOB_SCALE], 2);
+    assert_int_equal(s.knob[LAB_KNOB_PREFIX_MLP], 1);
+    assert_int_equal((int)s.seed, 7);
+    char buf[512];
+    assert_int_equal(lab_demo_methods(&s, buf, sizeof buf), 4);
+    assert_string_equal(buf, "full,lora:2,targets=all,alpha=16,prefix:4,mlp,qlora:2,targets=all,alpha=16");
+    /* Each knob's words are the block parameter's; fixed α and attention. */
+    int n;
+    const char *const *w = lab_demo_knob_words(LAB_KNOB_SCALE, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(w[2], "fixed");
+    w = lab_demo_knob_words(LAB_KNOB_PREFIX_MLP, &n);
+    assert_int_equal(n, 2);
+    s.knob[LAB_KNOB_TARGETS] = 1;
+    s.knob[LAB_KNOB_SCALE] = 1;
+    s.knob[LAB_KNOB_PREFIX_MLP] = 0;
+    s.on[TUNE_FULL] = s.on[TUNE_PREFIX] = s.on[TUNE_QLORA] = false;
+    lab_demo_methods(&s, buf, sizeof buf);
+    assert_string_equal(buf, "lora:2,targets=attn");
+    /* The run is built with them: its label, its adapter's targets and
+     * scale under each choice, and the seed. */
+    static const struct {
+        int scale;
+        double alpha;
+        bool rslora;
+    } want[] = {{0, TUNE_FIXED_ALPHA, true}, {1, 4.0, false}, {2, 16.0, false}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        tiny_settings(&s);
+        s.on[TUNE_FULL] = s.on[TUNE_PREFIX] = false;
+        s.knob[LAB_KNOB_TARGETS] = 2;
+        s.knob[LAB_KNOB_SCALE] = want[i].scale;
+        s.seed = 11;
+        LabDemo d;
+        lab_demo_init(&d, &s);
+        assert_int_equal(lab_demo_start(&d, &st), LS_OK);
+        while (lab_demo_running(&d) && !d.snap.methods[0].built) lab_demo_tick(&d, 0.0);
+        assert_non_null(strstr(d.snap.methods[0].label, "lora:2,targets=all"));
+        const TuneRun *run = lab_method_run(&d.lab, 0);
+        assert_int_equal(run->spec.targets, LORA_TARGET_ALL);
+        assert_true(fabs(d.snap.methods[0].alpha - want[i].alpha) < 1e-5);
+        assert_int_equal(d.snap.methods[0].rslora, want[i].rslora);
+        assert_int_equal((int)d.lab.cfg.seed, 11);
+        lab_demo_free(&d);
+    }
+}
+
 /* The whole lab, one unit per tick, on the tiny model. */
 static void test_tiny_lab_runs(void **state)
 {
@@ -392,6 +457,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_methods_list),
         cmocka_unit_test(test_settings_from_lesson),
+        cmocka_unit_test(test_knobs),
         cmocka_unit_test(test_tiny_lab_runs),
         cmocka_unit_test(test_divergence),
         cmocka_unit_test(test_stop),

@@ -168,7 +168,7 @@ static void test_view(void **state)
     PageView pv;
     page_open(&pv, &l, 0);
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(&pv, 80, &env);
     char *all = NULL;
     size_t n = 0;

@@ -83,7 +83,9 @@ static void test_addition_generator(void **state)
         int limit = 1;
         for (int i = 0; i < digits; i++)
             limit *= 10;
-        for (int i = 0; i < a.n_heldout; i++) {
+        /* The validation problems follow the test ones: held out, distinct from them. */
+        assert_true(a.n_validation >= a.n_heldout - 1 && a.n_validation > 50);
+        for (int i = 0; i < a.n_heldout + a.n_validation; i++) {
             assert_true(addition_is_heldout(a.heldout[i].a, a.heldout[i].b, digits));
             assert_true(a.heldout[i].a < limit && a.heldout[i].b < limit);
             for (int j = 0; j < i; j++)
@@ -93,6 +95,9 @@ static void test_addition_generator(void **state)
         int k = snprintf(first, sizeof first, "%d+%d=%d\n", a.heldout[0].a, a.heldout[0].b,
                          a.heldout[0].a + a.heldout[0].b);
         assert_memory_equal(a.valid.bytes, first, (size_t)k);
+        const AdditionProblem *v0 = &a.heldout[a.n_heldout];
+        k = snprintf(first, sizeof first, "%d+%d=%d\n", v0->a, v0->b, v0->a + v0->b);
+        assert_memory_equal(a.validation.bytes, first, (size_t)k);
         /* Every training line is a correct sum of a pair that is not held out. */
         size_t lines = 0;
         const char *p = (const char *)a.train.bytes, *end = p + a.train.n;
@@ -330,10 +335,12 @@ static void test_text_and_addition_tasks(void **state)
     Task t;
     Status st;
     assert_int_equal(task_init(&t, &tc, &st), LS_OK);
-    size_t total = t.train.n + t.valid.n;
-    assert_true(t.valid.n <= total / 10 + 1 &&
-                t.valid.n + 64 > total / 10);             /* from the next line start */
-    assert_int_equal(t.train.bytes[t.train.n - 1], '\n'); /* cut at a line start */
+    /* The held-out 10 % is the validation slice, then the test part. */
+    size_t held = t.validation.n + t.valid.n, total = t.train.n + held;
+    assert_true(held <= total / 10 + 1 && held + 64 > total / 10); /* from the next line start */
+    assert_int_equal(t.train.bytes[t.train.n - 1], '\n');          /* cut at a line start */
+    assert_int_equal(t.validation.bytes[t.validation.n - 1], '\n');
+    assert_true(t.validation.n > held / 3 && t.valid.n > held / 3);
     assert_memory_equal(t.sample_prompt, "line ", 5);
     task_free(&t);
     /* Too short. */

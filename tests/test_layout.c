@@ -295,7 +295,7 @@ static void check_page(int width, bool ascii)
     PageView pv;
     page_open(&pv, &l, 0);
     ViewEnv venv = {ascii, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(&pv, width, &env);
     assert_int_equal(pv.canvas.w, width);
     bool bullet = false, quote = false, code = false, question = false, title = false;
@@ -345,7 +345,7 @@ static void test_question_answer(void **state)
     PageView pv;
     page_open(&pv, &l, 0);
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(&pv, 100, &env);
     page_focus_step(&pv, +1);
     assert_int_equal(pv.focus, 0);

@@ -72,10 +72,11 @@ static void test_prefix_views(void **state)
 }
 
 /* The lab's controls: run, task, methods, a size slider per method offered
- * at one size (the registry's), lr, steps, curves. */
+ * at one size (the registry's), LoRA targets, LoRA scale, prefix MLP, lr,
+ * steps, seed, curves. */
 static int lab_controls(void)
 {
-    int n = 6;
+    int n = 10;
     for (int k = 0; k < TUNE_NUM_KINDS; k++)
         n += tune_method((TuneKind)k)->size_name && !tune_method((TuneKind)k)->several_sizes;
     return n;
@@ -236,7 +237,7 @@ static char *run_demo_checked(const char *md, int w)
         char where[64];
         snprintf(where, sizeof where, "%s at %d columns, tick %d", pb->ops->name, w, ticks++);
         ViewEnv venv = {false, CMODE_256};
-        PageEnv env = {&venv, false, NULL};
+        PageEnv env = {&venv, false, NULL, NULL};
         page_render(&pv, w, &env);
         lh_check_grid(&pv.canvas, false, where);
     }

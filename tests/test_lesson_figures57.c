@@ -16,7 +16,12 @@
  *    `finetune --methods lora:8 --save out` really writes.
  *  - Lesson 6's prompt tuning: the counts of prompt:16 and prefix:16 on the
  *    base model (2048, 16 384, eight times), that the two start as the same
- *    model, and that the prompt needs more activation memory. */
+ *    model, and that the prompt needs more activation memory.
+ *  - "Is the comparison fair?": the shipped experiment
+ *    (data/lab-results/domain.json) is what the page says it is (methods,
+ *    grid, three seeds done), the rates it names are the ones the sweep
+ *    chose, and each finding's verdict and figures are the ones the
+ *    findings table gives on the file's numbers. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +36,8 @@
 
 #include "../src/lesson/demo_schema.h"
 #include "../src/nn/checkpoint.h"
+#include "../src/tune/experiment.h"
+#include "../src/tune/findings.h"
 #include "../src/tune/lab.h"
 #include "../src/tune/lora.h"
 #include "cli_run.h"
@@ -359,6 +366,106 @@ static void test_prompt_prefix(void **state)
     free(raw);
 }
 
+/* The method of the experiment's summary labelled label. */
+static const ExpMethodSummary *summary_method(const ExpTaskSummary *t, const char *label)
+{
+    for (int i = 0; i < t->n_methods; i++)
+        if (strcmp(t->methods[i].label, label) == 0) return &t->methods[i];
+    fail_msg("the shipped experiment has no method %s", label);
+    return NULL;
+}
+
+static void test_fair_experiment_text(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/lab-results/domain.json", root());
+    Experiment *e = malloc(sizeof *e);
+    ExpTaskSummary *t = malloc(sizeof *t);
+    FindingsInput *in = malloc(sizeof *in);
+    Finding f[FINDINGS_MAX];
+    Status st;
+    if (experiment_load(path, e, &st)) fail_msg("%s", st.msg);
+    assert_int_equal(experiment_summarize(e, 0, t, &st), LS_OK);
+    char *raw = read_lesson("07-lab.md"), *text = flatten(raw);
+    /* What the page says the experiment is. */
+    /* The seeds every method finished, as the page counts them. */
+    static const char *const words[] = {"no", "one", "two", "three"};
+    int done = t->methods[0].eval_loss.n;
+    for (int k = 0; k < t->n_methods; k++)
+        if (t->methods[k].eval_loss.n != done) fail_msg("%s has %d seeds done, %s %d", t->methods[k].label,
+                                                        t->methods[k].eval_loss.n, t->methods[0].label, done);
+    assert_true(done >= 2 && done <= 3);
+    char want[512];
+    snprintf(want, sizeof want, "every method at a third of, once and three times its default rate, with %s seeds",
+             words[done]);
+    must_contain(text, want, "07-lab.md");
+    snprintf(want, sizeof want, "Each figure is a mean over the %s seeds", words[done]);
+    must_contain(text, want, "07-lab.md");
+    assert_true(e->cfg.grid_factors && e->cfg.n_grid == 3 && fabs(e->cfg.grid[0] * 3 - 1) < 1e-12 &&
+                e->cfg.grid[1] == 1 && e->cfg.grid[2] == 3);
+    TuneSpec lab[LAB_MAX_METHODS];
+    int n = 0;
+    assert_int_equal(tune_spec_list_parse(lab, LAB_MAX_METHODS, &n, LAB_DEFAULT_METHODS, &st), LS_OK);
+    for (int i = 0; i < n; i++) summary_method(t, lab[i].label);
+    must_contain(text, "the lab's methods and five more — LoRA of rank 8 on all linear layers, QLoRA, the prefix "
+                       "through its MLP, IA3 and DoRA", "07-lab.md");
+    static const char *const more[] = {"lora:8,targets=all", "qlora:8", "prefix:16,mlp", "ia3", "dora:8"};
+    for (int i = 0; i < 5; i++) summary_method(t, more[i]);
+    assert_int_equal(t->n_methods, n + 5);
+    /* The rates the sweep chose. */
+    char a[32], b[32], c[32];
+    short_exp(a, sizeof a, summary_method(t, "full")->lrs[summary_method(t, "full")->chosen]);
+    short_exp(b, sizeof b, summary_method(t, "lora:8")->lrs[summary_method(t, "lora:8")->chosen]);
+    short_exp(c, sizeof c, summary_method(t, "prefix:16")->lrs[summary_method(t, "prefix:16")->chosen]);
+    snprintf(want, sizeof want, "On the domain task the sweep chose %s for full tuning, %s for LoRA of rank 8 and %s for the prefix", a, b, c);
+    must_contain(text, want, "07-lab.md");
+    /* Each finding's verdict, as its bullet gives it. */
+    static const struct {
+        const char *id, *title;
+    } titles[] = {
+        {"rank_saturation", "*Rank saturation*"},
+        {"subspace_similarity", "*Subspace similarity*"},
+        {"amplification", "*Amplification*"},
+        {"all_linear_layers", "*All linear layers*"},
+        {"learns_less_forgets_less", "*Learns less, forgets less*"},
+        {"qlora_matches_lora", "*QLoRA against LoRA*"},
+        {"lora_beats_prefix", "*LoRA against prefix*"},
+        {"prefix_mlp", "*The prefix's MLP*"},
+        {"dora_beats_lora", "*DoRA against LoRA*"},
+        {"ia3_beats_lora", "*IA3 against LoRA*"},
+        {"step_time", "*Step time*"},
+        {"memory", "*Memory*"},
+    };
+    findings_input_from_summary(in, e, t);
+    int nf = findings_compute(in, f);
+    assert_int_equal(nf, (int)(sizeof titles / sizeof titles[0]));
+    for (int i = 0; i < nf; i++) {
+        assert_string_equal(f[i].id, titles[i].id);
+        const char *at = strstr(text, titles[i].title);
+        if (!at) fail_msg("07-lab.md has no bullet %s", titles[i].title);
+        const char *v = strstr(at, "**");
+        char verdict[64];
+        snprintf(verdict, sizeof verdict, "**%s**", finding_verdict_name(f[i].verdict));
+        if (!v || v - at > 160 || strncmp(v, verdict, strlen(verdict)) != 0)
+            fail_msg("07-lab.md's %s should say %s (%s)", titles[i].title, verdict, f[i].value);
+    }
+    /* The figures the all-linear bullet quotes. */
+    double base = t->base_eval_loss.mean;
+    const ExpMethodSummary *full = summary_method(t, "full"), *all = summary_method(t, "lora:8,targets=all"),
+                           *qv = summary_method(t, "lora:8");
+    snprintf(want, sizeof want, "%.0f %% of full tuning's gain against %.0f %% on q and v",
+             100 * (base - all->eval_loss.mean) / (base - full->eval_loss.mean),
+             100 * (base - qv->eval_loss.mean) / (base - full->eval_loss.mean));
+    must_contain(text, want, "07-lab.md");
+    free(text);
+    free(raw);
+    experiment_free(e);
+    free(e);
+    free(t);
+    free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_default_lab_description),
         cmocka_unit_test(test_where_to_go_next_files),
         cmocka_unit_test(test_prompt_prefix),
+        cmocka_unit_test(test_fair_experiment_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

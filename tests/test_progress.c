@@ -482,10 +482,19 @@ static void test_clear(void **state)
     Status st;
     fill(&p);
     assert_int_equal(progress_save(&p, NULL, &st), LS_OK);
+    /* A lab run kept beside it (lab_keep.h) goes too. */
+    char kept[300];
+    snprintf(kept, sizeof kept, "%.*s/" PROGRESS_LAB_RESULTS, (int)(strrchr(s->file, '/') - s->file), s->file);
+    assert_int_equal(mkdir(kept, 0700), 0);
+    strcat(kept, "/07-lab--first.json");
+    FILE *f = fopen(kept, "w");
+    assert_non_null(f);
+    fclose(f);
     assert_int_equal(progress_clear(&p, NULL, &st), LS_OK);
     assert_int_equal(p.n_lessons, 0);
     assert_null(progress_current(&p));
     assert_int_equal(access(s->file, F_OK), -1);
+    assert_int_equal(access(kept, F_OK), -1);
     /* Clearing again (no file) is fine, and so is a NULL progress. */
     assert_int_equal(progress_clear(NULL, NULL, &st), LS_OK);
     assert_int_equal(progress_load(&p, NULL, &st), LS_OK);

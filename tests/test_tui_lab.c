@@ -5,7 +5,11 @@
  * a second (a focus change, a scroll); Stop ends training and the results
  * cover what ran; q quits mid-training; and SIGINT, SIGTERM and SIGHUP in
  * the middle of training end the program with the terminal restored and
- * the progress file whole. */
+ * the progress file whole. A finished lab is shown again, marked, after
+ * leaving its page and after a restart, and beside a later lab that
+ * compares with it; `o` opens a results file (a bad one says what was
+ * expected); the toggles change what runs (the kept file's labels and
+ * seed); at 80 × 24 the last control scrolls into view. */
 #include "tui_harness.h"
 #include "../src/tune/lab_defaults.h"
 
@@ -215,6 +219,213 @@ static void test_ctrl_c_during_training(void **state)
     stop(&t);
 }
 
+/* s with every run of spaces and newlines as one space (wrapped text). */
+static char *flat(const char *s)
+{
+    char *out = malloc(strlen(s) + 1);
+    size_t k = 0;
+    for (const char *p = s; *p; p++) {
+        bool space = *p == ' ' || *p == '\n';
+        if (space && k > 0 && out[k - 1] == ' ') continue;
+        out[k++] = space ? ' ' : *p;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* The kept results file of the test lab's first lab, or NULL. */
+static cJSON *kept_file(const Tui *t)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/lorascope/lab-results/07-lab--small.json", t->state);
+    char *text = sh_out("cat '%s' 2>/dev/null", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    return j;
+}
+
+/* Leave the page and come back, restart and come back: the run is there,
+ * marked; the page that compares with it shows its rows. */
+static void test_results_kept(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start_test_lab(&t, 2);
+    char *s = wait_for(&t, "[ Run again ]", 60000);
+    assert_non_null(s);
+    assert_null(strstr(s, "An earlier run"));
+    free(s);
+    keys(&t, "Escape n");
+    expect_text(&t, "page 3/", 3000);
+    keys(&t, "p");
+    s = wait_for(&t, "An earlier run, kept from this session", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "100%  done"));
+    assert_non_null(strstr(s, "[ Run again ]"));
+    free(s);
+    /* The compare page: the first lab's rows and samples under the tables. */
+    keys(&t, "n n G");
+    s = wait_for(&t, "For comparison, the lab 'small'", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "30/30 steps"));
+    free(s);
+    /* A page that only shows it, and the findings it tested. */
+    keys(&t, "n");
+    s = wait_for(&t, "The lab 'small' as it last ran, kept from this session", 3000);
+    assert_non_null(s);
+    assert_null(strstr(s, "Start the lab"));
+    free(s);
+    keys(&t, "G");
+    s = wait_for(&t, "What the papers found, tested on this run", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    cJSON *j = kept_file(&t);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    /* A restart: the same, from the saved file. */
+    restart(&t, 100, 30);
+    expect_text(&t, "Lessons", 5000);
+    keys(&t, "Enter");
+    expect_text(&t, "page 5/", 3000);
+    keys(&t, "2 Enter");
+    expect_text(&t, "An earlier run, saved with your progress", 3000);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
+/* o opens a results file: a bad one is refused with what was expected,
+ * a good one is drawn; the toggles (targets, seed) change what runs. */
+static void test_open_file_and_toggles(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start(&t, LAB_LESSONS, 100, 30);
+    char good[600], bad[600], exp[600];
+    snprintf(good, sizeof good, "%s/good.json", t.state);
+    snprintf(exp, sizeof exp, "%s/exp.json", t.state);
+    assert_int_equal(sh("cd '%s' && '%s' finetune --seeds 2 --methods lora:1,lora:2 --steps 4 --batch 2 "
+                        "--final-windows 2 --eval-windows 2 --sample-bytes 8 --no-analysis --json '%s' >/dev/null 2>&1",
+                        t.root, t.bin, exp),
+                     0);
+    snprintf(bad, sizeof bad, "%s/bad.json", t.state);
+    assert_int_equal(sh("cd '%s' && '%s' finetune --methods full,lora:2 --steps 4 --batch 2 --final-windows 2 "
+                        "--eval-windows 2 --sample-bytes 8 --no-analysis --json '%s' >/dev/null 2>&1",
+                        t.root, t.bin, good),
+                     0);
+    assert_int_equal(sh("printf %s >  '%s'", "'{\"task\": 3}'", bad), 0);
+    expect_text(&t, "Lessons", 5000);
+    keys(&t, "Enter");
+    expect_text(&t, "page 1/", 3000);
+    keys(&t, "n");
+    expect_text(&t, "page 2/", 3000);
+    keys(&t, "Tab");
+    expect_text(&t, "o opens a results file", 3000);
+    keys(&t, "o");
+    expect_text(&t, "Open a finetune --json file: _", 3000);
+    sh("tmux -L %s send-keys -t t -l '%s'", t.sock, bad);
+    keys(&t, "Enter");
+    char *s = wait_for(&t, "Could not open it:", 3000);
+    assert_non_null(s);
+    char *f = flat(s);
+    assert_non_null(strstr(f, "Expected the JSON that `lorascope finetune --json FILE` writes"));
+    assert_non_null(strstr(f, "Not started"));
+    free(f);
+    free(s);
+    /* The last path comes back, to correct; Ctrl-U clears it. */
+    keys(&t, "o");
+    expect_text(&t, "bad.json_", 3000);
+    keys(&t, "C-u");
+    expect_text(&t, "Open a finetune --json file: _", 3000);
+    sh("tmux -L %s send-keys -t t -l '%s'", t.sock, good);
+    keys(&t, "Enter");
+    s = wait_for(&t, "Opened from", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "100%  done · step 4 of 4"));
+    assert_null(strstr(s, "Could not open"));
+    free(s);
+    /* An experiment (as data/lab-results ships): its seeds as a band, the
+     * findings with their spread. */
+    keys(&t, "o C-u");
+    expect_text(&t, "Open a finetune --json file: _", 3000);
+    sh("tmux -L %s send-keys -t t -l '%s'", t.sock, exp);
+    keys(&t, "Enter");
+    s = wait_for(&t, "an experiment of 2 seeds", 3000);
+    assert_non_null(s);
+    free(s);
+    keys(&t, "Escape j j j j j j j j j j j j j j j j");
+    expect_text(&t, "this experiment: min–max of 2 seeds", 3000);
+    keys(&t, "G");
+    expect_text(&t, "tested on this experiment (mean and spread", 3000);
+    keys(&t, "g Tab");
+    expect_text(&t, "o opens a results file", 3000);
+    /* Targets: all linear layers; seed 2; then run. */
+    keys(&t, "Tab Tab Tab Tab Tab Tab");
+    expect_text(&t, "the matrices LoRA adapts", 3000);
+    keys(&t, "Right Right");
+    expect_text(&t, "[all]", 3000);
+    keys(&t, "Tab Tab Tab Tab Tab");
+    expect_text(&t, "seed of the batches", 3000);
+    keys(&t, "Right");
+    keys(&t, "BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab");
+    expect_text(&t, "Enter runs the lab again", 3000);
+    keys(&t, "Enter");
+    s = wait_for(&t, "100%  done · step 30 of 30", 60000);
+    assert_non_null(s);
+    free(s);
+    /* Coming back: the controls as they ran it. */
+    keys(&t, "Escape n");
+    expect_text(&t, "page 3/", 3000);
+    keys(&t, "p");
+    s = wait_for(&t, "An earlier run, kept from this session", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "[all]"));
+    free(s);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    cJSON *j = kept_file(&t);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetObjectItem(j, "seed")->valueint, 2);
+    cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "methods"), 0);
+    assert_string_equal(cJSON_GetObjectItem(m, "method")->valuestring, "lora:1,targets=all");
+    cJSON_Delete(j);
+    stop(&t);
+}
+
+/* 80 × 24: Tab to the lab's last control scrolls it into view. */
+static void test_controls_at_80x24(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start(&t, LAB_LESSONS, 80, 24);
+    expect_text(&t, "Lessons", 5000);
+    keys(&t, "Enter");
+    expect_text(&t, "page 1/", 3000);
+    keys(&t, "n Tab");
+    expect_text(&t, "o opens a results file", 3000);
+    keys(&t, "Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab");
+    char *s = wait_for(&t, "seed of the batches", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "▶ seed"));
+    free(s);
+    keys(&t, "Tab");
+    s = wait_for(&t, "which curves", 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "▶ curves"));
+    free(s);
+    /* A results-only block before its lab ran says so, whole, at 80. */
+    keys(&t, "Escape 5 Enter");
+    expect_text(&t, "The lab 'small' has not run yet: its results appear here once it has.", 3000);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +437,9 @@ int main(void)
         cmocka_unit_test(test_sigterm_during_training),
         cmocka_unit_test(test_sighup_during_training),
         cmocka_unit_test(test_ctrl_c_during_training),
+        cmocka_unit_test(test_results_kept),
+        cmocka_unit_test(test_open_file_and_toggles),
+        cmocka_unit_test(test_controls_at_80x24),
     };
     return cmocka_run_group_tests_name("tui_lab", tests, NULL, NULL);
 }

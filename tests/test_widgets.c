@@ -251,7 +251,7 @@ static void test_focus_order(void **state)
     PageView pv;
     page_open(&pv, &l, 0);
     ViewEnv venv = {false, CMODE_256};
-    PageEnv env = {&venv, false, NULL};
+    PageEnv env = {&venv, false, NULL, NULL};
     page_render(&pv, 100, &env);
     /* rank-noise: 2 sliders; question: 1; rowreduce: 1; lora-cost: 3. */
     assert_int_equal(pv.n_focus, 7);
@@ -487,7 +487,8 @@ static void test_lab_plot_ticks(void **state)
         a[i] = 4.461f - 0.02f * (float)i;
         b[i] = 4.2f + 0.001f * (float)i;
     }
-    CurveSeries s[2] = {{NULL, a, 40, 0, -1, ROLE_SERIES1, 'a', 5, "a"}, {NULL, b, 40, 0, -1, ROLE_SERIES2, 'b', 5, "b"}};
+    CurveSeries s[2] = {{NULL, a, 40, 0, -1, ROLE_SERIES1, 'a', 5, "a", NULL},
+                        {NULL, b, 40, 0, -1, ROLE_SERIES2, 'b', 5, "b", NULL}};
     CurveOpts o = {.title = "loss", .x_min = 0, .x_max = 39};
     ViewEnv env = {false, CMODE_256};
     Grid g;
@@ -499,6 +500,35 @@ static void test_lab_plot_ticks(void **state)
     assert_true(v[0] >= 4.461);
     assert_true(v[n - 1] <= 3.681);
     for (int i = 1; i < n; i++) assert_true(v[i] < v[i - 1]);
+    grid_free(&g);
+}
+
+/* A band (a spread over seeds) is shaded between its edges, behind the
+ * lines, and its edges count for the y range. */
+static void test_lab_plot_band(void **state)
+{
+    (void)state;
+    float x[3] = {0, 10, 20}, lo[3] = {3.0f, 2.5f, 2.0f}, hi[3] = {3.4f, 2.9f, 2.6f}, mid[3] = {3.2f, 2.7f, 2.3f};
+    CurveSeries s[2] = {
+        {.x = x, .y = lo, .y_hi = hi, .n = 3, .colour = -1, .role = ROLE_SERIES2, .name = "spread"},
+        {.x = x, .y = mid, .n = 3, .colour = -1, .role = ROLE_SERIES1, .mark = 'm', .name = "run"},
+    };
+    CurveOpts o = {.title = "loss", .x_min = 0, .x_max = 20};
+    ViewEnv env = {false, CMODE_256};
+    Grid g;
+    grid_init(&g, 80, 16, false);
+    curve_plot(&g, (Rect){0, 0, 16, 80}, s, 2, &o, &env);
+    int shade = count_in(&g, "░");
+    assert_true(shade > 20);
+    assert_true(any_braille(&g, ROLE_SERIES1));
+    double v[16] = {0};
+    int n = tick_values(&g, v, 16);
+    assert_true(n >= 2 && v[0] >= 3.4 && v[n - 1] <= 2.0);
+    /* Without the band: no shade. */
+    grid_free(&g);
+    grid_init(&g, 80, 16, false);
+    curve_plot(&g, (Rect){0, 0, 16, 80}, s + 1, 1, &o, &env);
+    assert_int_equal(count_in(&g, "░"), 0);
     grid_free(&g);
 }
 
@@ -672,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_plot_axis_ticks),
         cmocka_unit_test(test_plot_labels_cover_data),
         cmocka_unit_test(test_lab_plot_ticks),
+        cmocka_unit_test(test_lab_plot_band),
         cmocka_unit_test(test_bars_image_matrix_table),
         cmocka_unit_test(test_themes),
     };

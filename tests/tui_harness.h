@@ -158,14 +158,35 @@ static inline void start_env(Tui *t, const char *env, const char *args, int w, i
     fputs("set -g default-terminal tmux-256color\nset -g escape-time 10\n", f);
     fclose(f);
     sh("tmux -L %s kill-server >/dev/null 2>&1", t->sock);
-    int rc = sh("tmux -L %s -f '%s' new-session -d -s t -x %d -y %d 'sh %s' >/dev/null 2>&1",
-                t->sock, conf, w, h, script);
+    /* A server just killed (the last test's) may take a moment to go away. */
+    int rc = 1;
+    for (int i = 0; i < 50 && rc != 0; i++) {
+        if (i) sleep_ms(100);
+        rc = sh("tmux -L %s -f '%s' new-session -d -s t -x %d -y %d 'sh %s' >/dev/null 2>&1", t->sock, conf, w,
+                h, script);
+    }
     assert_int_equal(rc, 0);
 }
 
 static inline void start(Tui *t, const char *args, int w, int h)
 {
     start_env(t, "", args, w, h);
+}
+
+/* Start the program again in the same state folder (the saved progress
+ * and whatever else it keeps there), after it ended: a restart. */
+static inline void restart(Tui *t, int w, int h)
+{
+    sh("tmux -L %s kill-server >/dev/null 2>&1", t->sock);
+    sh("rm -f '%s/pid'", t->state);
+    /* The old server may take a moment to go away. */
+    int rc = 1;
+    for (int i = 0; i < 50 && rc != 0; i++) {
+        if (i) sleep_ms(100);
+        rc = sh("tmux -L %s -f '%s/tmux.conf' new-session -d -s t -x %d -y %d 'sh %s/run.sh' >/dev/null 2>&1",
+                t->sock, t->state, w, h, t->state);
+    }
+    assert_int_equal(rc, 0);
 }
 
 static inline void stop(Tui *t)

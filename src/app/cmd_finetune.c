@@ -23,13 +23,18 @@
 #include "../core/linalg.h"
 #include "../nn/fileio.h"
 #include "../tune/analysis.h"
+#include "../tune/experiment.h"
+#include "../tune/findings.h"
 #include "../tune/lab.h"
+#include "../tune/lab_file.h"
 #include "../tune/peft.h"
 #include "cli.h"
 #include "stop.h"
 
 static const char HELP_HEAD[] =
-    "Usage: lorascope finetune [--task domain|addition | --text FILE] [--methods LIST]\n"
+    "Usage: lorascope finetune [--task domain|addition|domain,addition | --text FILE]\n"
+    "                          [--methods LIST] [--seeds N] [--sweep | --sweep-lr LIST]\n"
+    "                          [--scaling rslora|spec] [--report FILE] [--git-commit ID]\n"
     "                          [--steps N] [--batch B] [--lr LR] [--seed S] [--threads N]\n"
     "                          [--json FILE] [--csv FILE] [--save DIR] [--model DIR]\n"
     "                          [--digits D] [--eval-every N] [--eval-windows N]\n"
@@ -51,11 +56,13 @@ static const char HELP_HEAD[] =
     "\n"
     "Tasks:\n"
     "  domain     State of the Union -> Moby-Dick (default); bits per byte on\n"
-    "             held-out chapters 37-41, with a sample\n"
+    "             held-out chapter 41, with a sample (chapters 37-40 are kept to\n"
+    "             choose learning rates: --sweep)\n"
     "  addition   lines like 47+38=85, generated (operands below 10^D, D = 2 by\n"
     "             default, --digits 2..6); a tenth of all pairs is held out and\n"
-    "             never trained on; exact-match accuracy of greedy decoding\n"
-    "  --text F   your own text: the last 10 % held out\n"
+    "             never trained on, half to test (exact-match accuracy of greedy\n"
+    "             decoding), half to choose learning rates\n"
+    "  --text F   your own text: the last 10 % held out (its first half chooses rates)\n"
     "\n"
     "Methods (LIST is comma-separated; default " LAB_DEFAULT_METHODS "):\n";
 
@@ -66,6 +73,9 @@ static const char HELP_TAIL[] =
     "  --steps N      steps per method (default " LAB_DEFAULT_STEPS_STR ")\n"
     "  --batch B      sequences of n_positions bytes per step (default 16)\n"
     "  --lr LR        one peak learning rate for every method (overrides the defaults)\n"
+    "  --scaling S    LoRA, QLoRA and DoRA without alpha= or rslora: rslora (default:\n"
+    "                 alpha 5.66 at every rank, s = alpha/sqrt(r), 2 at r = 8, so the\n"
+    "                 first steps do not grow with r) or spec (alpha = 2r, s = 2)\n"
     "  --seed S       batches and the methods' random starts (default 1)\n"
     "  --threads N    threads for the training (default: 2, or 1 on a one-core\n"
     "                 machine; the reference step ran ~1.9x faster on 2 idle cores)\n"
@@ -94,6 +104,21 @@ static const char HELP_TAIL[] =
     "  --sample-bytes N   bytes of each sample (default 100; 0: none)\n"
     "  --problems N       addition: held-out problems scored at the end (default 500)\n"
     "  --no-analysis  skip the analysis of the updates\n"
+    "\n"
+    "A fair comparison (experiment.h):\n"
+    "  --seeds N      run every comparison with N seeds (batches and random starts),\n"
+    "                 report mean +- sample std and [min, max]; a difference smaller\n"
+    "                 than the two std together is called inside the noise\n"
+    "  --sweep        try each method at 1/3, 1 and 3 times its own rate\n"
+    "  --sweep-lr L   try every method at each rate of L (e.g. 3e-3,1e-2,3e-2)\n"
+    "                 the rate is chosen on the validation slice (mean over seeds),\n"
+    "                 never on the held-out part the table reports\n"
+    "  --task domain,addition  both tasks in one experiment\n"
+    "  --git-commit ID    recorded in the results file (make lab-results gives it)\n"
+    "  --report FILE  print the table and findings of a results file (one run, or an\n"
+    "                 experiment); with --json, its JSON with the findings. Given\n"
+    "                 again, experiments run one seed each are merged into one\n"
+    "  --json writes the experiment after every finished cell, so a kill keeps them.\n"
     "\n"
     "The schedule: linear warmup (min(20, steps/10) steps), cosine decay to a tenth,\n"
     "AdamW (0.9, 0.95, no weight decay), gradient clipping at 1.0 per method.\n"
@@ -154,9 +179,54 @@ static void print_help(void)
 typedef struct Options {
     LabConfig lab;
     long threads;
-    const char *json, *csv, *save;
+    const char *json, *csv, *save, *report, *git_commit;
+    const char *reports[EXP_MAX_SEEDS]; /* --report FILE, given again: merged */
+    int n_reports;
     bool analysis;
+    int seeds;                  /* --seeds N */
+    bool sweep_default;         /* --sweep */
+    double sweep[EXP_MAX_GRID]; /* --sweep-lr LIST */
+    int n_sweep;
+    TaskKind tasks[EXP_MAX_TASKS]; /* --task a,b */
+    int n_tasks;
 } Options;
+
+/* --sweep-lr "3e-3,1e-2,3e-2" */
+static bool parse_rates(const char *text, Options *o, CliExpect *why)
+{
+    char buf[256];
+    snprintf(why->text, sizeof why->text, "1 to %d positive rates joined by ','", EXP_MAX_GRID);
+    if (strlen(text) >= sizeof buf) return false;
+    strcpy(buf, text);
+    o->n_sweep = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        double d;
+        CliExpect w;
+        if (o->n_sweep == EXP_MAX_GRID || !cli_parse_float(t, 1e-9, 1e10, &d, &w)) return false;
+        o->sweep[o->n_sweep++] = d;
+    }
+    return o->n_sweep > 0;
+}
+
+/* --task domain or domain,addition */
+static int parse_tasks(const char *text, Options *o)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", text);
+    o->n_tasks = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        TaskKind k;
+        if (!task_kind_parse(&k, t) || k == TASK_TEXT || o->n_tasks == EXP_MAX_TASKS)
+            return cli_usage(&cmd_finetune,
+                             "unknown task '%s' (domain or addition, or both: domain,addition; "
+                             "--text FILE for your own)",
+                             text);
+        o->tasks[o->n_tasks++] = k;
+    }
+    if (o->n_tasks == 0) return cli_usage(&cmd_finetune, "--task needs a task");
+    o->lab.task = o->tasks[0];
+    return 0;
+}
 
 static int parse(int argc, char **argv, Options *o)
 {
@@ -180,6 +250,12 @@ static int parse(int argc, char **argv, Options *o)
         {"final-windows", required_argument, NULL, 'W'},
         {"sample-bytes", required_argument, NULL, 'B'},
         {"problems", required_argument, NULL, 'P'},
+        {"scaling", required_argument, NULL, 'Z'},
+        {"seeds", required_argument, NULL, 'N'},
+        {"sweep", no_argument, NULL, 'G'},
+        {"sweep-lr", required_argument, NULL, 'L'},
+        {"report", required_argument, NULL, 'R'},
+        {"git-commit", required_argument, NULL, 'H'},
         {0, 0, 0, 0},
     };
     bool task_given = false;
@@ -192,13 +268,25 @@ static int parse(int argc, char **argv, Options *o)
         long v = 0;
         double d = 0;
         switch (c) {
-        case 'k':
-            if (!task_kind_parse(&o->lab.task, optarg) || o->lab.task == TASK_TEXT)
-                return cli_usage(&cmd_finetune,
-                                 "unknown task '%s' (domain or addition; --text FILE for your own)",
-                                 optarg);
+        case 'k': {
+            int rc = parse_tasks(optarg, o);
+            if (rc) return rc;
             task_given = true;
             break;
+        }
+        case 'N':
+            ok = cli_parse_int(optarg, 1, EXP_MAX_SEEDS, &v, &why);
+            o->seeds = (int)v;
+            break;
+        case 'G': o->sweep_default = true; break;
+        case 'L': ok = parse_rates(optarg, o, &why); break;
+        case 'R':
+            if (o->n_reports == EXP_MAX_SEEDS)
+                return cli_usage(&cmd_finetune, "at most %d --report files", EXP_MAX_SEEDS);
+            o->reports[o->n_reports++] = optarg;
+            o->report = o->reports[0];
+            break;
+        case 'H': o->git_commit = optarg; break;
         case 'x':
             o->lab.task = TASK_TEXT;
             o->lab.text_path = optarg;
@@ -250,6 +338,10 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_parse_int(optarg, 0, 900, &v, &why);
             o->lab.sample_bytes = v == 0 ? -1 : (int)v;
             break;
+        case 'Z':
+            if (!lab_scaling_parse(&o->lab.scaling, optarg))
+                return cli_usage(&cmd_finetune, "unknown scaling '%s' (rslora or spec)", optarg);
+            break;
         default: return cli_bad_option(&cmd_finetune, argv, c);
         }
         if (!ok) return cli_bad_value(&cmd_finetune, argv, &why);
@@ -257,6 +349,8 @@ static int parse(int argc, char **argv, Options *o)
     if (optind < argc) return cli_usage(&cmd_finetune, "unexpected argument '%s'", argv[optind]);
     if (task_given && o->lab.text_path)
         return cli_usage(&cmd_finetune, "give --task or --text, not both");
+    if (o->sweep_default && o->n_sweep)
+        return cli_usage(&cmd_finetune, "give --sweep or --sweep-lr, not both");
     /* A bad method list is a usage error. */
     TuneSpec specs[LAB_MAX_METHODS];
     int n;
@@ -410,9 +504,11 @@ static void print_table(const LabSnapshot *s)
 {
     printf("task       %s\n", s->task_description);
     printf(
-        "schedule   %d steps of %d x %d bytes per method, base model %zu parameters, %.1f s%s\n\n",
+        "schedule   %d steps of %d x %d bytes per method, base model %zu parameters, %.1f s%s\n",
         s->steps, s->batch, s->seq, s->base_params, s->elapsed_s,
         s->stopped ? " (stopped early)" : "");
+    printf("lora scale %s\n", lab_scaling_text(s->scaling));
+    if (s->test && s->test[0]) printf("held-out   %s; rates are chosen on %s\n\n", s->test, s->validation);
     bool acc = s->base->has_accuracy;
     printf("%-22s %9s %7s %7s %7s %7s %7s %7s %7s %8s %7s %8s %6s %s %8s\n", "method", "trainable",
            "share", "frozen", "params", "grads", "optim", "activ", "total", "ms/step", "train",
@@ -571,142 +667,6 @@ static void print_analysis(const LabAnalysis *a, const LabSnapshot *s)
 
 // ----------------------------------------------------------------------------
 // JSON and CSV
-
-static cJSON *result_json(const LabResult *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    json_add_double(o, "train_loss", r->train_loss);
-    json_add_double(o, "eval_loss", r->eval_loss);
-    json_add_double(o, "eval_bits_per_byte", r->eval_bpb);
-    if (r->has_accuracy) {
-        json_add_double(o, "accuracy", r->accuracy);
-        cJSON_AddNumberToObject(o, "correct", r->correct);
-        cJSON_AddNumberToObject(o, "problems", r->total);
-    } else {
-        cJSON_AddNullToObject(o, "accuracy");
-    }
-    json_add_double(o, "forget_loss", r->forget_loss);
-    json_add_double(o, "forgetting", r->forgetting);
-    cJSON_AddStringToObject(o, "sample", r->sample);
-    return o;
-}
-
-static cJSON *analysis_json(const LabAnalysis *a, const LabSnapshot *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (a->full_method >= 0) {
-        cJSON *sp = cJSON_AddObjectToObject(o, "full_delta_spectra");
-        cJSON_AddStringToObject(sp, "method", s->methods[a->full_method].label);
-        cJSON *arr = cJSON_AddArrayToObject(sp, "matrices");
-        for (int i = 0; i < a->n_spectra; i++) {
-            const DeltaSpectrum *d = &a->spectra[i];
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "name", d->name);
-            cJSON_AddNumberToObject(m, "in", d->in);
-            cJSON_AddNumberToObject(m, "out", d->out);
-            json_add_double(m, "delta_frobenius", d->frobenius);
-            json_add_double(m, "base_frobenius", d->base_frobenius);
-            cJSON_AddNumberToObject(m, "rank90", d->rank90);
-            cJSON_AddNumberToObject(m, "rank99", d->rank99);
-            cJSON_AddItemToObject(m, "singular_values", json_float_array(d->sigma, d->k));
-            cJSON_AddItemToArray(arr, m);
-        }
-    }
-    if (a->small_method >= 0) {
-        cJSON *ss = cJSON_AddObjectToObject(o, "subspace_similarity");
-        cJSON_AddStringToObject(ss, "small", s->methods[a->small_method].label);
-        cJSON_AddStringToObject(ss, "large", s->methods[a->large_method].label);
-        cJSON_AddNumberToObject(ss, "r_small", a->r_small);
-        cJSON_AddNumberToObject(ss, "r_large", a->r_large);
-        cJSON *arr = cJSON_AddArrayToObject(ss, "matrices");
-        for (int i = 0; i < a->n_sims; i++) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "name", a->sims[i].name);
-            cJSON *rows = cJSON_AddArrayToObject(m, "phi");
-            for (int r = 0; r < a->r_small; r++)
-                cJSON_AddItemToArray(
-                    rows, json_float_array(a->sims[i].phi + (size_t)r * a->r_large, a->r_large));
-            cJSON_AddItemToArray(arr, m);
-        }
-    }
-    cJSON *amp = cJSON_AddArrayToObject(o, "amplification");
-    for (int i = 0; i < a->n_amps; i++) {
-        const AmplificationRow *r = &a->amps[i];
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "method", s->methods[r->method].label);
-        cJSON_AddStringToObject(m, "name", r->name);
-        cJSON_AddNumberToObject(m, "r", r->amp.r);
-        json_add_double(m, "delta_frobenius", r->amp.delta_norm);
-        json_add_double(m, "projected", r->amp.proj);
-        json_add_double(m, "factor", r->amp.factor);
-        json_add_double(m, "projected_top", r->amp.proj_top);
-        json_add_double(m, "projected_random", r->amp.proj_random);
-        cJSON_AddItemToArray(amp, m);
-    }
-    return o;
-}
-
-static cJSON *lab_json(const LabSnapshot *s, long threads, unsigned long long seed,
-                       const LabAnalysis *a)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "task", s->task_name);
-    cJSON_AddStringToObject(o, "task_description", s->task_description);
-    cJSON_AddNumberToObject(o, "steps", s->steps);
-    cJSON_AddNumberToObject(o, "batch", s->batch);
-    cJSON_AddNumberToObject(o, "seq", s->seq);
-    cJSON_AddNumberToObject(o, "seed", (double)seed);
-    cJSON_AddNumberToObject(o, "threads", threads);
-    cJSON_AddBoolToObject(o, "stopped", s->stopped);
-    json_add_double(o, "elapsed_s", s->elapsed_s);
-    cJSON_AddNumberToObject(o, "base_params", (double)s->base_params);
-    cJSON_AddItemToObject(o, "base", result_json(s->base));
-    cJSON *arr = cJSON_AddArrayToObject(o, "methods");
-    for (int i = 0; i < s->n_methods; i++) {
-        const LabMethodSnapshot *m = &s->methods[i];
-        const LabResult *r = m->result;
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "method", m->label);
-        cJSON_AddStringToObject(x, "kind", m->kind_name);
-        json_add_float(x, "lr", m->lr);
-        cJSON_AddNumberToObject(x, "steps_done", m->step);
-        cJSON_AddNumberToObject(x, "trainable_params", (double)m->trainable_params);
-        cJSON_AddNumberToObject(x, "total_params", (double)m->total_params);
-        json_add_double(x, "trainable_share", m->trainable_share);
-        cJSON *b = cJSON_AddObjectToObject(x, "bytes");
-        cJSON_AddNumberToObject(b, "frozen", (double)m->bytes.frozen);
-        cJSON_AddNumberToObject(b, "trainable", (double)m->bytes.trainable);
-        cJSON_AddNumberToObject(b, "gradients", (double)m->bytes.grads);
-        cJSON_AddNumberToObject(b, "optimizer", (double)m->bytes.optimizer);
-        cJSON_AddNumberToObject(b, "activations", (double)m->bytes.activations);
-        cJSON_AddNumberToObject(b, "total", (double)m->bytes.total);
-        json_add_double(x, "ms_per_step", m->step ? m->ms_per_step : NAN);
-        json_add_double(x, "train_loss", r->train_loss);
-        json_add_double(x, "eval_loss", r->eval_loss);
-        json_add_double(x, "eval_bits_per_byte", r->eval_bpb);
-        if (r->has_accuracy)
-            json_add_double(x, "accuracy", r->accuracy);
-        else
-            cJSON_AddNullToObject(x, "accuracy");
-        json_add_double(x, "forget_loss", r->forget_loss);
-        json_add_double(x, "forgetting", r->forgetting);
-        cJSON_AddBoolToObject(x, "diverged", m->diverged);
-        if (m->diverged)
-            cJSON_AddNumberToObject(x, "diverged_step", m->diverged_step);
-        else
-            cJSON_AddNullToObject(x, "diverged_step");
-        cJSON *curves = cJSON_AddObjectToObject(x, "curves");
-        cJSON_AddItemToObject(curves, "train_loss", json_float_array(m->train_loss, m->n_train));
-        cJSON *es = cJSON_AddArrayToObject(curves, "eval_step");
-        for (int k = 0; k < m->n_eval; k++)
-            cJSON_AddItemToArray(es, cJSON_CreateNumber(m->eval_step[k]));
-        cJSON_AddItemToObject(curves, "eval_loss", json_float_array(m->eval_loss, m->n_eval));
-        cJSON_AddStringToObject(x, "sample", r->sample);
-        cJSON_AddItemToArray(arr, x);
-    }
-    if (a) cJSON_AddItemToObject(o, "analysis", analysis_json(a, s));
-    return o;
-}
 
 static int write_json(const char *path, cJSON *o)
 {
@@ -867,35 +827,68 @@ static long default_threads(void)
     return n >= 2 ? 2 : 1;
 }
 
-static int run_finetune(int argc, char **argv)
+/* Run lab to its end with progress on stderr; Ctrl-C stops its training
+ * (*stopped), the rest is still evaluated. */
+static int run_lab(Lab *lab, bool *stopped, Status *st)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            print_help();
-            return 0;
+    Progress pg = {.tty = isatty(fileno(stderr)), .last_round = -1};
+    LabSnapshot snap;
+    while (!lab_done(lab)) {
+        if (cli_stop_requested() && !*stopped) {
+            lab_stop(lab);
+            *stopped = true;
         }
-    Options o = {.threads = default_threads(), .analysis = true};
-    lab_config_defaults(&o.lab);
-    int rc = parse(argc, argv, &o);
-    if (rc) return rc;
-    /* Outputs are checked before any work: a run must not end unsaved. */
-    const OutSpec outs[] = {
-        {"--json", o.json, OUT_FILE, NULL},
-        {"--csv", o.csv, OUT_FILE, NULL},
-        {"--save", o.save, OUT_DIR, NULL},
-    };
-    if ((rc = cli_check_outputs(&cmd_finetune, outs, 3))) return rc;
-    if (o.save && (rc = check_save_names(o.save, o.lab.methods))) return rc;
-    linalg_set_threads((int)o.threads);
+        if (lab_step(lab, 100.0, st)) return st->code;
+        lab_snapshot(lab, &snap);
+        progress_draw(&pg, &snap, false);
+    }
+    lab_snapshot(lab, &snap);
+    progress_draw(&pg, &snap, true);
+    return LS_OK;
+}
+
+static void print_findings(const Finding *f, int n, const char *task)
+{
+    printf("\nfindings%s%s (paper: claim (source) -- this run: value -- verdict)\n",
+           task ? " on " : "", task ? task : "");
+    for (int i = 0; i < n; i++)
+        printf("  %-16s %s (%s)\n  %16s this run: %s\n", finding_verdict_name(f[i].verdict),
+               f[i].claim, f[i].source, "", f[i].value);
+}
+
+/* The record's findings: printed, and added to its JSON. */
+static int record_findings(const LabRecord *rec, bool human, cJSON *json)
+{
+    FindingsInput *in = malloc(sizeof *in);
+    Finding *f = malloc(FINDINGS_MAX * sizeof *f);
+    if (!in || !f) {
+        free(in), free(f);
+        return cli_error("out of memory");
+    }
+    findings_input_from_record(in, rec);
+    int n = findings_compute(in, f);
+    if (human) print_findings(f, n, NULL);
+    if (json) cJSON_AddItemToObject(json, "findings", findings_json(f, n, NULL));
+    free(in), free(f);
+    return 0;
+}
+
+static int run_single(Options *o)
+{
+    int rc = 0;
     Status st;
     status_clear(&st);
     Lab *lab = malloc(sizeof *lab);
-    if (!lab) return cli_error("out of memory");
-    if (lab_init(lab, &o.lab, &st)) {
-        free(lab);
+    LabRecord *rec = malloc(sizeof *rec);
+    if (!lab || !rec) {
+        free(lab), free(rec);
+        return cli_error("out of memory");
+    }
+    if (lab_init(lab, &o->lab, &st)) {
+        free(lab), free(rec);
         return cli_status(&st);
     }
-
+    lab_record_init(rec);
     CliStop stop;
     cli_stop_begin(&stop);
 
@@ -906,53 +899,311 @@ static int run_finetune(int argc, char **argv)
             "bytes, %ld "
             "thread%s\n",
             snap.base_params, snap.n_methods, snap.n_methods == 1 ? "" : "s", snap.task_name,
-            snap.steps, snap.batch, snap.seq, o.threads, o.threads == 1 ? "" : "s");
-    Progress pg = {.tty = isatty(fileno(stderr)), .last_round = -1};
+            snap.steps, snap.batch, snap.seq, o->threads, o->threads == 1 ? "" : "s");
     bool stopped = false;
-    while (!lab_done(lab)) {
-        if (cli_stop_requested() && !stopped) {
-            lab_stop(lab);
-            stopped = true;
-        }
-        if (lab_step(lab, 100.0, &st)) {
-            rc = cli_status(&st);
-            goto done;
-        }
-        lab_snapshot(lab, &snap);
-        progress_draw(&pg, &snap, false);
+    if (run_lab(lab, &stopped, &st)) {
+        rc = cli_status(&st);
+        goto done;
     }
     lab_snapshot(lab, &snap);
-    progress_draw(&pg, &snap, true);
     if (stopped) fprintf(stderr, "lorascope: interrupted; the table covers the steps that ran\n");
 
     /* JSON or CSV on stdout replaces the human table there. */
-    bool human = !(o.json && strcmp(o.json, "-") == 0) && !(o.csv && strcmp(o.csv, "-") == 0);
+    bool human = !(o->json && strcmp(o->json, "-") == 0) && !(o->csv && strcmp(o->csv, "-") == 0);
     if (human) print_table(&snap);
-    LabAnalysis an = {0};
-    bool have_analysis = false;
-    if (o.analysis) {
+    if (lab_record_from_snapshot(rec, &snap, &st)) {
+        rc = cli_status(&st);
+        goto done;
+    }
+    rec->seed = o->lab.seed;
+    rec->threads = o->threads;
+    if (o->analysis) {
+        LabAnalysis an;
         if (lab_analyze(&an, lab, &st)) {
             rc = cli_status(&st);
             goto done;
         }
-        have_analysis = true;
         if (human) print_analysis(&an, &snap);
+        lab_record_take_analysis(rec, &an);
     }
-    if (o.json) {
-        cJSON *j = lab_json(&snap, o.threads, o.lab.seed, have_analysis ? &an : NULL);
-        rc = write_json(o.json, j);
-        cJSON_Delete(j);
-    }
-    if (!rc && o.csv) rc = write_csv(o.csv, &snap);
-    if (!rc && o.save) rc = save_all(lab, &snap, o.save);
-    if (have_analysis) lab_analysis_free(&an);
+    cJSON *j = o->json ? lab_record_json(rec) : NULL;
+    if (o->json && !j) rc = cli_error("out of memory while writing JSON");
+    if (!rc) rc = record_findings(rec, human, j);
+    if (!rc && j) rc = write_json(o->json, j);
+    cJSON_Delete(j);
+    if (!rc && o->csv) rc = write_csv(o->csv, &snap);
+    if (!rc && o->save) rc = save_all(lab, &snap, o->save);
     if (!rc && stopped) rc = 130;
 
 done:
     cli_stop_end(&stop);
+    lab_record_free(rec);
+    free(rec);
     lab_free(lab);
     free(lab);
     return rc;
+}
+
+// ----------------------------------------------------------------------------
+// Several seeds and a learning-rate sweep
+
+/* "3.33e-03 (1.9123)" per grid point, the chosen one marked. */
+static void print_summary(const Experiment *e, const ExpTaskSummary *t)
+{
+    int G = e->cfg.n_grid > 0 ? e->cfg.n_grid : 1, S = e->cfg.seeds;
+    int done = 0;
+    for (int k = 0; k < t->n_methods; k++)
+        if (t->methods[k].eval_loss.n > done) done = t->methods[k].eval_loss.n;
+    printf("\ntask %s: each method at the rate whose validation loss (mean over seeds) is "
+           "lowest; held-out (test) figures as mean +- sample std over %d seed%s [min, max]%s\n",
+           task_kind_name(t->task), done, done == 1 ? "" : "s",
+           done < S ? " (not every seed has run)" : "");
+    printf("  base model held-out %.4f\n", t->base_eval_loss.mean);
+    printf("  %-22s %-*s %-34s %-18s %s%s\n", "method", 11 * G + 1,
+           "rates tried: validation loss", "held-out nats [min, max]", "forgetting",
+           t->has_accuracy ? "accuracy          " : "", "ms/step");
+    for (int k = 0; k < t->n_methods; k++) {
+        const ExpMethodSummary *m = &t->methods[k];
+        printf("  %-22.22s", m->label);
+        for (int g = 0; g < G; g++) {
+            char v[16], l[16];
+            fmt_num(v, sizeof v, m->valid_mean[g], "%.3f");
+            fmt_num(l, sizeof l, m->lrs[g], "%.0e");
+            if (isfinite(m->lrs[g]))
+                printf(" %c%5s:%-5s", g == m->chosen ? '*' : ' ', l, v);
+            else
+                printf(" %11s", "(not run)");
+        }
+        char h[64];
+        if (m->eval_loss.n >= 2)
+            snprintf(h, sizeof h, "%.4f +- %.4f [%.4f, %.4f]", m->eval_loss.mean, m->eval_loss.std,
+                     m->eval_loss.min, m->eval_loss.max);
+        else
+            fmt_num(h, sizeof h, m->eval_loss.mean, "%.4f");
+        printf("  %-34s", m->chosen < 0 ? "diverged at every rate" : h);
+        printf(" %+.4f +- %.4f", m->forgetting.mean, m->forgetting.std);
+        if (t->has_accuracy)
+            printf("  %5.1f%% +- %4.1f%%", 100 * m->accuracy.mean, 100 * m->accuracy.std);
+        printf("  %6.1f +- %4.1f\n", m->ms_per_step.mean, m->ms_per_step.std);
+    }
+    printf("  (* the chosen rate; a method is 'inside the noise' of another when their means "
+           "differ by less than the sum of their std)\n");
+}
+
+static int print_experiment(const Experiment *e)
+{
+    Status st;
+    status_clear(&st);
+    ExpTaskSummary *t = malloc(sizeof *t);
+    FindingsInput *in = malloc(sizeof *in);
+    Finding *f = malloc(FINDINGS_MAX * sizeof *f);
+    int rc = 0;
+    if (!t || !in || !f) rc = cli_error("out of memory");
+    printf("experiment: %s\n", e->command[0] ? e->command : "(command not recorded)");
+    printf("date %s, commit %s, %s\n", e->date, e->git_commit[0] ? e->git_commit : "(unknown)",
+           experiment_complete(e) ? "complete" : "INCOMPLETE: the figures cover the cells that ran");
+    for (int k = 0; k < e->cfg.n_tasks && !rc; k++) {
+        if (experiment_summarize(e, k, t, &st)) {
+            rc = cli_status(&st);
+            break;
+        }
+        print_summary(e, t);
+        findings_input_from_summary(in, e, t);
+        int n = findings_compute(in, f);
+        print_findings(f, n, task_kind_name(t->task));
+    }
+    free(t), free(in), free(f);
+    return rc;
+}
+
+static int write_experiment(const Experiment *e, const char *path)
+{
+    Status st;
+    status_clear(&st);
+    cJSON *j = experiment_json(e, &st);
+    if (!j) return cli_status(&st);
+    int rc = write_json(path, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* "lorascope finetune ARGS", arguments with spaces quoted. */
+static void join_command(char *out, size_t size, int argc, char **argv)
+{
+    size_t n = (size_t)snprintf(out, size, "lorascope");
+    for (int i = 0; i < argc && n < size; i++) {
+        bool q = strchr(argv[i], ' ') != NULL;
+        n += (size_t)snprintf(out + n, size - n, q ? " '%s'" : " %s", argv[i]);
+    }
+}
+
+static int run_experiment(Options *o, int argc, char **argv)
+{
+    ExperimentConfig c;
+    memset(&c, 0, sizeof c);
+    c.lab = o->lab;
+    c.n_tasks = o->n_tasks;
+    memcpy(c.tasks, o->tasks, sizeof c.tasks);
+    c.seeds = o->seeds;
+    if (o->n_sweep) {
+        c.n_grid = o->n_sweep;
+        memcpy(c.grid, o->sweep, sizeof c.grid);
+        c.grid_factors = false;
+    } else if (o->sweep_default) {
+        experiment_grid_default(&c);
+    }
+    Status st;
+    status_clear(&st);
+    Experiment *e = malloc(sizeof *e);
+    if (!e) return cli_error("out of memory");
+    if (experiment_init(e, &c, &st)) {
+        free(e);
+        return cli_usage(&cmd_finetune, "%s", st.msg);
+    }
+    join_command(e->command, sizeof e->command, argc, argv);
+    snprintf(e->git_commit, sizeof e->git_commit, "%s", o->git_commit ? o->git_commit : "");
+    CliStop stop;
+    cli_stop_begin(&stop);
+    int rc = 0;
+    bool stopped = false;
+    char methods[EXP_METHODS_MAX + LAB_MAX_METHODS * 24];
+    for (int i = 0; i < e->n_cells && !rc && !stopped; i++) {
+        const ExperimentCell *cell = &e->cells[i];
+        LabConfig lc;
+        if (experiment_cell_config(e, i, &lc, methods, sizeof methods, &st)) {
+            rc = cli_status(&st);
+            break;
+        }
+        double g = c.n_grid > 0 ? c.grid[cell->grid] : 1.0;
+        fprintf(stderr, "lorascope: cell %d/%d: %s, %s %g, seed %llu\n", i + 1, e->n_cells,
+                task_kind_name(lc.task), c.n_grid > 0 && !c.grid_factors ? "rate" : "rates x", g,
+                cell->seed);
+        Lab *lab = malloc(sizeof *lab);
+        if (!lab) {
+            rc = cli_error("out of memory");
+            break;
+        }
+        if (lab_init(lab, &lc, &st)) {
+            free(lab);
+            rc = cli_status(&st);
+            break;
+        }
+        if (run_lab(lab, &stopped, &st))
+            rc = cli_status(&st);
+        /* A cell whose training was cut short is not kept: its figures
+         * would not be comparable with the others'. */
+        else if (!stopped && experiment_cell_finish(e, i, lab, o->analysis, &st))
+            rc = cli_status(&st);
+        if (!rc && !stopped) e->cells[i].rec->threads = o->threads;
+        lab_free(lab);
+        free(lab);
+        /* The file after every cell: a kill leaves the cells done so far. */
+        if (!rc && o->json && strcmp(o->json, "-") != 0) rc = write_experiment(e, o->json);
+    }
+    cli_stop_end(&stop);
+    if (stopped) fprintf(stderr, "lorascope: interrupted; the figures cover the cells that finished\n");
+    bool human = !(o->json && strcmp(o->json, "-") == 0);
+    if (!rc && human) rc = print_experiment(e);
+    if (!rc && o->json && !human) rc = write_experiment(e, o->json);
+    experiment_free(e);
+    free(e);
+    if (!rc && stopped) rc = 130;
+    return rc;
+}
+
+// ----------------------------------------------------------------------------
+// --report FILE
+
+static int run_report(const Options *o)
+{
+    Status st;
+    status_clear(&st);
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (file_read_all(o->report, 256u << 20, &data, &n, &st)) return cli_status(&st);
+    cJSON *j = cJSON_ParseWithLength((const char *)data, n);
+    free(data);
+    if (!j) return cli_error("%s: not valid JSON", o->report);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+    bool exp = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "lorascope-experiment") == 0;
+    bool human = !(o->json && strcmp(o->json, "-") == 0);
+    int rc = 0;
+    if (!exp && o->n_reports > 1) rc = cli_error("%s: only experiments are merged", o->report);
+    if (exp && !rc) {
+        Experiment *e = malloc(sizeof *e), *more = malloc(sizeof *more);
+        if (!e || !more) rc = cli_error("out of memory");
+        else if (experiment_parse(e, j, &st)) {
+            status_prefix(&st, "%s", o->report);
+            rc = cli_status(&st);
+        }
+        /* Further files join the first (one process per seed). */
+        for (int k = 1; k < o->n_reports && !rc; k++) {
+            if (experiment_load(o->reports[k], more, &st)) rc = cli_status(&st);
+            else if (experiment_merge(e, more, &st)) {
+                status_prefix(&st, "%s", o->reports[k]);
+                rc = cli_status(&st);
+                experiment_free(more);
+            }
+            if (rc) experiment_free(e);
+        }
+        free(more);
+        if (!rc) {
+            if (human) rc = print_experiment(e);
+            if (!rc && o->json) rc = write_experiment(e, o->json);
+            experiment_free(e);
+        }
+        free(e);
+    } else if (!rc) {
+        LabRecord *r = malloc(sizeof *r);
+        if (!r) rc = cli_error("out of memory");
+        else if (lab_record_parse(r, j, &st)) {
+            status_prefix(&st, "%s", o->report);
+            rc = cli_status(&st);
+        } else {
+            LabSnapshot s;
+            lab_record_snapshot(r, &s);
+            if (human) print_table(&s);
+            cJSON *out = o->json ? lab_record_json(r) : NULL;
+            rc = record_findings(r, human, out);
+            if (!rc && out) rc = write_json(o->json, out);
+            cJSON_Delete(out);
+            lab_record_free(r);
+        }
+        free(r);
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int run_finetune(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help();
+            return 0;
+        }
+    Options o = {.threads = default_threads(), .analysis = true, .seeds = 1};
+    lab_config_defaults(&o.lab);
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc;
+    bool experiment = o.seeds > 1 || o.sweep_default || o.n_sweep > 0 || o.n_tasks > 1;
+    if (o.report && (experiment || o.csv || o.save))
+        return cli_usage(&cmd_finetune, "--report FILE only reads: give it --json at most");
+    if (experiment && (o.csv || o.save))
+        return cli_usage(&cmd_finetune,
+                         "--csv and --save are for one run, not with --seeds, --sweep or two tasks");
+    /* Outputs are checked before any work: a run must not end unsaved. */
+    const OutSpec outs[] = {
+        {"--json", o.json, OUT_FILE, NULL},
+        {"--csv", o.csv, OUT_FILE, NULL},
+        {"--save", o.save, OUT_DIR, NULL},
+    };
+    if ((rc = cli_check_outputs(&cmd_finetune, outs, 3))) return rc;
+    if (o.report) return run_report(&o);
+    if (o.save && (rc = check_save_names(o.save, o.lab.methods))) return rc;
+    linalg_set_threads((int)o.threads);
+    if (o.n_tasks == 0) o.tasks[o.n_tasks++] = o.lab.task;
+    return experiment ? run_experiment(&o, argc, argv) : run_single(&o);
 }
 
 const Command cmd_finetune = {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int file_parent(char *out, size_t size, const char *path)
@@ -242,4 +243,24 @@ int file_remove_tree(const char *path, Status *st)
     if (!rc && rmdir(path) != 0 && errno != ENOENT)
         rc = status_fail(st, LS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
     return rc;
+}
+
+int file_set_aside(const char *path, char *out, size_t size)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm))
+        snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+    for (int k = 1; k <= 100; k++) {
+        int n = k == 1 ? snprintf(out, size, "%s.unreadable-%s", path, stamp)
+                       : snprintf(out, size, "%s.unreadable-%s-%d", path, stamp, k);
+        if (n < 0 || (size_t)n >= size) return ENAMETOOLONG;
+        struct stat sb;
+        if (lstat(out, &sb) == 0) continue;
+        if (errno != ENOENT) return errno;
+        if (rename(path, out) != 0) return errno;
+        return 0;
+    }
+    return EEXIST;
 }

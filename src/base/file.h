@@ -34,6 +34,12 @@ int file_sync_dir(const char *dir, Status *st);
  * -1 when it does not fit. */
 int file_parent(char *out, size_t size, const char *path);
 
+/* Move a file that cannot be used out of the way, keeping it: rename it to
+ * "PATH.unreadable-YYYYmmdd-HHMMSS" (with "-2", "-3", ... when that exists,
+ * so an older one is never overwritten); out gets the new name. Returns 0
+ * or an errno value. */
+int file_set_aside(const char *path, char *out, size_t size);
+
 /* Remove a file or a whole folder tree (symbolic links are removed, never
  * followed). A missing path is not an error. */
 int file_remove_tree(const char *path, Status *st);

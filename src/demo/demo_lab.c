@@ -17,6 +17,42 @@ double lab_demo_now_ms(void)
 }
 
 // ----------------------------------------------------------------------------
+// Knobs
+
+/* The scale choices give s = 2 at r = 8, where the default learning
+ * rates were chosen, and differ at the other ranks: the lab's own rsLoRA
+ * (s = 5.66/√r, Kalajdzievski 2023: the first steps do not grow with r;
+ * lab.h), α = 2r (s = 2 at every rank: the first steps grow like √r), or
+ * α fixed at 16 (s = 16/r; Hu et al. 2021 §4.1 fix α to the first r they
+ * try and do not tune it). */
+const LabDemoKnob lab_demo_knobs[LAB_DEMO_KNOBS] = {
+    [LAB_KNOB_TARGETS] = {"targets", "LoRA targets", "targets", {NULL, "targets=attn", "targets=all"}, {NULL},
+                          "the matrices LoRA adapts: q+v, attention (q k v o) or all linear layers"},
+    [LAB_KNOB_SCALE] = {"scale", "LoRA scale", "alpha", {NULL, NULL, "alpha=16"}, {"rslora", "spec", "spec"},
+                        "LoRA's scale s: rslora (5.66/√r), 2r (α = 2r, s = 2) or fixed (α = 16, s = 16/r)"},
+    [LAB_KNOB_PREFIX_MLP] = {"prefix-mlp", "prefix MLP", "mlp", {NULL, "mlp"}, {NULL},
+                             "prefix tuning through its MLP reparameterisation (Li & Liang 2021 §4.3)"},
+};
+
+const char *const *lab_demo_knob_words(int k, int *n)
+{
+    static const char *const yes_no[] = {"no", "yes", NULL};
+    const DemoParamSpec *p = demo_param_find(demo_kind_find("lab"), lab_demo_knobs[k].param, NULL);
+    const char *const *w = p && p->type == DEMO_PARAM_ENUM ? p->choices : yes_no;
+    int c = 0;
+    while (w[c] && c < LAB_DEMO_KNOB_MAX) c++;
+    if (n) *n = c;
+    return w;
+}
+
+bool lab_demo_knob_applies(int k, const TuneMethod *m)
+{
+    for (int i = 0; i < m->n_options; i++)
+        if (strcmp(m->options[i].name, lab_demo_knobs[k].option) == 0) return true;
+    return false;
+}
+
+// ----------------------------------------------------------------------------
 // Settings
 
 void lab_demo_settings_defaults(LabDemoSettings *s)
@@ -109,6 +145,11 @@ int lab_demo_settings_from_args(LabDemoSettings *s, const DemoArgs *a, Status *s
     s->batch = (int)demo_args_int(a, "batch");
     s->windows = (int)demo_args_int(a, "windows");
     s->seed = (unsigned long long)demo_args_int(a, "seed");
+    for (int k = 0; k < LAB_DEMO_KNOBS; k++) {
+        const DemoValue *v = demo_args_get(a, lab_demo_knobs[k].param);
+        const DemoParamSpec *p = demo_param_find(a->kind, lab_demo_knobs[k].param, NULL);
+        if (v && v->set && p) s->knob[k] = p->type == DEMO_PARAM_BOOL ? v->b : (int)v->i;
+    }
     return LS_OK;
 }
 
@@ -145,6 +186,12 @@ int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
     for (int i = 0; i < n && len < size; i++) {
         int w = snprintf(out + len, size - len, "%s%s", i ? "," : "", specs[i]);
         if (w > 0) len += (size_t)w;
+        for (int k = 0; k < LAB_DEMO_KNOBS && len < size; k++) {
+            const char *opt = lab_demo_knobs[k].spec[s->knob[k]];
+            if (!opt || !lab_demo_knob_applies(k, tune_method(kinds[i]))) continue;
+            w = snprintf(out + len, size - len, ",%s", opt);
+            if (w > 0) len += (size_t)w;
+        }
         if (s->lr_scale != 1.0 && len < size) {
             w = snprintf(out + len, size - len, ",lr=%.4g", tune_method(kinds[i])->default_lr * s->lr_scale);
             if (w > 0) len += (size_t)w;
@@ -173,6 +220,7 @@ static void drop_lab(LabDemo *d)
     }
     d->n_smooth = 0;
     memset(&d->snap, 0, sizeof d->snap);
+    d->have_snap = d->earlier = false;
 }
 
 void lab_demo_free(LabDemo *d)
@@ -183,9 +231,8 @@ void lab_demo_free(LabDemo *d)
 
 /* The smoothed training curves from the snapshot: point i is the mean of
  * the finite batch losses of steps i-SMOOTH+2 .. i+1 (NaN once diverged). */
-static void refresh(LabDemo *d)
+static void smooth_curves(LabDemo *d)
 {
-    lab_snapshot(&d->lab, &d->snap);
     for (int m = 0; m < d->snap.n_methods && m < LAB_MAX_METHODS; m++) {
         const LabMethodSnapshot *ms = &d->snap.methods[m];
         float *out = d->smooth[m];
@@ -203,6 +250,42 @@ static void refresh(LabDemo *d)
             out[i] = cnt > 0 ? (float)(sum / cnt) : NAN;
         }
     }
+}
+
+static void refresh(LabDemo *d)
+{
+    lab_snapshot(&d->lab, &d->snap);
+    smooth_curves(d);
+}
+
+/* Room for the smoothed curves of n methods of `steps` steps. */
+static int alloc_smooth(LabDemo *d, int n, int steps, Status *st)
+{
+    d->n_smooth = steps;
+    for (int m = 0; m < n && m < LAB_MAX_METHODS; m++) {
+        d->smooth[m] = malloc((size_t)(steps > 0 ? steps : 1) * sizeof(float));
+        if (!d->smooth[m]) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    }
+    return LS_OK;
+}
+
+void lab_demo_show(LabDemo *d, const LabSnapshot *kept)
+{
+    drop_lab(d);
+    status_clear(&d->err);
+    d->snap = *kept;
+    int steps = 0;
+    for (int m = 0; m < kept->n_methods; m++)
+        if (kept->methods[m].n_train > steps) steps = kept->methods[m].n_train;
+    if (alloc_smooth(d, kept->n_methods, steps, &d->err)) {
+        drop_lab(d);
+        d->state = LABD_FAILED;
+        return;
+    }
+    smooth_curves(d);
+    if (!kept->task_name || !task_kind_parse(&d->snap_task, kept->task_name)) d->snap_task = TASK_DOMAIN;
+    d->have_snap = d->earlier = true;
+    d->state = LABD_DONE;
 }
 
 int lab_demo_start(LabDemo *d, Status *st)
@@ -230,6 +313,10 @@ int lab_demo_start(LabDemo *d, Status *st)
     }
     c.task = d->set.task;
     c.digits = d->set.digits;
+    for (int k = 0; k < LAB_DEMO_KNOBS; k++) {
+        const char *name = lab_demo_knobs[k].lab_scaling[d->set.knob[k]];
+        if (name) lab_scaling_parse(&c.scaling, name);
+    }
     c.methods = d->methods;
     c.steps = d->set.steps > 0 ? d->set.steps : c.steps;
     if (d->set.batch > 0) c.batch = d->set.batch;
@@ -244,17 +331,13 @@ int lab_demo_start(LabDemo *d, Status *st)
         if (st) *st = d->err;
         return rc;
     }
-    d->have_lab = true;
-    d->n_smooth = c.steps;
-    for (int m = 0; m < d->lab.n_methods; m++) {
-        d->smooth[m] = malloc((size_t)c.steps * sizeof(float));
-        if (!d->smooth[m]) {
-            drop_lab(d);
-            d->state = LABD_FAILED;
-            rc = status_fail(&d->err, LS_ERR_NOMEM, "out of memory");
-            if (st) *st = d->err;
-            return rc;
-        }
+    d->have_lab = d->have_snap = true;
+    d->snap_task = c.task;
+    if ((rc = alloc_smooth(d, d->lab.n_methods, c.steps, &d->err))) {
+        drop_lab(d);
+        d->state = LABD_FAILED;
+        if (st) *st = d->err;
+        return rc;
     }
     d->state = LABD_RUNNING;
     d->units = 0;

@@ -29,7 +29,32 @@ enum {
     LAB_DEMO_MAX_P = 64,     /* prefix length and QLoRA rank limits */
     LAB_DEMO_MAX_RANK = 64,
     LAB_DEMO_MAX_SIZE = 64,  /* a size slider's limit (prefix P, QLoRA rank) */
+    LAB_DEMO_KNOB_MAX = 4,   /* choices of one knob */
 };
+
+/* A knob: a choice that adds an option to every chosen method whose
+ * registry row takes that option (tune.h's TuneMethod.options), so a new
+ * method that takes `targets=` gets the targets knob without a line here.
+ * Its choices are the words of the lab block's parameter of the same name
+ * (demo_schema.c): for an enum its choices in order, for a bool no, yes. */
+typedef struct LabDemoKnob {
+    const char *param;  /* the lab block's parameter */
+    const char *label;  /* the control's label */
+    const char *option; /* the registry option a method must take */
+    const char *spec[LAB_DEMO_KNOB_MAX]; /* per choice: what the spec gets (NULL: nothing) */
+    /* per choice: the lab's LabConfig.scaling by name ("rslora", "spec";
+     * NULL: the knob leaves it) */
+    const char *lab_scaling[LAB_DEMO_KNOB_MAX];
+    const char *what;   /* one line for the hint */
+} LabDemoKnob;
+
+enum { LAB_KNOB_TARGETS, LAB_KNOB_SCALE, LAB_KNOB_PREFIX_MLP, LAB_DEMO_KNOBS };
+extern const LabDemoKnob lab_demo_knobs[LAB_DEMO_KNOBS];
+/* Knob k's choices as the lab block's parameter spells them (NULL-terminated),
+ * and their count. */
+const char *const *lab_demo_knob_words(int k, int *n);
+/* Does registry method m take knob k's option? */
+bool lab_demo_knob_applies(int k, const TuneMethod *m);
 
 /* What the student chose. */
 typedef struct LabDemoSettings {
@@ -47,6 +72,7 @@ typedef struct LabDemoSettings {
     double lr_scale;                /* every method's default peak LR times this */
     int batch;                      /* sequences per step (0: the lab's default) */
     int windows;                    /* final evaluation windows (0: the lab's default) */
+    int knob[LAB_DEMO_KNOBS];       /* each knob's choice (0: the registry's default) */
     unsigned long long seed;
     int eval_every;                 /* held-out curve every N steps (0: the lab's; < 0: never) */
     int sample_bytes;               /* bytes of each sample (0: the lab's; < 0: none) */
@@ -71,7 +97,7 @@ int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size);
 typedef enum LabDemoState {
     LABD_IDLE,      /* not started */
     LABD_RUNNING,   /* lab_step calls to come */
-    LABD_DONE,      /* finished (or stopped and evaluated) */
+    LABD_DONE,      /* finished (or stopped and evaluated), or an earlier run shown */
     LABD_FAILED,    /* lab_init or a step failed: see err */
 } LabDemoState;
 
@@ -97,7 +123,10 @@ typedef struct LabDemo {
     Lab lab;                  /* valid from start to free */
     bool have_lab;
     char methods[1024];       /* the list the lab was started with */
-    LabSnapshot snap;         /* refreshed after every lab_step */
+    LabSnapshot snap;         /* refreshed after every lab_step, or an earlier run's */
+    bool have_snap;           /* snap is valid (a lab ran here, or an earlier run is shown) */
+    bool earlier;             /* snap is an earlier run's (lab_demo_show), not this lab's */
+    TaskKind snap_task;       /* the task snap is of */
     float *smooth[LAB_MAX_METHODS]; /* (steps) smoothed batch loss, NaN before a step */
     int n_smooth;             /* steps allocated */
     double last_unit_ms;      /* the last unit's time, to predict the next */
@@ -114,6 +143,9 @@ int lab_demo_start(LabDemo *d, Status *st);
  * lasts at most budget_ms plus one unit). Returns the number of units done
  * (0 when not running). */
 int lab_demo_tick(LabDemo *d, double budget_ms);
+/* Show an earlier run's results (kept: must outlive d or the next start):
+ * the state becomes LABD_DONE with d->earlier set; a start replaces them. */
+void lab_demo_show(LabDemo *d, const LabSnapshot *kept);
 /* Stop training: the lab then evaluates what ran (more ticks needed). */
 void lab_demo_stop(LabDemo *d);
 bool lab_demo_running(const LabDemo *d);

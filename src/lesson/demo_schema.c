@@ -271,6 +271,9 @@ static const DemoParamSpec prefix_cost_params[] = {
 /* Lesson 7: the fine-tune lab. */
 static const char *const lab_tasks[] = {"domain", "addition", NULL};
 
+static const char *const lab_targets[] = {"q+v", "attention", "all", NULL};
+static const char *const lab_scales[] = {"rslora", "2r", "fixed", NULL};
+static const char *const lab_shows[] = {"lab", "results", NULL};
 static const DemoParamSpec lab_params[] = {
     { .name = "task", .type = DEMO_PARAM_ENUM, .choices = lab_tasks, .def = "domain",
       .help = "domain (State of the Union to Moby-Dick, bits per byte) or addition "
@@ -292,6 +295,22 @@ static const DemoParamSpec lab_params[] = {
     INT_P("batch", 1, 24, "16", "sequences of 64 bytes per step (at most 24 keeps the lab responsive)"),
     INT_P("windows", 1, 1024, "128", "windows of the final held-out and forgetting evaluations"),
     INT_P("seed", 0, 2147483647, "1", "seed of the batches and of the methods' random starts"),
+    { .name = "targets", .type = DEMO_PARAM_ENUM, .choices = lab_targets, .def = "q+v",
+      .help = "the matrices LoRA (and QLoRA, DoRA) adapt: q+v, attention (q, k, v and o) or all "
+              "(every linear layer)" },
+    { .name = "scale", .type = DEMO_PARAM_ENUM, .choices = lab_scales, .def = "rslora",
+      .help = "LoRA's scale s: rslora (fixed alpha = 5.66, s = alpha/sqrt(r)), 2r (alpha = 2r, "
+              "s = 2 at every rank) or fixed (alpha = 16, s = 16/r); all three give s = 2 at r = 8" },
+    BOOL_P("prefix-mlp", "no", "prefix tuning trains through an MLP reparameterisation"),
+    { .name = "id", .type = DEMO_PARAM_NAME,
+      .help = "a name for this lab's results, kept for the session and with the progress "
+              "(default: made from the block's parameters)" },
+    { .name = "show", .type = DEMO_PARAM_ENUM, .choices = lab_shows, .def = "lab",
+      .help = "lab (the controls, curves and tables) or results (only what the lab with the same id "
+              "kept: its curves, tables, findings and samples, no controls)" },
+    { .name = "compare", .type = DEMO_PARAM_NAME,
+      .help = "the id of an earlier lab of the lesson whose kept results are shown beside "
+              "this one's (faint curves, their rows and samples)" },
 };
 
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
@@ -406,6 +425,7 @@ const char *demo_param_type_name(DemoParamType t)
     static const char *const names[] = {
         [DEMO_PARAM_INT] = "int",   [DEMO_PARAM_REAL] = "real", [DEMO_PARAM_ENUM] = "enum",
         [DEMO_PARAM_PATH] = "path", [DEMO_PARAM_BOOL] = "bool", [DEMO_PARAM_ROWS] = "rows",
+        [DEMO_PARAM_NAME] = "name",
     };
     if ((int)t < 0 || (size_t)t >= sizeof names / sizeof names[0]) return "?";
     return names[t];
@@ -651,9 +671,25 @@ static bool value_rows(const DemoParamSpec *spec, const char *text, DemoValue *v
     return true;
 }
 
+/* Letters, digits and '-': a name that is also a safe file name. */
+static bool value_name(const DemoParamSpec *spec, const char *text, DemoValue *v, char *msg,
+                       size_t msg_size)
+{
+    (void)spec, (void)v;
+    size_t n = strlen(text);
+    bool ok = n > 0 && n <= DEMO_NAME_MAX;
+    for (size_t i = 0; ok && i < n; i++) ok = isalnum((unsigned char)text[i]) || text[i] == '-';
+    if (ok) return true;
+    char c[64];
+    snprintf(msg, msg_size, "'%s' is not a name (letters, digits and '-', at most %d)", clip(c, sizeof c, text),
+             DEMO_NAME_MAX);
+    return false;
+}
+
 static const ValueParser value_parsers[] = {
     [DEMO_PARAM_INT] = value_int,   [DEMO_PARAM_REAL] = value_real, [DEMO_PARAM_ENUM] = value_enum,
     [DEMO_PARAM_PATH] = value_path, [DEMO_PARAM_BOOL] = value_bool, [DEMO_PARAM_ROWS] = value_rows,
+    [DEMO_PARAM_NAME] = value_name,
 };
 
 bool demo_value_parse(const DemoParamSpec *spec, const char *text, DemoValue *out, char *msg,

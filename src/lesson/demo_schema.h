@@ -15,7 +15,9 @@
  *           (paths_lesson_data); must exist, may not lead outside them
  *   bool    yes/no, true/false, on/off, 1/0
  *   rows    an inline matrix: numbers separated by spaces, rows by ';'
- *           rows = 1 2 3; 1 5 6; 3 4 7 */
+ *           rows = 1 2 3; 1 5 6; 3 4 7
+ *   name    a short name: letters, digits and '-', at most DEMO_NAME_MAX
+ *           id = first-lab */
 #ifndef LS_DEMO_SCHEMA_H
 #define LS_DEMO_SCHEMA_H
 
@@ -26,9 +28,11 @@
 #include "../core/mat.h"
 #include "lesson.h"
 
-#define DEMO_MAX_PARAMS 16
+#define DEMO_MAX_PARAMS 24
 /* Inline "rows" matrices are for small hand-made examples. */
 #define DEMO_ROWS_MAX 12
+/* A name value (a lab's id) is a short word. */
+#define DEMO_NAME_MAX 32
 
 typedef enum {
     DEMO_PARAM_INT,
@@ -37,6 +41,7 @@ typedef enum {
     DEMO_PARAM_PATH,
     DEMO_PARAM_BOOL,
     DEMO_PARAM_ROWS,
+    DEMO_PARAM_NAME,
 } DemoParamType;
 
 typedef struct DemoParamSpec {

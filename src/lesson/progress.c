@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Version 2 files answers by question key; version 1 (still read) by
@@ -401,28 +400,15 @@ done:
     return rc;
 }
 
-/* Move the file at path aside to "PATH.unreadable-YYYYmmdd-HHMMSS" (with
- * "-2", "-3", ... when that exists: an older backup is never overwritten).
- * On success p->set_aside holds the new name. */
+/* Move the file at path aside (file_set_aside); p->set_aside gets the new
+ * name. */
 static int set_aside(Progress *p, const char *path)
 {
-    char stamp[32], name[4200];
-    time_t now = time(NULL);
-    struct tm tm;
-    if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm))
-        snprintf(stamp, sizeof stamp, "%lld", (long long)now);
-    for (int k = 1; k <= 100; k++) {
-        int n = k == 1 ? snprintf(name, sizeof name, "%s.unreadable-%s", path, stamp)
-                       : snprintf(name, sizeof name, "%s.unreadable-%s-%d", path, stamp, k);
-        if (n < 0 || (size_t)n >= sizeof name) return ENAMETOOLONG;
-        struct stat sb;
-        if (lstat(name, &sb) == 0) continue;
-        if (errno != ENOENT) return errno;
-        if (rename(path, name) != 0) return errno;
-        if (!(p->set_aside = strdup(name))) return ENOMEM;
-        return 0;
-    }
-    return EEXIST;
+    char name[4200];
+    int e = file_set_aside(path, name, sizeof name);
+    if (e) return e;
+    if (!(p->set_aside = strdup(name))) return ENOMEM;
+    return 0;
 }
 
 /* A file that cannot be used: keep it beside the new one, or, when that
@@ -573,5 +559,9 @@ int progress_clear(Progress *p, const char *path, Status *st)
     if (!path) return LS_ERR_IO;
     if (unlink(path) != 0 && errno != ENOENT)
         return status_fail(st, LS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-    return LS_OK;
+    char dir[4096], kept[4200];
+    if (file_parent(dir, sizeof dir, path) != 0 ||
+        snprintf(kept, sizeof kept, "%s/%s", dir, PROGRESS_LAB_RESULTS) >= (int)sizeof kept)
+        return status_fail(st, LS_ERR_RANGE, "the progress file's path is too long");
+    return file_remove_tree(kept, st);
 }

@@ -100,8 +100,13 @@ int progress_parse(Progress *p, const char *text, size_t len, Status *st);
  * read_only. */
 int progress_save(const Progress *p, const char *path, Status *st);
 
+/* The folder beside the progress file where finished lab runs are kept
+ * (src/demo/lab_keep.h). */
+#define PROGRESS_LAB_RESULTS "lab-results"
+
 /* Forget everything (--reset-progress): empty p (may be NULL) and remove the
- * file at `path` (NULL = the default). A missing file is not an error. */
+ * file at `path` (NULL = the default) and the lab runs kept beside it
+ * (PROGRESS_LAB_RESULTS). A missing file is not an error. */
 int progress_clear(Progress *p, const char *path, Status *st);
 
 /* --- reading and updating (ids are lesson ids) ------------------------ */

@@ -85,6 +85,43 @@ static unsigned long long label_hash(const char *s)
 }
 
 // ----------------------------------------------------------------------------
+// Scaling
+
+static const char *const scaling_names[LAB_NUM_SCALINGS] = {"rslora", "spec"};
+static const char *const scaling_texts[LAB_NUM_SCALINGS] = {
+    "rsLoRA at a fixed alpha = 5.66 (s = alpha/sqrt(r): 2 at r = 8; first steps level in r)",
+    "each spec's alpha (lora:R: alpha = 2R, s = alpha/r = 2; first steps grow like sqrt(r))",
+};
+
+bool lab_scaling_parse(LabScaling *out, const char *name)
+{
+    for (int i = 0; i < LAB_NUM_SCALINGS; i++)
+        if (strcmp(scaling_names[i], name) == 0) {
+            *out = (LabScaling)i;
+            return true;
+        }
+    return false;
+}
+
+const char *lab_scaling_name(LabScaling s)
+{
+    return s >= 0 && s < LAB_NUM_SCALINGS ? scaling_names[s] : "?";
+}
+
+const char *lab_scaling_text(LabScaling s)
+{
+    return s >= 0 && s < LAB_NUM_SCALINGS ? scaling_texts[s] : "?";
+}
+
+/* A LoRA-family spec that chose neither alpha nor rslora gets the lab's. */
+static void apply_scaling(TuneSpec *s, LabScaling scaling)
+{
+    if (scaling != LAB_SCALING_RSLORA || s->rank <= 0 || s->alpha_set || s->rslora) return;
+    s->rslora = true;
+    s->alpha = TUNE_FIXED_ALPHA;
+}
+
+// ----------------------------------------------------------------------------
 // Set-up
 
 static double total_work(const Lab *lab);
@@ -200,6 +237,7 @@ int lab_init(Lab *lab, const LabConfig *cfg, Status *st)
         LabMethod *lm = &lab->methods[i];
         lm->spec = specs[i];
         if (c->lr > 0) lm->spec.lr = c->lr;
+        apply_scaling(&lm->spec, c->scaling);
         lm->train_loss = malloc((size_t)c->steps * sizeof(float));
         lm->cap_eval = (c->eval_every > 0 ? c->steps / c->eval_every : 0) + 2;
         lm->eval_step = malloc((size_t)lm->cap_eval * sizeof(int));
@@ -874,6 +912,9 @@ void lab_snapshot(const Lab *lab, LabSnapshot *s)
     s->stopped = lab->stopped;
     s->task_name = lab->task.name;
     s->task_description = lab->task.description;
+    s->scaling = lab->cfg.scaling;
+    s->validation = lab->task.validation_what;
+    s->test = lab->task.test_what;
     s->steps = lab->cfg.steps;
     s->batch = lab->B;
     s->seq = lab->T;
@@ -898,6 +939,10 @@ void lab_snapshot(const Lab *lab, LabSnapshot *s)
         m->step = r->step;
         m->steps = lab->cfg.steps;
         m->lr = tune_spec_lr(&lm->spec);
+        bool lora = lm->spec.rank > 0;
+        m->alpha = lora ? lm->spec.alpha : NAN;
+        m->rslora = lora && lm->spec.rslora;
+        m->scale = lora ? lora_scale(lm->spec.alpha, lm->spec.rank, lm->spec.rslora) : NAN;
         m->trainable_params = r->trainable_params;
         m->total_params = r->total_params;
         m->trainable_share =
@@ -923,4 +968,14 @@ TuneRun *lab_method_run(Lab *lab, int i)
 const Gpt *lab_base(const Lab *lab)
 {
     return &lab->base;
+}
+
+const Task *lab_task(const Lab *lab)
+{
+    return &lab->task;
+}
+
+LabScaling lab_scaling(const Lab *lab)
+{
+    return lab->cfg.scaling;
 }

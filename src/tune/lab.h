@@ -65,6 +65,25 @@ enum {
 /* The default lab: methods, task and schedule (see lab_config_defaults). */
 #define LAB_DEFAULT_METHODS "full,lora:1,lora:2,lora:4,lora:8,lora:16,prefix:16"
 
+/* How the lab scales every LoRA-family adapter (lora, qlora, dora) whose
+ * spec sets neither alpha= nor rslora:
+ *   LAB_SCALING_RSLORA  rsLoRA at a fixed alpha = LORA_FIXED_ALPHA (lora.h):
+ *                       s = alpha / sqrt(r), so Adam's first update
+ *                       ||s B A|| ~ s lr sqrt(r) is the same at every rank
+ *                       (Kalajdzievski 2023; lesson 5 measures it) and equals
+ *                       the old rule's s = 2 at r = 8, where the default
+ *                       learning rates were chosen. The default: rank is
+ *                       then compared without also changing the step size.
+ *   LAB_SCALING_SPEC    each spec's own (lora:R: alpha = 2R, s = 2 at every
+ *                       rank: the first update grows like sqrt(r)). */
+typedef enum LabScaling { LAB_SCALING_RSLORA, LAB_SCALING_SPEC, LAB_NUM_SCALINGS } LabScaling;
+
+/* "rslora" / "spec" (for options and files); false when unknown. */
+bool lab_scaling_parse(LabScaling *out, const char *name);
+const char *lab_scaling_name(LabScaling s);
+/* One line for tables: "rsLoRA at a fixed alpha = 5.66 (s = alpha/sqrt(r) ...)". */
+const char *lab_scaling_text(LabScaling s);
+
 typedef struct LabConfig {
     TaskKind task;           /* TASK_DOMAIN (default), TASK_ADDITION, TASK_TEXT */
     const char *text_path;   /* TASK_TEXT: the file */
@@ -83,6 +102,7 @@ typedef struct LabConfig {
     int final_windows;     /* windows of the final held-out and forgetting evals (0: default) */
     int sample_bytes;      /* bytes of each sample (0: default; <0: none) */
     int accuracy_problems; /* addition: held-out problems scored at the end (0: default) */
+    LabScaling scaling;    /* LoRA-family scaling (0: LAB_SCALING_RSLORA) */
 } LabConfig;
 
 /* Defaults: the domain task, LAB_DEFAULT_METHODS, and the steps, batch and
@@ -123,6 +143,8 @@ typedef struct LabMethodSnapshot {
     const char *kind_name;    /* method->name: "full", "lora", "prefix", "qlora" */
     int step, steps;         /* steps taken, of steps */
     float lr;                /* peak learning rate */
+    float alpha, scale;      /* LoRA-family: alpha and s (NaN for the others) */
+    bool rslora;             /* s = alpha/sqrt(r) */
     size_t trainable_params; /* what trains (prefix,mlp: incl. the MLP) */
     size_t total_params;     /* base + the method's own parameters */
     double trainable_share;  /* trainable / total */
@@ -143,6 +165,8 @@ typedef struct LabSnapshot {
     bool stopped;          /* lab_stop was called */
     const char *task_name; /* "domain" */
     const char *task_description;
+    LabScaling scaling;    /* LoRA-family scaling */
+    const char *validation, *test; /* what the task's held-out parts are */
     int steps, batch, seq; /* the schedule */
     int round;             /* training rounds completed */
     double elapsed_s;      /* wall time spent inside lab_step */
@@ -269,5 +293,9 @@ void lab_free(Lab *lab);
 TuneRun *lab_method_run(Lab *lab, int i);
 /* The base model (frozen, as loaded). */
 const Gpt *lab_base(const Lab *lab);
+/* The task (its texts: the validation slice for choosing rates). */
+const Task *lab_task(const Lab *lab);
+/* The scaling the lab's LoRA-family runs use. */
+LabScaling lab_scaling(const Lab *lab);
 
 #endif

@@ -153,9 +153,16 @@ static int addition_init(Task *t, int digits, Status *st)
             if (!dup) t->heldout[n++] = p;
         }
     }
-    t->n_heldout = n;
-    int rc = addition_text(&t->valid, t->heldout, n, st);
+    /* The first half is the test set, the second chooses learning rates. */
+    t->n_heldout = n - n / 2;
+    t->n_validation = n / 2;
+    int rc = addition_text(&t->valid, t->heldout, t->n_heldout, st);
+    if (!rc) rc = addition_text(&t->validation, t->heldout + t->n_heldout, t->n_validation, st);
     if (rc) return rc;
+    snprintf(t->test_what, sizeof t->test_what, "%d held-out problems (the first half)",
+             t->n_heldout);
+    snprintf(t->validation_what, sizeof t->validation_what,
+             "%d other held-out problems (the second half)", t->n_validation);
 
     /* Training text: random pairs that are not held out. */
     AdditionProblem *train = malloc(TASK_ADDITION_TRAIN_LINES * sizeof *train);
@@ -173,7 +180,7 @@ static int addition_init(Task *t, int digits, Status *st)
              "addition of numbers below %d: held-out exact-match accuracy of greedy decoding (%d "
              "held-out "
              "problems, never trained on)",
-             span, n);
+             span, t->n_heldout);
     return index_lines(t, st);
 }
 
@@ -188,6 +195,17 @@ static void set_sample_prompt(Task *t)
         n++;
     memcpy(t->sample_prompt, t->valid.bytes, n);
     t->sample_prompt[n] = '\0';
+}
+
+/* bytes[from, to) of d into out (owned). */
+static int text_slice(TextData *out, const TextData *d, size_t from, size_t to, Status *st)
+{
+    out->n = to - from;
+    out->bytes = malloc(out->n + 1);
+    if (!out->bytes) return status_fail(st, LS_ERR_NOMEM, "out of memory");
+    memcpy(out->bytes, d->bytes + from, out->n);
+    out->bytes[out->n] = 0;
+    return LS_OK;
 }
 
 static int text_task_init(Task *t, const char *path, Status *st)
@@ -211,30 +229,61 @@ static int text_task_init(Task *t, const char *path, Status *st)
         text_free(&all);
         return rc;
     }
+    /* The held-out part's first half chooses rates, the second is reported. */
+    size_t mid = cut + (all.n - cut) / 2;
+    for (size_t i = mid; i + 100 <= all.n && i < mid + 256; i++)
+        if (all.bytes[i - 1] == '\n') {
+            mid = i;
+            break;
+        }
     t->train.n = cut;
-    t->valid.n = all.n - cut;
     t->train.bytes = malloc(t->train.n + 1);
-    t->valid.bytes = malloc(t->valid.n + 1);
-    if (!t->train.bytes || !t->valid.bytes) rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
+    if (!t->train.bytes) rc = status_fail(st, LS_ERR_NOMEM, "out of memory");
+    if (!rc) memcpy(t->train.bytes, all.bytes, t->train.n);
+    if (!rc) rc = text_slice(&t->validation, &all, cut, mid, st);
+    if (!rc) rc = text_slice(&t->valid, &all, mid, all.n, st);
     if (!rc) {
-        memcpy(t->train.bytes, all.bytes, t->train.n);
-        memcpy(t->valid.bytes, all.bytes + cut, t->valid.n);
         snprintf(t->description, sizeof t->description,
-                 "your text %.120s: %zu bytes to train on, the last %zu held out (bits per byte)",
-                 path, t->train.n, t->valid.n);
+                 "your text %.120s: %zu bytes to train on, the next %zu to choose rates, the last "
+                 "%zu held out (bits per byte)",
+                 path, t->train.n, t->validation.n, t->valid.n);
+        snprintf(t->validation_what, sizeof t->validation_what, "bytes %zu-%zu of the file", cut,
+                 mid);
+        snprintf(t->test_what, sizeof t->test_what, "bytes %zu-%zu of the file", mid, all.n);
     }
     text_free(&all);
     return rc;
 }
 
+/* Where the domain task's test part starts in moby-valid.txt. */
+static const char DOMAIN_TEST_START[] = "CHAPTER 41.";
+
 static int domain_init(Task *t, const TaskConfig *cfg, Status *st)
 {
+    TextData held;
     int rc = load_data(&t->train, cfg->root, "data/text/moby-train.txt", st);
-    if (!rc) rc = load_data(&t->valid, cfg->root, "data/text/moby-valid.txt", st);
-    snprintf(
-        t->description, sizeof t->description,
-        "domain shift: State of the Union -> Moby-Dick (chapters 1-36 to train, 37-41 held out; "
-        "bits per byte)");
+    if (rc) return rc;
+    rc = load_data(&held, cfg->root, "data/text/moby-valid.txt", st);
+    if (rc) return rc;
+    /* Chapters 37-40 choose rates, chapter 41 is reported. */
+    size_t cut = 0, k = sizeof DOMAIN_TEST_START - 1;
+    for (size_t i = 1; i + k <= held.n && !cut; i++)
+        if (held.bytes[i - 1] == '\n' && memcmp(held.bytes + i, DOMAIN_TEST_START, k) == 0) cut = i;
+    if (!cut)
+        rc = status_fail(st, LS_ERR_PARSE, "data/text/moby-valid.txt: no line '%s'",
+                         DOMAIN_TEST_START);
+    if (!rc) rc = text_slice(&t->validation, &held, 0, cut, st);
+    if (!rc) rc = text_slice(&t->valid, &held, cut, held.n, st);
+    if (!rc) {
+        snprintf(t->validation_what, sizeof t->validation_what,
+                 "Moby-Dick chapters 37-40 (moby-valid.txt bytes 0-%zu)", cut);
+        snprintf(t->test_what, sizeof t->test_what,
+                 "Moby-Dick chapter 41 (moby-valid.txt bytes %zu-%zu)", cut, held.n);
+    }
+    text_free(&held);
+    snprintf(t->description, sizeof t->description,
+             "domain shift: State of the Union -> Moby-Dick (chapters 1-36 to train, 37-40 to "
+             "choose rates, 41 held out; bits per byte)");
     return rc;
 }
 
@@ -278,6 +327,7 @@ void task_free(Task *t)
     if (!t) return;
     text_free(&t->train);
     text_free(&t->valid);
+    text_free(&t->validation);
     text_free(&t->forget);
     free(t->line_starts);
     free(t->heldout);

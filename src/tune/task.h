@@ -15,6 +15,16 @@
  *   text      the user's own file: the last 10 % (from a line start when one
  *             is near) held out, the rest trained on.
  *
+ * Each task's held-out data is split in two, so that choosing a learning
+ * rate never looks at what the lab reports (experiment.h):
+ *   validation  domain: chapters 37-40 of moby-valid.txt (its first 15,211
+ *               bytes); addition: a second set of held-out problems (the
+ *               held-out list's second half); text: the first half of the
+ *               held-out 10 %. Used only to choose learning rates.
+ *   test        domain: chapter 41 (the rest, 21,987 bytes); addition: the
+ *               first half of the held-out problems, scored for accuracy;
+ *               text: the last 5 %. What the lab reports ("held-out").
+ *
  * Every task also keeps a fixed piece of the base corpus (sotu-valid.txt) to
  * measure forgetting: held-out loss there after tuning against before. */
 #ifndef LS_TASK_H
@@ -53,14 +63,18 @@ typedef struct Task {
     const char *name;      /* "domain", "addition", "text" */
     char description[256]; /* one line for the user */
     TextData train;        /* owned */
-    TextData valid;        /* owned: held-out text of the task */
+    TextData valid;        /* owned: held-out test text (what the lab reports) */
+    TextData validation;   /* owned: held-out validation slice (choosing rates only) */
+    char test_what[160];       /* what each is, for files and tables */
+    char validation_what[160];
     TextData forget;       /* owned: base-corpus text for forgetting */
     bool line_batches;     /* batches start at line starts */
     size_t *line_starts;   /* (n_lines) offsets of lines in train */
     size_t n_lines;
     int digits;               /* addition */
-    AdditionProblem *heldout; /* addition: held-out problems, in a fixed order */
-    int n_heldout;
+    AdditionProblem *heldout; /* addition: held-out test problems, in a fixed order, */
+    int n_heldout;            /* then n_validation validation problems after them */
+    int n_validation;
     char sample_prompt[64]; /* prompt for samples (domain, text) */
 } Task;
 

@@ -26,7 +26,8 @@
  *   qlora:8,int8
  * Options: each method's own (its row's option table, listed by `lorascope
  * help finetune`: LoRA's alpha=A, rslora, pissa, targets=LIST; the prefix's
- * mlp and hidden=H; qlora's nf4 / int8), and two every method takes:
+ * mlp and hidden=H; qlora's nf4 / int8; LoRA's alpha defaults to 2R, with
+ * rslora to TUNE_FIXED_ALPHA at every R), and two every method takes:
  * lr=LR (peak learning rate; default per method, see TuneMethod.default_lr)
  * and, for tests and the demonstration of divergence, nan=STEP (the loss of
  * that step becomes NaN, as an exploding run's would).
@@ -66,6 +67,12 @@ typedef enum TuneKind {
 } TuneKind;
 
 enum { TUNE_LABEL_MAX = 96 };
+
+/* rsLoRA's alpha, the same at every rank: 2 sqrt(8), so s = alpha/sqrt(R)
+ * is exactly 2 at R = 8 (the rank the default learning rates were chosen
+ * at with alpha = 2R) and the first update ||s B A|| ~ s lr sqrt(R) does
+ * not grow with R (Kalajdzievski 2023). 2.82842712f rounds to sqrtf(8). */
+#define TUNE_FIXED_ALPHA (2.0f * 2.82842712f)
 
 /* The room in a spec for a method's own options (see TuneSpec.opts). */
 enum { TUNE_OPTS_BYTES = 32 };

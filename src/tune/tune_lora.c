@@ -220,11 +220,14 @@ static int opt_alpha(TuneSpec *s, const char *v, Status *st)
     tune_lora_opts_set(s, &o);
     return LS_OK;
 }
+/* rsLoRA at a fixed alpha unless alpha= is given: with alpha = 2R its
+ * scale would be 2 sqrt(R) and the first steps would still grow with R. */
 static int opt_rslora(TuneSpec *s, const char *v, Status *st)
 {
     (void)v, (void)st;
     LoraOpts o = tune_lora_opts(s);
     o.rslora = true;
+    if (!o.alpha_set) o.alpha = TUNE_FIXED_ALPHA;
     tune_lora_opts_set(s, &o);
     return LS_OK;
 }
@@ -287,7 +290,7 @@ LoraOpts tune_lora_opts(const TuneSpec *s)
 /* Help lines: "option<TAB>what it does". */
 #define LORA_HELP                                                                                  \
     "alpha=A\tLoRA alpha (default 2R, so alpha/R = 2)\n"                                          \
-    "rslora\tscale alpha/sqrt(R) instead of alpha/R\n"                                            \
+    "rslora\tscale alpha/sqrt(R), not alpha/R (alpha 5.66 unless given)\n"                      \
     "targets=T\tq, k, v, o (attn.c_proj), fc, fcproj, mlp, attn, all joined by '+'\n"            \
     "\t(default q+v, as the LoRA paper)\n"                                                         \
     "pissa\tstart from the top-R SVD of W (W becomes its residual)\n"

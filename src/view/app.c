@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../demo/lab_keep.h"
 #include "keys.h"
 #include "utf8.h"
 #include "vmem.h"
@@ -82,7 +83,7 @@ static void save_progress(App *a)
 static void render_page(App *a)
 {
     if (!a->page_open || too_small(a)) return;
-    PageEnv env = {&a->env, a->present, student_progress(a)};
+    PageEnv env = {&a->env, a->present, student_progress(a), a->keep};
     a->page.start_budget_ms = a->start_budget_ms;
     a->page.canvas.pixels = a->pixels;
     page_render(&a->page, a->w, &env);
@@ -123,6 +124,20 @@ void app_open_lesson(App *a, int i, int p)
     }
 }
 
+/* Finished lab runs: saved beside the progress file; only for the session
+ * without one, or in presentation mode (a class starts clean). */
+static LabKeep *new_keep(const Progress *progress, const char *progress_path, bool present)
+{
+    char path[4096], dir[4200];
+    const char *dir_or_null = NULL;
+    if (progress && !present && !progress->read_only &&
+        (progress_path ? snprintf(path, sizeof path, "%s", progress_path) < (int)sizeof path
+                       : progress_default_path(path, sizeof path, NULL) == LS_OK) &&
+        lab_keep_dir_for(dir, sizeof dir, path, NULL) == LS_OK)
+        dir_or_null = dir;
+    return lab_keep_new(dir_or_null);
+}
+
 void app_init(App *a, const LessonList *lessons, Progress *progress, const char *progress_path,
               ViewEnv env, const Theme *theme, bool present)
 {
@@ -136,6 +151,7 @@ void app_init(App *a, const LessonList *lessons, Progress *progress, const char 
     a->h = APP_MIN_H;
     a->match_row = -1;
     a->screen = SCREEN_TOC;
+    a->keep = new_keep(progress, progress_path, present);
     /* Answers saved by position (version 1) move onto question keys; the
      * next save writes them so. */
     for (int i = 0; progress && lessons && i < lessons->n; i++) {
@@ -160,6 +176,8 @@ void app_free(App *a)
 {
     if (a->page_open) page_close(&a->page);
     a->page_open = false;
+    lab_keep_delete(a->keep);
+    a->keep = NULL;
     free(a->notice);
     a->notice = NULL;
 }
@@ -540,6 +558,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_BLANK] = act_blank,
     [ACT_THEME] = act_theme,
     [ACT_JUMP] = act_jump,
+    [ACT_OPEN_FILE] = act_nothing, /* the focused lab's (dview_lab.c) */
 };
 
 /* ---------------------------------------------------------------------------

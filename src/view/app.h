@@ -64,6 +64,7 @@ typedef struct App {
     char notice_title[64];
     AppHit hits[40];
     int n_hits;
+    struct LabKeep *keep;      /* finished lab runs (owned; lab_keep.h) */
     double start_budget_ms;    /* demo set-up per render (PageView); 0 = all at once */
     int start_scroll;          /* scroll at the last layout while demos start */
 } App;

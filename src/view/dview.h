@@ -16,6 +16,8 @@
 #include "slider.h"
 #include "widgets.h"
 
+struct LabKeep;
+
 typedef struct DemoViewOps {
     const char *name;   /* the demo name: "svd" */
     /* Start the demo from resolved parameters; NULL with st set on failure. */
@@ -42,6 +44,9 @@ typedef struct DemoViewOps {
     /* Optional: do about budget_ms of that work (between input polls);
      * returns EV_* flags (EV_REDRAW when something to show changed). */
     int (*tick)(void *self, double budget_ms);
+    /* Optional: the session's kept lab runs (src/demo/lab_keep.h), given
+     * once after create (NULL: none kept). */
+    void (*keep)(void *self, struct LabKeep *keep);
 } DemoViewOps;
 
 /* NULL-terminated table. */

@@ -9,16 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../base/paths.h"
 #include "../demo/demo.h"
+#include "../demo/lab_keep.h"
+#include "../tune/experiment.h"
+#include "../tune/findings.h"
+#include "../tune/lab_file.h"
 #include "dview_lab_plot.h"
 #include "utf8.h"
 #include "vmem.h"
 
 /* Controls: run, task, the method toggles, then one size slider per
  * method offered once with a size (prefix P, QLoRA rank: the registry
- * says which), then lr, steps and the curves (lc_lr() ... below). */
-enum { LC_RUN, LC_TASK, LC_METHODS, LC_SIZE0, LC_MAX = LC_SIZE0 + TUNE_NUM_KINDS + 3 };
+ * says which), the knobs (demo_lab.h: LoRA targets, scale, prefix MLP),
+ * then lr, steps, seed and the curves (lc_knob() ... below). */
+enum { LC_RUN, LC_TASK, LC_METHODS, LC_SIZE0, LC_MAX = LC_SIZE0 + TUNE_NUM_KINDS + LAB_DEMO_KNOBS + 4 };
 enum { LV_LABEL_W = 14, LV_PLOT_ROWS = 15, LV_MAX_TOGGLES = LAB_DEMO_MAX_RANKS + TUNE_NUM_KINDS };
 enum { CURVES_HELDOUT, CURVES_TRAIN, CURVES_BOTH, CURVES_N };
 
@@ -39,28 +46,72 @@ typedef struct LabItem {
     int size;
 } LabItem;
 
+/* Where the results on screen come from. */
+typedef enum LabShown {
+    SHOWN_NONE,    /* not run */
+    SHOWN_LIVE,    /* this visit's lab */
+    SHOWN_SESSION, /* an earlier run this session */
+    SHOWN_SAVED,   /* an earlier session's, saved with the progress */
+    SHOWN_FILE,    /* a results file opened here */
+} LabShown;
+
 typedef struct LabView {
     LabDemo d;
     int cursor;                 /* the method toggle under the cursor */
     int n_size;                 /* size sliders */
     TuneKind size_kind[TUNE_NUM_KINDS];
     Slider size[TUNE_NUM_KINDS];
-    Slider lr, steps;
+    Slider lr, steps, seed;
     SliderHit hit[LC_MAX];
-    ChoiceHit task_hit, curves_hit;
+    ChoiceHit task_hit, curves_hit, knob_hit[LAB_DEMO_KNOBS];
     int n_tog;
     Toggle tog[LV_MAX_TOGGLES];
     int tog_y[LV_MAX_TOGGLES], tog_x[LV_MAX_TOGGLES], tog_w[LV_MAX_TOGGLES];
     int run_y, run_x0, run_x1;
     int rows[LC_MAX];
     int curves;
-    char hint[200];
+    char hint[640];
+    /* Results kept (lab_keep.h), opened from a file, compared with. */
+    LabKeep *keep;              /* borrowed; NULL: nothing kept */
+    char key[LAB_KEEP_KEY_MAX]; /* this lab's key ("" : not kept) */
+    char cmp_key[LAB_KEEP_KEY_MAX];
+    char cmp_id[DEMO_NAME_MAX + 1]; /* the lab compared with ("" : none) */
+    char id[DEMO_NAME_MAX + 1];     /* this lab's id ("" : none given) */
+    LabShown shown;
+    LabRecord *opened;          /* the file shown (owned), or NULL */
+    char opened_name[256];
+    char note[1024];            /* why something could not be kept or opened ("" : fine) */
+    bool note_error;
+    bool prompting;             /* typing a file's path */
+    char path[1024];
+    /* The findings of the finished run shown (findings.h), computed once
+     * per record. */
+    const LabRecord *findings_of;
+    Finding findings[FINDINGS_MAX];
+    int n_findings;
+    /* An experiment (experiment.h): opened, or shipped in data/lab-results
+     * for the task run here. Its spread over seeds is drawn as a band
+     * behind the curves of the methods run with its settings. */
+    Experiment *exp;            /* owned, or NULL */
+    ExpTaskSummary *exp_sum;    /* its summary for exp_task */
+    TaskKind exp_task;
+    bool exp_opened;            /* opened with o (else shipped) */
+    bool shipped_tried[2];      /* data/lab-results/<task>.json looked for */
+    bool results_only;          /* show = results: a kept run's results, no controls */
 } LabView;
 
-static int lc_lr(const LabView *v) { return LC_SIZE0 + v->n_size; }
-static int lc_steps(const LabView *v) { return LC_SIZE0 + v->n_size + 1; }
-static int lc_curves(const LabView *v) { return LC_SIZE0 + v->n_size + 2; }
-static int lc_n(const LabView *v) { return LC_SIZE0 + v->n_size + 3; }
+static int lc_knob(const LabView *v, int k) { return LC_SIZE0 + v->n_size + k; }
+static int lc_lr(const LabView *v) { return lc_knob(v, LAB_DEMO_KNOBS); }
+static int lc_steps(const LabView *v) { return lc_lr(v) + 1; }
+static int lc_seed(const LabView *v) { return lc_lr(v) + 2; }
+static int lc_curves(const LabView *v) { return lc_lr(v) + 3; }
+static int lc_n(const LabView *v) { return lc_lr(v) + 4; }
+
+/* The knob of control c, or -1. */
+static int knob_of(const LabView *v, int c)
+{
+    return c >= lc_knob(v, 0) && c < lc_lr(v) ? c - lc_knob(v, 0) : -1;
+}
 
 /* The slider of control c, or NULL. */
 static Slider *slider_of(LabView *v, int c)
@@ -68,7 +119,19 @@ static Slider *slider_of(LabView *v, int c)
     if (c >= LC_SIZE0 && c < LC_SIZE0 + v->n_size) return &v->size[c - LC_SIZE0];
     if (c == lc_lr(v)) return &v->lr;
     if (c == lc_steps(v)) return &v->steps;
+    if (c == lc_seed(v)) return &v->seed;
     return NULL;
+}
+
+/* Does a chosen method take knob k's option (else the knob is dimmed)? */
+static bool knob_used(const LabView *v, int k)
+{
+    char buf[LAB_MAX_METHODS][24];
+    TuneKind kinds[LAB_MAX_METHODS];
+    int n = lab_demo_planned(&v->d.set, buf, kinds, LAB_MAX_METHODS);
+    for (int i = 0; i < n; i++)
+        if (lab_demo_knob_applies(k, tune_method(kinds[i]))) return true;
+    return false;
 }
 
 // ----------------------------------------------------------------------------
@@ -167,6 +230,8 @@ static void sliders_init(LabView *v)
     }
     slider_init_log(&v->lr, "lr ×", 1.0 / 64, 64, s->lr_scale, 2, 8, false);
     slider_init_log(&v->steps, "steps", s->steps < 10 ? s->steps : 10, 2000, s->steps, pow(2, 0.25), 2, true);
+    double seed_max = s->seed > 999 ? (double)s->seed : 999;
+    slider_init_linear(&v->seed, "seed", 0, seed_max, (double)s->seed, 1, 10, true);
 }
 
 void *lab_view_new(const LabDemoSettings *s)
@@ -182,6 +247,28 @@ LabDemo *lab_view_demo(void *view)
     return &((LabView *)view)->d;
 }
 
+/* The block's key for the keep: its lesson and its id, else the
+ * parameters the lesson gives it (not id and compare themselves). */
+static void block_keys(LabView *v, const DemoArgs *a)
+{
+    char params[1024] = "";
+    size_t len = 0;
+    for (int i = 0; a->kind && i < a->kind->n_params && len < sizeof params; i++) {
+        const char *name = a->kind->params[i].name;
+        if (!a->v[i].given || !strcmp(name, "id") || !strcmp(name, "compare")) continue;
+        int w = snprintf(params + len, sizeof params - len, "%s=%s;", name, a->v[i].text ? a->v[i].text : "");
+        if (w > 0) len += (size_t)w;
+    }
+    const char *id = demo_args_given(a, "id") ? demo_args_text(a, "id") : NULL;
+    lab_keep_key(v->key, sizeof v->key, a->lesson_file, id, params);
+    snprintf(v->id, sizeof v->id, "%s", id ? id : "");
+    const char *cmp = demo_args_given(a, "compare") ? demo_args_text(a, "compare") : NULL;
+    if (cmp) {
+        snprintf(v->cmp_id, sizeof v->cmp_id, "%s", cmp);
+        lab_keep_key(v->cmp_key, sizeof v->cmp_key, a->lesson_file, cmp, NULL);
+    }
+}
+
 static void *lv_create(const DemoArgs *args, Status *st)
 {
     LabView *v = vmem_alloc(sizeof *v);
@@ -190,7 +277,152 @@ static void *lv_create(const DemoArgs *args, Status *st)
         return NULL;
     }
     sliders_init(v);
+    block_keys(v, args);
+    const DemoValue *show = demo_args_get(args, "show");
+    v->results_only = show && show->set && show->i == 1;
     return v;
+}
+
+static void drop_opened(LabView *v)
+{
+    lab_record_free(v->opened);
+    free(v->opened);
+    v->opened = NULL;
+}
+
+static void drop_exp(LabView *v)
+{
+    experiment_free(v->exp);
+    free(v->exp);
+    free(v->exp_sum);
+    v->exp = NULL;
+    v->exp_sum = NULL;
+    v->exp_opened = false;
+}
+
+/* Take e (owned) as the view's experiment, summarised for task; false (e
+ * freed) when it has no such task. */
+static bool take_exp(LabView *v, Experiment *e, TaskKind task, bool opened)
+{
+    int t = -1;
+    for (int i = 0; i < e->cfg.n_tasks; i++)
+        if (e->cfg.tasks[i] == task) t = i;
+    ExpTaskSummary *sum = malloc(sizeof *sum);
+    Status st = {0};
+    if (t < 0 || !sum || experiment_summarize(e, t, sum, &st) != LS_OK) {
+        free(sum);
+        experiment_free(e);
+        free(e);
+        return false;
+    }
+    drop_exp(v);
+    v->exp = e;
+    v->exp_sum = sum;
+    v->exp_task = task;
+    v->exp_opened = opened;
+    return true;
+}
+
+/* The shipped experiment of the task run here, looked for once a task. */
+static void shipped_exp(LabView *v)
+{
+    TaskKind task = v->d.have_snap ? v->d.snap_task : v->d.set.task;
+    if (task > TASK_ADDITION || v->shipped_tried[task] || (v->exp && v->exp_task == task)) return;
+    v->shipped_tried[task] = true;
+    const char *root = paths_root();
+    char path[4096];
+    if (!root || snprintf(path, sizeof path, "%s/data/lab-results/%s.json", root, task_kind_name(task)) >=
+                     (int)sizeof path || access(path, R_OK) != 0)
+        return;
+    Experiment *e = malloc(sizeof *e);
+    Status st = {0};
+    if (!e || experiment_load(path, e, &st) != LS_OK) {
+        if (e) experiment_free(e);
+        free(e);
+        return;
+    }
+    if (v->exp && v->exp_opened) { /* an opened one stays */
+        experiment_free(e);
+        free(e);
+        return;
+    }
+    take_exp(v, e, task, false);
+}
+
+/* The experiment's spread for method m of the lab shown: min and max of
+ * the held-out curve over its seeds at each point, when the experiment ran
+ * that method (kind and size) at the same rate, steps and batch. Returns
+ * the points (0: no band); xs, lo, hi are vmem arrays for the caller. */
+static int exp_band(const LabView *v, const LabMethodSnapshot *m, float **xs, float **lo, float **hi)
+{
+    const Experiment *e = v->exp;
+    const ExpTaskSummary *sum = v->exp_sum;
+    if (!e || !sum || !v->d.have_snap || v->d.snap_task != v->exp_task) return 0;
+    for (int i = 0; i < sum->n_methods; i++) {
+        const ExpMethodSummary *sm = &sum->methods[i];
+        TuneSpec spec;
+        if (sm->n_cells < 2 || sm->chosen < 0 || tune_spec_parse(&spec, sm->label, NULL) != LS_OK) continue;
+        float lr = sm->lrs[sm->chosen];
+        if (spec.kind != m->kind || spec.size != m->size || fabsf(lr - m->lr) > 1e-3f * lr) continue;
+        const LabRecord *cell = e->cells[sm->cells[0]].rec;
+        if (cell->steps != v->d.snap.steps || cell->batch != v->d.snap.batch) return 0;
+        const LabRecordMethod *first = &cell->methods[sm->method_index];
+        int n = first->n_eval;
+        if (n < 2) return 0;
+        *xs = vmem_array((size_t)n, sizeof(float));
+        *lo = vmem_array((size_t)n, sizeof(float));
+        *hi = vmem_array((size_t)n, sizeof(float));
+        for (int p = 0; p < n; p++) {
+            (*xs)[p] = (float)first->eval_step[p];
+            (*lo)[p] = INFINITY;
+            (*hi)[p] = -INFINITY;
+        }
+        for (int c = 0; c < sm->n_cells; c++) {
+            const LabRecordMethod *rm = &e->cells[sm->cells[c]].rec->methods[sm->method_index];
+            for (int p = 0; p < n && p < rm->n_eval; p++) {
+                (*lo)[p] = fminf((*lo)[p], rm->eval_loss[p]);
+                (*hi)[p] = fmaxf((*hi)[p], rm->eval_loss[p]);
+            }
+        }
+        return n;
+    }
+    return 0;
+}
+
+/* An opened experiment as one finished lab: each method at its chosen
+ * rate, from its first seed's cell (the band shows the others). */
+static LabRecord *exp_record(const Experiment *e, const ExpTaskSummary *sum, Status *st)
+{
+    LabSnapshot comp;
+    int n = 0;
+    unsigned long long seed = 0;
+    for (int i = 0; i < sum->n_methods && n < LAB_MAX_METHODS; i++) {
+        const ExpMethodSummary *sm = &sum->methods[i];
+        if (sm->n_cells == 0) continue;
+        const ExperimentCell *cell = &e->cells[sm->cells[0]];
+        LabSnapshot cs;
+        lab_record_snapshot(cell->rec, &cs);
+        if (n == 0) comp = cs, seed = cell->seed;
+        comp.methods[n++] = cs.methods[sm->method_index];
+    }
+    if (n == 0) {
+        status_fail(st, LS_ERR_PARSE, "the experiment has no finished cell");
+        return NULL;
+    }
+    comp.n_methods = n;
+    LabRecord *r = malloc(sizeof *r);
+    if (!r) {
+        status_fail(st, LS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    lab_record_init(r);
+    if (lab_record_from_snapshot(r, &comp, st) != LS_OK) {
+        lab_record_free(r);
+        free(r);
+        return NULL;
+    }
+    r->seed = seed;
+    return r;
 }
 
 static void lv_destroy(void *self)
@@ -198,7 +430,38 @@ static void lv_destroy(void *self)
     LabView *v = self;
     if (!v) return;
     lab_demo_free(&v->d);
+    drop_opened(v);
+    drop_exp(v);
     free(v);
+}
+
+/* Coming back to the page: the run kept under this lab's key, if any. */
+static void lv_keep(void *self, LabKeep *keep)
+{
+    LabView *v = self;
+    v->keep = keep;
+    char problem[400];
+    const LabKept *k = lab_keep_get(keep, v->key, problem, sizeof problem);
+    if (problem[0]) {
+        snprintf(v->note, sizeof v->note, "The results saved from an earlier run could not be read: %s", problem);
+        v->note_error = true;
+    }
+    if (!k || v->d.state != LABD_IDLE) return;
+    if (k->has_settings && !v->results_only) {
+        /* This session's run: the controls as they ran it. */
+        const Gpt *base = v->d.set.base_model;
+        v->d.set = k->settings;
+        v->d.set.base_model = base;
+        sliders_init(v);
+    }
+    lab_demo_show(&v->d, &k->snap);
+    v->shown = k->from_disk ? SHOWN_SAVED : SHOWN_SESSION;
+}
+
+/* The kept run this lab is compared with, or NULL. */
+static const LabKept *compared(const LabView *v)
+{
+    return v->cmp_key[0] && v->keep ? lab_keep_get(v->keep, v->cmp_key, NULL, 0) : NULL;
 }
 
 // ----------------------------------------------------------------------------
@@ -230,7 +493,7 @@ static char *num_or_dash(double v, const char *fmt)
 /* The rows of the tables: the lab's methods once started, else the plan. */
 static int table_methods(const LabView *v, LabItem labels[])
 {
-    if (v->d.have_lab) {
+    if (v->d.have_snap) {
         /* "full,lr=0.032" shows as "full": the lr × control says the rest. */
         int n = v->d.snap.n_methods;
         for (int i = 0; i < n; i++) {
@@ -278,7 +541,7 @@ static int layout_toggles(LabView *v, const Grid *g, int y, int x, int w)
 
 static bool addition(const LabView *v)
 {
-    return v->d.have_lab ? v->d.lab.task.kind == TASK_ADDITION : v->d.set.task == TASK_ADDITION;
+    return v->d.have_snap ? v->d.snap_task == TASK_ADDITION : v->d.set.task == TASK_ADDITION;
 }
 
 /* One sample as display text: newlines become spaces (answers: gaps). */
@@ -327,7 +590,7 @@ enum { SAMPLE_MAX_LINES = 24 };
 
 static int samples_height(const LabView *v, int w)
 {
-    if (!v->d.have_lab) return 0;
+    if (!v->d.have_snap) return 0;
     int rows = 0, any = 0;
     for (int i = 0; i < v->d.snap.n_methods; i++) {
         LabDemoRow row;
@@ -379,6 +642,9 @@ static bool has_qlora(const LabView *v, LabItem labels[], int n)
 }
 
 static bool cost_wide(const LabView *v, const Grid *g, LabItem labels[], int n, int avail);
+static int origin_rows(const LabView *v, Grid *g, int y, int x, int w);
+static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env);
+static int findings_rows(LabView *v, Grid *g, int y, Rect r);
 
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
@@ -388,8 +654,10 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int tog = layout_toggles(v, &probe, 0, 0, width);
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
-    int h = 1 + 1 + tog + v->n_size + 2 + 1; /* run, task, methods, sizes, lr, steps, curves */
+    if (v->results_only && !v->d.have_snap) return 1 + origin_rows(v, NULL, 0, 0, width - 2);
+    int h = v->results_only ? -1 : 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
     h += 1 + 1;                  /* blank, progress */
+    h += origin_rows(v, NULL, 0, 0, width - 2);
     if (v->d.state == LABD_FAILED) {
         char msg[sizeof v->d.err.msg + 64];
         failure_message(v, env, msg, sizeof msg);
@@ -399,7 +667,9 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     h += 2 + n + note_rows(cost_wide(v, &probe, labels, n, width - 2) ? cost_note_wide : cost_note_compact, width);
     if (has_qlora(v, labels, n)) h += 2;
     h += 1 + 3 + n;              /* blank, results table (with the base model) */
+    h += findings_rows(v, NULL, 0, (Rect){0, 0, 1, width});
     h += samples_height(v, width);
+    h += compare_rows(v, NULL, 0, (Rect){0, 0, 1, width}, env);
     return h;
 }
 
@@ -473,14 +743,66 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
     y += rows;
     for (int c = LC_SIZE0; c < lc_curves(v); c++) {
         v->rows[c] = y;
-        widget_slider(g, y, r.x, r.w, LV_LABEL_W, slider_of(v, c), focus == c, env, &v->hit[c]);
-        if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
+        int k = knob_of(v, c), n;
+        if (k >= 0) {
+            const char *const *words = lab_demo_knob_words(k, &n);
+            widget_choice(g, y, r.x, r.w, LV_LABEL_W, lab_demo_knobs[k].label, words, n, v->d.set.knob[k], focus == c,
+                          lock || !knob_used(v, k), env, &v->knob_hit[k]);
+        } else {
+            widget_slider(g, y, r.x, r.w, LV_LABEL_W, slider_of(v, c), focus == c, env, &v->hit[c]);
+            if (lock) grid_recolour(g, (Rect){y, r.x + 2, 1, r.w - 2}, ROLE_DIM);
+        }
         y++;
     }
     v->rows[lc_curves(v)] = y;
     widget_choice(g, y++, r.x, r.w, LV_LABEL_W, "curves", curve_options, CURVES_N, v->curves, focus == lc_curves(v),
                   false, env, &v->curves_hit);
     *py = y;
+}
+
+/* Where the results on screen come from, when not from this visit's lab
+ * ("" : they are). */
+static void origin_text(const LabView *v, char *buf, size_t size)
+{
+    switch (v->d.earlier ? v->shown : SHOWN_LIVE) {
+    case SHOWN_SESSION:
+        if (v->results_only) snprintf(buf, size, "The lab '%s' as it last ran, kept from this session.", v->id);
+        else snprintf(buf, size, "An earlier run, kept from this session. Run again trains anew.");
+        break;
+    case SHOWN_SAVED:
+        if (v->results_only) snprintf(buf, size, "The lab '%s' as it last ran, saved with your progress.", v->id);
+        else snprintf(buf, size, "An earlier run, saved with your progress. Run again trains anew.");
+        break;
+    case SHOWN_FILE:
+        if (v->exp_opened)
+            snprintf(buf, size,
+                     "Opened from %s: an experiment of %d seeds. The tables show its first seed; the band and the "
+                     "findings all of them (o opens another file).",
+                     v->opened_name, v->exp_sum ? v->exp_sum->methods[0].n_cells : 0);
+        else
+            snprintf(buf, size, "Opened from %s (o opens another; Run again trains with the settings above).",
+                     v->opened_name);
+        break;
+    default: buf[0] = '\0'; break;
+    }
+}
+
+/* The origin line and the note, wrapped at w: rows, drawn when g. */
+static int origin_rows(const LabView *v, Grid *g, int y, int x, int w)
+{
+    char text[sizeof v->note + 320];
+    int rows = 0;
+    for (int part = 0; part < 2; part++) {
+        if (part == 0) origin_text(v, text, sizeof text);
+        else snprintf(text, sizeof text, "%s", v->note);
+        if (!text[0]) continue;
+        int st[8], ln[8];
+        int nl = wrap_plain(text, w, st, ln, 8);
+        Role role = part == 0 ? ROLE_STRONG : v->note_error ? ROLE_ERROR : ROLE_DIM;
+        for (int k = 0; g && k < nl; k++) grid_putn(g, y + rows + k, x, text + st[k], (size_t)ln[k], role, w);
+        rows += nl;
+    }
+    return rows;
 }
 
 static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env)
@@ -495,7 +817,8 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         int nl = wrap_plain(msg, r.w - 2, st, ln, 6);
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
-    if (!d->have_lab) {
+    y += origin_rows(v, g, y, x, r.w - 2);
+    if (!d->have_snap) {
         /* One row at 80 columns; the loss in the plot's unit. */
         const char *what = v->d.set.task == TASK_ADDITION
                                ? "sums like 47+38=85, scored by exact match on held-out pairs"
@@ -544,20 +867,68 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
 
 /* The loss plot: one curve per method, smoothed training loss and/or the
  * held-out points. */
+/* Is method i of the compared run one this lab has too (kind and size)?
+ * When none is, every one of its methods is shown. */
+static bool compared_method(const LabView *v, const LabSnapshot *c, int i)
+{
+    LabItem labels[LAB_MAX_METHODS];
+    int n = table_methods(v, labels), any = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < c->n_methods; j++)
+            for (int m = 0; m < n; m++)
+                if (labels[m].kind == c->methods[j].kind && labels[m].size == c->methods[j].size) {
+                    if (pass == 1 && j == i) return true;
+                    any = 1;
+                }
+    return !any;
+}
+
 static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
 {
     const LabDemo *d = &v->d;
-    CurveSeries cs[2 * LAB_MAX_METHODS];
-    float *xs[LAB_MAX_METHODS] = {0};
+    CurveSeries cs[4 * LAB_MAX_METHODS];
+    float *xs[2 * LAB_MAX_METHODS] = {0};
     int n = 0;
     LabItem labels[LAB_MAX_METHODS];
     int nm = table_methods(v, labels);
     bool train = v->curves != CURVES_HELDOUT, held = v->curves != CURVES_TRAIN;
+    /* The compared lab's held-out curves first, faint, behind this one's. */
+    const LabKept *cmp = compared(v);
+    char *cmp_name = cmp ? vmem_printf("lab '%s' (faint)", v->cmp_id) : NULL;
+    bool named = false;
+    for (int m = 0; cmp && held && m < cmp->snap.n_methods; m++) {
+        const LabMethodSnapshot *ms = &cmp->snap.methods[m];
+        if (!compared_method(v, &cmp->snap, m) || ms->n_eval == 0) continue;
+        float *x = xs[LAB_MAX_METHODS + m] = vmem_array((size_t)ms->n_eval, sizeof(float));
+        for (int i = 0; i < ms->n_eval; i++) x[i] = (float)ms->eval_step[i];
+        cs[n++] = (CurveSeries){.x = x, .y = ms->eval_loss, .n = ms->n_eval, .colour = -1, .role = ROLE_DIM,
+                                .mark = ':', .name = named ? NULL : cmp_name};
+        named = true;
+    }
+    /* The experiment's spread over seeds, shaded behind (held-out). */
+    shipped_exp(v);
+    float *band[3 * LAB_MAX_METHODS] = {0};
+    char *band_name = NULL;
+    bool band_named = false;
+    for (int m = 0; held && d->have_snap && m < nm; m++) {
+        float **b = &band[3 * m];
+        int bn = exp_band(v, &d->snap.methods[m], &b[0], &b[1], &b[2]);
+        if (!bn) continue;
+        Role role;
+        char mark;
+        method_style(v, &labels[m], &role, &mark);
+        if (!band_name)
+            band_name = vmem_printf("%s: min–max of %d seeds", v->exp_opened ? "this experiment" : "shipped results",
+                                    v->exp_sum->methods[0].n_cells);
+        cs[n++] = (CurveSeries){.x = b[0], .y = b[1], .y_hi = b[2], .n = bn, .colour = -1, .role = role, .mark = 0,
+                                .name = band_named ? NULL : band_name};
+        band_named = true;
+    }
     for (int m = 0; m < nm; m++) {
         Role role;
         char mark;
         method_style(v, &labels[m], &role, &mark);
-        const LabMethodSnapshot *ms = d->have_lab ? &d->snap.methods[m] : NULL;
+        const LabMethodSnapshot *ms = d->have_snap ? &d->snap.methods[m] : NULL;
         if (train) {
             cs[n++] = (CurveSeries){.y = ms ? d->smooth[m] : NULL, .n = ms ? ms->n_train : 0, .x0 = 1,
                                     .colour = -1, .role = role, .mark = held ? 0 : mark,
@@ -572,7 +943,8 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
                                     .colour = -1, .role = role, .mark = mark, .name = labels[m].label};
         }
     }
-    int steps = d->have_lab ? d->snap.steps : (int)v->steps.value;
+    int steps = d->have_snap ? d->snap.steps : (int)v->steps.value;
+    if (cmp && held && cmp->snap.steps > steps) steps = cmp->snap.steps;
     const char *title = v->curves == CURVES_HELDOUT ? "held-out loss (nats per byte), every 10 steps"
                         : v->curves == CURVES_TRAIN
                             ? "training loss (nats per byte, mean of the last 10 batches)"
@@ -581,15 +953,18 @@ static void draw_plot(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
     int points = 0;
     for (int k = 0; k < n; k++)
         for (int i = 0; i < cs[k].n; i++) points += isfinite(cs[k].y[i]);
-    if (!d->have_lab || points == 0) {
+    if (points == 0) {
         grid_put(g, y, r.x, title, ROLE_LABEL, r.w);
         grid_put(g, y + LV_PLOT_ROWS / 2, r.x + 4,
-                 d->have_lab ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
+                 d->have_snap ? "The curves appear with the first evaluations." : "The curves appear here when the lab runs.",
                  ROLE_DIM, r.w - 4);
     } else {
         curve_plot(g, (Rect){y, r.x, LV_PLOT_ROWS, r.w}, cs, n, &o, env);
     }
-    for (int m = 0; m < LAB_MAX_METHODS; m++) free(xs[m]);
+    for (int m = 0; m < 2 * LAB_MAX_METHODS; m++) free(xs[m]);
+    for (int m = 0; m < 3 * LAB_MAX_METHODS; m++) free(band[m]);
+    free(cmp_name);
+    free(band_name);
 }
 
 static void colour_labels(Grid *g, int y, int x, const LabView *v, LabItem labels[], int n, const ViewEnv *env)
@@ -617,7 +992,7 @@ static char **cost_cells(const LabView *v, LabItem labels[], int n, bool wide, i
         char **row = c + (size_t)(i + 1) * C;
         row[0] = vmem_strdup(labels[i].label);
         /* A run is built by the lab's first units: until then, dashes. */
-        if (!v->d.have_lab || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
+        if (!v->d.have_snap || i >= v->d.snap.n_methods || !v->d.snap.methods[i].built) {
             for (int k = 1; k < C; k++) row[k] = vmem_strdup("–");
             continue;
         }
@@ -696,7 +1071,7 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
     /* QLoRA: the frozen base as stored against fp32. */
     if (has_qlora(v, labels, n)) {
         bool q_built = false;
-        for (int i = 0; v->d.have_lab && i < v->d.snap.n_methods; i++)
+        for (int i = 0; v->d.have_snap && i < v->d.snap.n_methods; i++)
             q_built |= v->d.snap.methods[i].kind == TUNE_QLORA && v->d.snap.methods[i].built;
         if (!q_built) {
             grid_put(g, y++, r.x + 2, "QLoRA: its frozen base is measured as stored (NF4) once the lab starts.", ROLE_DIM,
@@ -747,7 +1122,7 @@ static char **result_cells(const LabView *v, LabItem labels[], int n, bool wide,
     /* The base model first: what every method starts from. */
     {
         char **row = c + (size_t)cols;
-        const LabResult *b = v->d.have_lab ? v->d.snap.base : NULL;
+        const LabResult *b = v->d.have_snap ? v->d.snap.base : NULL;
         bool ready = b && b->ready;
         int k = 0;
         row[k++] = vmem_strdup("base model");
@@ -759,13 +1134,13 @@ static char **result_cells(const LabView *v, LabItem labels[], int n, bool wide,
         if (acc)
             row[k++] = ready && b->has_accuracy && isfinite(b->accuracy) ? vmem_printf("%.1f%%", 100 * b->accuracy)
                                                                         : vmem_strdup("–");
-        row[k] = vmem_strdup(ready ? "before tuning" : v->d.have_lab ? "measuring" : "–");
+        row[k] = vmem_strdup(ready ? "before tuning" : v->d.have_snap ? "measuring" : "–");
     }
     for (int i = 0; i < n; i++) {
         char **row = c + (size_t)(i + 2) * cols;
         int k = 0;
         row[k++] = vmem_strdup(labels[i].label);
-        if (!v->d.have_lab) {
+        if (!v->d.have_snap) {
             while (k < cols - 1) row[k++] = vmem_strdup("–");
             row[k] = vmem_strdup("not started");
             continue;
@@ -806,7 +1181,7 @@ static void draw_results(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
     grid_recolour(g, (Rect){y + 2, r.x + 2, 1, table_width(g, c, n + 2, cols)}, ROLE_DIM);
     colour_labels(g, y + 1, r.x + 2, v, labels, n, env);
     /* Diverged rows stand out. */
-    for (int i = 0; v->d.have_lab && i < n; i++)
+    for (int i = 0; v->d.have_snap && i < n; i++)
         if (v->d.snap.methods[i].diverged) {
             int w = grid_text_width(g, c[(size_t)(i + 2) * cols + cols - 1]);
             int x = r.x + 2 + table_width(g, c, n + 2, cols) - w;
@@ -858,12 +1233,173 @@ static void draw_samples(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *en
     *py = y;
 }
 
+/* The finished run on screen as a lab file's record: the file opened, or
+ * what the keep holds of this lab's last finished run; NULL while one runs
+ * or none finished. */
+static const LabRecord *shown_record(const LabView *v)
+{
+    if (v->d.state != LABD_DONE) return NULL;
+    if (v->shown == SHOWN_FILE) return v->opened;
+    const LabKept *k = v->keep ? lab_keep_get(v->keep, v->key, NULL, 0) : NULL;
+    return k ? k->record : NULL;
+}
+
+/* The findings panel after a run: each published finding the run's
+ * methods can test, "paper: claim (source) — this run: value — verdict"
+ * (findings.h); the ones it cannot test are counted. One seed has no
+ * spread, so no verdict here says "inside the noise". Returns the rows;
+ * draws when g. */
+static int findings_rows(LabView *v, Grid *g, int y, Rect r)
+{
+    const LabRecord *rec = shown_record(v);
+    if (rec != v->findings_of) {
+        v->findings_of = rec;
+        v->n_findings = 0;
+        if (rec) {
+            FindingsInput *in = vmem_alloc(sizeof *in);
+            if (v->shown == SHOWN_FILE && v->exp_opened) findings_input_from_summary(in, v->exp, v->exp_sum);
+            else findings_input_from_record(in, rec);
+            v->n_findings = findings_compute(in, v->findings);
+            free(in);
+        }
+    }
+    if (!rec || v->n_findings == 0) return 0;
+    static const Role verdict_role[FINDING_NUM_VERDICTS] = {
+        [FINDING_HOLDS] = ROLE_GOOD, [FINDING_FAILS] = ROLE_BAD, [FINDING_NOISE] = ROLE_WARN,
+        [FINDING_UNTESTED] = ROLE_DIM};
+    int y0 = y, untested = 0;
+    y++;
+    if (g)
+        grid_put(g, y, r.x + 2,
+                 v->shown == SHOWN_FILE && v->exp_opened ? "What the papers found, tested on this experiment (mean and spread over its seeds)"
+                                                         : "What the papers found, tested on this run",
+                 ROLE_HEADING, r.w - 2);
+    y++;
+    for (int i = 0; i < v->n_findings; i++) {
+        const Finding *f = &v->findings[i];
+        if (f->verdict == FINDING_UNTESTED) {
+            untested++;
+            continue;
+        }
+        char *t = vmem_printf("%s (%s) — this run: %s — %s", f->claim, f->source, f->value,
+                              finding_verdict_name(f->verdict));
+        int st[12], ln[12];
+        int nl = wrap_plain(t, r.w - 6, st, ln, 12);
+        for (int k = 0; g && k < nl; k++)
+            grid_putn(g, y + k, r.x + (k ? 6 : 4), t + st[k], (size_t)ln[k], ROLE_TEXT, r.w - (k ? 6 : 4));
+        if (g) {
+            grid_put(g, y, r.x + 2, "•", ROLE_BULLET, 1);
+            /* The verdict, at the end of the last line, in its colour. */
+            const char *vn = finding_verdict_name(f->verdict);
+            int vw = grid_text_width(g, vn);
+            int last = nl - 1, x = r.x + (last ? 6 : 4) + utf8_width_n(t + st[last], (size_t)ln[last]) - vw;
+            grid_recolour(g, (Rect){y + last, x, 1, vw}, verdict_role[f->verdict]);
+        }
+        y += nl;
+        free(t);
+    }
+    if (untested) {
+        if (g)
+            grid_printf(g, y, r.x + 4, ROLE_DIM, r.w - 4,
+                        "%d more not tested: this run lacks the methods they compare.", untested);
+        y++;
+    }
+    return y - y0;
+}
+
+/* The compared lab under this one's results: a heading, a row per method
+ * (its final figures) and its samples. Returns the rows; draws when g. */
+static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env)
+{
+    const LabKept *cmp = compared(v);
+    if (!v->cmp_id[0]) return 0;
+    int y0 = y;
+    y++;
+    if (!cmp) {
+        char *t = vmem_printf("The lab '%s' has not run yet: run it (an earlier page), and its results appear here "
+                              "beside this one's.", v->cmp_id);
+        int st[4], ln[4];
+        int nl = wrap_plain(t, r.w - 2, st, ln, 4);
+        for (int k = 0; g && k < nl; k++) grid_putn(g, y + k, r.x + 2, t + st[k], (size_t)ln[k], ROLE_DIM, r.w - 2);
+        free(t);
+        return 1 + nl;
+    }
+    const LabSnapshot *c = &cmp->snap;
+    if (g)
+        grid_printf(g, y, r.x + 2, ROLE_HEADING, r.w - 2, "For comparison, the lab '%s' (%s, %d steps):", v->cmp_id,
+                    cmp->from_disk ? "saved with your progress" : "kept from this session", c->steps);
+    y++;
+    bool acc = cmp->task == TASK_ADDITION;
+    int cols = 5 + acc, n = 0;
+    int idx[LAB_MAX_METHODS];
+    for (int m = 0; m < c->n_methods; m++)
+        if (compared_method(v, c, m)) idx[n++] = m;
+    char **cells = vmem_array((size_t)(n + 1) * (size_t)cols, sizeof(char *));
+    int k = 0;
+    cells[k++] = vmem_strdup("method");
+    cells[k++] = vmem_strdup("train");
+    cells[k++] = vmem_strdup("held-out");
+    cells[k++] = vmem_strdup("forget");
+    if (acc) cells[k++] = vmem_strdup("acc.");
+    cells[k++] = vmem_strdup("status");
+    for (int i = 0; i < n; i++) {
+        const LabMethodSnapshot *m = &c->methods[idx[i]];
+        const LabResult *res = m->result;
+        bool ready = res && res->ready;
+        size_t cut = strcspn(m->label, ",");
+        cells[k++] = vmem_printf("%.*s", (int)cut, m->label);
+        cells[k++] = ready ? num_or_dash(res->train_loss, "%.4f") : vmem_strdup("–");
+        cells[k++] = ready ? num_or_dash(res->eval_loss, "%.4f") : vmem_strdup("–");
+        cells[k++] = ready ? num_or_dash(res->forgetting, "%+.4f") : vmem_strdup("–");
+        if (acc)
+            cells[k++] = ready && res->has_accuracy ? num_or_dash(100 * res->accuracy, "%.1f%%") : vmem_strdup("–");
+        cells[k++] = m->diverged ? vmem_printf("diverged at %d", m->diverged_step)
+                                 : vmem_printf("%d/%d steps", m->step, m->steps);
+    }
+    if (g) {
+        widget_table(g, y, r.x + 2, r.w - 2, (const char *const *)cells, n + 1, cols, -1, env);
+        grid_recolour(g, (Rect){y + 2, r.x + 2, n, r.w - 2}, ROLE_DIM);
+    }
+    free_cells(cells, (n + 1) * cols);
+    y += n + 2;
+    /* Its samples, for the lesson's "compare the samples". */
+    bool heading = false;
+    for (int i = 0; i < n; i++) {
+        const LabMethodSnapshot *m = &c->methods[idx[i]];
+        if (!m->result || !m->result->ready || !m->result->sample[0]) continue;
+        if (!heading) {
+            y++;
+            if (g) grid_printf(g, y, r.x + 2, ROLE_HEADING, r.w - 2, "Samples of the lab '%s'", v->cmp_id);
+            y++;
+            heading = true;
+        }
+        size_t cut = strcspn(m->label, ",");
+        if (g) grid_printf(g, y, r.x + 2, ROLE_STRONG, r.w - 2, "%.*s", (int)cut, m->label);
+        y++;
+        char *t = sample_text(v, m->result->sample);
+        int st[SAMPLE_MAX_LINES], ln[SAMPLE_MAX_LINES];
+        int nl = wrap_plain(t, r.w - 6, st, ln, SAMPLE_MAX_LINES);
+        for (int j = 0; g && j < nl; j++) grid_putn(g, y + j, r.x + 4, t + st[j], (size_t)ln[j], ROLE_CODE, r.w - 6);
+        y += nl;
+        free(t);
+    }
+    return y - y0;
+}
+
 static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 {
     LabView *v = self;
     int y = r.y;
-    draw_controls(v, g, &y, r, env, focus);
-    y++;
+    if (v->results_only && !v->d.have_snap) {
+        grid_printf(g, y++, r.x + 2, ROLE_DIM, r.w - 2, "The lab '%s' has not run yet: its results appear here once it has.",
+                    v->id);
+        origin_rows(v, g, y, r.x + 2, r.w - 2);
+        return;
+    }
+    if (!v->results_only) {
+        draw_controls(v, g, &y, r, env, focus);
+        y++;
+    }
     draw_progress(v, g, &y, r, env);
     y++;
     draw_plot(v, g, y, r, env);
@@ -873,7 +1409,9 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
     draw_cost(v, g, &y, r, env, labels, n);
     y++;
     draw_results(v, g, &y, r, env, labels, n);
+    y += findings_rows(v, g, y, r);
     draw_samples(v, g, &y, r, env);
+    compare_rows(v, g, y, r, env);
 }
 
 // ----------------------------------------------------------------------------
@@ -881,7 +1419,8 @@ static void lv_draw(void *self, Grid *g, Rect r, const ViewEnv *env, int focus)
 
 static int lv_n_controls(void *self)
 {
-    return lc_n(self);
+    const LabView *v = self;
+    return v->results_only ? 0 : lc_n(v);
 }
 
 /* Slider values into the settings. */
@@ -891,6 +1430,7 @@ static void apply_sliders(LabView *v)
     for (int j = 0; j < v->n_size; j++) s->size[v->size_kind[j]] = (int)v->size[j].value;
     s->lr_scale = v->lr.value;
     s->steps = (int)v->steps.value;
+    s->seed = (unsigned long long)v->seed.value;
 }
 
 static int run_button(LabView *v)
@@ -902,12 +1442,118 @@ static int run_button(LabView *v)
     apply_sliders(v);
     Status st;
     lab_demo_start(&v->d, &st);
+    drop_opened(v); /* the start replaced what it showed */
+    v->shown = SHOWN_LIVE;
+    v->note[0] = '\0';
     return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+}
+
+/* Open a results file (lab_file.h) and show it as a finished lab: the
+ * path as typed, with ~/ for the home folder; a relative path not found
+ * here is looked for in lorascope's folder too (data/lab-results/...).
+ * What went wrong goes to the note; what was shown stays. */
+static void open_results(LabView *v, const char *typed)
+{
+    char path[2048];
+    const char *home = getenv("HOME");
+    if (typed[0] == '~' && typed[1] == '/' && home) snprintf(path, sizeof path, "%s/%s", home, typed + 2);
+    else snprintf(path, sizeof path, "%s", typed);
+    if (path[0] != '/' && access(path, F_OK) != 0) {
+        char rooted[2048];
+        const char *root = paths_root();
+        if (root && snprintf(rooted, sizeof rooted, "%s/%s", root, path) < (int)sizeof rooted &&
+            access(rooted, F_OK) == 0)
+            memcpy(path, rooted, sizeof path);
+    }
+    v->note_error = true;
+    if (lab_demo_running(&v->d)) {
+        snprintf(v->note, sizeof v->note, "Stop the lab before opening a results file.");
+        return;
+    }
+    LabRecord *rec = malloc(sizeof *rec);
+    if (!rec) {
+        snprintf(v->note, sizeof v->note, "Out of memory opening %s.", typed);
+        return;
+    }
+    lab_record_init(rec);
+    Status st = {0};
+    Experiment *e = NULL;
+    if (lab_file_load(path, rec, &st) != LS_OK) {
+        /* Else an experiment (data/lab-results): shown at each method's
+         * chosen rate, its seeds as a band. */
+        free(rec);
+        rec = NULL;
+        Status est = {0};
+        e = malloc(sizeof *e);
+        TaskKind task = TASK_DOMAIN;
+        if (e && experiment_load(path, e, &est) == LS_OK && e->cfg.n_tasks > 0) {
+            task = e->cfg.tasks[0];
+            for (int i = 0; i < e->cfg.n_tasks; i++)
+                if (e->cfg.tasks[i] == v->d.set.task) task = v->d.set.task;
+            if (take_exp(v, e, task, true)) rec = exp_record(v->exp, v->exp_sum, &est);
+            else est.msg[0] = '\0';
+        } else if (e) {
+            experiment_free(e);
+            free(e);
+        }
+        if (!rec) {
+            snprintf(v->note, sizeof v->note,
+                     "Could not open it: %s. Expected the JSON that `lorascope finetune --json FILE` writes (or an "
+                     "experiment of data/lab-results).",
+                     st.msg);
+            return;
+        }
+    } else if (v->exp_opened) {
+        drop_exp(v); /* a single lab: no band of another file's */
+    }
+    LabSnapshot snap;
+    lab_record_snapshot(rec, &snap);
+    lab_demo_show(&v->d, &snap);
+    drop_opened(v); /* after the show: nothing points into it now */
+    v->opened = rec;
+    v->shown = SHOWN_FILE;
+    snprintf(v->opened_name, sizeof v->opened_name, "%s", typed);
+    v->note[0] = '\0';
+    v->note_error = false;
+}
+
+/* Typing the path (it starts with the last one typed): Enter opens, Esc
+ * cancels, Backspace deletes a character and Ctrl-U the line, as in a
+ * shell; every other key is text (Ctrl-C still quits). */
+static int prompt_key(LabView *v, int key)
+{
+    size_t n = strlen(v->path);
+    if (key == VK_CTRL_C) return 0;
+    if (key == VK_ESC) {
+        v->prompting = false;
+    } else if (key == VK_ENTER) {
+        v->prompting = false;
+        if (v->path[0]) open_results(v, v->path);
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    } else if (key == VK_BACKSPACE) {
+        while (n > 0 && ((unsigned char)v->path[--n] & 0xC0) == 0x80) {}
+        v->path[n] = '\0';
+    } else if (key == 'U' - '@') {
+        v->path[0] = '\0';
+    } else if (key >= 32 && key < VK_BASE && key != 127) {
+        char u[4];
+        int k = utf8_encode((uint32_t)key, u);
+        if (n + (size_t)k + 1 < sizeof v->path) {
+            memcpy(v->path + n, u, (size_t)k);
+            v->path[n + (size_t)k] = '\0';
+        }
+    }
+    return EV_HANDLED | EV_REDRAW;
 }
 
 static int lv_key(void *self, int control, int key, Action act)
 {
     LabView *v = self;
+    if (v->prompting) return prompt_key(v, key);
+    if (act == ACT_OPEN_FILE) {
+        v->prompting = true;
+        return EV_HANDLED | EV_REDRAW;
+    }
     bool enter = key == VK_ENTER || key == ' ';
     int dir = act == ACT_INC || act == ACT_INC_BIG ? 1 : act == ACT_DEC || act == ACT_DEC_BIG ? -1 : 0;
     if (control == LC_RUN) return enter ? run_button(v) : 0;
@@ -935,6 +1581,15 @@ static int lv_key(void *self, int control, int key, Action act)
         v->d.set.task = v->d.set.task == TASK_ADDITION ? TASK_DOMAIN : TASK_ADDITION;
         return EV_HANDLED | EV_REDRAW;
     }
+    int k = knob_of(v, control);
+    if (k >= 0) {
+        if (!dir && !enter) return 0;
+        if (locked(v)) return EV_HANDLED;
+        int n;
+        lab_demo_knob_words(k, &n);
+        v->d.set.knob[k] = (v->d.set.knob[k] + (dir ? dir : 1) + n) % n;
+        return EV_HANDLED | EV_REDRAW;
+    }
     Slider *sl = slider_of(v, control);
     if (!sl || !slider_act) return 0;
     if (locked(v)) return EV_HANDLED;
@@ -949,6 +1604,10 @@ static int lv_key(void *self, int control, int key, Action act)
 static int lv_mouse(void *self, const MouseEvent *ev, int *control)
 {
     LabView *v = self;
+    if (v->results_only) {
+        *control = -1;
+        return 0;
+    }
     bool press = ev->kind == MOUSE_PRESS;
     if (press && ev->y == v->run_y && ev->x >= v->run_x0 && ev->x < v->run_x1) {
         *control = LC_RUN;
@@ -960,6 +1619,12 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
         if (!locked(v)) v->d.set.task = o ? TASK_ADDITION : TASK_DOMAIN;
         return EV_HANDLED | EV_REDRAW;
     }
+    for (int k = 0; press && k < LAB_DEMO_KNOBS; k++)
+        if ((o = widget_choice_at(&v->knob_hit[k], ev->y, ev->x)) >= 0) {
+            *control = lc_knob(v, k);
+            if (!locked(v)) v->d.set.knob[k] = o;
+            return EV_HANDLED | EV_REDRAW;
+        }
     if (press && (o = widget_choice_at(&v->curves_hit, ev->y, ev->x)) >= 0) {
         *control = lc_curves(v);
         v->curves = o;
@@ -973,6 +1638,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
             return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
         }
     for (int c = LC_SIZE0; c < lc_curves(v); c++) {
+        if (!slider_of(v, c)) continue;
         if (locked(v)) {
             if (press && ev->y == v->rows[c]) {
                 *control = c;
@@ -1000,9 +1666,17 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
 static const char *lv_hint(void *self, int control)
 {
     LabView *v = self;
+    if (v->prompting) {
+        /* The tail of a long path: the end is what is being typed. */
+        size_t n = strlen(v->path), cut = n > 48 ? n - 48 : 0;
+        while (cut > 0 && cut < n && ((unsigned char)v->path[cut] & 0xC0) == 0x80) cut++;
+        snprintf(v->hint, sizeof v->hint, "Open a finetune --json file: %s%s_ · Enter opens · Esc cancels · Ctrl-U clears",
+                 cut ? "…" : "", v->path + cut);
+        return v->hint;
+    }
     bool lock = locked(v);
     const char *h;
-    if (control >= LC_SIZE0 && control < lc_lr(v)) {
+    if (control >= LC_SIZE0 && control < lc_knob(v, 0)) {
         const TuneMethod *m = tune_method(v->size_kind[control - LC_SIZE0]);
         snprintf(v->hint, sizeof v->hint, lock ? "%s of %s (stop the lab to change it)" : "%s of %s: ←/→ ×2 · Tab next",
                  m->size_name, m->name);
@@ -1020,14 +1694,23 @@ static const char *lv_hint(void *self, int control)
         if (n > 0 && (size_t)n < sizeof v->hint) snprintf(v->hint + n, sizeof v->hint - (size_t)n, " · ←/→ ×2");
         return v->hint;
     }
+    int k = knob_of(v, control);
+    if (k >= 0) {
+        snprintf(v->hint, sizeof v->hint, "%s%s%s", lock ? "(locked while training) " : "", lab_demo_knobs[k].what,
+                 lock ? "" : knob_used(v, k) ? " · ←/→ choose" : " (no method chosen takes it)");
+        return v->hint;
+    }
     if (control == lc_steps(v)) {
         h = lock ? "steps per method (stop the lab to change it)" : "steps per method: ←/→ ×1.19, Shift ×2 · Tab next";
+    } else if (control == lc_seed(v)) {
+        h = lock ? "the seed (stop the lab to change it)"
+                 : "seed of the batches and the methods' random starts: ←/→ ±1, Shift ±10 · Tab next";
     } else {
         switch (control) {
         case LC_RUN:
             h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
-                : v->d.state == LABD_DONE ? "Enter runs the lab again with the settings below · Tab next"
-                                          : "Enter starts the lab (leaving the page stops it) · Tab next";
+                : v->d.state == LABD_DONE ? "Enter runs the lab again · o opens a results file · Tab next"
+                                          : "Enter starts the lab · o opens a results file · Tab next";
             break;
         case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
         case LC_METHODS:
@@ -1060,6 +1743,17 @@ static int lv_tick(void *self, double budget_ms)
     for (int i = 0; i < v->d.snap.n_methods; i++) had_final[i] = v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready;
     if (lab_demo_tick(&v->d, budget_ms) == 0) return 0;
     int fl = EV_REDRAW;
+    if (v->d.state == LABD_DONE && v->keep && v->key[0]) {
+        /* Finished (or stopped and evaluated): kept for when the student
+         * comes back, and saved with the progress. */
+        Status st = {0};
+        if (lab_keep_put(v->keep, v->key, &v->d.snap, &v->d.set, &st) != LS_OK) {
+            snprintf(v->note, sizeof v->note, "These results are kept for this session but could not be saved: %s",
+                     st.msg);
+            v->note_error = true;
+        }
+        fl |= EV_RELAYOUT;
+    }
     if ((int)v->d.snap.phase != before || v->d.state != LABD_RUNNING) fl |= EV_RELAYOUT;
     for (int i = 0; i < v->d.snap.n_methods; i++)
         if (!had_final[i] && v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready) fl |= EV_RELAYOUT;
@@ -1079,4 +1773,5 @@ const DemoViewOps dview_lab = {
     .control_row = lv_control_row,
     .busy = lv_busy,
     .tick = lv_tick,
+    .keep = lv_keep,
 };

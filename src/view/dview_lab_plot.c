@@ -67,6 +67,7 @@ typedef struct Dots {
     unsigned char *bits;  /* (ch, cw) braille bits */
     signed char *owner;   /* (ch, cw) series drawn last */
     char *mark;           /* (ch, cw) a letter at a data point (mark mode) */
+    signed char *band;    /* (ch, cw) the band covering the cell (-1: none) */
 } Dots;
 
 static void dot(Dots *d, int px, int py, int series)
@@ -102,10 +103,12 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
         lo = INFINITY, hi = -INFINITY;
         for (int k = 0; k < n; k++)
             for (int i = 0; i < s[k].n; i++) {
-                double v = s[k].y[i];
-                if (!isfinite(v)) continue;
-                lo = fmin(lo, v);
-                hi = fmax(hi, v);
+                for (int e = 0; e < (s[k].y_hi ? 2 : 1); e++) {
+                    double v = e ? s[k].y_hi[i] : s[k].y[i];
+                    if (!isfinite(v)) continue;
+                    lo = fmin(lo, v);
+                    hi = fmax(hi, v);
+                }
             }
         if (!isfinite(lo)) lo = 0, hi = 1;
     }
@@ -121,11 +124,13 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     int ph = bottom - top, left = r.x + yl_w, pw = r.w - yl_w - 1;
     if (ph < 2 || pw < 4) return;
 
-    Dots d = {pw, ph, marks ? 1 : 2, marks ? 1 : 4, NULL, NULL, NULL};
+    Dots d = {pw, ph, marks ? 1 : 2, marks ? 1 : 4, NULL, NULL, NULL, NULL};
     d.bits = vmem_alloc((size_t)pw * (size_t)ph);
     d.owner = vmem_alloc((size_t)pw * (size_t)ph);
     d.mark = vmem_alloc((size_t)pw * (size_t)ph);
+    d.band = vmem_alloc((size_t)pw * (size_t)ph);
     memset(d.owner, -1, (size_t)pw * (size_t)ph);
+    memset(d.band, -1, (size_t)pw * (size_t)ph);
     int W = pw * d.dx, H = ph * d.dy;
     /* The y axis covers the data with round ticks a row apart at least. */
     PlotAxis ax;
@@ -134,7 +139,25 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     lo = ax.lo, hi = ax.hi;
 #define MAPX(v) ((int)lround(((v) - xmin) / (xmax - xmin) * (W - 1)))
 #define MAPY(v) ((int)lround((H - 1) * (1.0 - ((v) - lo) / (hi - lo))))
+    /* Bands: every column between two points, shaded from edge to edge. */
     for (int k = 0; k < n; k++) {
+        if (!s[k].y_hi) continue;
+        for (int i = 1; i < s[k].n; i++) {
+            double x0 = s[k].x ? s[k].x[i - 1] : s[k].x0 + i - 1, x1 = s[k].x ? s[k].x[i] : s[k].x0 + i;
+            double a0 = s[k].y[i - 1], b0 = s[k].y_hi[i - 1], a1 = s[k].y[i], b1 = s[k].y_hi[i];
+            if (!isfinite(x0 + x1 + a0 + b0 + a1 + b1)) continue;
+            int c0 = MAPX(x0), c1 = MAPX(x1);
+            for (int c = c0; c <= c1; c++) {
+                double t = c1 > c0 ? (double)(c - c0) / (c1 - c0) : 0;
+                int ya = MAPY(a0 + t * (a1 - a0)) / d.dy, yb = MAPY(b0 + t * (b1 - b0)) / d.dy;
+                int r0 = ya < yb ? ya : yb, r1 = ya < yb ? yb : ya;
+                for (int cy = r0 < 0 ? 0 : r0; cy <= r1 && cy < ph; cy++)
+                    if (c / d.dx >= 0 && c / d.dx < pw) d.band[(size_t)cy * (size_t)pw + (size_t)(c / d.dx)] = (signed char)k;
+            }
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (s[k].y_hi) continue;
         int px = -1, py = -1, every = s[k].mark_every > 1 ? s[k].mark_every : 1;
         for (int i = 0; i < s[k].n; i++) {
             double v = s[k].y[i];
@@ -159,6 +182,10 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     for (int cy = 0; cy < ph; cy++)
         for (int cx = 0; cx < pw; cx++) {
             size_t i = (size_t)cy * (size_t)pw + (size_t)cx;
+            if (!d.bits[i] && !d.mark[i] && d.band[i] >= 0) {
+                grid_put(g, top + cy, left + cx, env->ascii ? ":" : "░", s[d.band[i]].role, 1);
+                continue;
+            }
             if (!d.bits[i] && !d.mark[i]) continue;
             const CurveSeries *cs = &s[d.owner[i]];
             if (marks) {
@@ -197,4 +224,5 @@ void curve_plot(Grid *g, Rect r, const CurveSeries *s, int n, const CurveOpts *o
     free(d.bits);
     free(d.owner);
     free(d.mark);
+    free(d.band);
 }

@@ -25,6 +25,8 @@ typedef struct CurveSeries {
     char mark;          /* letter at points without colour (0: dots only) */
     int mark_every;     /* mark every k-th point (0 or 1: all) */
     const char *name;   /* legend entry (NULL: none) */
+    const float *y_hi;  /* (n) not NULL: a band from y to y_hi, shaded behind
+                         * every line (a spread over seeds), not a line */
 } CurveSeries;
 
 typedef struct CurveOpts {

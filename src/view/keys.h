@@ -56,6 +56,7 @@ typedef enum Action {
     ACT_BLANK,          /* presentation: blank the screen */
     ACT_THEME,          /* next theme */
     ACT_JUMP,           /* a digit: start typing a page number to go to */
+    ACT_OPEN_FILE,      /* a focused lab: open a results file */
     ACT_COUNT
 } Action;
 

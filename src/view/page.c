@@ -579,6 +579,7 @@ static int start_demos(PageView *pv, double budget_ms)
                 pb->error = vmem_strdup(st.msg[0] ? st.msg : "unknown error");
             } else {
                 pb->ops = ops;
+                if (ops->keep) ops->keep(pb->view, pv->keep);
             }
         } else {
             pb->error = vmem_strdup("see the problems listed for this lesson");
@@ -627,6 +628,7 @@ static bool tight(const Block *a, const Block *b)
 
 void page_render(PageView *pv, int width, const PageEnv *env)
 {
+    pv->keep = env->keep;
     if (!pv->started) start_demos(pv, pv->start_budget_ms);
     const Page *p = &pv->lesson->pages[pv->index];
     DrawCtx c = {pv, env, geometry(width, env->present), env->view->ascii};

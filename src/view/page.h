@@ -81,12 +81,14 @@ typedef struct PageView {
     double start_budget_ms;
     PageLink *links;
     int n_links, cap_links;
+    struct LabKeep *keep;      /* borrowed: given to demos as they start */
 } PageView;
 
 typedef struct PageEnv {
     const ViewEnv *view;
     bool present;              /* presentation: bigger margins, reveal */
     const Progress *progress;  /* answers from earlier sessions (may be NULL) */
+    struct LabKeep *keep;      /* the session's kept lab runs (may be NULL) */
 } PageEnv;
 
 /* Open page `index` of lesson l (no layout yet). */

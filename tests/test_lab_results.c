@@ -1,0 +1,279 @@
+/* test_lab_results.c — the shipped lab results (data/lab-results/NAME.json,
+ * made by `make lab-results`) are real and their verdicts follow from
+ * their numbers:
+ *  - each file reads back as an experiment and records its command, date
+ *    and git commit;
+ *  - the summary and the findings stored in the file are what the cells'
+ *    numbers give (recomputed here through experiment_json);
+ *  - independently of experiment.c, from the cells' raw JSON: each
+ *    method's chosen rate (lowest mean validation loss), the mean and sample
+ *    std of its held-out loss, and the verdicts of the findings that
+ *    compare two methods' held-out losses under the noise rule;
+ *  - one shipped cell re-run with its seed gives its figures again, within
+ *    TOLERANCE nats (not under valgrind: it trains the real base model,
+ *    about 10 s).
+ * TOLERANCE: the engine may change by float rounding (other work reorders
+ * sums; one thread here, one or two there); over 110 AdamW steps such
+ * differences grow to ~1e-3 nats, while the spread between seeds is
+ * ~1e-2. 0.02 nats catches a changed method, task or schedule, not
+ * rounding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/linalg.h"
+#include "../src/nn/fileio.h"
+#include "../src/tune/experiment.h"
+#include "../src/tune/findings.h"
+
+#define TOLERANCE 0.02
+
+static const char *const files[] = {"domain", "addition"};
+
+static char *path_of(const char *name)
+{
+    static char p[1024];
+    const char *r = getenv("LORASCOPE_ROOT");
+    snprintf(p, sizeof p, "%s/data/lab-results/%s.json", r && *r ? r : ".", name);
+    return p;
+}
+
+static cJSON *read_json(const char *path)
+{
+    unsigned char *d = NULL;
+    size_t n = 0;
+    Status st;
+    if (file_read_all(path, 256u << 20, &d, &n, &st)) fail_msg("%s", st.msg);
+    cJSON *o = cJSON_ParseWithLength((const char *)d, n);
+    free(d);
+    if (!o) fail_msg("%s: not JSON", path);
+    return o;
+}
+
+static void test_files_read_and_record_their_making(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        Experiment *e = malloc(sizeof *e);
+        Status st;
+        if (experiment_load(path_of(files[f]), e, &st)) fail_msg("%s", st.msg);
+        assert_non_null(strstr(e->command, "lorascope finetune --task"));
+        assert_non_null(strstr(e->command, "--sweep"));
+        assert_non_null(strstr(e->command, "--seed 3")); /* one process per seed, merged */
+        assert_int_equal(strlen(e->git_commit), 40);
+        assert_int_equal(strlen(e->date), 20);
+        assert_int_equal(e->cfg.seeds, 3);
+        assert_int_equal(e->cfg.n_grid, 3);
+        int done = 0;
+        for (int i = 0; i < e->n_cells; i++) done += e->cells[i].done;
+        assert_true(done >= 3); /* at least one seed swept */
+        experiment_free(e);
+        free(e);
+    }
+}
+
+static void test_stored_summary_and_findings_follow_from_cells(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        cJSON *file = read_json(path_of(files[f]));
+        Experiment *e = malloc(sizeof *e);
+        Status st;
+        if (experiment_parse(e, file, &st)) fail_msg("%s", st.msg);
+        cJSON *again = experiment_json(e, &st);
+        assert_non_null(again);
+        static const char *const keys[] = {"summary", "complete"};
+        for (int k = 0; k < 2; k++) {
+            char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(file, keys[k]));
+            char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(again, keys[k]));
+            if (strcmp(a, b) != 0)
+                fail_msg("%s: the stored \"%s\" is not what its cells give", files[f], keys[k]);
+            free(a), free(b);
+        }
+        /* Each stored verdict is today's verdict on the same numbers (the
+         * value texts may be worded differently since). */
+        const cJSON *fs = cJSON_GetObjectItem(file, "findings"), *gs = cJSON_GetObjectItem(again, "findings");
+        assert_int_equal(cJSON_GetArraySize(fs), cJSON_GetArraySize(gs));
+        for (const cJSON *x = fs->child, *y = gs->child; x && y; x = x->next, y = y->next) {
+            assert_string_equal(cJSON_GetObjectItem(x, "id")->valuestring, cJSON_GetObjectItem(y, "id")->valuestring);
+            if (strcmp(cJSON_GetObjectItem(x, "verdict")->valuestring, cJSON_GetObjectItem(y, "verdict")->valuestring) != 0)
+                fail_msg("%s %s: stored '%s', its numbers give '%s' (%s)", files[f],
+                         cJSON_GetObjectItem(x, "id")->valuestring, cJSON_GetObjectItem(x, "verdict")->valuestring,
+                         cJSON_GetObjectItem(y, "verdict")->valuestring, cJSON_GetObjectItem(y, "value")->valuestring);
+        }
+        cJSON_Delete(again);
+        experiment_free(e);
+        free(e);
+        cJSON_Delete(file);
+    }
+}
+
+/* From the raw cells: method k's chosen grid point and its held-out losses. */
+typedef struct Raw {
+    char label[TUNE_LABEL_MAX];
+    int chosen;
+    double mean, std;
+    int n;
+} Raw;
+
+static void raw_method(const cJSON *file, int k, Raw *out)
+{
+    const cJSON *cells = cJSON_GetObjectItem(file, "cells");
+    double vsum[8] = {0};
+    int vn[8] = {0};
+    bool bad[8] = {false};
+    for (const cJSON *c = cells->child; c; c = c->next) {
+        int g = cJSON_GetObjectItem(c, "grid")->valueint;
+        const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "lab"), "methods"), k);
+        const cJSON *v = cJSON_GetObjectItem(m, "validation_loss");
+        if (cJSON_IsNumber(v)) vsum[g] += v->valuedouble, vn[g]++;
+        else bad[g] = true;
+    }
+    out->chosen = -1;
+    double best = INFINITY;
+    for (int g = 0; g < 8; g++)
+        if (vn[g] && !bad[g] && vsum[g] / vn[g] < best) best = vsum[g] / vn[g], out->chosen = g;
+    double x[16];
+    out->n = 0;
+    for (const cJSON *c = cells->child; c; c = c->next) {
+        if (cJSON_GetObjectItem(c, "grid")->valueint != out->chosen) continue;
+        const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "lab"), "methods"), k);
+        x[out->n++] = cJSON_GetObjectItem(m, "eval_loss")->valuedouble;
+    }
+    double s = 0, q = 0;
+    for (int i = 0; i < out->n; i++) s += x[i];
+    out->mean = s / out->n;
+    for (int i = 0; i < out->n; i++) q += (x[i] - out->mean) * (x[i] - out->mean);
+    out->std = out->n > 1 ? sqrt(q / (out->n - 1)) : NAN;
+}
+
+static int method_index(const char *methods, const char *label)
+{
+    TuneSpec specs[LAB_MAX_METHODS];
+    int n;
+    Status st;
+    assert_int_equal(tune_spec_list_parse(specs, LAB_MAX_METHODS, &n, methods, &st), LS_OK);
+    for (int i = 0; i < n; i++)
+        if (strcmp(specs[i].label, label) == 0) return i;
+    fail_msg("no method %s", label);
+    return -1;
+}
+
+static const char *stored_verdict(const cJSON *file, const char *id)
+{
+    const cJSON *fs = cJSON_GetObjectItem(file, "findings");
+    for (const cJSON *x = fs->child; x; x = x->next)
+        if (strcmp(cJSON_GetObjectItem(x, "id")->valuestring, id) == 0)
+            return cJSON_GetObjectItem(x, "verdict")->valuestring;
+    fail_msg("no finding %s", id);
+    return NULL;
+}
+
+static void test_verdicts_independently(void **state)
+{
+    (void)state;
+    /* Findings that claim the first method's held-out loss is lower. */
+    static const struct {
+        const char *id, *a, *b;
+    } pairs[] = {
+        {"lora_beats_prefix", "lora:8", "prefix:16"},
+        {"prefix_mlp", "prefix:16,mlp", "prefix:16"},
+        {"dora_beats_lora", "dora:8", "lora:8"},
+        {"ia3_beats_lora", "ia3", "lora:8"},
+        {"all_linear_layers", "lora:8,targets=all", "lora:8"},
+    };
+    for (int f = 0; f < 2; f++) {
+        cJSON *file = read_json(path_of(files[f]));
+        const char *methods = cJSON_GetObjectItem(file, "methods")->valuestring;
+        const cJSON *sum = cJSON_GetArrayItem(cJSON_GetObjectItem(file, "summary"), 0);
+        for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+            Raw a, b;
+            int ia = method_index(methods, pairs[p].a), ib = method_index(methods, pairs[p].b);
+            raw_method(file, ia, &a);
+            raw_method(file, ib, &b);
+            /* The summary's chosen rates and means are the raw ones. */
+            const cJSON *sa = cJSON_GetArrayItem(cJSON_GetObjectItem(sum, "methods"), ia);
+            assert_int_equal(cJSON_GetObjectItem(sa, "chosen")->valueint, a.chosen);
+            assert_true(fabs(cJSON_GetObjectItem(cJSON_GetObjectItem(sa, "eval_loss"), "mean")->valuedouble - a.mean) < 1e-9);
+            const char *want;
+            if (a.n >= 2 && b.n >= 2 && fabs(a.mean - b.mean) < a.std + b.std)
+                want = "inside the noise";
+            else
+                want = a.mean < b.mean ? "holds" : "does not hold";
+            const char *got = stored_verdict(file, pairs[p].id);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s %s: the file says '%s', its numbers (%.4f ± %.4f vs %.4f ± %.4f) give '%s'",
+                         files[f], pairs[p].id, got, a.mean, a.std, b.mean, b.std, want);
+        }
+        cJSON_Delete(file);
+    }
+}
+
+static void test_rerun_one_cell(void **state)
+{
+    (void)state;
+    if (getenv("LORASCOPE_UNDER_VALGRIND")) skip();
+    Experiment *e = malloc(sizeof *e);
+    Status st;
+    if (experiment_load(path_of("domain"), e, &st)) fail_msg("%s", st.msg);
+    /* The first seed's cell at each method's own rate (grid factor 1). */
+    int cell = -1;
+    for (int i = 0; i < e->n_cells && cell < 0; i++)
+        if (e->cells[i].done && e->cfg.grid[e->cells[i].grid] == 1.0) cell = i;
+    assert_true(cell >= 0);
+    const LabRecord *r = e->cells[cell].rec;
+    int k = method_index(e->methods, "lora:1");
+    const LabRecordMethod *m = &r->methods[k];
+    /* That one method alone: the lab gives each method the numbers it
+     * would have alone (lab.h), so one cheap method re-runs the cell. */
+    LabConfig c;
+    lab_config_defaults(&c);
+    c.task = TASK_DOMAIN;
+    c.methods = m->label; /* "lora:1,lr=..." as the cell ran it */
+    c.seed = r->seed;
+    c.steps = r->steps;
+    c.batch = r->batch;
+    c.seq = r->seq;
+    c.scaling = r->scaling;
+    c.sample_bytes = -1;
+    linalg_set_threads(1);
+    Lab *lab = malloc(sizeof *lab);
+    assert_int_equal(lab_init(lab, &c, &st), LS_OK);
+    while (!lab_done(lab)) assert_int_equal(lab_step(lab, 1000.0, &st), LS_OK);
+    LabSnapshot s;
+    lab_snapshot(lab, &s);
+    const LabResult *got = s.methods[0].result;
+    printf("re-run %s seed %llu: held-out %.5f (shipped %.5f), forget %.5f (%.5f), train %.5f (%.5f)\n",
+           m->label, r->seed, got->eval_loss, m->result.eval_loss, got->forget_loss,
+           m->result.forget_loss, got->train_loss, m->result.train_loss);
+    assert_true(fabs(got->eval_loss - m->result.eval_loss) < TOLERANCE);
+    assert_true(fabs(got->forget_loss - m->result.forget_loss) < TOLERANCE);
+    assert_true(fabs(got->train_loss - m->result.train_loss) < TOLERANCE);
+    assert_int_equal(s.methods[0].n_eval, m->n_eval);
+    for (int i = 0; i < m->n_eval; i++) {
+        assert_int_equal(s.methods[0].eval_step[i], m->eval_step[i]);
+        assert_true(fabs(s.methods[0].eval_loss[i] - m->eval_loss[i]) < TOLERANCE);
+    }
+    lab_free(lab);
+    free(lab);
+    experiment_free(e);
+    free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_files_read_and_record_their_making),
+        cmocka_unit_test(test_stored_summary_and_findings_follow_from_cells),
+        cmocka_unit_test(test_verdicts_independently),
+        cmocka_unit_test(test_rerun_one_cell),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
