@@ -367,9 +367,9 @@ static void test_fair_experiment_text(void **state)
     assert_int_equal(t->n_methods, n + 5);
     /* The rates the sweep chose. */
     char a[32], b[32], c[32];
-    short_exp(a, sizeof a, summary_method(t, "full")->lrs[summary_method(t, "full")->chosen]);
-    short_exp(b, sizeof b, summary_method(t, "lora:8")->lrs[summary_method(t, "lora:8")->chosen]);
-    short_exp(c, sizeof c, summary_method(t, "prefix:16")->lrs[summary_method(t, "prefix:16")->chosen]);
+    snprintf(a, sizeof a, "%.2g", summary_method(t, "full")->lrs[summary_method(t, "full")->chosen]);
+    snprintf(b, sizeof b, "%.2g", summary_method(t, "lora:8")->lrs[summary_method(t, "lora:8")->chosen]);
+    snprintf(c, sizeof c, "%.2g", summary_method(t, "prefix:16")->lrs[summary_method(t, "prefix:16")->chosen]);
     snprintf(want, sizeof want, "On the domain task the sweep chose %s for full tuning, %s for LoRA of rank 8 and %s for the prefix", a, b, c);
     must_contain(text, want, "07-lab.md");
     /* Each finding's verdict, as its bullet gives it. */
