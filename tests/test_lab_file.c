@@ -324,6 +324,17 @@ static void test_experiment_file(void **state)
         free(lab);
     }
     snprintf(e->command, sizeof e->command, "lorascope finetune --seeds 2");
+    /* The band behind a curve: mean and std over the two seeds per point. */
+    ExpTaskSummary *ts = malloc(sizeof *ts);
+    assert_int_equal(experiment_summarize(e, 0, ts, &st), LS_OK);
+    int bs[8];
+    double bm[8], bd[8];
+    int nb = experiment_curve_band(e, ts, 0, bs, bm, bd, 8);
+    assert_int_equal(nb, 3); /* steps 0, 1, 2 */
+    double v0 = e->cells[0].rec->methods[0].eval_loss[2], v1 = e->cells[1].rec->methods[0].eval_loss[2];
+    assert_int_equal(bs[2], 2);
+    assert_true(fabs(bm[2] - (v0 + v1) / 2) < 1e-6 && fabs(bd[2] - fabs(v0 - v1) / sqrt(2)) < 1e-6);
+    free(ts);
     cJSON *j = experiment_json(e, &st);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);

@@ -285,6 +285,30 @@ int experiment_summarize(const Experiment *e, int t, ExpTaskSummary *out, Status
     return LS_OK;
 }
 
+int experiment_curve_band(const Experiment *e, const ExpTaskSummary *t, int k, int *step,
+                          double *mean, double *std, int cap)
+{
+    if (k < 0 || k >= t->n_methods || t->methods[k].n_cells == 0) return 0;
+    const ExpMethodSummary *m = &t->methods[k];
+    const LabRecordMethod *first = &e->cells[m->cells[0]].rec->methods[m->method_index];
+    int n = 0;
+    for (int j = 0; j < first->n_eval && n < cap; j++) {
+        double v[EXP_MAX_SEEDS];
+        int nv = 0;
+        for (int c = 0; c < m->n_cells; c++) {
+            const LabRecordMethod *x = &e->cells[m->cells[c]].rec->methods[m->method_index];
+            if (j < x->n_eval && x->eval_step[j] == first->eval_step[j]) v[nv++] = x->eval_loss[j];
+        }
+        if (nv < m->n_cells) break; /* a seed's curve ends here */
+        Spread s = spread_of(v, nv);
+        step[n] = first->eval_step[j];
+        mean[n] = s.mean;
+        std[n] = s.std;
+        n++;
+    }
+    return n;
+}
+
 // ----------------------------------------------------------------------------
 // The file
 

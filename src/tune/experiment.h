@@ -122,6 +122,13 @@ typedef struct ExpTaskSummary {
 /* The summary of task index t (over the cells done so far). */
 int experiment_summarize(const Experiment *e, int t, ExpTaskSummary *out, Status *st);
 
+/* The band behind method k's held-out curve at its chosen rate (a live
+ * lab's one-seed curve can be drawn over it): for each evaluation step the
+ * seeds share, the mean and sample std over them. Returns the points
+ * written (at most cap). */
+int experiment_curve_band(const Experiment *e, const ExpTaskSummary *t, int k, int *step,
+                          double *mean, double *std, int cap);
+
 /* The whole file as JSON (summary and findings included). */
 cJSON *experiment_json(const Experiment *e, Status *st);
 /* Read an experiment file back (cells and settings; incomplete files too). */
