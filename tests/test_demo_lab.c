@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../src/demo/demo_lab.h"
+#include "../src/tune/tune_lora.h"
 #include "../src/lesson/demo_schema.h"
 #include "../src/view/dview_lab.h"
 #include "../src/view/keys.h"
@@ -201,7 +202,7 @@ static void test_knobs(void **state)
         while (lab_demo_running(&d) && !d.snap.methods[0].built) lab_demo_tick(&d, 0.0);
         assert_non_null(strstr(d.snap.methods[0].label, "lora:2,targets=all"));
         const TuneRun *run = lab_method_run(&d.lab, 0);
-        assert_int_equal(run->spec.targets, LORA_TARGET_ALL);
+        assert_int_equal(tune_lora_opts(&run->spec).targets, LORA_TARGET_ALL);
         assert_true(fabs(d.snap.methods[0].alpha - want[i].alpha) < 1e-5);
         assert_int_equal(d.snap.methods[0].rslora, want[i].rslora);
         assert_int_equal((int)d.lab.cfg.seed, 11);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/tune/tune_lora.h"
 #include "../src/tune/analysis.h"
 #include "../src/tune/experiment.h"
 #include "../src/tune/lab_file.h"
@@ -271,16 +272,16 @@ static void test_rslora_alpha(void **state)
     TuneSpec s;
     Status st;
     assert_int_equal(tune_spec_parse(&s, "lora:4,rslora", &st), LS_OK);
-    assert_true(s.alpha == TUNE_FIXED_ALPHA && s.rslora);
-    assert_true(lora_scale(s.alpha, 8, true) == 2.0f);
+    assert_true(tune_lora_opts(&s).alpha == TUNE_FIXED_ALPHA && tune_lora_opts(&s).rslora);
+    assert_true(lora_scale(tune_lora_opts(&s).alpha, 8, true) == 2.0f);
     assert_int_equal(tune_spec_parse(&s, "lora:16,rslora", &st), LS_OK);
-    assert_true(s.alpha == TUNE_FIXED_ALPHA);
+    assert_true(tune_lora_opts(&s).alpha == TUNE_FIXED_ALPHA);
     assert_int_equal(tune_spec_parse(&s, "lora:4,alpha=3,rslora", &st), LS_OK);
-    assert_true(s.alpha == 3.0f);
+    assert_true(tune_lora_opts(&s).alpha == 3.0f);
     assert_int_equal(tune_spec_parse(&s, "lora:4,rslora,alpha=3", &st), LS_OK);
-    assert_true(s.alpha == 3.0f);
+    assert_true(tune_lora_opts(&s).alpha == 3.0f);
     assert_int_equal(tune_spec_parse(&s, "lora:4", &st), LS_OK);
-    assert_true(s.alpha == 8.0f && !s.rslora && !s.alpha_set);
+    assert_true(tune_lora_opts(&s).alpha == 8.0f && !tune_lora_opts(&s).rslora && !tune_lora_opts(&s).alpha_set);
     LabScaling sc;
     assert_true(lab_scaling_parse(&sc, "spec") && sc == LAB_SCALING_SPEC);
     assert_false(lab_scaling_parse(&sc, "wide"));

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../base/json_out.h"
+#include "tune_lora.h"
+#include "tune_prefix.h"
 
 static const char *const verdict_names[FINDING_NUM_VERDICTS] = {
     "holds", "does not hold", "inside the noise", "not tested"};
@@ -109,10 +111,10 @@ static int find(const FindingsInput *in, TuneKind kind, int size, unsigned targe
 {
     for (int i = 0; i < in->n_methods; i++) {
         const TuneSpec *s = &in->methods[i].spec;
-        if (s->kind != kind || s->pissa || in->methods[i].diverged) continue;
+        if (s->kind != kind || tune_lora_opts(s).pissa || in->methods[i].diverged) continue;
         if (size && s->size != size) continue;
-        if (targets && s->targets != targets) continue;
-        if (mlp >= 0 && s->prefix_mlp != (mlp != 0)) continue;
+        if (targets && tune_lora_opts(s).targets != targets) continue;
+        if (mlp >= 0 && tune_prefix_opts(s).mlp != (mlp != 0)) continue;
         return i;
     }
     return -1;
@@ -124,11 +126,11 @@ static void rank_range(const FindingsInput *in, int *lo, int *hi)
     *lo = *hi = -1;
     for (int i = 0; i < in->n_methods; i++) {
         const TuneSpec *s = &in->methods[i].spec;
-        if (s->kind != TUNE_LORA || s->pissa || s->targets != LORA_TARGET_DEFAULT ||
+        if (s->kind != TUNE_LORA || tune_lora_opts(s).pissa || tune_lora_opts(s).targets != LORA_TARGET_DEFAULT ||
             in->methods[i].diverged)
             continue;
-        if (*lo < 0 || s->rank < in->methods[*lo].spec.rank) *lo = i;
-        if (*hi < 0 || s->rank > in->methods[*hi].spec.rank) *hi = i;
+        if (*lo < 0 || s->size < in->methods[*lo].spec.size) *lo = i;
+        if (*hi < 0 || s->size > in->methods[*hi].spec.size) *hi = i;
     }
 }
 
@@ -191,7 +193,7 @@ static void f_rank(const FindingsInput *in, Finding *f)
     snprintf(f->value, sizeof f->value,
              "%s %s, %s %s: r = %d gets %.0f %% of r = %d's gain over the base",
              a->label, fig(x, sizeof x, &a->eval_loss), b->label, fig(y, sizeof y, &b->eval_loss),
-             a->spec.rank, 100 * share, b->spec.rank);
+             a->spec.size, 100 * share, b->spec.size);
     if (spread_inside_noise(&a->eval_loss, &b->eval_loss)) {
         f->verdict = FINDING_HOLDS;
         add(f, "; the difference is inside the noise");
@@ -292,10 +294,10 @@ static void f_targets(const FindingsInput *in, Finding *f)
     int qv = find(in, TUNE_LORA, 0, LORA_TARGET_DEFAULT, -1);
     int all = -1;
     for (int i = 0; i < in->n_methods; i++)
-        if (in->methods[i].spec.kind == TUNE_LORA && in->methods[i].spec.targets == LORA_TARGET_ALL &&
+        if (in->methods[i].spec.kind == TUNE_LORA && tune_lora_opts(&in->methods[i].spec).targets == LORA_TARGET_ALL &&
             !in->methods[i].diverged)
             all = i;
-    if (all >= 0) qv = find(in, TUNE_LORA, in->methods[all].spec.rank, LORA_TARGET_DEFAULT, -1);
+    if (all >= 0) qv = find(in, TUNE_LORA, in->methods[all].spec.size, LORA_TARGET_DEFAULT, -1);
     int full = find(in, TUNE_FULL, 0, 0, -1);
     if (qv < 0 || all < 0 || full < 0)
         return untested(f, "needs full tuning and LoRA of one rank on q+v and on all layers");
@@ -316,7 +318,7 @@ static void f_biderman(const FindingsInput *in, Finding *f)
 {
     int full = find(in, TUNE_FULL, 0, 0, -1), l = -1;
     for (int i = 0; i < in->n_methods && l < 0; i++)
-        if (in->methods[i].spec.kind == TUNE_LORA && in->methods[i].spec.targets == LORA_TARGET_ALL &&
+        if (in->methods[i].spec.kind == TUNE_LORA && tune_lora_opts(&in->methods[i].spec).targets == LORA_TARGET_ALL &&
             !in->methods[i].diverged)
             l = i;
     if (l < 0) l = find(in, TUNE_LORA, 8, LORA_TARGET_DEFAULT, -1);
@@ -342,7 +344,7 @@ static void f_biderman(const FindingsInput *in, Finding *f)
 static void f_qlora(const FindingsInput *in, Finding *f)
 {
     int q = find(in, TUNE_QLORA, 0, 0, -1), l = -1;
-    if (q >= 0) l = find(in, TUNE_LORA, in->methods[q].spec.rank, in->methods[q].spec.targets, -1);
+    if (q >= 0) l = find(in, TUNE_LORA, in->methods[q].spec.size, tune_lora_opts(&in->methods[q].spec).targets, -1);
     if (q < 0 || l < 0) return untested(f, "needs QLoRA and LoRA of the same rank and targets");
     const FindingMethod *a = &in->methods[q], *b = &in->methods[l];
     char x[48], y[48];
@@ -387,7 +389,7 @@ static void f_prefix_mlp(const FindingsInput *in, Finding *f)
 static void f_dora(const FindingsInput *in, Finding *f)
 {
     int d = find(in, TUNE_DORA, 0, 0, -1), l = -1;
-    if (d >= 0) l = find(in, TUNE_LORA, in->methods[d].spec.rank, in->methods[d].spec.targets, -1);
+    if (d >= 0) l = find(in, TUNE_LORA, in->methods[d].spec.size, tune_lora_opts(&in->methods[d].spec).targets, -1);
     if (d < 0 || l < 0) return untested(f, "needs DoRA and LoRA of the same rank and targets");
     const FindingMethod *a = &in->methods[d], *b = &in->methods[l];
     char x[48], y[48];

@@ -30,6 +30,7 @@
  * step, ~50 ms a LoRA or prefix step). Another job on the other core
  * slows every step by ~15 %. */
 #include "lab.h"
+#include "tune_lora.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -116,9 +117,12 @@ const char *lab_scaling_text(LabScaling s)
 /* A LoRA-family spec that chose neither alpha nor rslora gets the lab's. */
 static void apply_scaling(TuneSpec *s, LabScaling scaling)
 {
-    if (scaling != LAB_SCALING_RSLORA || s->rank <= 0 || s->alpha_set || s->rslora) return;
-    s->rslora = true;
-    s->alpha = TUNE_FIXED_ALPHA;
+    if (scaling != LAB_SCALING_RSLORA || !tune_spec_is_lora(s)) return;
+    LoraOpts o = tune_lora_opts(s);
+    if (o.alpha_set || o.rslora) return;
+    o.rslora = true;
+    o.alpha = TUNE_FIXED_ALPHA;
+    tune_lora_opts_set(s, &o);
 }
 
 // ----------------------------------------------------------------------------
@@ -939,10 +943,11 @@ void lab_snapshot(const Lab *lab, LabSnapshot *s)
         m->step = r->step;
         m->steps = lab->cfg.steps;
         m->lr = tune_spec_lr(&lm->spec);
-        bool lora = lm->spec.rank > 0;
-        m->alpha = lora ? lm->spec.alpha : NAN;
-        m->rslora = lora && lm->spec.rslora;
-        m->scale = lora ? lora_scale(lm->spec.alpha, lm->spec.rank, lm->spec.rslora) : NAN;
+        bool lora = tune_spec_is_lora(&lm->spec);
+        LoraOpts lo = tune_lora_opts(&lm->spec);
+        m->alpha = lora ? lo.alpha : NAN;
+        m->rslora = lora && lo.rslora;
+        m->scale = lora ? lora_scale(lo.alpha, lm->spec.size, lo.rslora) : NAN;
         m->trainable_params = r->trainable_params;
         m->total_params = r->total_params;
         m->trainable_share =
