@@ -263,7 +263,7 @@ static void test_default_lab_description(void **state)
     must_contain(text, want, "07-lab.md");
     LabConfig c;
     lab_config_defaults(&c);
-    snprintf(want, sizeof want, "held-out loss (on chapters the training never sees) every %d steps", c.eval_every);
+    snprintf(want, sizeof want, "held-out loss (on chapter 41, which training never sees) every %d steps", c.eval_every);
     must_contain(text, want, "07-lab.md");
     char f[48], l[48], p[48];
     short_exp(f, sizeof f, tune_method(TUNE_FULL)->default_lr);
@@ -353,14 +353,14 @@ static void test_prompt_prefix(void **state)
     snprintf(want, sizeof want, "= %s at the same P", sp);
     must_contain(t, want, "06-prefix.md (prefix:16's count)");
     assert_int_equal(params[1], 8 * params[0]);
-    must_contain(t, "The prefix trains eight times as many numbers here", "06-prefix.md");
+    must_contain(t, "It trains eight times as many numbers here", "06-prefix.md");
     /* The same model before the first step (float rounding apart). */
     must_contain(t, "`prompt:16` and `prefix:16` are the same model", "06-prefix.md");
     assert_true(isfinite(loss[0]) && isfinite(loss[1]) && loss[1] > 0.5);
     if (fabs(loss[0] - loss[1]) > 1e-5 * loss[1])
         fail_msg("prompt:16 starts at %.7f nats, prefix:16 at %.7f", loss[0], loss[1]);
     /* Its rows go through every layer: more activation memory. */
-    must_contain(t, "each step processes P + T rows", "06-prefix.md");
+    must_contain(t, "every layer processes P + T rows per sequence", "06-prefix.md");
     assert_true(acts[0] > acts[1]);
     free(t);
     free(raw);

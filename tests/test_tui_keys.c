@@ -136,7 +136,8 @@ static void test_lab_redraws_do_not_count(void **state)
     const char *args[] = {"--lessons", "tests/data/lessons/lab", "--lesson", "07-lab", "--page", "3", NULL};
     const char *root = getenv("LORASCOPE_ROOT");
     if (root && *root) assert_int_equal(chdir(root), 0);
-    run_start(&r, args, 80, 24);
+    /* Tall enough that the lab's progress line shows below its 13 controls. */
+    run_start(&r, args, 100, 40);
     assert_true(pty_screen_wait_text(&r.p, "n/p page", 10000));
     assert_int_equal(pty_screen_send(&r.p, "\t"), 0);
     assert_true(pty_screen_wait_text(&r.p, "Enter starts the lab", 5000));

@@ -364,14 +364,14 @@ static void test_open_file_and_toggles(void **state)
     keys(&t, "g Tab");
     expect_text(&t, "o opens a results file", 3000);
     /* Targets: all linear layers; seed 2; then run. */
-    keys(&t, "Tab Tab Tab Tab Tab Tab");
+    keys(&t, "Tab Tab Tab Tab Tab Tab Tab");
     expect_text(&t, "the matrices LoRA adapts", 3000);
     keys(&t, "Right Right");
     expect_text(&t, "[all]", 3000);
     keys(&t, "Tab Tab Tab Tab Tab");
     expect_text(&t, "seed of the batches", 3000);
     keys(&t, "Right");
-    keys(&t, "BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab");
+    keys(&t, "BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab");
     expect_text(&t, "Enter runs the lab again", 3000);
     keys(&t, "Enter");
     s = wait_for(&t, "100%  done · step 30 of 30", 60000);
@@ -408,7 +408,7 @@ static void test_controls_at_80x24(void **state)
     expect_text(&t, "page 1/", 3000);
     keys(&t, "n Tab");
     expect_text(&t, "o opens a results file", 3000);
-    keys(&t, "Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab");
+    keys(&t, "Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab");
     char *s = wait_for(&t, "seed of the batches", 3000);
     assert_non_null(s);
     assert_non_null(strstr(s, "▶ seed"));

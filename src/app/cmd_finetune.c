@@ -1208,7 +1208,7 @@ static int run_finetune(int argc, char **argv)
 
 const Command cmd_finetune = {
     .name = "finetune",
-    .summary = "tune the base model side by side: full, LoRA, prefix, QLoRA",
+    .summary = "tune the base model side by side: full, LoRA, QLoRA, DoRA, IA3, prefix, prompt",
     .help = NULL, /* run_finetune prints it, the methods from the registry */
     .run = run_finetune,
 };

@@ -259,7 +259,8 @@ int lora_merge_demo_reset(LoraMergeDemo *d, int rank, Status *st)
         d->have_ad = false;
     }
     d->model.hooks = (GptHooks){0};
-    /* The lab's LoRA: q and v of every layer, α = 2r. */
+    /* A bare lora:R spec: q and v of every layer, α = 2r (the scale does
+     * not matter to merging; the lab scales ranks at rsLoRA's by default). */
     LoraModule mods[LORA_MAX_MODULES];
     int n = lora_modules_for(mods, &d->model.cfg, LORA_TARGET_DEFAULT);
     int rc = lora_init(&d->ad, &d->model.cfg, mods, n, rank, lora_scale(2.0f * rank, rank, false), st);

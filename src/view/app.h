@@ -100,7 +100,8 @@ int app_view_rows(const App *a);
  * has something new to show). */
 bool app_busy(const App *a);
 int app_tick(App *a, double budget_ms);
-/* The work budget the terminal loop gives app_tick between two polls. */
+/* How long a page may spend starting its demos between two key polls (the
+ * lab's training ticks get UI_TICK_MS, see src/ui/ui_main.c). */
 enum { APP_TICK_MS = 40 };
 
 #endif

@@ -655,7 +655,8 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     LabItem labels[LAB_MAX_METHODS];
     int n = table_methods(v, labels);
     if (v->results_only && !v->d.have_snap) return 1 + origin_rows(v, NULL, 0, 0, width - 2);
-    int h = v->results_only ? -1 : 1 + 1 + tog + (lc_curves(v) - LC_SIZE0) + 1; /* run, task, methods, sliders and knobs, curves */
+    /* run, task, methods, sliders and knobs (one line while training), curves */
+    int h = v->results_only ? -1 : 1 + 1 + tog + (lab_demo_running(&v->d) ? 1 : lc_curves(v) - LC_SIZE0) + 1;
     h += 1 + 1;                  /* blank, progress */
     h += origin_rows(v, NULL, 0, 0, width - 2);
     if (v->d.state == LABD_FAILED) {
@@ -741,7 +742,22 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         if (on && !lock && !cur && env->colour >= CMODE_256) grid_recolour(g, (Rect){v->tog_y[i], x + 1, 1, 1}, mrole);
     }
     y += rows;
-    for (int c = LC_SIZE0; c < lc_curves(v); c++) {
+    if (lock) {
+        /* Training: the locked settings fold into one line, so that the
+         * progress line and the curves stay on a 30-row screen. */
+        for (int c = LC_SIZE0; c < lc_curves(v); c++) {
+            v->rows[c] = y;
+            int k = knob_of(v, c);
+            if (k >= 0) memset(&v->knob_hit[k], 0, sizeof v->knob_hit[k]);
+            else memset(&v->hit[c], 0, sizeof v->hit[c]);
+        }
+        grid_put(g, y, r.x + 2, "settings", ROLE_LABEL, LV_LABEL_W - 1);
+        grid_printf(g, y, r.x + LV_LABEL_W + 2, ROLE_DIM, r.w - LV_LABEL_W - 2,
+                    "locked while training: lr ×%.3g · %d steps · seed %d", v->lr.value, (int)v->steps.value,
+                    (int)v->seed.value);
+        y++;
+    }
+    for (int c = LC_SIZE0; c < lc_curves(v) && !lock; c++) {
         v->rows[c] = y;
         int k = knob_of(v, c), n;
         if (k >= 0) {
