@@ -192,7 +192,16 @@ static int key_lab(const char *exe, const LabSpot *spot, int threads, double cap
     return rc;
 }
 
-/* Every lab and lab-compare block of the lessons, in order. */
+/* A lab block with `show = results` (an earlier lab's kept run, no button). */
+static bool results_only(const Block *bl)
+{
+    for (int i = 0; i < bl->n_params; i++)
+        if (strcmp(bl->params[i].key, "show") == 0 && strcmp(bl->params[i].value, "results") == 0) return true;
+    return false;
+}
+
+/* Every lab and lab-compare block of the lessons, in order (not the ones
+ * that only show an earlier lab's results). */
 static int find_labs(const LessonList *ls, LabSpot *spots, int max)
 {
     int n = 0;
@@ -203,6 +212,7 @@ static int find_labs(const LessonList *ls, LabSpot *spots, int max)
                 const Block *bl = &pg->blocks[b];
                 if (bl->kind != BLOCK_DEMO || !bl->valid || !bl->info) continue;
                 if (strcmp(bl->info, "lab") && strcmp(bl->info, "lab-compare")) continue;
+                if (results_only(bl)) continue; /* a kept run shown again: nothing trains */
                 spots[n++] = (LabSpot){ls->lessons[i].id, p + 1, pg->title, bl->info};
                 break; /* one lab a page: Tab reaches the first */
             }
