@@ -817,16 +817,6 @@ static int save_all(Lab *lab, const LabSnapshot *s, const char *dir)
 
 // ----------------------------------------------------------------------------
 
-/* Both cores where there are two: the engine splits each step between its
- * own threads (OpenBLAS single-threaded inside); the reference step ran
- * 1.86-1.95x faster on 2 idle cores than on 1. More is not tried: the tiny
- * model's products are too small to gain much beyond 2. */
-static long default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n >= 2 ? 2 : 1;
-}
-
 /* Run lab to its end with progress on stderr; Ctrl-C stops its training
  * (*stopped), the rest is still evaluated. */
 static int run_lab(Lab *lab, bool *stopped, Status *st)
@@ -1182,7 +1172,7 @@ static int run_finetune(int argc, char **argv)
             print_help();
             return 0;
         }
-    Options o = {.threads = default_threads(), .analysis = true, .seeds = 1};
+    Options o = {.threads = linalg_training_threads(), .analysis = true, .seeds = 1};
     lab_config_defaults(&o.lab);
     int rc = parse(argc, argv, &o);
     if (rc) return rc;

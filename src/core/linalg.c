@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void linalg_set_threads(int n)
 {
@@ -17,6 +18,12 @@ void linalg_set_threads(int n)
 }
 
 int linalg_get_threads(void) { return openblas_get_num_threads(); }
+
+int linalg_training_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 2 ? 2 : 1;
+}
 
 const char *linalg_backend(void)
 {

@@ -15,6 +15,12 @@
 /* Set the number of OpenBLAS threads (n >= 1). */
 void linalg_set_threads(int n);
 int linalg_get_threads(void);
+/* The threads training uses unless told: two where there are two cores, else
+ * one. The engine splits a step between its own threads (OpenBLAS single-
+ * threaded inside); the reference step ran 1.86-1.95x faster on 2 idle cores
+ * than on 1, and the tiny model's products are too small to gain much beyond
+ * 2. `finetune` and the lessons' lab both use it. */
+int linalg_training_threads(void);
 /* The BLAS in use and the kernel family it picked for this CPU, e.g.
  * "OpenBLAS 0.3.21 ... / SkylakeX", for benchmark reports. */
 const char *linalg_backend(void);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../base/clock.h"
 #include "../base/paths.h"
@@ -57,7 +56,7 @@ typedef struct UiOptions {
     const char *lesson;       /* --lesson: number, id or file; NULL = none */
     const char *page;         /* --page: 1-based, NULL = none */
     const char *graphics;     /* --graphics, else $LORASCOPE_GRAPHICS, else auto */
-    const char *threads;      /* --threads: the lab's threads; NULL = ui_lab_threads() */
+    const char *threads;      /* --threads: the lab's threads; NULL = linalg_training_threads() */
     bool present;
     bool reset_progress;
 } UiOptions;
@@ -192,16 +191,11 @@ static int parse_options(int argc, char **argv, UiOptions *o)
  * at once. */
 enum { UI_TICK_MS = 10, UI_FRAME_MS = 40 };
 
-/* The lab's threads (OpenBLAS's, which the engine's pool takes over; the
- * terminal's work runs between the lab's units on the first of them): two
- * where there are two cores. Measured with `lorascope bench keys` on an idle
- * 2-core machine: the worst key over every lab of the lessons 29 ms at two
- * threads against 45 ms at one, and the default lab 27 s against 42 s. */
-static int ui_lab_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n >= 2 ? 2 : 1;
-}
+/* The lab trains on linalg_training_threads(): the terminal's work runs
+ * between the lab's units on the first of them. Measured with `lorascope
+ * bench keys` on an idle 2-core machine: the worst key over every lab of the
+ * lessons 29 ms at two threads against 45 ms at one, and the default lab 27 s
+ * against 42 s. */
 
 static double now_ms(void)
 {
@@ -262,7 +256,7 @@ int ui_main(int argc, char **argv)
         fputs("Try 'lorascope --help'.\n", stderr);
         return 2;
     }
-    linalg_set_threads(opt.threads ? atoi(opt.threads) : ui_lab_threads());
+    linalg_set_threads(opt.threads ? atoi(opt.threads) : linalg_training_threads());
     bool utf8 = utf8_locale_is_utf8(nl_langinfo(CODESET));
     bool no_color = theme_no_color(getenv("NO_COLOR"));
 

@@ -646,6 +646,12 @@ static int origin_rows(const LabView *v, Grid *g, int y, int x, int w);
 static int compare_rows(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env);
 static int findings_rows(LabView *v, Grid *g, int y, Rect r);
 
+/* Settings lock while the lab trains. */
+static bool locked(const LabView *v)
+{
+    return lab_demo_running(&v->d);
+}
+
 static int lv_height(void *self, int width, const ViewEnv *env)
 {
     (void)env;
@@ -656,7 +662,7 @@ static int lv_height(void *self, int width, const ViewEnv *env)
     int n = table_methods(v, labels);
     if (v->results_only && !v->d.have_snap) return 1 + origin_rows(v, NULL, 0, 0, width - 2);
     /* run, task, methods, sliders and knobs (one line while training), curves */
-    int h = v->results_only ? -1 : 1 + 1 + tog + (lab_demo_running(&v->d) ? 1 : lc_curves(v) - LC_SIZE0) + 1;
+    int h = v->results_only ? -1 : 1 + 1 + tog + (locked(v) ? 1 : lc_curves(v) - LC_SIZE0) + 1;
     h += 1 + 1;                  /* blank, progress */
     h += origin_rows(v, NULL, 0, 0, width - 2);
     if (v->d.state == LABD_FAILED) {
@@ -676,11 +682,6 @@ static int lv_height(void *self, int width, const ViewEnv *env)
 
 // ----------------------------------------------------------------------------
 // Drawing
-
-static bool locked(const LabView *v)
-{
-    return lab_demo_running(&v->d);
-}
 
 static void draw_run_row(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env, bool focused)
 {
