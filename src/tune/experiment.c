@@ -103,6 +103,24 @@ void experiment_free(Experiment *e)
     memset(e, 0, sizeof *e);
 }
 
+/* A spec's label without its lr= option: the methods list may give each
+ * method the centre of its grid ("full,lr=3e-3"), and the grid's rate is
+ * what a cell runs and what the summary reports. */
+static void label_without_lr(const char *label, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = label; *p;) {
+        size_t n = strcspn(p, ",");
+        if (strncmp(p, "lr=", 3) != 0 && len + n + 2 < size) {
+            if (len) out[len++] = ',';
+            memcpy(out + len, p, n);
+            out[len += n] = '\0';
+        }
+        p += n + (p[n] == ',');
+    }
+}
+
 int experiment_cell_config(const Experiment *e, int i, LabConfig *out, char *methods,
                            size_t methods_size, Status *st)
 {
@@ -122,8 +140,9 @@ int experiment_cell_config(const Experiment *e, int i, LabConfig *out, char *met
         /* --lr overrides every method's own rate before the grid applies. */
         double own = e->cfg.lab.lr > 0 ? e->cfg.lab.lr : tune_spec_lr(&specs[k]);
         double lr = grid_factors(&e->cfg) ? own * v : v;
-        int w = snprintf(methods + len, methods_size - len, "%s%s,lr=%.4g", k ? "," : "",
-                         specs[k].label, lr);
+        char label[TUNE_LABEL_MAX];
+        label_without_lr(specs[k].label, label, sizeof label);
+        int w = snprintf(methods + len, methods_size - len, "%s%s,lr=%.4g", k ? "," : "", label, lr);
         if (w < 0 || (size_t)w >= methods_size - len)
             return status_fail(st, LS_ERR_ARG, "method list too long with the rates");
         len += (size_t)w;
@@ -236,7 +255,7 @@ int experiment_summarize(const Experiment *e, int t, ExpTaskSummary *out, Status
     out->base_eval_loss = spread_of(base, n_base);
     for (int k = 0; k < n; k++) {
         ExpMethodSummary *m = &out->methods[k];
-        snprintf(m->label, sizeof m->label, "%s", specs[k].label);
+        label_without_lr(specs[k].label, m->label, sizeof m->label);
         m->kind = specs[k].kind;
         m->method_index = k;
         m->chosen = -1;
