@@ -95,6 +95,17 @@ static void test_verdicts(void **state)
     assert_int_equal(verdict_of(&in, "step_time"), FINDING_HOLDS); /* 50 / 75 */
     in.methods[5].ms_per_step.mean = 52;
     assert_int_equal(verdict_of(&in, "step_time"), FINDING_FAILS);
+    /* Deep against shallow: prefix:16 (1.71 ± 0.01) against prompt:16. */
+    assert_int_equal(verdict_of(&in, "prefix_beats_prompt"), FINDING_UNTESTED);
+    add_method(&in, "prompt:16", 1.80, 0.01);
+    int p = in.n_methods - 1;
+    assert_int_equal(verdict_of(&in, "prefix_beats_prompt"), FINDING_HOLDS);
+    in.methods[p].eval_loss.mean = 1.65;
+    assert_int_equal(verdict_of(&in, "prefix_beats_prompt"), FINDING_FAILS);
+    in.methods[p].eval_loss.mean = 1.72;
+    assert_int_equal(verdict_of(&in, "prefix_beats_prompt"), FINDING_NOISE);
+    in.methods[p].spec.size = 8; /* another length: not comparable */
+    assert_int_equal(verdict_of(&in, "prefix_beats_prompt"), FINDING_UNTESTED);
 }
 
 static void test_table(void **state)
@@ -105,7 +116,7 @@ static void test_table(void **state)
     Finding f[FINDINGS_MAX];
     int n = findings_compute(&in, f);
     assert_int_equal(n, findings_count());
-    assert_true(n >= 12 && n <= FINDINGS_MAX);
+    assert_true(n >= 13 && n <= FINDINGS_MAX);
     for (int i = 0; i < n; i++) {
         assert_true(strlen(f[i].claim) > 20 && strlen(f[i].source) > 5 && f[i].value[0]);
         assert_int_equal(f[i].verdict, FINDING_UNTESTED);

@@ -937,7 +937,8 @@ done:
 // ----------------------------------------------------------------------------
 // Several seeds and a learning-rate sweep
 
-/* "3.33e-03 (1.9123)" per grid point, the chosen one marked. */
+/* "*0.00333:1.912" per grid point, the chosen one marked; three
+ * significant digits, so a rate of 0.15 is not printed as 2e-01. */
 static void print_summary(const Experiment *e, const ExpTaskSummary *t)
 {
     int G = e->cfg.n_grid > 0 ? e->cfg.n_grid : 1, S = e->cfg.seeds;
@@ -949,7 +950,7 @@ static void print_summary(const Experiment *e, const ExpTaskSummary *t)
            task_kind_name(t->task), done, done == 1 ? "" : "s",
            done < S ? " (not every seed has run)" : "");
     printf("  base model held-out %.4f\n", t->base_eval_loss.mean);
-    printf("  %-22s %-*s %-34s %-18s %s%s\n", "method", 11 * G + 1,
+    printf("  %-22s %-*s %-34s %-18s %s%s\n", "method", 15 * G + 1,
            "rates tried: validation loss", "held-out nats [min, max]", "forgetting",
            t->has_accuracy ? "accuracy          " : "", "ms/step");
     for (int k = 0; k < t->n_methods; k++) {
@@ -958,11 +959,11 @@ static void print_summary(const Experiment *e, const ExpTaskSummary *t)
         for (int g = 0; g < G; g++) {
             char v[16], l[16];
             fmt_num(v, sizeof v, m->valid_mean[g], "%.3f");
-            fmt_num(l, sizeof l, m->lrs[g], "%.0e");
+            fmt_num(l, sizeof l, m->lrs[g], "%.3g");
             if (isfinite(m->lrs[g]))
-                printf(" %c%5s:%-5s", g == m->chosen ? '*' : ' ', l, v);
+                printf(" %c%8s:%-5s", g == m->chosen ? '*' : ' ', l, v);
             else
-                printf(" %11s", "(not run)");
+                printf(" %14s", "(not run)");
         }
         char h[64];
         if (m->eval_loss.n >= 2)

@@ -386,6 +386,21 @@ static void f_prefix_mlp(const FindingsInput *in, Finding *f)
     f->verdict = lower(&a->eval_loss, &b->eval_loss);
 }
 
+/* Deep against shallow: the prefix (keys and values in every layer)
+ * against prompt tuning (input embeddings only) of the same length. */
+static void f_prompt(const FindingsInput *in, Finding *f)
+{
+    int d = find(in, TUNE_PREFIX, 0, 0, 0), p = -1;
+    if (d >= 0) p = find(in, TUNE_PROMPT, in->methods[d].spec.size, 0, -1);
+    if (d < 0 || p < 0) return untested(f, "needs prefix tuning (without its MLP) and prompt tuning of the same length");
+    const FindingMethod *a = &in->methods[d], *b = &in->methods[p];
+    char x[48], y[48];
+    snprintf(f->value, sizeof f->value, "%s (%zu parameters) %s, %s (%zu) %s", a->label,
+             a->trainable_params, fig(x, sizeof x, &a->eval_loss), b->label, b->trainable_params,
+             fig(y, sizeof y, &b->eval_loss));
+    f->verdict = lower(&a->eval_loss, &b->eval_loss);
+}
+
 static void f_dora(const FindingsInput *in, Finding *f)
 {
     int d = find(in, TUNE_DORA, 0, 0, -1), l = -1;
@@ -496,6 +511,10 @@ static const FindingRow rows[] = {
      "training the prefix through an MLP works better than updating it directly (which is "
      "unstable and slightly worse)",
      "Li & Liang 2021, section 4.3", f_prefix_mlp, NULL},
+    {"prefix_beats_prompt",
+     "a prefix in every layer does better than a prompt of the same length at the input only; "
+     "prompt tuning closes the gap only on models of billions of parameters",
+     "Li & Liang 2021, section 7.2; Lester et al. 2021, Figure 1", f_prompt, NULL},
     {"dora_beats_lora", "DoRA does better than LoRA at the same rank",
      "Liu et al. 2024 (DoRA), Tables 1 and 2", f_dora, NULL},
     {"ia3_beats_lora",

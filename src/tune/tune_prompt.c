@@ -35,6 +35,7 @@
 #include "../nn/safetensors.h"
 #include "peft.h"
 #include "tune.h"
+#include "tune_prompt.h"
 
 typedef struct Prompt {
     int P, C;
@@ -216,16 +217,11 @@ static int config_int(const cJSON *root, const char *key, int lo, int hi, int wa
     return LS_OK;
 }
 
-/* Read dir's prompt for model m and hook it in; *held gets the Prompt. */
-static int prompt_load(Gpt *m, const char *dir, void **held, Status *st)
+int prompt_load_memory(Gpt *m, const char *config, size_t clen, const unsigned char *model,
+                       size_t mlen, void **held, Status *st)
 {
     *held = NULL;
-    char *config = NULL;
-    unsigned char *model = NULL;
-    size_t clen = 0, mlen = 0;
-    int rc = peft_read_adapter(dir, &config, &clen, &model, &mlen, st);
-    if (rc) return rc;
-    int P = 0, C = 0, sub = 1;
+    int rc = LS_OK, P = 0, C = 0, sub = 1;
     cJSON *root = cJSON_ParseWithLength(config, clen);
     const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "peft_type") : NULL;
     if (!cJSON_IsString(v) || strcmp(v->valuestring, "PROMPT_TUNING") != 0)
@@ -274,6 +270,19 @@ static int prompt_load(Gpt *m, const char *dir, void **held, Status *st)
         prompt_free(p);
     }
     if (parsed) st_free(&f);
+    return rc;
+}
+
+/* Read dir's prompt for model m and hook it in; *held gets the Prompt. */
+static int prompt_load(Gpt *m, const char *dir, void **held, Status *st)
+{
+    *held = NULL;
+    char *config = NULL;
+    unsigned char *model = NULL;
+    size_t clen = 0, mlen = 0;
+    int rc = peft_read_adapter(dir, &config, &clen, &model, &mlen, st);
+    if (rc) return rc;
+    rc = prompt_load_memory(m, config, clen, model, mlen, held, st);
     free(config);
     free(model);
     if (rc) status_prefix(st, "%s", dir);
