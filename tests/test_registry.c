@@ -150,10 +150,14 @@ static bool format_lab_meaning(const char *doc, const char *name, char *out, siz
     if (!row) return false;
     row++;
     const char *eol = strchr(row, '\n');
+    if (!eol) eol = row + strlen(row);
     /* | name | type | default | meaning |: the meaning starts after the fourth '|'. */
     const char *cell = row;
-    for (int bars = 0; bars < 4 && cell && cell < eol; bars++) cell = strchr(cell, '|') + 1;
-    if (!cell || cell >= eol) return false;
+    for (int bars = 0; bars < 4; bars++) {
+        cell = strchr(cell, '|');
+        if (!cell || cell >= eol) return false;
+        cell++;
+    }
     size_t n = 0;
     for (const char *c = cell + 1; c < eol - 2 && n + 1 < size; c++)
         if (*c != '`') out[n++] = *c;
@@ -193,7 +197,8 @@ static void test_lab_parameters(void **state)
             char on[64] = "";
             for (int i = 0; i < s.n_ranks; i++)
                 if (s.rank_on[i])
-                    snprintf(on + strlen(on), sizeof on - strlen(on), "%s%d", on[0] ? " " : "", s.ranks[i]);
+                    snprintf(on + strlen(on), sizeof on - strlen(on), "%s%d", on[0] ? " " : "",
+                             s.ranks[i]);
             assert_string_equal(on, m->lab_sizes_on);
         } else if (m->size_name) {
             assert_int_equal(p->type, DEMO_PARAM_INT);
@@ -213,7 +218,8 @@ static void test_lab_parameters(void **state)
         if (!format_lab_meaning(doc, m->name, meaning, sizeof meaning))
             fail_msg("FORMAT.md's lab table has no row for the parameter %s", m->name);
         if (strcmp(meaning, p->help) != 0)
-            fail_msg("FORMAT.md's lab row %s says '%s', the schema '%s'", m->name, meaning, p->help);
+            fail_msg("FORMAT.md's lab row %s says '%s', the schema '%s'", m->name, meaning,
+                     p->help);
     }
     free(doc);
     /* The default settings make the default lab's list. */

@@ -319,7 +319,8 @@ enum {
     LAB_N_PARAMS = LAB_N_HEAD + TUNE_NUM_KINDS + LAB_N_TAIL,
     LAB_HELP_MAX = 160, /* a method parameter's help line */
 };
-_Static_assert(LAB_N_PARAMS <= DEMO_MAX_PARAMS, "the lab block has more parameters than DemoArgs holds");
+_Static_assert(LAB_N_PARAMS <= DEMO_MAX_PARAMS,
+               "the lab block has more parameters than DemoArgs holds");
 
 /* The lab kind's parameters and the text of its method parameters. Built
  * once, at the first use of the table (lab_params_once), and read-only
@@ -339,8 +340,8 @@ static DemoParamSpec lab_method_param(const TuneMethod *m, char *def, size_t def
     if (m->several_sizes) {
         p.type = DEMO_PARAM_ROWS;
         p.def = m->lab_sizes_on;
-        snprintf(help, help_size, "%s on at the start, %d to %d (0: none)", m->lab_help, m->size_min,
-                 LAB_MAX_SIZE);
+        snprintf(help, help_size, "%s on at the start, %d to %d (0: none)", m->lab_help,
+                 m->size_min, LAB_MAX_SIZE);
     } else if (m->size_name) {
         p.type = DEMO_PARAM_INT;
         p.min = 0;
@@ -349,8 +350,8 @@ static DemoParamSpec lab_method_param(const TuneMethod *m, char *def, size_t def
         if (m->lab_on)
             snprintf(help, help_size, "%s at the start (0: off)", m->lab_help);
         else
-            snprintf(help, help_size, "%s at the start (0: off, the toggle offers %s = %d)", m->lab_help,
-                     m->size_symbol, m->size_default);
+            snprintf(help, help_size, "%s at the start (0: off, the toggle offers %s = %d)",
+                     m->lab_help, m->size_symbol, m->size_default);
     } else {
         p.type = DEMO_PARAM_BOOL;
         p.def = m->lab_on ? "yes" : "no";
@@ -364,9 +365,9 @@ static void lab_params_build(void)
     int n = 0;
     for (int i = 0; i < LAB_N_HEAD; i++) lab_params[n++] = lab_head[i];
     for (int k = 0; k < TUNE_NUM_KINDS; k++)
-        lab_params[n++] = lab_method_param(tune_method((TuneKind)k), lab_method_def[k],
-                                           sizeof lab_method_def[k], lab_method_help[k],
-                                           sizeof lab_method_help[k]);
+        lab_params[n++] =
+            lab_method_param(tune_method((TuneKind)k), lab_method_def[k], sizeof lab_method_def[k],
+                             lab_method_help[k], sizeof lab_method_help[k]);
     for (int i = 0; i < LAB_N_TAIL; i++) lab_params[n++] = lab_tail[i];
 }
 
