@@ -2,11 +2,15 @@
 # finetune_same.sh OLD_BIN NEW_BIN [OUT_DIR] — a refactor check: run
 # `finetune --json` on the small test configuration with several method
 # mixes through two builds of lorascope and compare the outputs, less the
-# timing fields (elapsed_s, ms_per_step). Exit 0 when every mix is
-# identical. Needs python3 (for the JSON filter) and data/models/base.
+# timing fields (elapsed_s, ms_per_step, the step-time finding's figures).
+# Both builds read this checkout's data (LORASCOPE_ROOT, default: the
+# current folder), so saved configs name the same base. Exit 0 when every
+# mix is identical. Needs python3 (for the JSON filter) and data/models/base.
 old=$1
 new=$2
 out=${3:-$(mktemp -d)}
+LORASCOPE_ROOT=${LORASCOPE_ROOT:-$PWD}
+export LORASCOPE_ROOT
 mkdir -p "$out"
 [ -x "$old" ] && [ -x "$new" ] || { echo "usage: $0 OLD_BIN NEW_BIN [OUT_DIR]" >&2; exit 2; }
 tiny="--steps 3 --batch 2 --eval-every 1 --eval-windows 2 --final-windows 4 --sample-bytes 8 --problems 8"
@@ -28,6 +32,10 @@ o = json.load(open(sys.argv[1]))
 o.pop("elapsed_s", None)
 for m in o.get("methods", []):
     m.pop("ms_per_step", None)
+for f in o.get("findings", []):
+    if f.get("id") == "step_time":  # measured in wall time
+        f.pop("value", None)
+        f.pop("verdict", None)
 json.dump(o, sys.stdout, indent=1, sort_keys=True)
 ' "$out/$i.$which.json" >"$out/$i.$which.cmp" 2>>"$out/$i.$which.err"
     done
@@ -44,10 +52,11 @@ done <<'MIXES'
 - qlora:2,int8,qlora:1,targets=q+k+v+o,pissa
 - lora:1,lora:2,nan=2,full,lr=2e-3
 --task=addition full,lora:2,prefix:2,qlora:1
+- ia3,dora:2,targets=all,prompt:2,lora:1
 MIXES
 # Saved results (PEFT adapters, merged models, prefixes, a full checkpoint)
 # must be the same bytes.
-mix="full,lora:2,targets=all,pissa,lora:1,rslora,prefix:2,mlp,qlora:1"
+mix="full,lora:2,targets=all,pissa,lora:1,rslora,prefix:2,mlp,qlora:1,ia3,dora:2,prompt:2"
 for which in old new; do
     eval bin=\$$which
     rm -rf "$out/save.$which"

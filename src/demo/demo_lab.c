@@ -61,13 +61,22 @@ void lab_demo_settings_defaults(LabDemoSettings *s)
     lab_config_defaults(&c);
     memset(s, 0, sizeof *s);
     s->task = TASK_DOMAIN;
-    /* LAB_DEFAULT_METHODS: full, LoRA 1..16, prefix 16; QLoRA offered, off. */
+    /* Each method on or off as its row says (together LAB_DEFAULT_METHODS,
+     * test_registry checks); the one with several sizes offers the powers
+     * of two up to the lab's limit and its row's lab_sizes_on. */
+    for (int r = 1; r <= LAB_DEMO_MAX_RANK; r *= 2) lab_demo_add_rank(s, r, false);
     for (int k = 0; k < TUNE_NUM_KINDS; k++) {
-        s->size[k] = tune_method((TuneKind)k)->size_default;
-        s->on[k] = k == TUNE_FULL || k == TUNE_PREFIX;
+        const TuneMethod *m = tune_method((TuneKind)k);
+        s->size[k] = m->size_default;
+        s->on[k] = m->lab_on && !m->several_sizes;
+        for (const char *p = m->several_sizes ? m->lab_sizes_on : NULL; p && *p;) {
+            char *end;
+            long r = strtol(p, &end, 10);
+            if (end == p) break;
+            lab_demo_add_rank(s, (int)r, true);
+            p = end;
+        }
     }
-    static const int offered[] = {1, 2, 4, 8, 16, 32, 64};
-    for (size_t i = 0; i < sizeof offered / sizeof offered[0]; i++) lab_demo_add_rank(s, offered[i], offered[i] <= 16);
     s->steps = c.steps;
     s->lr_scale = 1.0;
     s->seed = c.seed;

@@ -27,8 +27,8 @@ enum {
     LAB_DEMO_MAX_RANKS = 10, /* LoRA rank toggles */
     LAB_DEMO_SMOOTH = 10,    /* training curve: mean of the last N batch losses */
     LAB_DEMO_MAX_P = 64,     /* prefix length and QLoRA rank limits */
-    LAB_DEMO_MAX_RANK = 64,
-    LAB_DEMO_MAX_SIZE = 64,  /* a size slider's limit (prefix P, QLoRA rank) */
+    LAB_DEMO_MAX_RANK = LAB_MAX_SIZE,
+    LAB_DEMO_MAX_SIZE = LAB_MAX_SIZE, /* a size slider's limit (prefix P, QLoRA rank) */
     LAB_DEMO_KNOB_MAX = 4,   /* choices of one knob */
 };
 

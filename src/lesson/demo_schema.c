@@ -5,12 +5,15 @@
  * Lint and the interface both go through demo_args_resolve, so a lesson that
  * lints clean is exactly a lesson whose demos the interface can start. The
  * table is the single place a demo's parameters are described: FORMAT.md
- * copies its help lines, and a test checks that every default in it parses. */
+ * copies its help lines, and a test checks that every default in it parses.
+ * The lab's method parameters alone are made from the tuning-method
+ * registry (tune.h), one per row, so a new method needs no line here. */
 #include "demo_schema.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "../base/paths.h"
 #include "../base/strdist.h"
 #include "../tune/lab_defaults.h"
+#include "../tune/tune.h"
 
 /* ---------------------------------------------------------------------------
  * The table
@@ -274,20 +278,15 @@ static const char *const lab_tasks[] = {"domain", "addition", NULL};
 static const char *const lab_targets[] = {"q+v", "attention", "all", NULL};
 static const char *const lab_scales[] = {"rslora", "2r", "fixed", NULL};
 static const char *const lab_shows[] = {"lab", "results", NULL};
-static const DemoParamSpec lab_params[] = {
+/* The lab block's parameters: this head, one per registry method (built
+ * from its row by lab_params_build, below), then the tail. */
+static const DemoParamSpec lab_head[] = {
     { .name = "task", .type = DEMO_PARAM_ENUM, .choices = lab_tasks, .def = "domain",
       .help = "domain (State of the Union to Moby-Dick, bits per byte) or addition "
               "(sums like 47+38=85, exact-match accuracy)" },
     INT_P("digits", 1, 6, "2", "task = addition: digits of each operand"),
-    BOOL_P("full", "yes", "full fine-tuning is on at the start"),
-    { .name = "lora", .type = DEMO_PARAM_ROWS, .def = "1 2 4 8 16",
-      .help = "LoRA ranks on at the start, 1 to 64 (0: none); 1, 2, 4 ... 64 are always "
-              "offered as toggles" },
-    INT_P("prefix", 0, 64, "16", "prefix tuning with P virtual tokens at the start (0: off)"),
-    INT_P("qlora", 0, 64, "0", "QLoRA of this rank at the start (0: off, the toggle offers rank 8)"),
-    INT_P("dora", 0, 64, "0", "DoRA of this rank at the start (0: off, the toggle offers rank 8)"),
-    BOOL_P("ia3", "no", "(IA)^3 is on at the start (learned vectors rescaling keys, values and MLP activations)"),
-    INT_P("prompt", 0, 64, "0", "prompt tuning with P trainable input embeddings at the start (0: off, the toggle offers P = 16)"),
+};
+static const DemoParamSpec lab_tail[] = {
     INT_P("steps", 1, 2000, LAB_DEFAULT_STEPS_STR, "training steps per method"),
     REAL_P("lr", 0.015625, 64, "1", "every method's default peak learning rate times this"),
     /* At most 24: the lab trains inside the interface in units of half a step,
@@ -312,6 +311,67 @@ static const DemoParamSpec lab_params[] = {
       .help = "the id of an earlier lab of the lesson whose kept results are shown beside "
               "this one's (faint curves, their rows and samples)" },
 };
+/* clang-format on */
+
+enum {
+    LAB_N_HEAD = (int)(sizeof lab_head / sizeof lab_head[0]),
+    LAB_N_TAIL = (int)(sizeof lab_tail / sizeof lab_tail[0]),
+    LAB_N_PARAMS = LAB_N_HEAD + TUNE_NUM_KINDS + LAB_N_TAIL,
+    LAB_HELP_MAX = 160, /* a method parameter's help line */
+};
+_Static_assert(LAB_N_PARAMS <= DEMO_MAX_PARAMS,
+               "the lab block has more parameters than DemoArgs holds");
+
+/* The lab kind's parameters and the text of its method parameters. Built
+ * once, at the first use of the table (lab_params_once), and read-only
+ * after: the table is constant for the program's life, only its method
+ * part is read from the registry rather than written here. */
+static DemoParamSpec lab_params[LAB_N_PARAMS];
+static char lab_method_def[TUNE_NUM_KINDS][16];
+static char lab_method_help[TUNE_NUM_KINDS][LAB_HELP_MAX];
+static pthread_once_t lab_params_once = PTHREAD_ONCE_INIT;
+
+/* One method's parameter, named as it: several sizes -> the rows of sizes
+ * on; a size -> that size (0: off); else yes/no. */
+static DemoParamSpec lab_method_param(const TuneMethod *m, char *def, size_t def_size, char *help,
+                                      size_t help_size)
+{
+    DemoParamSpec p = {.name = m->name, .def = def, .help = help};
+    if (m->several_sizes) {
+        p.type = DEMO_PARAM_ROWS;
+        p.def = m->lab_sizes_on;
+        snprintf(help, help_size, "%s on at the start, %d to %d (0: none)", m->lab_help,
+                 m->size_min, LAB_MAX_SIZE);
+    } else if (m->size_name) {
+        p.type = DEMO_PARAM_INT;
+        p.min = 0;
+        p.max = LAB_MAX_SIZE;
+        snprintf(def, def_size, "%d", m->lab_on ? m->size_default : 0);
+        if (m->lab_on)
+            snprintf(help, help_size, "%s at the start (0: off)", m->lab_help);
+        else
+            snprintf(help, help_size, "%s at the start (0: off, the toggle offers %s = %d)",
+                     m->lab_help, m->size_symbol, m->size_default);
+    } else {
+        p.type = DEMO_PARAM_BOOL;
+        p.def = m->lab_on ? "yes" : "no";
+        snprintf(help, help_size, "%s is on at the start", m->lab_help);
+    }
+    return p;
+}
+
+static void lab_params_build(void)
+{
+    int n = 0;
+    for (int i = 0; i < LAB_N_HEAD; i++) lab_params[n++] = lab_head[i];
+    for (int k = 0; k < TUNE_NUM_KINDS; k++)
+        lab_params[n++] =
+            lab_method_param(tune_method((TuneKind)k), lab_method_def[k], sizeof lab_method_def[k],
+                             lab_method_help[k], sizeof lab_method_help[k]);
+    for (int i = 0; i < LAB_N_TAIL; i++) lab_params[n++] = lab_tail[i];
+}
+
+/* clang-format off */
 
 static const DemoRule spectrum_rules[] = {{"rank", "size"}};
 static const DemoRule lora_cost_rules[] = {{"rank", "d"}, {"rank", "k"}};
@@ -397,6 +457,7 @@ static const DemoKind kinds[] = {
 
 const DemoKind *demo_kinds(int *n)
 {
+    pthread_once(&lab_params_once, lab_params_build);
     if (n) *n = (int)(sizeof kinds / sizeof kinds[0]);
     return kinds;
 }
@@ -404,6 +465,7 @@ const DemoKind *demo_kinds(int *n)
 const DemoKind *demo_kind_find(const char *name)
 {
     if (!name) return NULL;
+    pthread_once(&lab_params_once, lab_params_build);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].name, name) == 0) return &kinds[i];
     return NULL;

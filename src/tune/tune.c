@@ -21,8 +21,10 @@
 // ----------------------------------------------------------------------------
 // The registry
 
-extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, tune_method_qlora,
-    tune_method_ia3, tune_method_dora, tune_method_prompt;
+/* Each line of tune_methods.def names a row defined in its method's file. */
+#define TUNE_METHOD(KIND, name) extern const TuneMethod tune_method_##name;
+#include "tune_methods.def"
+#undef TUNE_METHOD
 
 /* Default peak learning rates (in each row), first chosen by a one-seed
  * sweep on the default lab, judged on the chapters it reports (domain task,
@@ -38,13 +40,9 @@ extern const TuneMethod tune_method_full, tune_method_lora, tune_method_prefix, 
  * more; the prefix's keys and values are activations of size ~1 and move
  * slowly at small rates. */
 static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
-    [TUNE_FULL] = &tune_method_full,
-    [TUNE_LORA] = &tune_method_lora,
-    [TUNE_PREFIX] = &tune_method_prefix,
-    [TUNE_QLORA] = &tune_method_qlora,
-    [TUNE_IA3] = &tune_method_ia3,
-    [TUNE_DORA] = &tune_method_dora,
-    [TUNE_PROMPT] = &tune_method_prompt,
+#define TUNE_METHOD(KIND, name) [TUNE_##KIND] = &tune_method_##name,
+#include "tune_methods.def"
+#undef TUNE_METHOD
 };
 
 const TuneMethod *tune_method(TuneKind kind)

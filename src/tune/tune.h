@@ -50,19 +50,16 @@
 #include "../nn/optim.h"
 #include "lora.h"
 
-/* The registry's rows, in order. Adding a method: its own file (its row,
- * state, options struct, files), its kind here and its line in tune.c's
- * registry, its parameter of the lab block (demo_schema.c) and its rows in
- * lessons/FORMAT.md (test_registry checks both), a hue no other row uses,
- * its tests. The lab, the help texts and the loader then find it. */
+/* The registry's rows, in order: one TUNE_<KIND> per line of
+ * tune_methods.def, the one list of methods. Adding a method: its own file
+ * tune_X.c (its row, state, options struct, files, lab presentation), one
+ * line in tune_methods.def, its test, and its rows in lessons/FORMAT.md
+ * (test_registry checks them). The registry, the lab block's parameter,
+ * the lab's toggles, the help texts and the loader then find it. */
 typedef enum TuneKind {
-    TUNE_FULL,
-    TUNE_LORA,
-    TUNE_PREFIX,
-    TUNE_QLORA,
-    TUNE_IA3,
-    TUNE_DORA,
-    TUNE_PROMPT,
+#define TUNE_METHOD(KIND, name) TUNE_##KIND,
+#include "tune_methods.def"
+#undef TUNE_METHOD
     TUNE_NUM_KINDS
 } TuneKind;
 
@@ -180,6 +177,12 @@ typedef struct TuneMethod {
     char mark;          /* the mono mark of its curve; 0: the size's digit or letter */
     TuneColour colour;  /* colour role */
     bool several_sizes; /* the lab offers one toggle per size (LoRA's ranks) */
+    /* The lab block's parameter named as the method (demo_schema.c makes it
+     * from these): several sizes: the sizes on, as rows; a size: the size
+     * on (0: off); else yes/no. */
+    bool lab_on;              /* on in the default lab (at size_default); see lab_sizes_on */
+    const char *lab_sizes_on; /* several sizes: those on in the default lab ("1 2 4 8 16") */
+    const char *lab_help;     /* what the parameter turns on ("prefix tuning with P virtual tokens") */
 } TuneMethod;
 
 /* The registry: TUNE_NUM_KINDS rows in TuneKind order. */

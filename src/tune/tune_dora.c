@@ -520,4 +520,5 @@ const TuneMethod tune_method_dora = {
     .size_label = "DoRA rank",
     .mark = 'D',
     .colour = TUNE_COLOUR_NAVY,
+    .lab_help = "DoRA of rank R",
 };

@@ -59,4 +59,6 @@ const TuneMethod tune_method_full = {
     .save = full_save,
     .mark = 'F',
     .colour = TUNE_COLOUR_RED,
+    .lab_on = true,
+    .lab_help = "full fine-tuning",
 };

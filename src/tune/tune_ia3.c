@@ -373,4 +373,5 @@ const TuneMethod tune_method_ia3 = {
     .load = ia3_load,
     .mark = 'I',
     .colour = TUNE_COLOUR_BROWN,
+    .lab_help = "(IA)^3",
 };

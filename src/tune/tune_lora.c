@@ -321,6 +321,8 @@ const TuneMethod tune_method_lora = {
     .adapter = lora_adapter,
     .colour = TUNE_COLOUR_RANKS,
     .several_sizes = true,
+    .lab_sizes_on = "1 2 4 8 16",
+    .lab_help = "LoRA ranks",
 };
 
 const TuneMethod tune_method_qlora = {
@@ -349,4 +351,5 @@ const TuneMethod tune_method_qlora = {
     .size_label = "QLoRA rank",
     .mark = 'Q',
     .colour = TUNE_COLOUR_TEAL,
+    .lab_help = "QLoRA of rank R",
 };

@@ -189,4 +189,6 @@ const TuneMethod tune_method_prefix = {
     .size_label = "prefix P",
     .mark = 'P',
     .colour = TUNE_COLOUR_PINK,
+    .lab_on = true,
+    .lab_help = "prefix tuning with P virtual tokens",
 };

@@ -320,4 +320,5 @@ const TuneMethod tune_method_prompt = {
     .size_label = "prompt P",
     .mark = 'T',
     .colour = TUNE_COLOUR_ORCHID,
+    .lab_help = "prompt tuning with P trainable input embeddings",
 };
