@@ -175,8 +175,9 @@ test-sanitize:
 # The shipped lab results (data/README.md, "Lab results"): every method on
 # both tasks, seeds 1-3, each method's rate swept at 1/3, 1 and 3 times a
 # centre and chosen on the validation slice. The centres (lr= below) are the
-# rates the previous sweep chose (most of which sat at an edge of a grid
-# around the old defaults), so this grid brackets them; prompt:16's centre
+# rates the previous sweep chose on the domain task, rounded to one digit
+# (most sat at an edge of a grid around the old defaults: prefix's 0.15 is
+# centred at 2e-1, prefix+mlp's 0.0167 at 2e-2), so this grid brackets them; prompt:16's centre
 # is the best of a one-seed trial at 3e-2, 1e-1, 3e-1 and 1. One process per
 # task and seed, one thread each, niced, side by side; then each task's three
 # files are merged into one experiment (its command lists all four commands).
