@@ -345,6 +345,30 @@ static void test_experiment_file(void **state)
     assert_int_equal(b->cells[1].seed, 2);
     assert_true(b->cells[1].done && b->cells[1].rec->methods[1].validation_loss ==
                                         e->cells[1].rec->methods[1].validation_loss);
+    /* The evaluation settings come back, so a cell re-runs as it ran:
+     * prefix:2 of seed 2 alone gives the file's figures. */
+    assert_int_equal(b->cfg.lab.eval_windows, 2);
+    assert_int_equal(b->cfg.lab.final_windows, 4);
+    assert_int_equal(b->cfg.lab.sample_bytes, -1);
+    LabConfig rc;
+    char one[64];
+    assert_int_equal(experiment_rerun_config(b, 1, 1, &rc, one, sizeof one, &st), LS_OK);
+    assert_string_equal(one, "prefix:2,lr=0.05");
+    assert_int_equal(rc.seed, 2);
+    rc.base_model = &base;
+    Lab *again = malloc(sizeof *again);
+    assert_int_equal(lab_init(again, &rc, &st), LS_OK);
+    while (!lab_done(again)) assert_int_equal(lab_step(again, 1000.0, &st), LS_OK);
+    LabSnapshot snap;
+    lab_snapshot(again, &snap);
+    ExpRerunCheck chk;
+    experiment_rerun_compare(&b->cells[1].rec->methods[1].result, snap.methods[0].result, &chk);
+    assert_true(chk.reproduced);
+    assert_true(fabs(chk.fig[0].live - chk.fig[0].shipped) < 1e-9); /* same machine, same threads */
+    lab_free(again);
+    free(again);
+    assert_int_not_equal(experiment_rerun_config(b, 1, 5, &rc, one, sizeof one, &st), LS_OK);
+    assert_int_not_equal(experiment_rerun_config(b, 9, 0, &rc, one, sizeof one, &st), LS_OK);
     experiment_free(b);
     cJSON_Delete(o);
     /* Broken in turn: each must be refused with a message. */
@@ -361,6 +385,8 @@ static void test_experiment_file(void **state)
         {"cells", "[{\"task\": \"domain\", \"grid\": 5, \"seed\": 1, \"lab\": {}}]", "none of"},
         {"cells", "{}", "cells"},
         {"command", "7", "command"},
+        {"evaluation", "[]", "evaluation"},
+        {"evaluation", "{\"final_windows\": 2.5}", "final_windows"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         o = cJSON_Parse(text);

@@ -10,13 +10,10 @@
  *    std of its held-out loss, and the verdicts of the findings that
  *    compare two methods' held-out losses under the noise rule;
  *  - one shipped cell re-run with its seed gives its figures again, within
- *    TOLERANCE nats (not under valgrind: it trains the real base model,
- *    about 10 s).
- * TOLERANCE: the engine may change by float rounding (other work reorders
- * sums; one thread here, one or two there); over 110 AdamW steps such
- * differences grow to ~1e-3 nats, while the spread between seeds is
- * ~1e-2. 0.02 nats catches a changed method, task or schedule, not
- * rounding. */
+ *    EXP_RERUN_TOLERANCE (experiment.h; the lab page's `r` uses the same
+ *    functions and tolerance), not under valgrind: it trains the real base
+ *    model, about 10 s;
+ *  - the re-run comparison itself, on made-up figures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,8 +29,6 @@
 #include "../src/nn/fileio.h"
 #include "../src/tune/experiment.h"
 #include "../src/tune/findings.h"
-
-#define TOLERANCE 0.02
 
 static const char *const files[] = {"domain", "addition"};
 
@@ -232,28 +227,21 @@ static void test_rerun_one_cell(void **state)
     (void)state;
     if (getenv("LORASCOPE_UNDER_VALGRIND")) skip();
     Experiment *e = malloc(sizeof *e);
+    ExpTaskSummary *sum = malloc(sizeof *sum);
     Status st;
     if (experiment_load(path_of("domain"), e, &st)) fail_msg("%s", st.msg);
-    /* The first seed's cell at each method's own rate (grid factor 1). */
-    int cell = -1;
-    for (int i = 0; i < e->n_cells && cell < 0; i++)
-        if (e->cells[i].done && e->cfg.grid[e->cells[i].grid] == 1.0) cell = i;
-    assert_true(cell >= 0);
-    const LabRecord *r = e->cells[cell].rec;
+    assert_int_equal(experiment_summarize(e, 0, sum, &st), LS_OK);
+    /* lora:1 at its chosen rate, first seed: what the lab page offers. */
     int k = method_index(e->methods, "lora:1");
-    const LabRecordMethod *m = &r->methods[k];
-    /* That one method alone: the lab gives each method the numbers it
-     * would have alone (lab.h), so one cheap method re-runs the cell. */
+    const ExpMethodSummary *sm = &sum->methods[k];
+    assert_true(sm->n_cells >= 1);
+    int cell = sm->cells[0];
+    const LabRecordMethod *m = &e->cells[cell].rec->methods[sm->method_index];
     LabConfig c;
-    lab_config_defaults(&c);
-    c.task = TASK_DOMAIN;
-    c.methods = m->label; /* "lora:1,lr=..." as the cell ran it */
-    c.seed = r->seed;
-    c.steps = r->steps;
-    c.batch = r->batch;
-    c.seq = r->seq;
-    c.scaling = r->scaling;
-    c.sample_bytes = -1;
+    char methods[TUNE_LABEL_MAX];
+    assert_int_equal(experiment_rerun_config(e, cell, sm->method_index, &c, methods, sizeof methods, &st), LS_OK);
+    assert_string_equal(c.methods, m->label); /* "lora:1,lr=..." as the cell ran it */
+    assert_int_equal(c.seed, e->cells[cell].seed);
     linalg_set_threads(1);
     Lab *lab = malloc(sizeof *lab);
     assert_int_equal(lab_init(lab, &c, &st), LS_OK);
@@ -261,21 +249,65 @@ static void test_rerun_one_cell(void **state)
     LabSnapshot s;
     lab_snapshot(lab, &s);
     const LabResult *got = s.methods[0].result;
-    printf("re-run %s seed %llu: held-out %.5f (shipped %.5f), forget %.5f (%.5f), train %.5f (%.5f)\n",
-           m->label, r->seed, got->eval_loss, m->result.eval_loss, got->forget_loss,
-           m->result.forget_loss, got->train_loss, m->result.train_loss);
-    assert_true(fabs(got->eval_loss - m->result.eval_loss) < TOLERANCE);
-    assert_true(fabs(got->forget_loss - m->result.forget_loss) < TOLERANCE);
-    assert_true(fabs(got->train_loss - m->result.train_loss) < TOLERANCE);
+    ExpRerunCheck chk;
+    experiment_rerun_compare(&m->result, got, &chk);
+    for (int j = 0; j < chk.n; j++)
+        printf("re-run %s seed %llu: %s %.5f (shipped %.5f)\n", m->label, c.seed, chk.fig[j].name, chk.fig[j].live,
+               chk.fig[j].shipped);
+    assert_int_equal(chk.n, 3); /* domain: no accuracy */
+    assert_true(chk.reproduced);
     assert_int_equal(s.methods[0].n_eval, m->n_eval);
     for (int i = 0; i < m->n_eval; i++) {
         assert_int_equal(s.methods[0].eval_step[i], m->eval_step[i]);
-        assert_true(fabs(s.methods[0].eval_loss[i] - m->eval_loss[i]) < TOLERANCE);
+        assert_true(fabs(s.methods[0].eval_loss[i] - m->eval_loss[i]) < EXP_RERUN_TOLERANCE);
     }
     lab_free(lab);
     free(lab);
     experiment_free(e);
     free(e);
+    free(sum);
+}
+
+/* The comparison: each figure within the tolerance or not, a figure that
+ * is not finite never within, accuracy only where the task has one. */
+static void test_rerun_compare(void **state)
+{
+    (void)state;
+    LabResult shipped = {.ready = true, .eval_loss = 1.70, .forgetting = 0.10, .train_loss = 1.80};
+    LabResult live = shipped;
+    ExpRerunCheck c;
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_int_equal(c.n, 3);
+    assert_true(c.reproduced);
+    assert_string_equal(c.fig[0].name, "held-out");
+    live.eval_loss = 1.70 + 0.9 * EXP_RERUN_TOLERANCE;
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_true(c.fig[0].within && c.reproduced);
+    live.eval_loss = 1.70 + 1.1 * EXP_RERUN_TOLERANCE;
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_false(c.fig[0].within);
+    assert_false(c.reproduced);
+    live = shipped;
+    live.forgetting = NAN;
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_false(c.fig[1].within);
+    assert_true(isnan(c.fig[1].live));
+    assert_false(c.reproduced);
+    live = shipped;
+    live.ready = false; /* not finished: never reproduced */
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_false(c.reproduced);
+    /* Addition: accuracy too, as a fraction. */
+    shipped.has_accuracy = live.has_accuracy = true;
+    shipped.accuracy = 0.50;
+    live = shipped;
+    live.accuracy = 0.50 - 1.5 * EXP_RERUN_TOLERANCE;
+    experiment_rerun_compare(&shipped, &live, &c);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.fig[3].name, "accuracy");
+    assert_false(c.fig[3].within);
+    assert_true(c.fig[0].within && c.fig[1].within && c.fig[2].within);
+    assert_false(c.reproduced);
 }
 
 int main(void)
@@ -285,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_stored_summary_and_findings_follow_from_cells),
         cmocka_unit_test(test_verdicts_independently),
         cmocka_unit_test(test_rerun_one_cell),
+        cmocka_unit_test(test_rerun_compare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,6 +233,23 @@ static char *flat(const char *s)
     return out;
 }
 
+/* wait_for on the flattened screen: text that may wrap. Returns the
+ * flattened screen, or NULL (the last screen printed). */
+static char *wait_flat(const Tui *t, const char *text, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        char *s = capture(t), *f = flat(s);
+        free(s);
+        if (strstr(f, text)) return f;
+        free(f);
+        sleep_ms(100);
+    }
+    char *s = capture(t);
+    print_message("--- waited %d ms for '%s' (wrapped); the screen was:\n%s---\n", timeout_ms, text, s);
+    free(s);
+    return NULL;
+}
+
 /* The kept results file of the test lab's first lab, or NULL. */
 static cJSON *kept_file(const Tui *t)
 {
@@ -324,9 +341,12 @@ static void test_open_file_and_toggles(void **state)
     keys(&t, "n");
     expect_text(&t, "page 2/", 3000);
     keys(&t, "Tab");
-    expect_text(&t, "o opens a results file", 3000);
+    expect_text(&t, "o opens · r re-runs a cell", 3000);
+    /* The first time, the shipped experiment is offered. */
     keys(&t, "o");
-    expect_text(&t, "Open a finetune --json file: _", 3000);
+    expect_text(&t, "Open a finetune --json file or an experiment: data/lab-results/domain.json_", 3000);
+    keys(&t, "C-u");
+    expect_text(&t, "Open a finetune --json file or an experiment: _", 3000);
     sh("tmux -L %s send-keys -t t -l '%s'", t.sock, bad);
     keys(&t, "Enter");
     char *s = wait_for(&t, "Could not open it:", 3000);
@@ -340,7 +360,7 @@ static void test_open_file_and_toggles(void **state)
     keys(&t, "o");
     expect_text(&t, "bad.json_", 3000);
     keys(&t, "C-u");
-    expect_text(&t, "Open a finetune --json file: _", 3000);
+    expect_text(&t, "Open a finetune --json file or an experiment: _", 3000);
     sh("tmux -L %s send-keys -t t -l '%s'", t.sock, good);
     keys(&t, "Enter");
     s = wait_for(&t, "Opened from", 3000);
@@ -351,7 +371,7 @@ static void test_open_file_and_toggles(void **state)
     /* An experiment (as data/lab-results ships): its seeds as a band, the
      * findings with their spread. */
     keys(&t, "o C-u");
-    expect_text(&t, "Open a finetune --json file: _", 3000);
+    expect_text(&t, "Open a finetune --json file or an experiment: _", 3000);
     sh("tmux -L %s send-keys -t t -l '%s'", t.sock, exp);
     keys(&t, "Enter");
     s = wait_for(&t, "an experiment of 2 seeds", 3000);
@@ -362,7 +382,7 @@ static void test_open_file_and_toggles(void **state)
     keys(&t, "G");
     expect_text(&t, "tested on this experiment (mean and spread", 3000);
     keys(&t, "g Tab");
-    expect_text(&t, "o opens a results file", 3000);
+    expect_text(&t, "o opens · r re-runs a cell", 3000);
     /* Targets: all linear layers; seed 2; then run. */
     keys(&t, "Tab Tab Tab Tab Tab Tab Tab");
     expect_text(&t, "the matrices LoRA adapts", 3000);
@@ -372,7 +392,7 @@ static void test_open_file_and_toggles(void **state)
     expect_text(&t, "seed of the batches", 3000);
     keys(&t, "Right");
     keys(&t, "BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab");
-    expect_text(&t, "Enter runs the lab again", 3000);
+    expect_text(&t, "Enter runs again", 3000);
     keys(&t, "Enter");
     s = wait_for(&t, "100%  done · step 30 of 30", 60000);
     assert_non_null(s);
@@ -396,6 +416,56 @@ static void test_open_file_and_toggles(void **state)
     stop(&t);
 }
 
+/* r re-runs one cell of the shipped experiment live, at 80 × 24: the
+ * chooser opens the shipped file itself, ←/→ and ↑/↓ pick the method and
+ * seed, Esc cancels, Enter trains that method alone as the cell ran it;
+ * then its figures stand beside the shipped ones with the verdict
+ * (experiment_rerun_compare, tolerance EXP_RERUN_TOLERANCE). */
+static void test_rerun_shipped_cell(void **state)
+{
+    (void)state;
+    REQUIRE_TMUX();
+    Tui t;
+    start(&t, LAB_LESSONS, 80, 24);
+    expect_text(&t, "Lessons", 5000);
+    keys(&t, "Enter");
+    expect_text(&t, "page 1/", 3000);
+    keys(&t, "n Tab");
+    expect_text(&t, "r re-runs a cell", 3000);
+    keys(&t, "r");
+    char *f = wait_flat(&t, "Re-run one cell live: full at its chosen rate", 3000);
+    assert_non_null(f);
+    free(f);
+    keys(&t, "Escape");
+    f = wait_flat(&t, "Opened from data/lab-results/domain.json: an experiment of 3 seeds", 3000);
+    assert_non_null(f);
+    assert_null(strstr(f, "Re-run one cell live"));
+    free(f);
+    keys(&t, "r");
+    f = wait_flat(&t, "Re-run one cell live: full", 3000);
+    assert_non_null(f);
+    free(f);
+    keys(&t, "Right Down");
+    f = wait_flat(&t, "(seed 2 of 3)", 3000);
+    assert_non_null(f);
+    assert_non_null(strstr(f, "Re-run one cell live: lora:1 at its chosen rate"));
+    assert_non_null(strstr(f, "seed 2 (seed 2 of 3); shipped held-out 1."));
+    free(f);
+    keys(&t, "Enter");
+    f = wait_flat(&t, "of the shipped one (r picks another cell)", 180000);
+    assert_non_null(f);
+    assert_non_null(strstr(f, "Re-run of lora:1,lr="));
+    assert_non_null(strstr(f, ", seed 2, as the experiment ran it"));
+    assert_non_null(strstr(f, "held-out 1."));
+    assert_non_null(strstr(f, "(shipped 1."));
+    assert_non_null(strstr(f, "— reproduced: every figure within 0.02"));
+    assert_null(strstr(f, "NOT reproduced"));
+    free(f);
+    keys(&t, "q");
+    check_exit(&t, "0");
+    stop(&t);
+}
+
 /* 80 × 24: Tab to the lab's last control scrolls it into view. */
 static void test_controls_at_80x24(void **state)
 {
@@ -407,7 +477,7 @@ static void test_controls_at_80x24(void **state)
     keys(&t, "Enter");
     expect_text(&t, "page 1/", 3000);
     keys(&t, "n Tab");
-    expect_text(&t, "o opens a results file", 3000);
+    expect_text(&t, "o opens · r re-runs a cell", 3000);
     keys(&t, "Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab");
     char *s = wait_for(&t, "seed of the batches", 3000);
     assert_non_null(s);
@@ -440,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_results_kept),
         cmocka_unit_test(test_open_file_and_toggles),
         cmocka_unit_test(test_controls_at_80x24),
+        cmocka_unit_test(test_rerun_shipped_cell),
     };
     return cmocka_run_group_tests_name("tui_lab", tests, NULL, NULL);
 }

@@ -299,34 +299,29 @@ void lab_demo_show(LabDemo *d, const LabSnapshot *kept)
 
 int lab_demo_start(LabDemo *d, Status *st)
 {
-    drop_lab(d);
-    status_clear(&d->err);
-    LabConfig c;
-    lab_config_defaults(&c);
-    int n = lab_demo_methods(&d->set, d->methods, sizeof d->methods);
+    char methods[sizeof d->methods];
+    int n = lab_demo_methods(&d->set, methods, sizeof methods);
     if (d->set.methods) {
-        snprintf(d->methods, sizeof d->methods, "%s", d->set.methods);
+        snprintf(methods, sizeof methods, "%s", d->set.methods);
         n = d->set.methods[0] ? 1 : 0; /* the lab counts and checks them */
     }
-    if (n == 0) {
+    if (n == 0 || n > LAB_MAX_METHODS) {
+        drop_lab(d);
         d->state = LABD_FAILED;
-        status_fail(&d->err, LS_ERR_ARG, "choose at least one method");
+        if (n == 0) status_fail(&d->err, LS_ERR_ARG, "choose at least one method");
+        else status_fail(&d->err, LS_ERR_ARG, "at most %d methods at once", LAB_MAX_METHODS);
         if (st) *st = d->err;
         return LS_ERR_ARG;
     }
-    if (n > LAB_MAX_METHODS) {
-        d->state = LABD_FAILED;
-        status_fail(&d->err, LS_ERR_ARG, "at most %d methods at once", LAB_MAX_METHODS);
-        if (st) *st = d->err;
-        return LS_ERR_ARG;
-    }
+    LabConfig c;
+    lab_config_defaults(&c);
     c.task = d->set.task;
     c.digits = d->set.digits;
     for (int k = 0; k < LAB_DEMO_KNOBS; k++) {
         const char *name = lab_demo_knobs[k].lab_scaling[d->set.knob[k]];
         if (name) lab_scaling_parse(&c.scaling, name);
     }
-    c.methods = d->methods;
+    c.methods = methods;
     c.steps = d->set.steps > 0 ? d->set.steps : c.steps;
     if (d->set.batch > 0) c.batch = d->set.batch;
     if (d->set.windows > 0) c.final_windows = d->set.windows;
@@ -334,6 +329,26 @@ int lab_demo_start(LabDemo *d, Status *st)
     if (d->set.eval_every) c.eval_every = d->set.eval_every;
     if (d->set.sample_bytes) c.sample_bytes = d->set.sample_bytes;
     c.base_model = d->set.base_model;
+    return lab_demo_start_config(d, &c, st);
+}
+
+int lab_demo_start_config(LabDemo *d, const LabConfig *config, Status *st)
+{
+    drop_lab(d);
+    status_clear(&d->err);
+    LabConfig c = *config;
+    if (snprintf(d->methods, sizeof d->methods, "%s", c.methods ? c.methods : "") >= (int)sizeof d->methods) {
+        d->state = LABD_FAILED;
+        status_fail(&d->err, LS_ERR_ARG, "the method list is too long");
+        if (st) *st = d->err;
+        return LS_ERR_ARG;
+    }
+    c.methods = d->methods;
+    if (c.steps <= 0) {
+        LabConfig def;
+        lab_config_defaults(&def);
+        c.steps = def.steps;
+    }
     int rc = lab_init(&d->lab, &c, &d->err);
     if (rc) {
         d->state = LABD_FAILED;

@@ -139,6 +139,9 @@ void lab_demo_free(LabDemo *d);
 /* Start a new run with d->set (an earlier one is freed). On failure the
  * state is LABD_FAILED and st (and d->err) say why. */
 int lab_demo_start(LabDemo *d, Status *st);
+/* The same with a lab configuration given whole (a re-run of an
+ * experiment's cell: experiment.h); its methods list is copied. */
+int lab_demo_start_config(LabDemo *d, const LabConfig *c, Status *st);
 /* Do lab units until budget_ms have passed (at least one unit: a tick
  * lasts at most budget_ms plus one unit). Returns the number of units done
  * (0 when not running). */

@@ -3,6 +3,7 @@
 #include "experiment.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,47 @@ int experiment_cell_config(const Experiment *e, int i, LabConfig *out, char *met
     }
     out->methods = methods;
     return LS_OK;
+}
+
+int experiment_rerun_config(const Experiment *e, int i, int k, LabConfig *out, char *methods,
+                            size_t methods_size, Status *st)
+{
+    if (i < 0 || i >= e->n_cells || !e->cells[i].done)
+        return status_fail(st, LS_ERR_ARG, "cell %d has not run", i);
+    const LabRecord *r = e->cells[i].rec;
+    if (k < 0 || k >= r->n_methods) return status_fail(st, LS_ERR_ARG, "cell %d has no method %d", i, k);
+    char all[EXP_METHODS_MAX + 512];
+    int rc = experiment_cell_config(e, i, out, all, sizeof all, st);
+    if (rc) return rc;
+    if (snprintf(methods, methods_size, "%s", r->methods[k].label) >= (int)methods_size)
+        return status_fail(st, LS_ERR_ARG, "method label too long");
+    out->methods = methods;
+    out->steps = r->steps;
+    out->batch = r->batch;
+    out->seq = r->seq;
+    out->scaling = r->scaling;
+    out->sample_bytes = -1; /* the figures only */
+    return LS_OK;
+}
+
+static ExpRerunFigure rerun_figure(const char *name, double shipped, double live)
+{
+    ExpRerunFigure f = {name, shipped, isfinite(live) ? live : NAN, false};
+    f.within = isfinite(live) && isfinite(shipped) && fabs(live - shipped) < EXP_RERUN_TOLERANCE;
+    return f;
+}
+
+void experiment_rerun_compare(const LabResult *shipped, const LabResult *live, ExpRerunCheck *out)
+{
+    memset(out, 0, sizeof *out);
+    out->fig[out->n++] = rerun_figure("held-out", shipped->eval_loss, live->eval_loss);
+    out->fig[out->n++] = rerun_figure("forgetting", shipped->forgetting, live->forgetting);
+    out->fig[out->n++] = rerun_figure("training", shipped->train_loss, live->train_loss);
+    if (shipped->has_accuracy || live->has_accuracy)
+        out->fig[out->n++] = rerun_figure("accuracy", shipped->has_accuracy ? shipped->accuracy : NAN,
+                                          live->has_accuracy ? live->accuracy : NAN);
+    out->reproduced = live->ready;
+    for (int j = 0; j < out->n; j++) out->reproduced = out->reproduced && out->fig[j].within;
 }
 
 int experiment_cell_finish(Experiment *e, int i, Lab *lab, bool analyse, Status *st)
@@ -348,6 +390,26 @@ static const char NOISE_TEXT[] =
     "a difference is inside the noise when it is smaller than the sum of the two standard "
     "deviations";
 
+/* The lab settings an experiment file keeps beside its cells (the records
+ * keep steps, batch, sequence length and scaling). */
+static const struct {
+    const char *name;
+    size_t offset;
+} eval_fields[] = {
+    {"digits", offsetof(LabConfig, digits)},
+    {"eval_every", offsetof(LabConfig, eval_every)},
+    {"eval_windows", offsetof(LabConfig, eval_windows)},
+    {"final_windows", offsetof(LabConfig, final_windows)},
+    {"accuracy_problems", offsetof(LabConfig, accuracy_problems)},
+    {"sample_bytes", offsetof(LabConfig, sample_bytes)},
+};
+enum { EVAL_FIELDS = sizeof eval_fields / sizeof eval_fields[0] };
+
+static int *eval_field(LabConfig *c, int k)
+{
+    return (int *)((char *)c + eval_fields[k].offset);
+}
+
 cJSON *experiment_json(const Experiment *e, Status *st)
 {
     cJSON *o = cJSON_CreateObject();
@@ -370,6 +432,9 @@ cJSON *experiment_json(const Experiment *e, Status *st)
     cJSON *gv = cJSON_AddArrayToObject(grid, "values");
     for (int g = 0; g < n_grid(&e->cfg); g++)
         cJSON_AddItemToArray(gv, json_double(grid_value(&e->cfg, g)));
+    /* What a re-run of a cell needs besides its record (0: the lab's default). */
+    cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
+    for (int k = 0; k < EVAL_FIELDS; k++) cJSON_AddNumberToObject(ev, eval_fields[k].name, *eval_field((LabConfig *)&e->cfg.lab, k));
     cJSON_AddStringToObject(o, "chosen_on", "the validation slice (mean over seeds)");
     cJSON_AddStringToObject(o, "spread", SPREAD_TEXT);
     cJSON_AddStringToObject(o, "noise_rule", NOISE_TEXT);
@@ -495,6 +560,18 @@ int experiment_parse(Experiment *e, const cJSON *o, Status *st)
         if (!(v > 0 && v <= 1e10)) return bad(st, "a learning-rate grid value is not positive");
         c.grid[c.n_grid++] = v;
     }
+    /* Older files have no "evaluation": the lab's defaults. */
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evaluation");
+    if (ev && !cJSON_IsObject(ev)) return bad(st, "\"evaluation\" must be an object");
+    for (int f = 0; f < EVAL_FIELDS && ev; f++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(ev, eval_fields[f].name);
+        if (!x) continue;
+        double v = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+        if (!(v >= -1 && v <= 1e6) || v != floor(v))
+            return status_fail(st, LS_ERR_PARSE, "experiment: \"evaluation\".\"%s\" is not a whole number from -1 to 1e6",
+                               eval_fields[f].name);
+        *eval_field(&c.lab, f) = (int)v;
+    }
     int rc = experiment_init(e, &c, st);
     if (rc) {
         status_prefix(st, "experiment");
@@ -593,9 +670,11 @@ int experiment_merge(Experiment *dst, Experiment *src, Status *st)
                 grid_factors(a) == grid_factors(b) && strcmp(dst->methods, src->methods) == 0;
     for (int t = 0; same && t < a->n_tasks; t++) same = a->tasks[t] == b->tasks[t];
     for (int g = 0; same && g < n_grid(a); g++) same = grid_value(a, g) == grid_value(b, g);
+    for (int k = 0; same && k < EVAL_FIELDS; k++)
+        same = *eval_field((LabConfig *)&a->lab, k) == *eval_field((LabConfig *)&b->lab, k);
     if (!same)
         return status_fail(st, LS_ERR_ARG,
-                           "the experiments differ in their tasks, methods or rates: not merged");
+                           "the experiments differ in their tasks, methods, rates or evaluation: not merged");
     if (strcmp(dst->git_commit, src->git_commit) != 0)
         return status_fail(st, LS_ERR_ARG, "the experiments ran at different commits (%s, %s)",
                            dst->git_commit, src->git_commit);

@@ -24,7 +24,10 @@
  *   { "format": "lorascope-experiment", "version": 1, "command", "date",
  *     "git_commit", "complete": bool, "tasks": [...], "seeds": [...],
  *     "methods": "...", "lr_grid": { "kind": "factors" | "rates",
- *     "values": [...] }, "spread": "...", "noise_rule": "...",
+ *     "values": [...] }, "evaluation": { "digits", "eval_every",
+ *     "eval_windows", "final_windows", "accuracy_problems", "sample_bytes"
+ *     } (the lab's settings a re-run needs beyond a cell's record; absent in
+ *     older files: the defaults), "spread": "...", "noise_rule": "...",
  *     "cells": [ { "task", "grid", "seed", "lab": a lab file's object } ],
  *     "summary": [ { "task", "methods": [ { "method", "lrs": [...],
  *        "validation_loss": [mean per grid point], "chosen": index,
@@ -140,5 +143,38 @@ int experiment_load(const char *path, Experiment *e, Status *st);
  * is the same experiment). dst's command gets src's after " ; "; both must
  * carry the same git commit. src is left empty. */
 int experiment_merge(Experiment *dst, Experiment *src, Status *st);
+
+/* Re-running one cell live (the lab page's `r`; make test checks one):
+ * method k of cell i trained alone, as the cell ran it — its label with
+ * the cell's rate, the cell's task and seed, the record's steps, batch,
+ * sequence length and scaling. The lab gives each method the numbers it
+ * would have alone (lab.h), so this reproduces the cell's figures for it.
+ * methods (methods_size bytes) receives the one-method list. */
+int experiment_rerun_config(const Experiment *e, int i, int k, LabConfig *out, char *methods,
+                            size_t methods_size, Status *st);
+
+/* How close a re-run must come: the engine may change by float rounding
+ * (sums reordered, one thread or two, other SIMD kernels); over 110 AdamW
+ * steps such differences grow to about 1e-3 nats, while the spread between
+ * seeds is about 1e-2. 0.02 catches a changed method, task or schedule, not
+ * rounding. It is in nats for the losses and a fraction (two points) for
+ * addition's accuracy. */
+#define EXP_RERUN_TOLERANCE 0.02
+
+typedef struct ExpRerunFigure {
+    const char *name;     /* "held-out", "forgetting", "training", "accuracy" */
+    double shipped, live; /* live NaN: not a finite result */
+    bool within;          /* |live - shipped| < EXP_RERUN_TOLERANCE */
+} ExpRerunFigure;
+
+typedef struct ExpRerunCheck {
+    int n;
+    ExpRerunFigure fig[4];
+    bool reproduced; /* every figure within the tolerance */
+} ExpRerunCheck;
+
+/* Compare a re-run's final figures with the shipped method's: held-out
+ * loss, forgetting, training loss, and accuracy when both have one. */
+void experiment_rerun_compare(const LabResult *shipped, const LabResult *live, ExpRerunCheck *out);
 
 #endif

@@ -559,6 +559,7 @@ static const ActionFn action_fns[ACT_COUNT] = {
     [ACT_THEME] = act_theme,
     [ACT_JUMP] = act_jump,
     [ACT_OPEN_FILE] = act_nothing, /* the focused lab's (dview_lab.c) */
+    [ACT_RERUN_CELL] = act_nothing,
 };
 
 /* ---------------------------------------------------------------------------
@@ -717,7 +718,9 @@ static int after_page_input(App *a, int fl)
     if (fl & (EV_REDRAW | EV_RELAYOUT)) {
         render_page(a);
         clamp_scroll(a);
-        if (focus_is_question(a)) show_focus(a);
+        /* A question is shown whole; a demo keeps in view the row its
+         * control names (a lab's path prompt or cell chooser). */
+        if (focus_is_question(a) || (fl & EV_RELAYOUT)) show_focus(a);
     }
     return fl;
 }

@@ -97,6 +97,20 @@ typedef struct LabView {
     TaskKind exp_task;
     bool exp_opened;            /* opened with o (else shipped) */
     bool shipped_tried[2];      /* data/lab-results/<task>.json looked for */
+    /* Re-running one cell of the opened experiment live (r): choosing the
+     * cell (a method at its chosen rate, a seed), then running it alone
+     * with the cell's settings (experiment_rerun_config), then its figures
+     * beside the shipped ones (experiment_rerun_compare). */
+    int origin_y;               /* where the origin line is drawn (the prompt, the chooser) */
+    bool choosing;
+    int pick_m, pick_s;         /* exp_sum->methods index, its seed index */
+    bool rerun;                 /* the lab shown is such a re-run */
+    char rerun_methods[TUNE_LABEL_MAX];
+    unsigned long long rerun_seed;
+    int rerun_steps, rerun_batch;
+    LabResult rerun_shipped;    /* the cell's figures for that method */
+    bool rerun_checked;
+    ExpRerunCheck rerun_check;
     bool results_only;          /* show = results: a kept run's results, no controls */
 } LabView;
 
@@ -570,9 +584,12 @@ static int wrap_plain(const char *s, int w, int *starts, int *lens, int max)
     int n = 0, len = (int)strlen(s), i = 0;
     if (w < 8) w = 8;
     while (i < len && n < max) {
-        int end = i + w;
-        if (end >= len) end = len;
-        else {
+        /* In columns, not bytes (← · ± take one column, two or three bytes). */
+        int used, end = i + (int)utf8_fit(s + i, (size_t)(len - i), w, &used);
+        if (end == i) { /* a character wider than w: take it whole */
+            uint32_t cp;
+            end = i + utf8_decode(s + i, (size_t)(len - i), &cp);
+        } else if (end < len) {
             int b = end;
             while (b > i && s[b] != ' ') b--;
             if (b > i) end = b;
@@ -706,6 +723,11 @@ static void draw_run_row(LabView *v, Grid *g, int y, Rect r, const ViewEnv *env,
     int x = r.x + 4 + bw;
     LabConfig def;
     lab_config_defaults(&def);
+    if (v->rerun) {
+        grid_printf(g, y, x, ROLE_DIM, r.x + r.w - x, "re-run of one cell: %s · seed %llu · %d steps", v->rerun_methods,
+                    v->rerun_seed, v->rerun_steps);
+        return;
+    }
     grid_printf(g, y, x, ROLE_DIM, r.x + r.w - x, "%d method%s · %s · %d steps of %d sequences", n, n == 1 ? "" : "s",
                 task_options[s->task == TASK_ADDITION], (int)v->steps.value, s->batch > 0 ? s->batch : def.batch);
 }
@@ -753,9 +775,13 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
             else memset(&v->hit[c], 0, sizeof v->hit[c]);
         }
         grid_put(g, y, r.x + 2, "settings", ROLE_LABEL, LV_LABEL_W - 1);
-        grid_printf(g, y, r.x + LV_LABEL_W + 2, ROLE_DIM, r.w - LV_LABEL_W - 2,
-                    "locked while training: lr ×%.3g · %d steps · seed %d", v->lr.value, (int)v->steps.value,
-                    (int)v->seed.value);
+        if (v->rerun)
+            grid_put(g, y, r.x + LV_LABEL_W + 2, "locked while a cell re-runs with its own rate, steps and seed",
+                     ROLE_DIM, r.w - LV_LABEL_W - 2);
+        else
+            grid_printf(g, y, r.x + LV_LABEL_W + 2, ROLE_DIM, r.w - LV_LABEL_W - 2,
+                        "locked while training: lr ×%.3g · %d steps · seed %d", v->lr.value, (int)v->steps.value,
+                        (int)v->seed.value);
         y++;
     }
     for (int c = LC_SIZE0; c < lc_curves(v) && !lock; c++) {
@@ -777,10 +803,91 @@ static void draw_controls(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
     *py = y;
 }
 
+/* The cell the chooser points at: its method summary and cell index (-1:
+ * none). */
+static int picked_cell(const LabView *v, const ExpMethodSummary **sm)
+{
+    if (!v->exp || !v->exp_sum || v->pick_m < 0 || v->pick_m >= v->exp_sum->n_methods) return -1;
+    *sm = &v->exp_sum->methods[v->pick_m];
+    if (v->pick_s < 0 || v->pick_s >= (*sm)->n_cells) return -1;
+    return (*sm)->cells[v->pick_s];
+}
+
+/* A figure as the comparison prints it: losses in nats, accuracy in %. */
+static void rerun_figure_text(const ExpRerunFigure *f, char *buf, size_t size)
+{
+    bool acc = strcmp(f->name, "accuracy") == 0;
+    double k = acc ? 100 : 1;
+    if (!isfinite(f->live))
+        snprintf(buf, size, "%s: not a finite number (shipped %.4g)", f->name, k * f->shipped);
+    else if (acc)
+        snprintf(buf, size, "%s %.1f %% (shipped %.1f %%, %+.1f points)", f->name, k * f->live, k * f->shipped,
+                 fabs(f->live - f->shipped) < 5e-4 ? 0.0 : k * (f->live - f->shipped));
+    else {
+        double d = f->live - f->shipped;
+        if (fabs(d) < 5e-5) d = 0; /* not "-0.0000" */
+        snprintf(buf, size, "%s %.4f (shipped %.4f, %+.4f)", f->name, f->live, f->shipped, d);
+    }
+}
+
+/* The chooser, the re-run under way, or its comparison with the shipped
+ * figures. */
+static void rerun_text(const LabView *v, char *buf, size_t size)
+{
+    if (v->choosing) {
+        const ExpMethodSummary *sm;
+        int cell = picked_cell(v, &sm);
+        if (cell < 0) {
+            snprintf(buf, size, "This experiment has no finished cell to re-run (Esc).");
+            return;
+        }
+        const LabRecordMethod *m = &v->exp->cells[cell].rec->methods[sm->method_index];
+        snprintf(buf, size,
+                 "Re-run one cell live: %s at its chosen rate %.3g, seed %llu (seed %d of %d); shipped held-out %.4f. "
+                 "←/→ method · ↑/↓ seed · Enter runs it · Esc cancels.",
+                 sm->label, sm->lrs[sm->chosen], v->exp->cells[cell].seed, v->pick_s + 1, sm->n_cells,
+                 m->result.eval_loss);
+        return;
+    }
+    int n = snprintf(buf, size, "Re-run of %s, seed %llu, as the experiment ran it (%d steps of %d sequences)",
+                     v->rerun_methods, v->rerun_seed, v->rerun_steps, v->rerun_batch);
+    if (v->d.have_snap && v->d.snap.stopped && v->d.state == LABD_DONE) {
+        if (n > 0 && (size_t)n < size)
+            snprintf(buf + n, size - (size_t)n, ": stopped before its last step, so not compared (r runs it again).");
+        return;
+    }
+    if (!v->rerun_checked) {
+        if (n > 0 && (size_t)n < size)
+            snprintf(buf + n, size - (size_t)n, "%s",
+                     v->d.state == LABD_FAILED ? "." : ": its figures go beside the shipped ones when it is done.");
+        return;
+    }
+    const ExpRerunCheck *c = &v->rerun_check;
+    for (int j = 0; j < c->n && n > 0 && (size_t)n < size; j++) {
+        char f[160];
+        rerun_figure_text(&c->fig[j], f, sizeof f);
+        n += snprintf(buf + n, size - (size_t)n, "%s%s", j ? " · " : ": ", f);
+    }
+    if (n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, c->reproduced
+                     ? " — reproduced: every figure within %.2g of the shipped one (r picks another cell)."
+                     : " — NOT reproduced: a figure differs by %.2g or more (the engine, data or settings changed since the "
+                       "experiment ran).",
+                 EXP_RERUN_TOLERANCE);
+}
+
 /* Where the results on screen come from, when not from this visit's lab
  * ("" : they are). */
 static void origin_text(const LabView *v, char *buf, size_t size)
 {
+    if (v->prompting) {
+        snprintf(buf, size, "Open a finetune --json file or an experiment: %s_", v->path);
+        return;
+    }
+    if (v->choosing || v->rerun) {
+        rerun_text(v, buf, size);
+        return;
+    }
     switch (v->d.earlier ? v->shown : SHOWN_LIVE) {
     case SHOWN_SESSION:
         if (v->results_only) snprintf(buf, size, "The lab '%s' as it last ran, kept from this session.", v->id);
@@ -794,7 +901,7 @@ static void origin_text(const LabView *v, char *buf, size_t size)
         if (v->exp_opened)
             snprintf(buf, size,
                      "Opened from %s: an experiment of %d seeds. The tables show its first seed; the band and the "
-                     "findings all of them (o opens another file).",
+                     "findings all of them (o opens another file; r re-runs one of its cells live).",
                      v->opened_name, v->exp_sum ? v->exp_sum->methods[0].n_cells : 0);
         else
             snprintf(buf, size, "Opened from %s (o opens another; Run again trains with the settings above).",
@@ -815,7 +922,8 @@ static int origin_rows(const LabView *v, Grid *g, int y, int x, int w)
         if (!text[0]) continue;
         int st[8], ln[8];
         int nl = wrap_plain(text, w, st, ln, 8);
-        Role role = part == 0 ? ROLE_STRONG : v->note_error ? ROLE_ERROR : ROLE_DIM;
+        Role role = part == 0 ? (v->rerun && v->rerun_checked && !v->rerun_check.reproduced ? ROLE_WARN : ROLE_STRONG)
+                              : v->note_error ? ROLE_ERROR : ROLE_DIM;
         for (int k = 0; g && k < nl; k++) grid_putn(g, y + rows + k, x, text + st[k], (size_t)ln[k], role, w);
         rows += nl;
     }
@@ -834,6 +942,7 @@ static void draw_progress(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *e
         int nl = wrap_plain(msg, r.w - 2, st, ln, 6);
         for (int k = 0; k < nl; k++) grid_putn(g, y++, x, msg + st[k], (size_t)ln[k], ROLE_ERROR, r.w - 2);
     }
+    v->origin_y = y;
     y += origin_rows(v, g, y, x, r.w - 2);
     if (!d->have_snap) {
         /* One row at 80 columns; the loss in the plot's unit. */
@@ -1458,6 +1567,7 @@ static int run_button(LabView *v)
     }
     apply_sliders(v);
     Status st;
+    v->rerun = v->choosing = false;
     lab_demo_start(&v->d, &st);
     drop_opened(v); /* the start replaced what it showed */
     v->shown = SHOWN_LIVE;
@@ -1526,12 +1636,99 @@ static void open_results(LabView *v, const char *typed)
     LabSnapshot snap;
     lab_record_snapshot(rec, &snap);
     lab_demo_show(&v->d, &snap);
+    v->rerun = false;
     drop_opened(v); /* after the show: nothing points into it now */
     v->opened = rec;
     v->shown = SHOWN_FILE;
     snprintf(v->opened_name, sizeof v->opened_name, "%s", typed);
     v->note[0] = '\0';
     v->note_error = false;
+}
+
+/* The shipped experiment of the task chosen, as a path o and r open. */
+static void shipped_path(const LabView *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "data/lab-results/%s.json", task_kind_name(v->d.set.task));
+}
+
+/* r: choose a cell of the opened experiment (opening the shipped one of
+ * the task chosen when none is open). */
+static int start_choosing(LabView *v)
+{
+    if (lab_demo_running(&v->d)) {
+        snprintf(v->note, sizeof v->note, "Stop the lab before re-running a cell.");
+        v->note_error = true;
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+    }
+    if (!v->exp || !v->exp_opened) {
+        char path[64];
+        shipped_path(v, path, sizeof path);
+        open_results(v, path);
+        if (!v->exp || !v->exp_opened) return EV_HANDLED | EV_REDRAW | EV_RELAYOUT; /* the note says why */
+    }
+    const ExpMethodSummary *sm;
+    if (picked_cell(v, &sm) < 0) {
+        v->pick_s = 0;
+        for (v->pick_m = 0; v->pick_m < v->exp_sum->n_methods; v->pick_m++)
+            if (v->exp_sum->methods[v->pick_m].n_cells > 0) break;
+    }
+    v->choosing = true;
+    return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
+}
+
+/* Train the chosen cell's method alone, as the experiment ran it. */
+static void start_rerun(LabView *v)
+{
+    const ExpMethodSummary *sm;
+    int cell = picked_cell(v, &sm);
+    v->choosing = false;
+    if (cell < 0) return;
+    LabConfig c;
+    Status st = {0};
+    v->note[0] = '\0';
+    if (experiment_rerun_config(v->exp, cell, sm->method_index, &c, v->rerun_methods, sizeof v->rerun_methods, &st) !=
+        LS_OK) {
+        snprintf(v->note, sizeof v->note, "Could not re-run that cell: %s.", st.msg);
+        v->note_error = true;
+        return;
+    }
+    c.base_model = v->d.set.base_model;
+    const LabRecord *r = v->exp->cells[cell].rec;
+    v->rerun_shipped = r->methods[sm->method_index].result;
+    v->rerun_seed = c.seed;
+    v->rerun_steps = c.steps;
+    v->rerun_batch = c.batch;
+    v->rerun = true;
+    v->rerun_checked = false;
+    lab_demo_start_config(&v->d, &c, &st);
+    drop_opened(v); /* the start replaced what it showed */
+    v->shown = SHOWN_LIVE;
+}
+
+/* Choosing the cell: ←/→ the method (those with a finished cell), ↑/↓ the
+ * seed, Enter runs it, Esc cancels; every other key is ignored (Ctrl-C
+ * still quits). */
+static int choose_key(LabView *v, int key)
+{
+    if (key == VK_CTRL_C) return 0;
+    int n = v->exp_sum ? v->exp_sum->n_methods : 0;
+    if (key == VK_ESC) {
+        v->choosing = false;
+    } else if (key == VK_ENTER || key == ' ') {
+        start_rerun(v);
+    } else if ((key == VK_LEFT || key == 'h' || key == VK_RIGHT || key == 'l') && n > 0) {
+        int dir = key == VK_LEFT || key == 'h' ? -1 : 1;
+        for (int t = 0; t < n; t++) {
+            v->pick_m = (v->pick_m + dir + n) % n;
+            if (v->exp_sum->methods[v->pick_m].n_cells > 0) break;
+        }
+        int cells = v->exp_sum->methods[v->pick_m].n_cells;
+        if (v->pick_s >= cells) v->pick_s = cells - 1;
+    } else if ((key == VK_UP || key == 'k' || key == VK_DOWN || key == 'j') && n > 0) {
+        int cells = v->exp_sum->methods[v->pick_m].n_cells;
+        if (cells > 0) v->pick_s = (v->pick_s + (key == VK_UP || key == 'k' ? -1 : 1) + cells) % cells;
+    }
+    return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
 }
 
 /* Typing the path (it starts with the last one typed): Enter opens, Esc
@@ -1560,17 +1757,21 @@ static int prompt_key(LabView *v, int key)
             v->path[n + (size_t)k] = '\0';
         }
     }
-    return EV_HANDLED | EV_REDRAW;
+    return EV_HANDLED | EV_REDRAW | EV_RELAYOUT; /* the path may take another row */
 }
 
 static int lv_key(void *self, int control, int key, Action act)
 {
     LabView *v = self;
     if (v->prompting) return prompt_key(v, key);
+    if (v->choosing) return choose_key(v, key);
     if (act == ACT_OPEN_FILE) {
+        /* The first time, the shipped experiment: Enter opens it. */
+        if (!v->path[0]) shipped_path(v, v->path, sizeof v->path);
         v->prompting = true;
-        return EV_HANDLED | EV_REDRAW;
+        return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
     }
+    if (act == ACT_RERUN_CELL) return start_choosing(v);
     bool enter = key == VK_ENTER || key == ' ';
     int dir = act == ACT_INC || act == ACT_INC_BIG ? 1 : act == ACT_DEC || act == ACT_DEC_BIG ? -1 : 0;
     if (control == LC_RUN) return enter ? run_button(v) : 0;
@@ -1625,6 +1826,7 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
         *control = -1;
         return 0;
     }
+    if (v->choosing || v->prompting) return EV_HANDLED; /* the keys finish what was begun */
     bool press = ev->kind == MOUSE_PRESS;
     if (press && ev->y == v->run_y && ev->x >= v->run_x0 && ev->x < v->run_x1) {
         *control = LC_RUN;
@@ -1683,14 +1885,10 @@ static int lv_mouse(void *self, const MouseEvent *ev, int *control)
 static const char *lv_hint(void *self, int control)
 {
     LabView *v = self;
-    if (v->prompting) {
-        /* The tail of a long path: the end is what is being typed. */
-        size_t n = strlen(v->path), cut = n > 48 ? n - 48 : 0;
-        while (cut > 0 && cut < n && ((unsigned char)v->path[cut] & 0xC0) == 0x80) cut++;
-        snprintf(v->hint, sizeof v->hint, "Open a finetune --json file: %s%s_ · Enter opens · Esc cancels · Ctrl-U clears",
-                 cut ? "…" : "", v->path + cut);
-        return v->hint;
-    }
+    /* The path typed and the cell chosen are shown in the lab (origin_text),
+     * where they wrap: the hint line keeps to the keys. */
+    if (v->prompting) return "typing a path: Enter opens · Esc cancels · Ctrl-U clears";
+    if (v->choosing) return "←/→ method · ↑/↓ seed · Enter runs · Esc cancels";
     bool lock = locked(v);
     const char *h;
     if (control >= LC_SIZE0 && control < lc_knob(v, 0)) {
@@ -1726,8 +1924,8 @@ static const char *lv_hint(void *self, int control)
         switch (control) {
         case LC_RUN:
             h = lab_demo_running(&v->d) ? "Enter stops training (what ran is then evaluated) · Tab next"
-                : v->d.state == LABD_DONE ? "Enter runs the lab again · o opens a results file · Tab next"
-                                          : "Enter starts the lab · o opens a results file · Tab next";
+                : v->d.state == LABD_DONE ? "Enter runs again · o opens · r re-runs a cell"
+                                          : "Enter starts the lab · o opens · r re-runs a cell";
             break;
         case LC_TASK: h = lock ? "the task (stop the lab to change it)" : "←/→ the task: domain shift or addition · Tab next"; break;
         case LC_METHODS:
@@ -1744,6 +1942,7 @@ static const char *lv_hint(void *self, int control)
 static int lv_control_row(void *self, int control)
 {
     LabView *v = self;
+    if (v->prompting || v->choosing) return v->origin_y; /* what is typed or chosen */
     return v->rows[control < 0 || control >= lc_n(v) ? 0 : control];
 }
 
@@ -1760,7 +1959,14 @@ static int lv_tick(void *self, double budget_ms)
     for (int i = 0; i < v->d.snap.n_methods; i++) had_final[i] = v->d.snap.methods[i].result && v->d.snap.methods[i].result->ready;
     if (lab_demo_tick(&v->d, budget_ms) == 0) return 0;
     int fl = EV_REDRAW;
-    if (v->d.state == LABD_DONE && v->keep && v->key[0]) {
+    if (v->rerun && v->d.state == LABD_DONE && !v->rerun_checked) {
+        /* A check of the shipped cell, not the student's lab: compared, not kept. */
+        const LabResult *live = v->d.snap.n_methods > 0 ? v->d.snap.methods[0].result : NULL;
+        LabResult none = {0};
+        experiment_rerun_compare(&v->rerun_shipped, live ? live : &none, &v->rerun_check);
+        v->rerun_checked = true;
+        fl |= EV_RELAYOUT;
+    } else if (v->d.state == LABD_DONE && v->keep && v->key[0]) {
         /* Finished (or stopped and evaluated): kept for when the student
          * comes back, and saved with the progress. */
         Status st = {0};

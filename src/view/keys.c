@@ -45,6 +45,7 @@ const KeyBinding keymap[] = {
     {KCTX_WIDGET, ACT_OPEN, {VK_ENTER}, "question: type a number / grid: edit a cell"},
     {KCTX_WIDGET, ACT_HINT, {'i'}, "question: show its hint"},
     {KCTX_WIDGET, ACT_OPEN_FILE, {'o'}, "lab: open a results file (lorascope finetune --json)"},
+    {KCTX_WIDGET, ACT_RERUN_CELL, {'r'}, "lab: re-run one cell of the shipped (or opened) experiment live"},
     {KCTX_WIDGET, ACT_FOCUS_NEXT, {VK_TAB}, "focus the next widget"},
     {KCTX_WIDGET, ACT_FOCUS_PREV, {VK_BTAB}, "focus the previous widget"},
     {KCTX_WIDGET, ACT_UNFOCUS, {VK_ESC}, "leave the widget (arrows page again)"},

@@ -57,6 +57,7 @@ typedef enum Action {
     ACT_THEME,          /* next theme */
     ACT_JUMP,           /* a digit: start typing a page number to go to */
     ACT_OPEN_FILE,      /* a focused lab: open a results file */
+    ACT_RERUN_CELL,     /* a focused lab: re-run one cell of an experiment live */
     ACT_COUNT
 } Action;
 
