@@ -174,27 +174,25 @@ test-sanitize:
 
 # The shipped lab results (data/README.md, "Lab results"): every method on
 # both tasks, seeds 1-3, each method's rate swept at 1/3, 1 and 3 times a
-# centre and chosen on the validation slice. The centres (lr= below) are the
-# rates the previous sweep chose on the domain task, rounded to one digit
-# (most sat at an edge of a grid around the old defaults: prefix's 0.15 is
-# centred at 2e-1, prefix+mlp's 0.0167 at 2e-2), so this grid brackets them; prompt:16's centre
-# is the best of a one-seed trial at 3e-2, 1e-1, 3e-1 and 1. One process per
-# task and seed, one thread each, niced, side by side; then each task's three
-# files are merged into one experiment (its command lists all four commands).
+# centre and chosen on the validation slice. Each task has its own centres
+# (lr= below): the rates the previous sweep (3 seeds, commit e1c87ca, grids
+# around the domain task's earlier winners) chose on that task, rounded to
+# one digit, so that each grid brackets them. One process per task and
+# seed, one thread each, niced, side by side; then each task's three files
+# are merged into one experiment (its command lists all three commands).
 # `make lab-results-report` redoes only the merge: the summaries and findings
 # recomputed from the same cells by this binary.
-LAB_RESULTS_METHODS := full,lr=3e-3,lora:1,lr=3e-2,lora:2,lr=3e-2,lora:4,lr=1e-2,$\
-	lora:8,lr=1e-2,lora:16,lr=1e-2,lora:8,targets=all,lr=1e-2,qlora:8,lr=3e-2,$\
-	prefix:16,lr=2e-1,prefix:16,mlp,lr=2e-2,ia3,lr=9e-2,dora:8,lr=1e-2,prompt:16,lr=1
-LAB_RESULTS_ARGS = --methods $(LAB_RESULTS_METHODS) --seeds 1 --sweep --threads 1 \
+LAB_RESULTS_METHODS_domain := full,lr=3e-3,lora:1,lr=3e-2,lora:2,lr=3e-2,lora:4,lr=1e-2,$	lora:8,lr=1e-2,lora:16,lr=1e-2,lora:8,targets=all,lr=1e-2,qlora:8,lr=3e-2,$	prefix:16,lr=2e-1,prefix:16,mlp,lr=7e-3,ia3,lr=3e-1,dora:8,lr=1e-2,prompt:16,lr=3e-1
+LAB_RESULTS_METHODS_addition := full,lr=1e-3,lora:1,lr=1e-2,lora:2,lr=1e-2,lora:4,lr=1e-2,$	lora:8,lr=1e-2,lora:16,lr=3e-3,lora:8,targets=all,lr=1e-2,qlora:8,lr=3e-2,$	prefix:16,lr=7e-2,prefix:16,mlp,lr=6e-2,ia3,lr=9e-2,dora:8,lr=1e-2,prompt:16,lr=1
+LAB_RESULTS_ARGS = --seeds 1 --sweep --threads 1 \
 	--git-commit $$(git rev-parse HEAD 2>/dev/null || echo unknown)
 LAB_RESULTS_TMP := $(BUILD)/lab-results
 lab-results: $(BIN)
 	@mkdir -p data/lab-results $(LAB_RESULTS_TMP)
-	for t in domain addition; do for s in 1 2 3; do \
-	    nice ./$(BIN) finetune --task $$t --seed $$s $(LAB_RESULTS_ARGS) \
-	        --json $(LAB_RESULTS_TMP)/$$t-$$s.json >/dev/null 2>$(LAB_RESULTS_TMP)/$$t-$$s.log & \
-	done; done; wait
+	$(foreach t,domain addition,for s in 1 2 3; do \
+	    nice ./$(BIN) finetune --task $(t) --seed $$s --methods $(LAB_RESULTS_METHODS_$(t)) $(LAB_RESULTS_ARGS) \
+	        --json $(LAB_RESULTS_TMP)/$(t)-$$s.json >/dev/null 2>$(LAB_RESULTS_TMP)/$(t)-$$s.log & \
+	done;) wait
 	$(MAKE) --no-print-directory lab-results-report
 
 lab-results-report: $(BIN)

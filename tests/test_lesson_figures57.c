@@ -458,6 +458,10 @@ static void test_fair_experiment_text(void **state)
         if (!v || v - at > 160 || strncmp(v, verdict, strlen(verdict)) != 0)
             fail_msg("07-lab.md's %s should say %s (%s)", titles[i].title, verdict, f[i].value);
     }
+    /* The re-run's tolerance, as the lab page states and applies it. */
+    snprintf(want, sizeof want, "marked *reproduced* when each is within %.2g of it (nats; on addition, accuracy within %.0f points)",
+             EXP_RERUN_TOLERANCE, 100 * EXP_RERUN_TOLERANCE);
+    must_contain(text, want, "07-lab.md");
     /* The figures the all-linear bullet quotes. */
     double base = t->base_eval_loss.mean;
     const ExpMethodSummary *full = summary_method(t, "full"), *all = summary_method(t, "lora:8,targets=all"),

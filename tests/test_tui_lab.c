@@ -219,37 +219,6 @@ static void test_ctrl_c_during_training(void **state)
     stop(&t);
 }
 
-/* s with every run of spaces and newlines as one space (wrapped text). */
-static char *flat(const char *s)
-{
-    char *out = malloc(strlen(s) + 1);
-    size_t k = 0;
-    for (const char *p = s; *p; p++) {
-        bool space = *p == ' ' || *p == '\n';
-        if (space && k > 0 && out[k - 1] == ' ') continue;
-        out[k++] = space ? ' ' : *p;
-    }
-    out[k] = '\0';
-    return out;
-}
-
-/* wait_for on the flattened screen: text that may wrap. Returns the
- * flattened screen, or NULL (the last screen printed). */
-static char *wait_flat(const Tui *t, const char *text, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 100) {
-        char *s = capture(t), *f = flat(s);
-        free(s);
-        if (strstr(f, text)) return f;
-        free(f);
-        sleep_ms(100);
-    }
-    char *s = capture(t);
-    print_message("--- waited %d ms for '%s' (wrapped); the screen was:\n%s---\n", timeout_ms, text, s);
-    free(s);
-    return NULL;
-}
-
 /* The kept results file of the test lab's first lab, or NULL. */
 static cJSON *kept_file(const Tui *t)
 {

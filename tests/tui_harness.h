@@ -80,19 +80,50 @@ static inline char *capture(const Tui *t)
     return sh_out("tmux -L %s capture-pane -p -t t 2>/dev/null", t->sock);
 }
 
-/* Poll the screen until `text` appears; returns the screen or NULL. */
-static inline char *wait_for(const Tui *t, const char *text, int timeout_ms)
+/* s with every run of spaces and newlines as one space (wrapped text). */
+static inline char *flat(const char *s)
+{
+    char *out = malloc(strlen(s) + 1);
+    size_t k = 0;
+    for (const char *p = s; *p; p++) {
+        bool space = *p == ' ' || *p == '\n';
+        if (space && k > 0 && out[k - 1] == ' ') continue;
+        out[k++] = space ? ' ' : *p;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* Poll the screen until `text` appears; returns the screen (flattened
+ * when wrapped: text that may wrap) or NULL. */
+static inline char *wait_for_text(const Tui *t, const char *text, int timeout_ms, bool wrapped)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
         char *s = capture(t);
+        if (wrapped) {
+            char *f = flat(s);
+            free(s);
+            s = f;
+        }
         if (strstr(s, text)) return s;
         free(s);
         sleep_ms(50);
     }
     char *s = capture(t);
-    print_message("--- waited %d ms for '%s'; the screen was:\n%s---\n", timeout_ms, text, s);
+    print_message("--- waited %d ms for '%s'%s; the screen was:\n%s---\n", timeout_ms, text,
+                  wrapped ? " (wrapped)" : "", s);
     free(s);
     return NULL;
+}
+
+static inline char *wait_for(const Tui *t, const char *text, int timeout_ms)
+{
+    return wait_for_text(t, text, timeout_ms, false);
+}
+
+static inline char *wait_flat(const Tui *t, const char *text, int timeout_ms)
+{
+    return wait_for_text(t, text, timeout_ms, true);
 }
 
 /* Fail the test unless `text` appears within timeout_ms (wait_for prints

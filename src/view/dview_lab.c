@@ -505,15 +505,33 @@ static char *num_or_dash(double v, const char *fmt)
 // Layout: what the table lists and how tall everything is
 
 /* The rows of the tables: the lab's methods once started, else the plan. */
+/* A method's label for the tables and legend: "full,lr=0.032" shows as
+ * "full" (the lr × control and the hint say the rate), while the options
+ * that make it another method stay, shortened: "lora:8,targets=all" is
+ * "lora:8,all", "prefix:16,mlp" stays. */
+static void short_label(const char *spec, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *p = spec; *p && n + 1 < size;) {
+        size_t k = strcspn(p, ",");
+        const char *part = p;
+        bool drop = p != spec && strncmp(part, "lr=", 3) == 0;
+        if (p != spec && strncmp(part, "targets=", 8) == 0) part += 8, k -= 8;
+        if (!drop) n += (size_t)snprintf(out + n, size - n, "%s%.*s", p != spec ? "," : "", (int)k, part);
+        if (n >= size) n = size - 1;
+        p = part + k;
+        if (*p == ',') p++;
+    }
+}
+
 static int table_methods(const LabView *v, LabItem labels[])
 {
     if (v->d.have_snap) {
-        /* "full,lr=0.032" shows as "full": the lr × control says the rest. */
         int n = v->d.snap.n_methods;
         for (int i = 0; i < n; i++) {
             const LabMethodSnapshot *m = &v->d.snap.methods[i];
-            size_t k = strcspn(m->label, ",");
-            snprintf(labels[i].label, 24, "%.*s", (int)(k < 23 ? k : 23), m->label);
+            short_label(m->label, labels[i].label, sizeof labels[i].label);
             labels[i].kind = m->kind;
             labels[i].size = m->size;
         }
@@ -1208,7 +1226,7 @@ static void draw_cost(LabView *v, Grid *g, int *py, Rect r, const ViewEnv *env, 
             const char *q_label = "";
             for (int i = 0; i < n; i++) {
                 const LabMethodSnapshot *m = &v->d.snap.methods[i];
-                if (m->kind == TUNE_QLORA && !q) q = (double)m->bytes.frozen, q_label = m->label;
+                if (m->kind == TUNE_QLORA && !q) q = (double)m->bytes.frozen, q_label = labels[i].label;
             }
             char a[32], b[32];
             fmt_mem(a, sizeof a, q);
@@ -1397,7 +1415,7 @@ static int findings_rows(LabView *v, Grid *g, int y, Rect r)
     y++;
     if (g)
         grid_put(g, y, r.x + 2,
-                 v->shown == SHOWN_FILE && v->exp_opened ? "What the papers found, tested on this experiment (mean and spread over its seeds)"
+                 v->shown == SHOWN_FILE && v->exp_opened ? "The papers' findings, tested on this experiment (mean and spread over seeds)"
                                                          : "What the papers found, tested on this run",
                  ROLE_HEADING, r.w - 2);
     y++;
