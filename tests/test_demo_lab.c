@@ -84,7 +84,21 @@ static void test_methods_list(void **state)
     s.lr_scale = 2;
     for (int i = 0; i < s.n_ranks; i++) s.rank_on[i] = s.ranks[i] == 4;
     assert_int_equal(lab_demo_methods(&s, buf, sizeof buf), 4);
-    assert_string_equal(buf, "full,lr=0.002,lora:4,lr=0.02,prefix:8,lr=0.1,qlora:8,lr=0.02");
+    /* Each method's default rate (tune.c) times 2. */
+    char want[512];
+    snprintf(want, sizeof want, "full,lr=%.4g,lora:4,lr=%.4g,prefix:8,lr=%.4g,qlora:8,lr=%.4g",
+             2 * tune_method(TUNE_FULL)->default_lr, 2 * tune_method(TUNE_LORA)->default_lr,
+             2 * tune_method(TUNE_PREFIX)->default_lr, 2 * tune_method(TUNE_QLORA)->default_lr);
+    assert_string_equal(buf, want);
+    /* The prefix through its MLP has its own default (tune_prefix.c). */
+    s.knob[LAB_KNOB_PREFIX_MLP] = 1;
+    lab_demo_methods(&s, buf, sizeof buf);
+    TuneSpec mlp;
+    assert_int_equal(tune_spec_parse(&mlp, "prefix:8,mlp", NULL), LS_OK);
+    snprintf(want, sizeof want, "prefix:8,mlp,lr=%.4g", 2 * tune_spec_default_lr(&mlp));
+    assert_non_null(strstr(buf, want));
+    assert_true(tune_spec_default_lr(&mlp) < tune_method(TUNE_PREFIX)->default_lr / 10);
+    s.knob[LAB_KNOB_PREFIX_MLP] = 0;
     /* Nothing chosen: nothing to run, and starting says so. */
     s.on[TUNE_FULL] = s.on[TUNE_PREFIX] = s.on[TUNE_QLORA] = false;
     s.rank_on[2] = false;
@@ -134,7 +148,10 @@ static void test_settings_from_lesson(void **state)
     assert_int_equal((int)s.seed, 9);
     char buf[256];
     assert_int_equal(lab_demo_methods(&s, buf, sizeof buf), 3);
-    assert_string_equal(buf, "lora:3,lr=0.005,lora:8,lr=0.005,qlora:4,lr=0.005");
+    char want[256];
+    snprintf(want, sizeof want, "lora:3,lr=%.4g,lora:8,lr=%.4g,qlora:4,lr=%.4g", 0.5 * tune_method(TUNE_LORA)->default_lr,
+             0.5 * tune_method(TUNE_LORA)->default_lr, 0.5 * tune_method(TUNE_QLORA)->default_lr);
+    assert_string_equal(buf, want);
     lesson_free(&l);
     /* A rank the toggles cannot hold is an error with the parameter's name. */
     md = "# T\n\n## P\n\n```demo lab\nlora = 100\n```\n";

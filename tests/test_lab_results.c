@@ -310,6 +310,38 @@ static void test_rerun_compare(void **state)
     assert_false(c.reproduced);
 }
 
+/* x to one significant digit (0.00667 -> 0.007, 0.27 -> 0.3). */
+static double one_digit(double x)
+{
+    double p = pow(10, floor(log10(x)));
+    return round(x / p) * p;
+}
+
+/* The live lab's default rates are the shipped sweep's choices on the
+ * domain task, to one significant digit: each method at the size the lab
+ * shows first, the prefix with and without its MLP (tune.c). */
+static void test_defaults_are_the_sweep(void **state)
+{
+    (void)state;
+    static const char *const labels[] = {"full", "lora:8", "qlora:8", "prefix:16", "prefix:16,mlp",
+                                         "ia3", "dora:8", "prompt:16"};
+    cJSON *file = read_json(path_of("domain"));
+    const char *methods = cJSON_GetObjectItem(file, "methods")->valuestring;
+    const cJSON *sum = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(file, "summary"), 0), "methods");
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        const cJSON *m = cJSON_GetArrayItem(sum, method_index(methods, labels[i]));
+        double chosen = cJSON_GetObjectItem(m, "lr")->valuedouble;
+        TuneSpec spec;
+        Status st;
+        assert_int_equal(tune_spec_parse(&spec, labels[i], &st), LS_OK);
+        double def = tune_spec_default_lr(&spec);
+        if (fabs(def - one_digit(chosen)) > 1e-6 * chosen)
+            fail_msg("%s: default rate %g, but the sweep chose %g (%g to one digit)", labels[i], def, chosen,
+                     one_digit(chosen));
+    }
+    cJSON_Delete(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_verdicts_independently),
         cmocka_unit_test(test_rerun_one_cell),
         cmocka_unit_test(test_rerun_compare),
+        cmocka_unit_test(test_defaults_are_the_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

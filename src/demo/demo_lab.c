@@ -193,6 +193,7 @@ int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
     if (size == 0) return 0;
     out[0] = '\0';
     for (int i = 0; i < n && len < size; i++) {
+        size_t start = len + (i ? 1 : 0);
         int w = snprintf(out + len, size - len, "%s%s", i ? "," : "", specs[i]);
         if (w > 0) len += (size_t)w;
         for (int k = 0; k < LAB_DEMO_KNOBS && len < size; k++) {
@@ -201,8 +202,10 @@ int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
             w = snprintf(out + len, size - len, ",%s", opt);
             if (w > 0) len += (size_t)w;
         }
-        if (s->lr_scale != 1.0 && len < size) {
-            w = snprintf(out + len, size - len, ",lr=%.4g", tune_method(kinds[i])->default_lr * s->lr_scale);
+        TuneSpec spec;
+        if (s->lr_scale != 1.0 && len < size && tune_spec_parse(&spec, out + start, NULL) == LS_OK) {
+            /* The method's default for these options (the prefix's MLP has its own). */
+            w = snprintf(out + len, size - len, ",lr=%.4g", tune_spec_default_lr(&spec) * s->lr_scale);
             if (w > 0) len += (size_t)w;
         }
     }

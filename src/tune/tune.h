@@ -140,6 +140,9 @@ typedef struct TuneMethod {
     const char *size_symbol;                /* its letter in help texts ("R") */
     int size_min, size_max, size_default;   /* its range, and what the lab offers first */
     float default_lr;                       /* peak learning rate when the spec gives none */
+    /* The default rate for a spec's options when they want another (the
+     * prefix through its MLP); may be NULL: default_lr. */
+    float (*options_lr)(const struct TuneSpec *spec);
     const char *summary;                    /* what it is, for help texts (lines end in \n but the last) */
     const char *help;                       /* its options: lines "option\twhat it does\n" ("" when none) */
     const TuneOption *options;              /* its own options (lr= and nan= apply to all) */
@@ -203,6 +206,8 @@ int tune_spec_parse(TuneSpec *spec, const char *text, Status *st);
 int tune_spec_list_parse(TuneSpec *out, int cap, int *n, const char *text, Status *st);
 /* The learning rate a spec trains with (its lr= or the method default). */
 float tune_spec_lr(const TuneSpec *spec);
+/* The method's default for the spec's options (lr= aside). */
+float tune_spec_default_lr(const TuneSpec *spec);
 /* A spec with the method's defaults (rank/P as given). */
 TuneSpec tune_spec_make(TuneKind kind, int size);
 

@@ -48,7 +48,7 @@ const TuneMethod tune_method_full = {
     .name = "full",
     .kind = TUNE_FULL,
     /* Full tuning moves every weight and wants the smallest rate (see tune.c). */
-    .default_lr = 1e-3f,
+    .default_lr = 3e-3f,
     .summary = "every parameter trained",
     .help = "",
     .spec_make = full_spec_make,

@@ -333,7 +333,7 @@ const TuneMethod tune_method_qlora = {
     .size_min = 1,
     .size_max = LORA_MAX_RANK,
     .size_default = 8,
-    .default_lr = 1e-2f,
+    .default_lr = 3e-2f,
     .summary = "LoRA of rank R on a frozen base stored in NF4 blocks of 64\n"
                "(Dettmers et al. 2023), dequantised layer by layer",
     .help = LORA_HELP "int8\tint8 blocks of 64 instead of NF4 (nf4: the default)\n",
