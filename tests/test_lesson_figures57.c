@@ -455,6 +455,22 @@ static void test_fair_experiment_text(void **state)
         }
     low /= seeds;
     assert_true(fm->chosen > 0 && low < fm->eval_loss.mean);
+    /* "... and forgets about half as much" */
+    double forget_low = 0;
+    for (int i = 0; i < e->n_cells; i++)
+        if (e->cells[i].done && e->cells[i].grid == 0)
+            forget_low += e->cells[i].rec->methods[fm->method_index].result.forgetting / seeds;
+    double half = forget_low / fm->forgetting.mean;
+    if (!(half > 0.4 && half < 0.6)) fail_msg("full tuning at its lowest rate forgets %.2f of the chosen rate's", half);
+    must_contain(text, "and forgets about half as much", "07-lab.md");
+    /* The prefix against the prompt: the gap and the parameter ratio. */
+    const ExpMethodSummary *pre = summary_method(t, "prefix:16"), *pro = summary_method(t, "prompt:16");
+    const LabRecordMethod *pre_m = &e->cells[pre->cells[0]].rec->methods[pre->method_index];
+    const LabRecordMethod *pro_m = &e->cells[pro->cells[0]].rec->methods[pro->method_index];
+    assert_int_equal(pre_m->trainable_params, 8 * pro_m->trainable_params);
+    snprintf(want, sizeof want, "here by %.2f nats, with an eighth of the parameters for the prompt",
+             pro->eval_loss.mean - pre->eval_loss.mean);
+    must_contain(text, want, "07-lab.md");
     snprintf(want, sizeof want, "full tuning at %.2g ends at %.3f there, lower than at its chosen %.2g (%.3f)",
              fm->lrs[0], low, fm->lrs[fm->chosen], fm->eval_loss.mean);
     must_contain(text, want, "07-lab.md");

@@ -358,7 +358,7 @@ const TuneMethod tune_method_ia3 = {
     /* Vectors near 1 that multiply activations. Default lab, 60 steps,
      * held-out nats (forgetting): 1e-2: 2.124 (+0.011), 3e-2: 2.079
      * (+0.055), 1e-1: 2.057 (+0.134); lora:8 at its default 2.038. */
-    .default_lr = 3e-2f,
+    .default_lr = 3e-1f,
     .summary = "(IA)^3 (Liu et al. 2022): learned vectors rescale the keys, the values\n"
                "and the MLP's inner activations; 6C parameters per layer, the fewest",
     .help = "",
