@@ -315,7 +315,10 @@ static void test_experiment_file(void **state)
     for (int i = 0; i < e->n_cells; i++) {
         LabConfig lc;
         assert_int_equal(experiment_cell_config(e, i, &lc, methods, sizeof methods, &st), LS_OK);
-        assert_string_equal(methods, "lora:1,lr=0.01,prefix:2,lr=0.05");
+        char want[128];
+        snprintf(want, sizeof want, "lora:1,lr=%.4g,prefix:2,lr=%.4g", tune_method(TUNE_LORA)->default_lr,
+                 tune_method(TUNE_PREFIX)->default_lr);
+        assert_string_equal(methods, want);
         Lab *lab = malloc(sizeof *lab);
         assert_int_equal(lab_init(lab, &lc, &st), LS_OK);
         while (!lab_done(lab)) assert_int_equal(lab_step(lab, 1000.0, &st), LS_OK);
@@ -353,7 +356,9 @@ static void test_experiment_file(void **state)
     LabConfig rc;
     char one[64];
     assert_int_equal(experiment_rerun_config(b, 1, 1, &rc, one, sizeof one, &st), LS_OK);
-    assert_string_equal(one, "prefix:2,lr=0.05");
+    char want_one[64];
+    snprintf(want_one, sizeof want_one, "prefix:2,lr=%.4g", tune_method(TUNE_PREFIX)->default_lr);
+    assert_string_equal(one, want_one);
     assert_int_equal(rc.seed, 2);
     rc.base_model = &base;
     Lab *again = malloc(sizeof *again);
