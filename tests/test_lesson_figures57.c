@@ -375,6 +375,31 @@ static const ExpMethodSummary *summary_method(const ExpTaskSummary *t, const cha
     return NULL;
 }
 
+/* The methods of t whose chosen rate is an edge of the grid, as
+ * "a, b"; returns their count, *at_top how many chose the highest. */
+static int grid_edges(const Experiment *e, const ExpTaskSummary *t, char *out, size_t size, int *at_top)
+{
+    int n = 0;
+    out[0] = '\0';
+    *at_top = 0;
+    for (int k = 0; k < t->n_methods; k++) {
+        const ExpMethodSummary *m = &t->methods[k];
+        if (m->chosen != 0 && m->chosen != e->cfg.n_grid - 1) continue;
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", n ? ", " : "", m->label);
+        *at_top += m->chosen == e->cfg.n_grid - 1;
+        n++;
+    }
+    return n;
+}
+
+/* The number after `key` in a finding's value (NAN when absent). */
+static double value_after(const Finding *f, const char *key)
+{
+    const char *p = strstr(f->value, key);
+    return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
 static void test_fair_experiment_text(void **state)
 {
     (void)state;
@@ -429,20 +454,26 @@ static void test_fair_experiment_text(void **state)
     snprintf(c, sizeof c, "%.2g", summary_method(t, "prefix:16")->lrs[summary_method(t, "prefix:16")->chosen]);
     snprintf(want, sizeof want, "On the domain task the sweep chose %s for full tuning, %s for LoRA of rank 8 and %s for the prefix", a, b, c);
     must_contain(text, want, "07-lab.md");
-    /* The winners at an edge of their grid, named. */
-    char edge[512] = "";
-    int n_edge = 0;
-    for (int k = 0; k < t->n_methods; k++) {
-        const ExpMethodSummary *m = &t->methods[k];
-        if (m->chosen != 0 && m->chosen != e->cfg.n_grid - 1) continue;
-        size_t len = strlen(edge);
-        snprintf(edge + len, sizeof edge - len, "%s%s", n_edge ? ", " : "", m->label);
-        n_edge++;
-    }
-    static const char *const counts[] = {"None", "One", "Two", "Three", "Four", "Five", "Six"};
-    assert_true(n_edge <= 6);
-    snprintf(want, sizeof want, "%s of the %d chose a rate at an edge of its grid%s%s%s", counts[n_edge], t->n_methods,
-             n_edge ? " (" : "", edge, n_edge ? ")" : "");
+    /* The winners at an edge of their grid, named, on both tasks. */
+    char edge[200];
+    int at_top, n_edge = grid_edges(e, t, edge, sizeof edge, &at_top);
+    assert_int_equal(n_edge, 1); /* the sentence below is written for one */
+    const ExpMethodSummary *em = NULL;
+    for (int k = 0; k < t->n_methods; k++)
+        if (strcmp(t->methods[k].label, edge) == 0) em = &t->methods[k];
+    int next = em->chosen == 0 ? 1 : em->chosen - 1;
+    assert_true(fabs(em->valid_mean[em->chosen] - em->valid_mean[next]) < 1e-3); /* "a near tie" */
+    snprintf(want, sizeof want, "One of the %d chose a rate at an edge of its grid (%s), by a near tie with the next "
+             "rate (validation %.4f against %.4f)", t->n_methods, edge, em->valid_mean[em->chosen], em->valid_mean[next]);
+    must_contain(text, want, "07-lab.md");
+    Experiment *ea = malloc(sizeof *ea);
+    ExpTaskSummary *ta = malloc(sizeof *ta);
+    snprintf(path, sizeof path, "%s/data/lab-results/addition.json", root());
+    if (experiment_load(path, ea, &st)) fail_msg("%s", st.msg);
+    assert_int_equal(experiment_summarize(ea, 0, ta, &st), LS_OK);
+    int n_edge_a = grid_edges(ea, ta, edge, sizeof edge, &at_top);
+    assert_true(n_edge_a >= 1 && n_edge_a <= 3 && at_top == n_edge_a);
+    snprintf(want, sizeof want, "on addition %s did (%s), each at its highest rate", words[n_edge_a], edge);
     must_contain(text, want, "07-lab.md");
     /* Validation and test can disagree: full tuning's rates on chapter 41. */
     const ExpMethodSummary *fm = summary_method(t, "full");
@@ -517,11 +548,67 @@ static void test_fair_experiment_text(void **state)
              100 * (base - all->eval_loss.mean) / (base - full->eval_loss.mean),
              100 * (base - qv->eval_loss.mean) / (base - full->eval_loss.mean));
     must_contain(text, want, "07-lab.md");
+    /* Rank saturation: rank 1's share of rank 16's gain. */
+    const ExpMethodSummary *r1 = summary_method(t, "lora:1"), *r16 = summary_method(t, "lora:16");
+    snprintf(want, sizeof want, "here rank 1 gets %.0f %% of rank 16's gain",
+             100 * (base - r1->eval_loss.mean) / (base - r16->eval_loss.mean));
+    must_contain(text, want, "07-lab.md");
+    /* Subspace similarity: phi and its ratio to random directions. */
+    double phi = value_after(&f[1], "1, 1) = "), rnd = value_after(&f[1], "(random directions: ");
+    assert_string_equal(f[1].id, "subspace_similarity");
+    snprintf(want, sizeof want, "here φ = %.2f between ranks 1 and 16: below 0.5, though %.0f times what random", phi,
+             phi / rnd);
+    must_contain(text, want, "07-lab.md");
+    /* Learns less, forgets less: all linear layers against full tuning. */
+    snprintf(want, sizeof want, "within the noise (%.3f against %.3f) and forgets about half as much (%.2f against %.2f)",
+             all->eval_loss.mean, full->eval_loss.mean, all->forgetting.mean, full->forgetting.mean);
+    must_contain(text, want, "07-lab.md");
+    assert_true(spread_inside_noise(&all->eval_loss, &full->eval_loss));
+    double half_all = all->forgetting.mean / full->forgetting.mean;
+    assert_true(half_all > 0.4 && half_all < 0.6);
+    assert_true(low < all->eval_loss.mean && forget_low <= all->forgetting.mean); /* "learn more and forget no more" */
+    /* QLoRA: its gap and the allowance. */
+    const ExpMethodSummary *ql = summary_method(t, "qlora:8");
+    double gap = ql->eval_loss.mean - qv->eval_loss.mean;
+    assert_true(gap > 0.01 && gap < 0.02); /* "just over the 0.01" */
+    snprintf(want, sizeof want, "here QLoRA trails by %.3f nats, just over the 0.01 the report allows", gap);
+    must_contain(text, want, "07-lab.md");
+    /* The prefix's MLP: slightly worse. */
+    const ExpMethodSummary *mlp = summary_method(t, "prefix:16,mlp");
+    assert_true(mlp->eval_loss.mean > pre->eval_loss.mean);
+    snprintf(want, sizeof want, "the MLP's mean is even slightly worse (%.3f against %.3f)", mlp->eval_loss.mean,
+             pre->eval_loss.mean);
+    must_contain(text, want, "07-lab.md");
+    /* Step time: LoRA r = 8 against full. */
+    snprintf(want, sizeof want, "2/3 of full tuning's time; here %.2f.",
+             qv->ms_per_step.mean / full->ms_per_step.mean);
+    must_contain(text, want, "07-lab.md");
+    /* Addition's verdicts against domain's. */
+    Finding fa[FINDINGS_MAX];
+    findings_input_from_summary(in, ea, ta);
+    int nfa = findings_compute(in, fa), differ = 0;
+    assert_int_equal(nfa, nf);
+    static const char *const numbers[] = {"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                          "ten", "eleven", "twelve", "thirteen"};
+    for (int i = 0; i < nf; i++) differ += fa[i].verdict != f[i].verdict;
+    snprintf(want, sizeof want, "On the addition task %s of the %d verdicts differ", numbers[differ], nf);
+    must_contain(text, want, "07-lab.md");
+    for (int i = 0; i < nfa; i++) {
+        if (!strcmp(fa[i].id, "ia3_beats_lora") || !strcmp(fa[i].id, "qlora_matches_lora"))
+            assert_int_equal(fa[i].verdict, FINDING_HOLDS);
+        if (!strcmp(fa[i].id, "learns_less_forgets_less")) assert_int_equal(fa[i].verdict, FINDING_FAILS);
+        if (!strcmp(fa[i].id, "ia3_beats_lora") || !strcmp(fa[i].id, "qlora_matches_lora") ||
+            !strcmp(fa[i].id, "learns_less_forgets_less"))
+            assert_int_not_equal(fa[i].verdict, f[i].verdict);
+    }
     free(text);
     free(raw);
     experiment_free(e);
+    experiment_free(ea);
     free(e);
+    free(ea);
     free(t);
+    free(ta);
     free(in);
 }
 

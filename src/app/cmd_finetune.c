@@ -960,8 +960,12 @@ static void print_summary(const Experiment *e, const ExpTaskSummary *t)
             char v[16], l[16];
             fmt_num(v, sizeof v, m->valid_mean[g], "%.3f");
             fmt_num(l, sizeof l, m->lrs[g], "%.3g");
-            if (isfinite(m->lrs[g]))
-                printf(" %c%8s:%-5s", g == m->chosen ? '*' : ' ', l, v);
+            if (isfinite(m->lrs[g])) {
+                /* The star against the rate it marks: "  *0.003:2.020". */
+                char rate[20];
+                snprintf(rate, sizeof rate, "%s%s", g == m->chosen ? "*" : "", l);
+                printf(" %9s:%-5s", rate, v);
+            }
             else
                 printf(" %14s", "(not run)");
         }
