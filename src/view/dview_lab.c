@@ -337,6 +337,12 @@ static bool take_exp(LabView *v, Experiment *e, TaskKind task, bool opened)
     return true;
 }
 
+/* The shipped experiment of a task, relative to lorascope's folder. */
+static void shipped_path(TaskKind task, char *buf, size_t size)
+{
+    snprintf(buf, size, "data/lab-results/%s.json", task_kind_name(task));
+}
+
 /* The shipped experiment of the task run here, looked for once a task. */
 static void shipped_exp(LabView *v)
 {
@@ -344,9 +350,9 @@ static void shipped_exp(LabView *v)
     if (task > TASK_ADDITION || v->shipped_tried[task] || (v->exp && v->exp_task == task)) return;
     v->shipped_tried[task] = true;
     const char *root = paths_root();
-    char path[4096];
-    if (!root || snprintf(path, sizeof path, "%s/data/lab-results/%s.json", root, task_kind_name(task)) >=
-                     (int)sizeof path || access(path, R_OK) != 0)
+    char rel[64], path[4096];
+    shipped_path(task, rel, sizeof rel);
+    if (!root || snprintf(path, sizeof path, "%s/%s", root, rel) >= (int)sizeof path || access(path, R_OK) != 0)
         return;
     Experiment *e = malloc(sizeof *e);
     Status st = {0};
@@ -1663,12 +1669,6 @@ static void open_results(LabView *v, const char *typed)
     v->note_error = false;
 }
 
-/* The shipped experiment of the task chosen, as a path o and r open. */
-static void shipped_path(const LabView *v, char *buf, size_t size)
-{
-    snprintf(buf, size, "data/lab-results/%s.json", task_kind_name(v->d.set.task));
-}
-
 /* r: choose a cell of the opened experiment (opening the shipped one of
  * the task chosen when none is open). */
 static int start_choosing(LabView *v)
@@ -1680,7 +1680,7 @@ static int start_choosing(LabView *v)
     }
     if (!v->exp || !v->exp_opened) {
         char path[64];
-        shipped_path(v, path, sizeof path);
+        shipped_path(v->d.set.task, path, sizeof path);
         open_results(v, path);
         if (!v->exp || !v->exp_opened) return EV_HANDLED | EV_REDRAW | EV_RELAYOUT; /* the note says why */
     }
@@ -1785,7 +1785,7 @@ static int lv_key(void *self, int control, int key, Action act)
     if (v->choosing) return choose_key(v, key);
     if (act == ACT_OPEN_FILE) {
         /* The first time, the shipped experiment: Enter opens it. */
-        if (!v->path[0]) shipped_path(v, v->path, sizeof v->path);
+        if (!v->path[0]) shipped_path(v->d.set.task, v->path, sizeof v->path);
         v->prompting = true;
         return EV_HANDLED | EV_REDRAW | EV_RELAYOUT;
     }
