@@ -1,5 +1,5 @@
 /* test_findings.c — the findings table (src/tune/findings.h) and the noise
- * rule (experiment.h) on made-up figures: mean and sample std; a
+ * rule (spread.h) on made-up figures: mean and sample std; a
  * difference smaller than the two std together is "inside the noise"; a
  * directional claim holds, fails or is noise as the figures say; a closeness
  * claim (QLoRA vs LoRA) holds inside the noise; a finding whose methods are

@@ -523,7 +523,7 @@ static void test_fair_experiment_text(void **state)
         {"step_time", "*Step time*"},
         {"memory", "*Memory*"},
     };
-    findings_input_from_summary(in, e, t);
+    experiment_findings_input(in, e, t);
     int nf = findings_compute(in, f);
     assert_int_equal(nf, (int)(sizeof titles / sizeof titles[0]));
     for (int i = 0; i < nf; i++) {
@@ -585,7 +585,7 @@ static void test_fair_experiment_text(void **state)
     must_contain(text, want, "07-lab.md");
     /* Addition's verdicts against domain's. */
     Finding fa[FINDINGS_MAX];
-    findings_input_from_summary(in, ea, ta);
+    experiment_findings_input(in, ea, ta);
     int nfa = findings_compute(in, fa), differ = 0;
     assert_int_equal(nfa, nf);
     static const char *const numbers[] = {"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",

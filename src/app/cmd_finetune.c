@@ -1003,7 +1003,7 @@ static int print_experiment(const Experiment *e)
             break;
         }
         print_summary(e, t);
-        findings_input_from_summary(in, e, t);
+        experiment_findings_input(in, e, t);
         int n = findings_compute(in, f);
         print_findings(f, n, task_kind_name(t->task));
     }

@@ -14,6 +14,8 @@
 #include "../nn/fileio.h"
 #include "findings.h"
 
+_Static_assert((int)EXP_MAX_SEEDS <= (int)FINDINGS_MAX_RECORDS, "the findings read one analysed record per seed");
+
 void experiment_grid_default(ExperimentConfig *c)
 {
     c->n_grid = 3;
@@ -245,33 +247,6 @@ bool experiment_complete(const Experiment *e)
 // ----------------------------------------------------------------------------
 // Mean and spread
 
-Spread spread_of(const double *v, int n)
-{
-    Spread s = {.mean = NAN, .std = NAN, .min = NAN, .max = NAN};
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isfinite(v[i])) continue;
-        if (s.n == 0 || v[i] < s.min) s.min = v[i];
-        if (s.n == 0 || v[i] > s.max) s.max = v[i];
-        sum += v[i];
-        s.n++;
-    }
-    if (s.n == 0) return s;
-    s.mean = sum / s.n;
-    if (s.n >= 2) {
-        double q = 0;
-        for (int i = 0; i < n; i++)
-            if (isfinite(v[i])) q += (v[i] - s.mean) * (v[i] - s.mean);
-        s.std = sqrt(q / (s.n - 1));
-    }
-    return s;
-}
-
-bool spread_inside_noise(const Spread *a, const Spread *b)
-{
-    if (a->n < 2 || b->n < 2 || !isfinite(a->std) || !isfinite(b->std)) return false;
-    return fabs(a->mean - b->mean) < a->std + b->std;
-}
 
 // ----------------------------------------------------------------------------
 // Summary
@@ -487,7 +462,7 @@ cJSON *experiment_json(const Experiment *e, Status *st)
             cJSON_AddItemToArray(ms, y);
         }
         cJSON_AddItemToArray(sum, x);
-        findings_input_from_summary(fi, e, ts);
+        experiment_findings_input(fi, e, ts);
         int nf = findings_compute(fi, f);
         cJSON *fa = findings_json(f, nf, task_kind_name(ts->task));
         cJSON *it;
@@ -710,4 +685,37 @@ int experiment_merge(Experiment *dst, Experiment *src, Status *st)
     *dst = m;
     dst->cfg.lab.methods = dst->methods;
     return LS_OK;
+}
+
+void experiment_findings_input(FindingsInput *in, const Experiment *e, const ExpTaskSummary *s)
+{
+    memset(in, 0, sizeof *in);
+    snprintf(in->task, sizeof in->task, "%s", task_kind_name(s->task));
+    in->has_accuracy = s->has_accuracy;
+    in->seeds = e->cfg.seeds;
+    in->base_eval_loss = s->base_eval_loss;
+    in->n_methods = s->n_methods;
+    int small = -1;
+    for (int i = 0; i < s->n_methods; i++) {
+        const ExpMethodSummary *x = &s->methods[i];
+        FindingMethod *m = &in->methods[i];
+        findings_method_init(m, x->label);
+        m->diverged = x->chosen < 0;
+        m->eval_loss = x->eval_loss;
+        m->accuracy = x->accuracy;
+        m->forgetting = x->forgetting;
+        m->ms_per_step = x->ms_per_step;
+        if (x->n_cells > 0) {
+            const LabRecord *r = e->cells[x->cells[0]].rec;
+            const LabRecordMethod *y = &r->methods[x->method_index];
+            m->trainable_params = y->trainable_params;
+            m->bytes = y->bytes;
+            in->base_params = r->base_params;
+            /* The analysis comes from the cells at the rate chosen for the
+             * LoRA run the subspace comparison starts from. */
+            if (r->has_analysis && r->analysis.small_method == x->method_index) small = i;
+        }
+    }
+    for (int k = 0; small >= 0 && k < s->methods[small].n_cells; k++)
+        in->analysed[in->n_analysed++] = e->cells[s->methods[small].cells[k]].rec;
 }

@@ -14,11 +14,9 @@
  * part never chooses anything. Without a grid each method runs at its own
  * rate (the grid is the single factor 1).
  *
- * Spread: the sample standard deviation over seeds (n - 1 in the
- * denominator), with the min and max beside it. A difference between two
- * methods is "inside the noise" when it is smaller than the sum of their two
- * standard deviations (their mean ± 1 sd bands overlap); with one seed
- * there is no spread and no difference is called noise.
+ * Spread and noise: spread.h (the sample standard deviation over seeds;
+ * a difference smaller than the sum of two standard deviations is
+ * "inside the noise").
  *
  * The file (JSON; see experiment_json):
  *   { "format": "lorascope-experiment", "version": 1, "command", "date",
@@ -43,8 +41,10 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "findings.h"
 #include "lab.h"
 #include "lab_file.h"
+#include "spread.h"
 
 enum {
     EXP_MAX_TASKS = 2,
@@ -93,14 +93,6 @@ int experiment_cell_config(const Experiment *e, int i, LabConfig *out, char *met
 int experiment_cell_finish(Experiment *e, int i, Lab *lab, bool analyse, Status *st);
 bool experiment_complete(const Experiment *e);
 
-/* Mean, sample std (NaN with fewer than 2), min, max of the finite values. */
-typedef struct Spread {
-    int n;
-    double mean, std, min, max;
-} Spread;
-Spread spread_of(const double *v, int n);
-/* Is the difference of two figures inside the noise (see the header)? */
-bool spread_inside_noise(const Spread *a, const Spread *b);
 
 typedef struct ExpMethodSummary {
     char label[TUNE_LABEL_MAX]; /* as given (without the grid's lr=) */
@@ -176,5 +168,9 @@ typedef struct ExpRerunCheck {
 /* Compare a re-run's final figures with the shipped method's: held-out
  * loss, forgetting, training loss, and accuracy when both have one. */
 void experiment_rerun_compare(const LabResult *shipped, const LabResult *live, ExpRerunCheck *out);
+
+/* The findings' input from the summary of one task (findings.h; pointers
+ * into e and s): each method at its chosen rate, its spread over seeds. */
+void experiment_findings_input(FindingsInput *in, const Experiment *e, const ExpTaskSummary *s);
 
 #endif

@@ -37,7 +37,7 @@ static Spread one(double v)
     return spread_of(&v, 1);
 }
 
-static void method_from(FindingMethod *m, const char *label)
+void findings_method_init(FindingMethod *m, const char *label)
 {
     memset(m, 0, sizeof *m);
     m->label = label;
@@ -57,7 +57,7 @@ void findings_input_from_record(FindingsInput *in, const LabRecord *r)
     for (int i = 0; i < r->n_methods; i++) {
         const LabRecordMethod *x = &r->methods[i];
         FindingMethod *m = &in->methods[i];
-        method_from(m, x->label);
+        findings_method_init(m, x->label);
         m->diverged = x->diverged;
         m->eval_loss = one(x->result.eval_loss);
         m->accuracy = one(x->result.has_accuracy ? x->result.accuracy : NAN);
@@ -67,39 +67,6 @@ void findings_input_from_record(FindingsInput *in, const LabRecord *r)
         m->bytes = x->bytes;
     }
     if (r->has_analysis) in->analysed[in->n_analysed++] = r;
-}
-
-void findings_input_from_summary(FindingsInput *in, const Experiment *e, const ExpTaskSummary *s)
-{
-    memset(in, 0, sizeof *in);
-    snprintf(in->task, sizeof in->task, "%s", task_kind_name(s->task));
-    in->has_accuracy = s->has_accuracy;
-    in->seeds = e->cfg.seeds;
-    in->base_eval_loss = s->base_eval_loss;
-    in->n_methods = s->n_methods;
-    int small = -1;
-    for (int i = 0; i < s->n_methods; i++) {
-        const ExpMethodSummary *x = &s->methods[i];
-        FindingMethod *m = &in->methods[i];
-        method_from(m, x->label);
-        m->diverged = x->chosen < 0;
-        m->eval_loss = x->eval_loss;
-        m->accuracy = x->accuracy;
-        m->forgetting = x->forgetting;
-        m->ms_per_step = x->ms_per_step;
-        if (x->n_cells > 0) {
-            const LabRecord *r = e->cells[x->cells[0]].rec;
-            const LabRecordMethod *y = &r->methods[x->method_index];
-            m->trainable_params = y->trainable_params;
-            m->bytes = y->bytes;
-            in->base_params = r->base_params;
-            /* The analysis comes from the cells at the rate chosen for the
-             * LoRA run the subspace comparison starts from. */
-            if (r->has_analysis && r->analysis.small_method == x->method_index) small = i;
-        }
-    }
-    for (int k = 0; small >= 0 && k < s->methods[small].n_cells; k++)
-        in->analysed[in->n_analysed++] = e->cells[s->methods[small].cells[k]].rec;
 }
 
 // ----------------------------------------------------------------------------
@@ -218,7 +185,7 @@ static double phi11(const LabAnalysis *a)
 
 static void f_subspace(const FindingsInput *in, Finding *f)
 {
-    double v[EXP_MAX_SEEDS];
+    double v[FINDINGS_MAX_RECORDS];
     int n = 0, rs = 0, rl = 0, dim = 0;
     for (int k = 0; k < in->n_analysed; k++) {
         const LabAnalysis *a = &in->analysed[k]->analysis;
@@ -257,8 +224,8 @@ static bool amp_of(const LabAnalysis *a, int m, double *factor, double *proj, do
 
 static void f_amplification(const FindingsInput *in, Finding *f)
 {
-    double fs[EXP_MAX_SEEDS], fl[EXP_MAX_SEEDS], pr[EXP_MAX_SEEDS], tp[EXP_MAX_SEEDS],
-        rn[EXP_MAX_SEEDS];
+    double fs[FINDINGS_MAX_RECORDS], fl[FINDINGS_MAX_RECORDS], pr[FINDINGS_MAX_RECORDS], tp[FINDINGS_MAX_RECORDS],
+        rn[FINDINGS_MAX_RECORDS];
     int n = 0, rs = 0, rl = 0;
     for (int k = 0; k < in->n_analysed; k++) {
         const LabAnalysis *a = &in->analysed[k]->analysis;

@@ -12,7 +12,7 @@
  *   holds            the run agrees with the claim, beyond the noise
  *   does not hold    it disagrees, beyond the noise
  *   inside the noise the difference the claim is about is smaller than the
- *                    spread over seeds (experiment.h's rule)
+ *                    spread over seeds (spread.h's rule)
  *   not tested       the run lacks a method the finding needs
  * A claim that two things are close (QLoRA vs LoRA, rank saturation) holds
  * when their difference is inside the noise or below the finding's stated
@@ -23,8 +23,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "experiment.h"
 #include "lab_file.h"
+#include "spread.h"
 
 typedef enum FindingVerdict {
     FINDING_HOLDS,
@@ -37,6 +37,8 @@ typedef enum FindingVerdict {
 /* "holds", "does not hold", "inside the noise", "not tested". */
 const char *finding_verdict_name(FindingVerdict v);
 bool finding_verdict_parse(FindingVerdict *out, const char *name);
+
+enum { FINDINGS_MAX_RECORDS = 16 }; /* seeds of an experiment (experiment.h checks) */
 
 typedef struct FindingMethod {
     const char *label;
@@ -57,7 +59,7 @@ typedef struct FindingsInput {
     FindingMethod methods[LAB_MAX_METHODS];
     /* Records whose analysis the φ and amplification findings read, one
      * per seed (their method indices refer to their own methods). */
-    const LabRecord *analysed[EXP_MAX_SEEDS];
+    const LabRecord *analysed[FINDINGS_MAX_RECORDS];
     int n_analysed;
 } FindingsInput;
 
@@ -71,8 +73,9 @@ typedef struct Finding {
 
 /* From one lab's record (labels point into r). */
 void findings_input_from_record(FindingsInput *in, const LabRecord *r);
-/* From an experiment's summary of one task (pointers into e and s). */
-void findings_input_from_summary(FindingsInput *in, const Experiment *e, const ExpTaskSummary *s);
+/* A method's entry, its spec parsed from label (experiment.h fills an
+ * input from an experiment's summary with it). */
+void findings_method_init(FindingMethod *m, const char *label);
 
 /* Every finding of the table on in; returns the count (<= FINDINGS_MAX). */
 int findings_compute(const FindingsInput *in, Finding *out);

@@ -1407,7 +1407,7 @@ static int findings_rows(LabView *v, Grid *g, int y, Rect r)
         v->n_findings = 0;
         if (rec) {
             FindingsInput *in = vmem_alloc(sizeof *in);
-            if (v->shown == SHOWN_FILE && v->exp_opened) findings_input_from_summary(in, v->exp, v->exp_sum);
+            if (v->shown == SHOWN_FILE && v->exp_opened) experiment_findings_input(in, v->exp, v->exp_sum);
             else findings_input_from_record(in, rec);
             v->n_findings = findings_compute(in, v->findings);
             free(in);
