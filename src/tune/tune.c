@@ -37,8 +37,9 @@
  * test_lab_results checks every default against the file. Full tuning
  * moves every weight and wants the smallest rate; LoRA's B starts at zero
  * and only a rank-r update moves, so it takes a larger one; the prefix's
- * keys and values are activations of size ~1, which AdamW moves by about
- * the rate a step, so it takes the largest. */
+ * keys and values, the prompt's embeddings and IA3's scales are numbers of
+ * size ~1, which AdamW moves by about the rate a step, so they take the
+ * largest (0.1 to 0.3). */
 static const TuneMethod *const registry[TUNE_NUM_KINDS] = {
 #define TUNE_METHOD(KIND, name) [TUNE_##KIND] = &tune_method_##name,
 #include "tune_methods.def"
