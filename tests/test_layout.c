@@ -428,6 +428,14 @@ static void test_app_screens(void **state)
     /* Help lists every binding. */
     app_key(&a, '?');
     assert_true(screen_has(&a, &g, "Every key"));
+    /* At 80 columns a long description wraps under its column, whole. */
+    bool wrapped = false;
+    for (int k = 0; k < 80 && !wrapped; k++) {
+        wrapped = screen_has(&a, &g, "lab: re-run one cell of the shipped (or") &&
+                  screen_has(&a, &g, "opened) experiment live");
+        if (!wrapped) app_key(&a, 'j');
+    }
+    assert_true(wrapped);
     app_key(&a, 'x');
     assert_false(screen_has(&a, &g, "Every key"));
     /* Themes cycle. */

@@ -1196,7 +1196,7 @@ static void draw_notice(App *a, Grid *g)
 static void draw_help(App *a, Grid *g)
 {
     Rect box = {1, 2, a->h - 2, a->w - 4};
-    grid_fill(g, box, NULL, ROLE_TEXT);
+    grid_fill(g, (Rect){1, 0, a->h - 2, a->w}, NULL, ROLE_TEXT); /* the margins too: no page shows through */
     grid_box(g, box, ROLE_FRAME, "Every key (↑↓ scroll · any other key closes)", ROLE_TITLE);
     /* Build the lines first, then show a window of them. */
     enum { MAX_LINES = 160 };
@@ -1217,8 +1217,20 @@ static void draw_help(App *a, Grid *g)
                 if (kl >= sizeof keys) break;
             }
             int pad = 24 - utf8_width(keys);
-            lines[n] = vmem_printf("  %s%*s %s", keys, pad > 0 ? pad : 1, "", keymap[i].help);
-            roles[n++] = ROLE_TEXT;
+            /* The description wraps under its own column (80 columns
+             * leave it about 47). */
+            int col = 2 + utf8_width(keys) + (pad > 0 ? pad : 1) + 1;
+            WrapSpan span = {keymap[i].help, 0};
+            Wrap w = {0};
+            wrap_spans(&w, &span, 1, box.w - 4 - col > 12 ? box.w - 4 - col : 12);
+            for (int l = 0; l < w.n_lines && n < MAX_LINES - 2; l++) {
+                char *t = wrap_line_text(&w, &span, l);
+                lines[n] = l == 0 ? vmem_printf("  %s%*s %s", keys, pad > 0 ? pad : 1, "", t)
+                                  : vmem_printf("%*s%s", col, "", t);
+                free(t);
+                roles[n++] = ROLE_TEXT;
+            }
+            wrap_free(&w);
         }
         roles[n] = ROLE_TEXT;
         lines[n++] = vmem_strdup("");
