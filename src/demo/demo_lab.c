@@ -184,6 +184,30 @@ int lab_demo_planned(const LabDemoSettings *s, char buf[][24], TuneKind *kinds, 
     return n;
 }
 
+/* spec ("lora:8") with the options the knobs give its method, into out. */
+static int with_knobs(const LabDemoSettings *s, const char *spec, TuneKind kind, char *out, size_t size)
+{
+    int len = snprintf(out, size, "%s", spec);
+    for (int k = 0; k < LAB_DEMO_KNOBS && len > 0 && (size_t)len < size; k++) {
+        const char *opt = lab_demo_knobs[k].spec[s->knob[k]];
+        if (opt && lab_demo_knob_applies(k, tune_method(kind)))
+            len += snprintf(out + len, size - (size_t)len, ",%s", opt);
+    }
+    return len;
+}
+
+double lab_demo_default_lr(const LabDemoSettings *s, TuneKind kind, int size)
+{
+    const TuneMethod *m = tune_method(kind);
+    char name[32], spec[128];
+    if (m->size_name) snprintf(name, sizeof name, "%s:%d", m->name, size);
+    else snprintf(name, sizeof name, "%s", m->name);
+    TuneSpec ts;
+    with_knobs(s, name, kind, spec, sizeof spec);
+    /* The method's default for these options (the prefix's MLP has its own). */
+    return tune_spec_parse(&ts, spec, NULL) == LS_OK ? tune_spec_default_lr(&ts) : m->default_lr;
+}
+
 int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
 {
     char specs[LAB_MAX_METHODS * 2][24];
@@ -193,19 +217,13 @@ int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size)
     if (size == 0) return 0;
     out[0] = '\0';
     for (int i = 0; i < n && len < size; i++) {
-        size_t start = len + (i ? 1 : 0);
-        int w = snprintf(out + len, size - len, "%s%s", i ? "," : "", specs[i]);
+        char spec[128];
+        with_knobs(s, specs[i], kinds[i], spec, sizeof spec);
+        int w = snprintf(out + len, size - len, "%s%s", i ? "," : "", spec);
         if (w > 0) len += (size_t)w;
-        for (int k = 0; k < LAB_DEMO_KNOBS && len < size; k++) {
-            const char *opt = lab_demo_knobs[k].spec[s->knob[k]];
-            if (!opt || !lab_demo_knob_applies(k, tune_method(kinds[i]))) continue;
-            w = snprintf(out + len, size - len, ",%s", opt);
-            if (w > 0) len += (size_t)w;
-        }
-        TuneSpec spec;
-        if (s->lr_scale != 1.0 && len < size && tune_spec_parse(&spec, out + start, NULL) == LS_OK) {
-            /* The method's default for these options (the prefix's MLP has its own). */
-            w = snprintf(out + len, size - len, ",lr=%.4g", tune_spec_default_lr(&spec) * s->lr_scale);
+        TuneSpec ts;
+        if (s->lr_scale != 1.0 && len < size && tune_spec_parse(&ts, spec, NULL) == LS_OK) {
+            w = snprintf(out + len, size - len, ",lr=%.4g", tune_spec_default_lr(&ts) * s->lr_scale);
             if (w > 0) len += (size_t)w;
         }
     }

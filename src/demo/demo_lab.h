@@ -93,6 +93,9 @@ bool lab_demo_add_rank(LabDemoSettings *s, int r, bool on);
 /* The methods list for lab.h ("full,lora:1,...,prefix:16,qlora:8", with
  * lr= options when lr_scale is not 1). Returns the number of methods. */
 int lab_demo_methods(const LabDemoSettings *s, char *out, size_t size);
+/* The default peak rate of method kind at size with the knobs' options
+ * (tune_spec_default_lr: the prefix through its MLP has its own). */
+double lab_demo_default_lr(const LabDemoSettings *s, TuneKind kind, int size);
 
 typedef enum LabDemoState {
     LABD_IDLE,      /* not started */

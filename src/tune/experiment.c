@@ -385,6 +385,11 @@ static int *eval_field(LabConfig *c, int k)
     return (int *)((char *)c + eval_fields[k].offset);
 }
 
+static int eval_value(const LabConfig *c, int k)
+{
+    return *(const int *)((const char *)c + eval_fields[k].offset);
+}
+
 cJSON *experiment_json(const Experiment *e, Status *st)
 {
     cJSON *o = cJSON_CreateObject();
@@ -409,7 +414,7 @@ cJSON *experiment_json(const Experiment *e, Status *st)
         cJSON_AddItemToArray(gv, json_double(grid_value(&e->cfg, g)));
     /* What a re-run of a cell needs besides its record (0: the lab's default). */
     cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
-    for (int k = 0; k < EVAL_FIELDS; k++) cJSON_AddNumberToObject(ev, eval_fields[k].name, *eval_field((LabConfig *)&e->cfg.lab, k));
+    for (int k = 0; k < EVAL_FIELDS; k++) cJSON_AddNumberToObject(ev, eval_fields[k].name, eval_value(&e->cfg.lab, k));
     cJSON_AddStringToObject(o, "chosen_on", "the validation slice (mean over seeds)");
     cJSON_AddStringToObject(o, "spread", SPREAD_TEXT);
     cJSON_AddStringToObject(o, "noise_rule", NOISE_TEXT);
@@ -646,7 +651,7 @@ int experiment_merge(Experiment *dst, Experiment *src, Status *st)
     for (int t = 0; same && t < a->n_tasks; t++) same = a->tasks[t] == b->tasks[t];
     for (int g = 0; same && g < n_grid(a); g++) same = grid_value(a, g) == grid_value(b, g);
     for (int k = 0; same && k < EVAL_FIELDS; k++)
-        same = *eval_field((LabConfig *)&a->lab, k) == *eval_field((LabConfig *)&b->lab, k);
+        same = eval_value(&a->lab, k) == eval_value(&b->lab, k);
     if (!same)
         return status_fail(st, LS_ERR_ARG,
                            "the experiments differ in their tasks, methods, rates or evaluation: not merged");

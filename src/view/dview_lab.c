@@ -1921,17 +1921,7 @@ static const char *lv_hint(void *self, int control)
                          v->lr.value);
         for (int k = 0; k < TUNE_NUM_KINDS && n > 0 && (size_t)n < sizeof v->hint; k++) {
             const TuneMethod *m = tune_method((TuneKind)k);
-            /* With the knobs' options (the prefix's MLP has its own rate). */
-            char spec[64];
-            int w = snprintf(spec, sizeof spec, "%s", m->name);
-            if (m->size_name) w += snprintf(spec + w, sizeof spec - (size_t)w, ":%d", m->size_default);
-            for (int j = 0; j < LAB_DEMO_KNOBS; j++) {
-                const char *opt = lab_demo_knobs[j].spec[v->d.set.knob[j]];
-                if (opt && lab_demo_knob_applies(j, m) && (size_t)w < sizeof spec)
-                    w += snprintf(spec + w, sizeof spec - (size_t)w, ",%s", opt);
-            }
-            TuneSpec ts;
-            double lr = tune_spec_parse(&ts, spec, NULL) == LS_OK ? tune_spec_default_lr(&ts) : m->default_lr;
+            double lr = lab_demo_default_lr(&v->d.set, (TuneKind)k, m->size_default);
             n += snprintf(v->hint + n, sizeof v->hint - (size_t)n, "%s %s %.2g", k ? "," : "", m->name,
                           lr * v->lr.value);
         }
